@@ -1,0 +1,11 @@
+import type * as vscode from 'vscode';
+import { registerRunCommands } from './host/runs/commands';
+
+/** Activation is a list of registrations and nothing else (style.md §7.7 habit 1). */
+export function activate(context: vscode.ExtensionContext): void {
+	registerRunCommands(context);
+}
+
+export function deactivate(): void {
+	// Every resource is owned by context.subscriptions.
+}

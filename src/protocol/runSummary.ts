@@ -1,0 +1,114 @@
+/**
+ * Summaries of run folders for pickers and the CLI: name, date and a status read from the tail of `events.jsonl`.
+ * Pure apart from reading files with `node:fs`; no `vscode`.
+ */
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { parseManifestCore, type RunManifestCore } from './runFormat';
+
+/** What a run is doing, as far as its files tell. */
+export type RunStatus = 'created' | 'training' | 'finished' | 'failed' | 'interrupted';
+
+export interface RunSummary {
+	readonly dir: string;
+	readonly manifest: RunManifestCore;
+	readonly status: RunStatus;
+	/** Last time anything was appended to the run's event log (ms since epoch); createdAt when there is none. */
+	readonly lastActivity: number;
+}
+
+/** A run folder whose manifest could not be read; shown to the user with the reason instead of being dropped. */
+export interface BrokenRun {
+	readonly dir: string;
+	readonly error: string;
+}
+
+/** A run with no new event for this long and no `end` record is taken to have been interrupted. */
+export const STALE_AFTER_MS = 10 * 60 * 1000;
+
+const TAIL_BYTES = 64 * 1024;
+
+/**
+ * Reads the type of the last complete record of an append-only JSONL file. A partial last line (a writer in the
+ * middle of an append, or a process killed mid-write) is ignored, as the run format requires.
+ */
+export async function lastEventType(file: string): Promise<string | undefined> {
+	let handle: fs.FileHandle;
+	try {
+		handle = await fs.open(file, 'r');
+	} catch {
+		return undefined;
+	}
+	try {
+		const { size } = await handle.stat();
+		const start = Math.max(0, size - TAIL_BYTES);
+		const buf = Buffer.alloc(size - start);
+		await handle.read(buf, 0, buf.length, start);
+		const lines = buf.toString('utf8').split('\n');
+		// The last element is '' after a complete final line, or a partial record otherwise: skip it either way.
+		for (let i = lines.length - 2; i >= 0; i--) {
+			const line = lines[i]?.trim();
+			if (!line) {
+				continue;
+			}
+			try {
+				const rec = JSON.parse(line) as unknown;
+				if (typeof rec === 'object' && rec !== null && typeof (rec as { type?: unknown }).type === 'string') {
+					return (rec as { type: string }).type;
+				}
+			} catch {
+				// A torn line in the middle of the window (only possible at the window's start): keep looking back.
+			}
+		}
+		return undefined;
+	} finally {
+		await handle.close();
+	}
+}
+
+/** Derives a run's status from its last event type and the age of its last activity. */
+export function statusFrom(lastType: string | undefined, lastActivity: number, now: number): RunStatus {
+	if (lastType === undefined) {
+		return 'created';
+	}
+	if (lastType === 'end') {
+		return 'finished';
+	}
+	if (lastType === 'error') {
+		return 'failed';
+	}
+	return now - lastActivity > STALE_AFTER_MS ? 'interrupted' : 'training';
+}
+
+/**
+ * Reads one run folder.
+ * @param manifestFile path of `<run>/manifest.json`
+ * @returns the summary, or a {@link BrokenRun} whose error names the file and the problem
+ */
+export async function summariseRun(manifestFile: string, now = Date.now()): Promise<RunSummary | BrokenRun> {
+	const dir = path.dirname(manifestFile);
+	let manifest: RunManifestCore;
+	try {
+		manifest = parseManifestCore(await fs.readFile(manifestFile, 'utf8'), manifestFile);
+	} catch (err) {
+		return { dir, error: err instanceof Error ? err.message : String(err) };
+	}
+	const events = path.join(dir, 'events.jsonl');
+	let lastActivity = Date.parse(manifest.createdAt);
+	try {
+		lastActivity = (await fs.stat(events)).mtimeMs;
+	} catch {
+		// No event log yet: the run was created and nothing was written since.
+	}
+	const status = statusFrom(await lastEventType(events), lastActivity, now);
+	return { dir, manifest, status, lastActivity };
+}
+
+export function isBroken(run: RunSummary | BrokenRun): run is BrokenRun {
+	return 'error' in run;
+}
+
+/** Newest first, then by name, so pickers and CLI listings are stable. */
+export function sortRuns(runs: readonly RunSummary[]): RunSummary[] {
+	return [...runs].sort((a, b) => Date.parse(b.manifest.createdAt) - Date.parse(a.manifest.createdAt) || a.manifest.name.localeCompare(b.manifest.name));
+}
