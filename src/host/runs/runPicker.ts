@@ -85,6 +85,16 @@ export async function pickRun(extensionUri: vscode.Uri, title: string): Promise<
 
 /** Opens the extension's README at the instrumentation section in the Markdown preview. */
 export async function openInstrumentationHelp(extensionUri: vscode.Uri): Promise<void> {
-	const readme = vscode.Uri.joinPath(extensionUri, 'README.md').with({ fragment: INSTRUMENT_SECTION });
-	await vscode.commands.executeCommand('markdown.showPreview', readme);
+	// vsce stores the README as `readme.md` inside a VSIX; a development checkout has `README.md`.
+	for (const name of ['README.md', 'readme.md']) {
+		const readme = vscode.Uri.joinPath(extensionUri, name);
+		try {
+			await vscode.workspace.fs.stat(readme);
+		} catch {
+			continue;
+		}
+		await vscode.commands.executeCommand('markdown.showPreview', readme.with({ fragment: INSTRUMENT_SECTION }));
+		return;
+	}
+	void vscode.window.showErrorMessage(`Poison Lens: the README is missing from ${extensionUri.fsPath}; see docs/sdk.md in the repository.`);
 }
