@@ -187,7 +187,12 @@ export async function main(argv) {
 		throw new Error('build first: node esbuild.mjs');
 	}
 	mkdirSync(artifacts, { recursive: true });
-	const suites = argv.length > 0 ? argv : readdirSync(path.join(root, 'test/integration')).filter((d) => statSync(path.join(root, 'test/integration', d)).isDirectory()).sort();
+	// A suite is a folder of test/integration holding extension-host tests (*.test.ts) or UI scenarios (ui.mjs).
+	const isSuite = (d) => {
+		const dir = path.join(root, 'test/integration', d);
+		return statSync(dir).isDirectory() && readdirSync(dir).some((f) => f.endsWith('.test.ts') || f === 'ui.mjs');
+	};
+	const suites = argv.length > 0 ? argv : readdirSync(path.join(root, 'test/integration')).filter(isSuite).sort();
 	const server = await startCodeServer();
 	const browser = await launchChromium();
 	const totals = { passed: 0, failed: 0, failures: [] };
