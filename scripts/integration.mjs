@@ -133,29 +133,32 @@ async function runSuite(browser, server, ws) {
 	const resultsFile = path.join(artifacts, 'results', `${ws}.json`);
 	rmSync(resultsFile, { force: true });
 
-	const testsPath = path.join(root, 'out/test/integration/index.js');
-	const started = Date.now();
-	const { page, exited } = await openWorkbench(browser, server, folder, {
-		testsPath,
-		onLog: (type, args) => process.stdout.write(`  [ext-host ${type}] ${formatLog(args)}\n`),
-	});
-	const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('TIMEOUT'), SUITE_TIMEOUT_MS))]);
-	log(`${ws}: extension-host suite exit code ${code} after ${Date.now() - started} ms`);
-	if (existsSync(resultsFile)) {
-		const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
-		result.passed += r.passes;
-		result.failed += r.failures;
-		result.failures.push(...r.failed.map((f) => `${ws}: ${f}`));
-	}
-	if (code !== 0 && result.failed === 0) {
-		// The suite crashed or timed out before mocha could report: that is a failure, never a silent pass.
-		result.failed++;
-		result.failures.push(`${ws}: extension-host suite ended with ${code} and no test results`);
+	const hostTests = existsSync(path.join(root, 'out/test/integration', ws)) && readdirSync(path.join(root, 'out/test/integration', ws)).some((f) => f.endsWith('.test.js'));
+	if (hostTests) {
+		const testsPath = path.join(root, 'out/test/integration/index.js');
+		const started = Date.now();
+		const { page, exited } = await openWorkbench(browser, server, folder, {
+			testsPath,
+			onLog: (type, args) => process.stdout.write(`  [ext-host ${type}] ${formatLog(args)}\n`),
+		});
+		const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('TIMEOUT'), SUITE_TIMEOUT_MS))]);
+		log(`${ws}: extension-host suite exit code ${code} after ${Date.now() - started} ms`);
+		if (existsSync(resultsFile)) {
+			const r = JSON.parse(readFileSync(resultsFile, 'utf8'));
+			result.passed += r.passes;
+			result.failed += r.failures;
+			result.failures.push(...r.failed.map((f) => `${ws}: ${f}`));
+		}
+		if (code !== 0 && result.failed === 0) {
+			// The suite crashed or timed out before mocha could report: that is a failure, never a silent pass.
+			result.failed++;
+			result.failures.push(`${ws}: extension-host suite ended with ${code} and no test results`);
+		}
+		await page.screenshot({ path: path.join(artifacts, `${ws}-suite.png`) });
+		await page.close();
 	}
 	// In test mode the workbench shuts the extension host down once the suite settles, so the UI scenarios get a
 	// fresh window with the extension loaded from its folder and no test module.
-	await page.screenshot({ path: path.join(artifacts, `${ws}-suite.png`) });
-	await page.close();
 	const uiFile = path.join(root, 'test/integration', ws, 'ui.mjs');
 	let uiPage;
 	const shot = async (name) => uiPage?.screenshot({ path: path.join(artifacts, `${ws}-${name}.png`) });
