@@ -43,6 +43,11 @@ export default tseslint.config(
 		},
 	},
 	{
+		// Protocol messages are declared vscode-eslint style: one namespace per method with a literal `method` and a typed `type`.
+		files: ['src/protocol/**/*.ts'],
+		rules: { '@typescript-eslint/no-namespace': 'off' },
+	},
+	{
 		files: ['src/extension.ts', 'src/host/**/*.ts', 'test/integration/**/*.ts'],
 		rules: { 'no-restricted-imports': 'off' },
 	},

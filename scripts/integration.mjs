@@ -129,6 +129,13 @@ async function runSuite(browser, server, ws) {
 	const folder = path.join(artifacts, 'workspaces', ws);
 	rmSync(folder, { recursive: true, force: true });
 	cpSync(fixture, folder, { recursive: true });
+	// fixture.json may name other fixture folders to copy in, so shared fixtures exist once in the repository.
+	const recipe = path.join(fixture, 'fixture.json');
+	if (existsSync(recipe)) {
+		for (const [dest, src] of Object.entries(JSON.parse(readFileSync(recipe, 'utf8')).copy ?? {})) {
+			cpSync(path.join(root, src), path.join(folder, dest), { recursive: true });
+		}
+	}
 	touchTree(folder, FIXTURE_MTIME);
 	const resultsFile = path.join(artifacts, 'results', `${ws}.json`);
 	rmSync(resultsFile, { force: true });

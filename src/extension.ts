@@ -1,9 +1,11 @@
 import type * as vscode from 'vscode';
+import { registerDashboard } from './host/dashboard';
 import { registerRunCommands } from './host/runs/commands';
 
 /** Activation is a list of registrations and nothing else (style.md §7.7 habit 1). */
 export function activate(context: vscode.ExtensionContext): void {
-	registerRunCommands(context);
+	const dashboard = registerDashboard(context);
+	registerRunCommands(context, dashboard);
 }
 
 export function deactivate(): void {

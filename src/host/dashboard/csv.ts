@@ -1,0 +1,111 @@
+/**
+ * CSV export of the data behind a chart, at full resolution (not the decimated series the webview
+ * draws). Pure: no `vscode`.
+ */
+
+import type { ChartId, AnalysisPoint, RunInfo, Series } from '../../protocol/webview';
+
+/** Quotes a field when it holds a comma, a quote or a line break (RFC 4180). */
+export function csvField(v: string | number | null | undefined): string {
+	if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) {
+		return '';
+	}
+	const s = String(v);
+	return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+function row(fields: (string | number | null | undefined)[]): string {
+	return fields.map(csvField).join(',');
+}
+
+/** One run's full training metrics. */
+export interface MetricsSource {
+	readonly runId: string;
+	readonly metrics: readonly { name: string; level: 'batch' | 'epoch'; series: Series }[];
+}
+
+/** Long format: one row per (run, level, metric, point). */
+export function metricsCsv(runs: readonly MetricsSource[]): string {
+	const lines = [row(['run', 'level', 'metric', 'step', 'epoch', 'time_s', 'value'])];
+	for (const r of runs) {
+		for (const m of r.metrics) {
+			const s = m.series;
+			for (let i = 0; i < s.step.length; i++) {
+				lines.push(row([r.runId, m.level, m.name, s.step[i], s.epoch[i], s.time[i], s.value[i]]));
+			}
+		}
+	}
+	return lines.join('\n') + '\n';
+}
+
+/** One run's analysed checkpoints. */
+export interface AnalysisSource {
+	readonly info: RunInfo;
+	readonly checkpoints: readonly AnalysisPoint[];
+}
+
+/** Wide format: one row per analysed checkpoint, with θ and κ for grouping. */
+export function analysisCsv(runs: readonly AnalysisSource[]): string {
+	const k = Math.max(0, ...runs.flatMap((r) => r.checkpoints.map((c) => c.topEigenvalues?.length ?? 0)));
+	const lambdas = Array.from({ length: k }, (_, i) => `lambda${i + 1}`);
+	const lines = [
+		row([
+			'run',
+			'theta',
+			'kappa',
+			'step',
+			'epoch',
+			'time_s',
+			'pass',
+			'cleanAccuracy',
+			'asr',
+			'p0',
+			'excessAsr',
+			...lambdas,
+			'spectralGap',
+			'triggerOverlap',
+			'triggerCurvature',
+			'perSampleMedian',
+			'perSampleP90',
+			'perSampleOverlap',
+			'cleanLambda1',
+			'cleanTriggerOverlap',
+			'error',
+		]),
+	];
+	for (const r of runs) {
+		for (const c of r.checkpoints) {
+			lines.push(
+				row([
+					r.info.id,
+					r.info.theta,
+					r.info.kappa,
+					c.step,
+					c.epoch,
+					c.time,
+					c.pass,
+					c.cleanAccuracy,
+					c.asr,
+					c.p0,
+					c.excessAsr,
+					...lambdas.map((_, i) => c.topEigenvalues?.[i] ?? null),
+					c.spectralGap,
+					c.triggerOverlap,
+					c.triggerCurvature,
+					c.perSample?.median,
+					c.perSample?.p90,
+					c.perSample?.overlap,
+					c.clean?.topEigenvalues?.[0] ?? null,
+					c.clean?.triggerOverlap ?? null,
+					c.error,
+				]),
+			);
+		}
+	}
+	return lines.join('\n') + '\n';
+}
+
+/** Which export a chart gets: its training metrics, or its analysis rows. */
+export function csvKind(chart: ChartId): 'metrics' | 'analysis' {
+	return chart === 'training' ? 'metrics' : 'analysis';
+}

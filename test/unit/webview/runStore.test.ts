@@ -1,0 +1,151 @@
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { JsonlTail, RunReader } from '../../../src/host/dashboard/runStore';
+
+const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'runs');
+const tmpRoot = mkdtempSync(path.join(tmpdir(), 'pl-runstore-'));
+after(() => rmSync(tmpRoot, { recursive: true, force: true }));
+
+function newRun(name: string, withManifestFrom = 'synthetic-cross-theta1'): string {
+	const dir = path.join(tmpRoot, name);
+	mkdirSync(dir, { recursive: true });
+	writeFileSync(path.join(dir, 'manifest.json'), readFileSync(path.join(FIXTURES, withManifestFrom, 'manifest.json')));
+	return dir;
+}
+
+// Times just before now, so a run with no `end` reads as live rather than interrupted.
+const T0 = Date.now() - 60_000;
+const batch = (step: number, loss: number): string => JSON.stringify({ type: 'batch', time: new Date(T0 + step * 20).toISOString(), step, epoch: 0, batch: step - 1, fractionalEpoch: step / 100, loss, metrics: { acc: 0.5 } });
+
+describe('RunReader on the synthetic fixture', () => {
+	test('reads every file with no problem: the fixture follows the SDK schema', async () => {
+		for (const name of ['synthetic-cross-theta1', 'synthetic-cross-theta0', 'synthetic-cross-theta1-kappa1e3', 'synthetic-cross-theta1-kappa1e4', 'synthetic-blind']) {
+			const r = new RunReader(path.join(FIXTURES, name));
+			await r.refresh();
+			assert.deepEqual(r.view().problems, [], name);
+		}
+	});
+
+	test('primary fixture: 6 epochs × 157 steps logged per batch, decimated to 500, 12 checkpoints', async () => {
+		const r = new RunReader(path.join(FIXTURES, 'synthetic-cross-theta1'));
+		assert.equal(await r.refresh(), true);
+		const v = r.view(500);
+		assert.equal(v.info.id, 'synthetic-cross-theta1');
+		assert.equal(v.info.status, 'ended');
+		assert.equal(v.info.attackDeclared, true);
+		assert.equal(v.info.theta, 0.01);
+		assert.equal(v.info.kappa, 0);
+		assert.equal(v.info.stepsPerEpoch, 157);
+		const loss = v.metrics.find((m) => m.level === 'batch' && m.name === 'loss');
+		assert.equal(loss?.rawCount, 6 * 157);
+		assert.equal(loss?.series.step.length, 500);
+		assert.equal(loss?.series.epoch[loss.series.epoch.length - 1], 6);
+		const epochAcc = v.metrics.find((m) => m.level === 'epoch' && m.name === 'val_acc');
+		assert.equal(epochAcc?.rawCount, 6);
+		assert.equal(v.checkpoints.length, 12);
+		assert.equal(v.checkpoints.filter((c) => c.error !== null).length, 1);
+		for (let i = 1; i < v.checkpoints.length; i++) {
+			assert.ok(v.checkpoints[i].time > v.checkpoints[i - 1].time, 'checkpoint wall times increase');
+		}
+		assert.equal(v.summary?.verdict, 'early-warning');
+		assert.ok(v.images.topEigenvector !== undefined && v.images.declaredTrigger !== undefined);
+		assert.equal(await r.refresh(), false, 'nothing new on a second refresh');
+	});
+
+	test('blind fixture: no attack, candidate trigger image', async () => {
+		const r = new RunReader(path.join(FIXTURES, 'synthetic-blind'));
+		await r.refresh();
+		const v = r.view();
+		assert.equal(v.info.attackDeclared, false);
+		assert.ok(v.images.candidateTrigger !== undefined);
+		assert.equal(v.summary?.blind?.suspects, 41);
+	});
+});
+
+describe('RunReader live tailing', () => {
+	test('a partial last line waits; a completed one is read; byte offsets only move forward', async () => {
+		const dir = newRun('live');
+		const ev = path.join(dir, 'events.jsonl');
+		const r = new RunReader(dir);
+		await r.refresh();
+		assert.equal(r.view().metrics.length, 0);
+		assert.equal(r.view().info.status, 'unknown');
+		appendFileSync(ev, batch(1, 2.0) + '\n' + batch(2, 1.5).slice(0, 20));
+		await r.refresh();
+		let loss = r.view().metrics.find((m) => m.name === 'loss');
+		assert.deepEqual(loss?.series.value, [2.0]);
+		appendFileSync(ev, batch(2, 1.5).slice(20) + '\n');
+		await r.refresh();
+		loss = r.view().metrics.find((m) => m.name === 'loss');
+		assert.deepEqual(loss?.series.value, [2.0, 1.5]);
+		assert.equal(r.view().info.status, 'training');
+		// Ten minutes without a new line and no `end` record: the training process is gone.
+		assert.equal(r.info(Date.now() + 11 * 60_000).status, 'interrupted');
+	});
+
+	test('a multi-byte character split across two appends is decoded whole', async () => {
+		const file = path.join(tmpRoot, 'utf8.jsonl');
+		const line = Buffer.from(JSON.stringify({ name: 'θ=1% κ' }) + '\n', 'utf8');
+		const cut = line.indexOf(Buffer.from('θ', 'utf8')) + 1; // inside the two-byte θ
+		writeFileSync(file, line.subarray(0, cut));
+		const t = new JsonlTail(file);
+		assert.deepEqual((await t.read()).lines, []);
+		appendFileSync(file, line.subarray(cut));
+		const { lines } = await t.read();
+		assert.equal(lines.length, 1);
+		assert.deepEqual(JSON.parse(lines[0].text), { name: 'θ=1% κ' });
+		assert.equal(lines[0].line, 1);
+	});
+
+	test('a truncated file is read again from the start', async () => {
+		const dir = newRun('truncated');
+		const ev = path.join(dir, 'events.jsonl');
+		writeFileSync(ev, [1, 2, 3].map((s) => batch(s, s)).join('\n') + '\n');
+		const r = new RunReader(dir);
+		await r.refresh();
+		assert.equal(r.view().metrics.find((m) => m.name === 'loss')?.rawCount, 3);
+		writeFileSync(ev, batch(1, 9) + '\n');
+		assert.equal(await r.refresh(), true);
+		const loss = r.view().metrics.find((m) => m.name === 'loss');
+		assert.deepEqual(loss?.series.value, [9]);
+	});
+
+	test('a corrupt line is a problem naming file and line; the rest is still read', async () => {
+		const dir = newRun('corrupt');
+		writeFileSync(path.join(dir, 'events.jsonl'), [batch(1, 1), '{"type":"batch", oops', JSON.stringify({ type: 'warp-speed', time: '2026-11-20T09:00:02Z' }), batch(2, 0.5)].join('\n') + '\n');
+		writeFileSync(path.join(dir, 'analysis.jsonl'), ['{"kind":"checkpoint","epoch":1,"step":100,"cleanAccuracy":"high"}', '{"kind":"checkpoint","epoch":1,"step":100,"cleanAccuracy":0.9,"pass":"light"}', '{"kind":"checkpoint","epoch":1,"step":100,"cleanAccuracy":0.95,"pass":"full"}'].join('\n') + '\n');
+		const r = new RunReader(dir);
+		await r.refresh();
+		const v = r.view();
+		assert.equal(v.metrics.find((m) => m.name === 'loss')?.rawCount, 2);
+		assert.equal(v.problems.length, 3);
+		assert.match(v.problems[0], /events\.jsonl:2: not valid JSON/);
+		assert.match(v.problems[1], /events\.jsonl:3:/);
+		assert.match(v.problems[2], /analysis\.jsonl:1: field "cleanAccuracy" must be a finite number or null, got "high"/);
+		// The full pass written after the light pass supersedes it.
+		assert.equal(v.checkpoints.length, 1);
+		assert.equal(v.checkpoints[0].pass, 'full');
+		assert.equal(v.checkpoints[0].cleanAccuracy, 0.95);
+	});
+
+	test('an SDK error event and a failed end mark the run failed', async () => {
+		const dir = newRun('failed');
+		writeFileSync(path.join(dir, 'events.jsonl'), [batch(1, 1), JSON.stringify({ type: 'error', time: '2026-11-20T09:00:03Z', message: 'NaN loss at step 2' }), JSON.stringify({ type: 'end', time: '2026-11-20T09:00:04Z', step: 2, epoch: 0, status: 'failed' })].join('\n') + '\n');
+		const r = new RunReader(dir);
+		await r.refresh();
+		assert.equal(r.view().info.status, 'failed');
+		assert.equal(r.view().runError, 'NaN loss at step 2');
+	});
+
+	test('a missing manifest is reported and the folder name stands in for the id', async () => {
+		const dir = path.join(tmpRoot, 'no-manifest');
+		mkdirSync(dir, { recursive: true });
+		const r = new RunReader(dir);
+		await r.refresh();
+		assert.equal(r.id, 'no-manifest');
+		assert.match(r.view().problems[0], /manifest\.json: missing/);
+	});
+});

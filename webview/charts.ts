@@ -1,0 +1,678 @@
+/**
+ * The dashboard's Chart.js charts. Each chart is rebuilt from the state on every render (datasets
+ * are small: the host decimates), with animation and parsing off (style.md §7.2 item 8).
+ *
+ * Zoom and pan on the x scale are implemented here (wheel zooms around the cursor, drag pans,
+ * double-click resets) because chartjs-plugin-zoom is not a dependency.
+ */
+
+import {
+	Chart,
+	Filler,
+	Legend,
+	LinearScale,
+	LineController,
+	LineElement,
+	LogarithmicScale,
+	PointElement,
+	Title,
+	Tooltip,
+	type ChartDataset,
+	type ChartOptions,
+	type Plugin,
+	type ScaleOptionsByType,
+	type TooltipItem,
+} from 'chart.js';
+import type { AnalysisPoint, ChartId } from '../src/protocol/webview';
+import {
+	accuracyMetric,
+	checkpointPoints,
+	checkpointX,
+	fmt,
+	fmtSignedLag,
+	lagCurve,
+	lossMetric,
+	runLabel,
+	safetyGroups,
+	seriesPoints,
+	signalLabel,
+	signalShortLabel,
+	signalValue,
+	stepToAxis,
+	validationAccuracyMetric,
+	verdictText,
+	withAlpha,
+	xAxisTitle,
+	type LagPoint,
+	type XY,
+} from './derive';
+import { comparedRuns, primaryRun, type State, type ZoomRange } from './state';
+import { runColours, type Palette } from './theme';
+
+Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Filler, Title, Tooltip, Legend);
+
+type LineChart = Chart<'line', XY[]>;
+type Dataset = ChartDataset<'line', XY[]>;
+
+/** Charts that draw on a canvas (the eigenvector images are separate). */
+export type CanvasChartId = ChartId;
+
+/** A vertical marker drawn on a chart: an x position with a label. */
+interface Marker {
+	readonly x: number;
+	readonly label: string;
+	readonly colour: string;
+}
+
+/** Text drawn on a chart by the annotation plugin. */
+interface Annotations {
+	markers?: Marker[];
+	/** Labels in the upper-left and lower-right corners (lag chart: which side means what). */
+	corners?: { upperLeft: string; lowerRight: string; colour: string };
+	/** Point labels (safety–efficacy: κ). */
+	pointLabels?: { x: number; y: number; text: string; colour: string }[];
+	/** Draw the chart area's diagonal, labelled. */
+	diagonal?: { label: string; colour: string };
+	background: string;
+	font: string;
+	fontSize: number;
+}
+
+const annotationsByChart = new WeakMap<object, Annotations>();
+
+/** Draws markers, headlines, corner and point labels, and fills the background (so a PNG export is readable). */
+const annotationPlugin: Plugin<'line'> = {
+	id: 'poisonLensAnnotations',
+	beforeDraw(chart) {
+		const a = annotationsByChart.get(chart);
+		if (a === undefined) {
+			return;
+		}
+		const { ctx, width, height } = chart;
+		ctx.save();
+		ctx.fillStyle = a.background;
+		ctx.fillRect(0, 0, width, height);
+		ctx.restore();
+	},
+	afterDatasetsDraw(chart) {
+		const a = annotationsByChart.get(chart);
+		if (a === undefined) {
+			return;
+		}
+		const { ctx, chartArea: area } = chart;
+		const xScale = chart.scales.x;
+		const yScale = chart.scales.y;
+		ctx.save();
+		ctx.font = `${a.fontSize}px ${a.font}`;
+		ctx.textBaseline = 'top';
+		if (a.diagonal !== undefined) {
+			ctx.strokeStyle = withAlpha(a.diagonal.colour, 0.6);
+			ctx.setLineDash([4, 4]);
+			ctx.lineWidth = 1;
+			ctx.beginPath();
+			ctx.moveTo(area.left, area.bottom);
+			ctx.lineTo(area.right, area.top);
+			ctx.stroke();
+			ctx.setLineDash([]);
+			ctx.fillStyle = a.diagonal.colour;
+			ctx.textAlign = 'right';
+			ctx.save();
+			ctx.translate(area.left + (area.right - area.left) * 0.55, area.bottom - (area.bottom - area.top) * 0.55);
+			ctx.rotate(-Math.atan2(area.bottom - area.top, area.right - area.left));
+			ctx.fillText(a.diagonal.label, 0, 4);
+			ctx.restore();
+		}
+		if (a.corners !== undefined) {
+			ctx.fillStyle = a.corners.colour;
+			ctx.textAlign = 'left';
+			ctx.textBaseline = 'top';
+			ctx.fillText(a.corners.upperLeft, area.left + 6, area.top + 4);
+			ctx.textAlign = 'right';
+			ctx.textBaseline = 'bottom';
+			ctx.fillText(a.corners.lowerRight, area.right - 6, area.bottom - 4);
+			ctx.textBaseline = 'top';
+		}
+		if (a.markers !== undefined && xScale !== undefined) {
+			// Labels of neighbouring markers would collide: each one gets its own line.
+			for (const [i, m] of a.markers.entries()) {
+				const px = xScale.getPixelForValue(m.x);
+				if (!(px >= area.left && px <= area.right)) {
+					continue;
+				}
+				ctx.strokeStyle = m.colour;
+				ctx.setLineDash([5, 3]);
+				ctx.lineWidth = 1.5;
+				ctx.beginPath();
+				ctx.moveTo(px, area.top);
+				ctx.lineTo(px, area.bottom);
+				ctx.stroke();
+				ctx.setLineDash([]);
+				ctx.fillStyle = m.colour;
+				ctx.textAlign = px > (area.left + area.right) / 2 ? 'right' : 'left';
+				ctx.fillText(m.label, px + (ctx.textAlign === 'right' ? -4 : 4), area.top + 4 + i * (a.fontSize + 4));
+			}
+		}
+		if (a.pointLabels !== undefined && xScale !== undefined && yScale !== undefined) {
+			ctx.textAlign = 'left';
+			ctx.textBaseline = 'middle';
+			for (const p of a.pointLabels) {
+				ctx.fillStyle = p.colour;
+				const px = xScale.getPixelForValue(p.x);
+				const fits = px + 8 + ctx.measureText(p.text).width <= area.right;
+				ctx.textAlign = fits ? 'left' : 'right';
+				ctx.fillText(p.text, fits ? px + 8 : px - 8, yScale.getPixelForValue(p.y));
+			}
+		}
+		ctx.restore();
+	},
+};
+
+/** Callbacks from chart interactions into the app. */
+export interface ChartCallbacks {
+	zoom(chart: CanvasChartId, range: ZoomRange | null): void;
+}
+
+/** What a chart's "is empty" check returns: null when it has something to draw, else the message. */
+export type EmptyReason = string | null;
+
+interface Built {
+	datasets: Dataset[];
+	options: ChartOptions<'line'>;
+	annotations: Annotations;
+	empty: EmptyReason;
+}
+
+/** Theme chart lines are drawn at half strength for the grid, full strength in high contrast. */
+function softGrid(p: Palette): string {
+	return p.highContrast ? p.grid : withAlpha(p.grid, 0.45);
+}
+
+function linearScale(title: string, p: Palette, extra: Partial<ScaleOptionsByType<'linear'>> = {}): ScaleOptionsByType<'linear'> {
+	return {
+		type: 'linear',
+		title: { display: true, text: title, color: p.muted },
+		grid: { color: softGrid(p) },
+		ticks: { color: p.fg },
+		border: { color: p.grid },
+		...extra,
+	} as ScaleOptionsByType<'linear'>;
+}
+
+function yScale(title: string, p: Palette, log: boolean, extra: Record<string, unknown> = {}): ScaleOptionsByType<'linear'> {
+	return {
+		type: log ? 'logarithmic' : 'linear',
+		// An axis no drawn dataset uses (blind mode has no ASR) is hidden rather than left empty.
+		display: 'auto',
+		title: { display: true, text: title, color: p.muted },
+		grid: { color: softGrid(p) },
+		ticks: { color: p.fg },
+		border: { color: p.grid },
+		...extra,
+	} as unknown as ScaleOptionsByType<'linear'>;
+}
+
+function baseOptions(p: Palette, zoom: ZoomRange | undefined, xTitle: string): ChartOptions<'line'> {
+	return {
+		animation: false,
+		parsing: false,
+		responsive: true,
+		maintainAspectRatio: false,
+		interaction: { mode: 'nearest', axis: 'x', intersect: false },
+		plugins: {
+			legend: { position: 'bottom', labels: { color: p.fg, boxWidth: 14, boxHeight: 2, usePointStyle: false, font: { family: p.font, size: p.fontSize - 1 } } },
+			tooltip: {
+				callbacks: {
+					label: (item: TooltipItem<'line'>) => `${item.dataset.label ?? ''}: ${fmt(item.parsed.y, 4)}`,
+					title: (items: TooltipItem<'line'>[]) => (items[0] === undefined ? '' : `${xTitle} ${fmt(items[0].parsed.x, 5)}`),
+				},
+			},
+		},
+		scales: { x: linearScale(xTitle, p, zoom === undefined ? {} : { min: zoom.min, max: zoom.max }) },
+	};
+}
+
+function lineWidth(p: Palette, strong: boolean): number {
+	return p.highContrast ? (strong ? 3 : 1.5) : strong ? 2 : 1;
+}
+
+/** A faint raw series and its EMA, the way TensorBoard shows them. */
+function rawAndSmoothed(label: string, raw: XY[], smoothed: XY[] | null, colour: string, p: Palette, yAxisID: string): Dataset[] {
+	const faint = withAlpha(colour, p.highContrast ? 0.55 : 0.3);
+	const out: Dataset[] = [];
+	if (smoothed !== null) {
+		out.push({ label: `${label} (raw)`, data: raw, borderColor: faint, backgroundColor: faint, borderWidth: lineWidth(p, false), pointRadius: 0, yAxisID, ...(p.highContrast ? { borderDash: [2, 2] } : {}) });
+		out.push({ label, data: smoothed, borderColor: colour, backgroundColor: colour, borderWidth: lineWidth(p, true), pointRadius: 0, yAxisID });
+	} else {
+		out.push({ label, data: raw, borderColor: colour, backgroundColor: colour, borderWidth: lineWidth(p, true), pointRadius: 0, yAxisID });
+	}
+	return out;
+}
+
+function annotationBase(p: Palette): Annotations {
+	return { background: p.bg, font: p.font, fontSize: p.fontSize - 1 };
+}
+
+function buildTraining(state: State, p: Palette): Built {
+	const run = primaryRun(state);
+	const axis = state.settings.xAxis;
+	const opts = baseOptions(p, state.settings.zoom.training, xAxisTitle(axis));
+	const empty: Built = { datasets: [], options: opts, annotations: annotationBase(p), empty: null };
+	if (run === null) {
+		return { ...empty, empty: 'No run selected.' };
+	}
+	const loss = lossMetric(run);
+	const acc = accuracyMetric(run);
+	const val = validationAccuracyMetric(run);
+	const cleanAcc = checkpointPoints(run.checkpoints, axis, (c) => c.cleanAccuracy);
+	if (loss === null && acc === null && cleanAcc.length === 0) {
+		return { ...empty, empty: 'No training events yet. The SDK writes loss and accuracy to events.jsonl as the model trains; this chart follows them live.' };
+	}
+	const s = state.settings.smoothing;
+	const datasets: Dataset[] = [];
+	if (loss !== null) {
+		datasets.push(...rawAndSmoothed(`loss (${loss.level})`, seriesPoints(loss.series, axis), s > 0 ? seriesPoints(loss.series, axis, s) : null, p.blue, p, 'y'));
+	}
+	if (acc !== null) {
+		datasets.push(...rawAndSmoothed(`accuracy (${acc.level})`, seriesPoints(acc.series, axis), s > 0 ? seriesPoints(acc.series, axis, s) : null, p.green, p, 'y1'));
+	}
+	if (val !== null) {
+		datasets.push({ label: 'validation accuracy', data: seriesPoints(val.series, axis), borderColor: p.yellow, backgroundColor: p.yellow, borderWidth: lineWidth(p, false), borderDash: [6, 3], pointRadius: 3, yAxisID: 'y1' });
+	}
+	if (cleanAcc.length > 0) {
+		datasets.push({ label: 'clean accuracy (probes)', data: cleanAcc, borderColor: p.purple, backgroundColor: p.purple, showLine: false, pointRadius: p.highContrast ? 5 : 4, pointStyle: 'rectRot', yAxisID: 'y1' });
+	}
+	opts.scales = {
+		...opts.scales,
+		y: yScale('loss', p, state.settings.logY, { position: 'left' }),
+		y1: yScale('accuracy', p, false, { position: 'right', min: 0, max: 1, grid: { drawOnChartArea: false, color: softGrid(p) } }),
+	};
+	return { datasets, options: opts, annotations: annotationBase(p), empty: null };
+}
+
+function failedCheckpoints(cps: readonly AnalysisPoint[]): AnalysisPoint[] {
+	return cps.filter((c) => c.error !== null);
+}
+
+function buildSignals(state: State, p: Palette): Built {
+	const run = primaryRun(state);
+	const axis = state.settings.xAxis;
+	const opts = baseOptions(p, state.settings.zoom.signals, xAxisTitle(axis));
+	const annotations = annotationBase(p);
+	const none: Built = { datasets: [], options: opts, annotations, empty: null };
+	if (run === null) {
+		return { ...none, empty: 'No run selected.' };
+	}
+	const cps = run.checkpoints;
+	if (cps.length === 0) {
+		return { ...none, empty: 'No analysed checkpoints yet. Run "Poison Lens: Analyse poisoning" on this run; checkpoints written while the panel is open appear here as they are analysed.' };
+	}
+	if (cps.every((c) => c.error !== null)) {
+		return { ...none, empty: `All ${cps.length} analysed checkpoints failed; the problems are listed above.` };
+	}
+	const ok = cps.filter((c) => c.error === null);
+	const datasets: Dataset[] = [];
+	const w = lineWidth(p, true);
+	const declared = run.info.attackDeclared;
+	if (declared) {
+		datasets.push({ label: 'excess ASR (ASR − p0)', data: checkpointPoints(ok, axis, (c) => c.excessAsr), borderColor: p.red, backgroundColor: p.red, borderWidth: w, pointRadius: 3, yAxisID: 'frac' });
+		const faint = withAlpha(p.red, p.highContrast ? 0.55 : 0.3);
+		datasets.push({ label: 'raw ASR', data: checkpointPoints(ok, axis, (c) => c.asr), borderColor: faint, backgroundColor: faint, borderWidth: lineWidth(p, false), borderDash: [3, 3], pointRadius: 0, yAxisID: 'frac' });
+		datasets.push({ label: 'cos²(top eigenvector, trigger)', data: checkpointPoints(ok, axis, (c) => c.triggerOverlap), borderColor: p.purple, backgroundColor: p.purple, borderWidth: w, borderDash: [6, 3], pointRadius: 2, yAxisID: 'frac' });
+	}
+	datasets.push({ label: declared ? 'λ1 (triggered probes)' : 'λ1 (probes)', data: checkpointPoints(ok, axis, (c) => c.topEigenvalues?.[0] ?? null), borderColor: p.blue, backgroundColor: p.blue, borderWidth: w, pointRadius: 3, yAxisID: 'curv' });
+	if (declared) {
+		datasets.push({ label: 'tᵀHt/‖t‖²', data: checkpointPoints(ok, axis, (c) => c.triggerCurvature), borderColor: p.orange, backgroundColor: p.orange, borderWidth: w, pointRadius: 3, pointStyle: 'triangle', yAxisID: 'curv' });
+	}
+	const cleanBand = withAlpha(p.fg, p.highContrast ? 0.35 : 0.14);
+	datasets.push({ label: 'λ1 clean probes (baseline)', data: checkpointPoints(ok, axis, (c) => c.clean?.topEigenvalues?.[0] ?? null), borderColor: withAlpha(p.fg, 0.5), backgroundColor: cleanBand, borderWidth: 1, pointRadius: 0, fill: 'start', yAxisID: 'curv' });
+	const failed = failedCheckpoints(cps);
+	if (failed.length > 0) {
+		datasets.push({ label: 'failed checkpoint', data: failed.map((c) => ({ x: checkpointX(c, axis), y: 0 })), borderColor: p.red, backgroundColor: p.red, showLine: false, pointRadius: 7, pointStyle: 'crossRot', borderWidth: 2, yAxisID: 'frac' });
+	}
+	opts.scales = {
+		...opts.scales,
+		frac: yScale(declared ? 'excess ASR, cos² (fraction)' : 'fraction', p, false, { position: 'left', suggestedMin: 0, suggestedMax: 1 }),
+		curv: yScale(declared ? 'curvature (λ1, tᵀHt)' : 'curvature (λ1)', p, state.settings.logY, { position: 'right', grid: { drawOnChartArea: false, color: softGrid(p) } }),
+	};
+	const tooltip = opts.plugins?.tooltip;
+	if (tooltip !== undefined) {
+		tooltip.callbacks = {
+			...tooltip.callbacks,
+			label: (item: TooltipItem<'line'>) => {
+				if (item.dataset.label === 'failed checkpoint') {
+					const c = failed[item.dataIndex];
+					return c === undefined ? 'failed' : `failed: ${c.error ?? ''}`;
+				}
+				return `${item.dataset.label ?? ''}: ${fmt(item.parsed.y, 4)}`;
+			},
+		};
+	}
+	const lag = run.summary?.lag;
+	const markers: Marker[] = [];
+	if (lag !== undefined) {
+		const asrX = lag.asrStep === null ? null : stepToAxis(run, lag.asrStep, axis);
+		const specX = lag.spectralStep === null ? null : stepToAxis(run, lag.spectralStep, axis);
+		if (specX !== null) {
+			markers.push({ x: specX, label: 'spectrum appears', colour: p.blue });
+		}
+		if (asrX !== null) {
+			markers.push({ x: asrX, label: 'attack works (½ of final excess ASR)', colour: p.red });
+		}
+	}
+	return { datasets, options: opts, annotations: { ...annotations, markers }, empty: null };
+}
+
+function buildLag(state: State, p: Palette): Built {
+	const run = primaryRun(state);
+	const signal = state.settings.signal;
+	const opts = baseOptions(p, state.settings.zoom.lag, 'excess ASR (ASR − p0)');
+	const annotations = annotationBase(p);
+	const none: Built = { datasets: [], options: opts, annotations, empty: null };
+	if (run === null) {
+		return { ...none, empty: 'No run selected.' };
+	}
+	if (!run.info.attackDeclared) {
+		return { ...none, empty: 'The lag curve needs a declared attack: the excess ASR is measured with a trigger. This run has none (blind mode); see the candidate trigger beside.' };
+	}
+	const pts = lagCurve(run.checkpoints, signal);
+	if (pts.length === 0) {
+		return { ...none, empty: `No checkpoint has both an excess ASR and ${signalShortLabel(signal)} yet.` };
+	}
+	const n = pts.length;
+	// Later checkpoints are drawn stronger, so the direction of time is visible without arrows.
+	const pointColours = pts.map((_, i) => withAlpha(p.blue, 0.35 + (0.65 * (i + 1)) / n));
+	const datasets: Dataset[] = [
+		{
+			label: `${signalShortLabel(signal)} vs excess ASR, in time order`,
+			data: pts,
+			borderColor: withAlpha(p.blue, 0.8),
+			backgroundColor: pointColours,
+			pointBackgroundColor: pointColours,
+			pointBorderColor: p.blue,
+			borderWidth: lineWidth(p, true),
+			pointRadius: pts.map((_, i) => (i === 0 || i === n - 1 ? 6 : 4)),
+			yAxisID: 'y',
+		},
+	];
+	opts.interaction = { mode: 'nearest', intersect: true };
+	// Headroom above the curve keeps the corner label off the points.
+	opts.scales = { ...opts.scales, y: yScale(signalLabel(signal), p, state.settings.logY, { position: 'left', grace: '12%' }) };
+	const tooltip = opts.plugins?.tooltip;
+	if (tooltip !== undefined) {
+		tooltip.callbacks = {
+			title: (items: TooltipItem<'line'>[]) => {
+				const raw = items[0]?.raw as LagPoint | undefined;
+				return raw === undefined ? '' : `step ${raw.step} (epoch ${fmt(raw.epoch, 3)})`;
+			},
+			label: (item: TooltipItem<'line'>) => `excess ASR ${fmt(item.parsed.x, 3)}, ${signalShortLabel(signal)} ${fmt(item.parsed.y, 4)}`,
+		};
+	}
+	const s = run.summary;
+	const v = verdictText(run);
+	const severityColour = v.severity === 'ok' ? p.green : v.severity === 'warning' ? p.orange : v.severity === 'danger' ? p.red : p.fg;
+	opts.plugins = {
+		...opts.plugins,
+		title: {
+			display: true,
+			align: 'start',
+			text: s === null ? 'no verdict yet' : `${fmtSignedLag(s.lag.lagSteps, s.lag.lagEpochs)} · ${v.tag}`,
+			color: s === null ? p.muted : severityColour,
+			font: { family: p.font, size: p.fontSize + 1, weight: 'bold' },
+			padding: { top: 0, bottom: 6 },
+		},
+	};
+	const first = pts[0];
+	const last = pts[n - 1];
+	return {
+		datasets,
+		options: opts,
+		annotations: {
+			...annotations,
+			corners: { upperLeft: '↖ spectrum first: it leads (early warning)', lowerRight: 'attack first: the spectrum lags ↘', colour: p.muted },
+			diagonal: { label: 'together', colour: p.muted },
+			pointLabels: [
+				{ x: first.x, y: first.y, text: `start (epoch ${fmt(first.epoch, 2)})`, colour: p.muted },
+				...(n > 1 ? [{ x: last.x, y: last.y, text: `now (epoch ${fmt(last.epoch, 2)})`, colour: p.fg }] : []),
+			],
+		},
+		empty: null,
+	};
+}
+
+function buildCompare(state: State, p: Palette): Built {
+	const axis = state.settings.xAxis;
+	const signal = state.settings.signal;
+	const opts = baseOptions(p, state.settings.zoom.compare, xAxisTitle(axis));
+	const annotations = annotationBase(p);
+	const runs = comparedRuns(state).filter((r) => r.checkpoints.length > 0);
+	if (runs.length === 0) {
+		return { datasets: [], options: opts, annotations, empty: 'No analysed runs selected. Tick runs below to overlay them; runs that differ in θ or κ compare best.' };
+	}
+	const colours = runColours(p);
+	const datasets: Dataset[] = [];
+	runs.forEach((run) => {
+		// Colour by the run's place in the list, so a run keeps its colour when others are unticked.
+		const c = colours[state.order.indexOf(run.info.id) % colours.length] ?? p.fg;
+		const ok = run.checkpoints.filter((cp) => cp.error === null);
+		if (run.info.attackDeclared) {
+			datasets.push({ label: `${runLabel(run.info)}: excess ASR`, data: checkpointPoints(ok, axis, (cp) => cp.excessAsr), borderColor: c, backgroundColor: c, borderWidth: lineWidth(p, true), pointRadius: 2, yAxisID: 'frac' });
+		}
+		datasets.push({ label: `${runLabel(run.info)}: ${signalShortLabel(signal)}`, data: checkpointPoints(ok, axis, (cp) => signalValue(cp, signal)), borderColor: c, backgroundColor: c, borderWidth: lineWidth(p, false), borderDash: [6, 3], pointRadius: 0, yAxisID: 'sig' });
+	});
+	// The run list under the chart is the legend (its swatches use the same colour order).
+	opts.plugins = { ...opts.plugins, legend: { display: false } };
+	opts.scales = {
+		...opts.scales,
+		frac: yScale('excess ASR (solid)', p, false, { position: 'left', suggestedMin: 0, suggestedMax: 1 }),
+		sig: yScale(`${signalShortLabel(signal)} (dashed)`, p, state.settings.logY, { position: 'right', grid: { drawOnChartArea: false, color: softGrid(p) } }),
+	};
+	return { datasets: datasets.filter((d) => d.data.length > 0), options: opts, annotations, empty: null };
+}
+
+function buildSafety(state: State, p: Palette): Built {
+	const opts = baseOptions(p, state.settings.zoom.safety, 'excess ASR at the last checkpoint (attack efficacy)');
+	const annotations = annotationBase(p);
+	const groups = safetyGroups(comparedRuns(state));
+	if (groups.length === 0) {
+		return { datasets: [], options: opts, annotations, empty: 'Needs runs with a declared attack and at least one analysed checkpoint.' };
+	}
+	const colours = runColours(p);
+	const datasets: Dataset[] = groups.map((g, i) => {
+		const c = colours[i % colours.length];
+		return {
+			label: g.theta === null ? 'θ unknown' : `θ = ${fmt(g.theta * 100, 3)}%`,
+			data: g.points.map((pt) => ({ x: pt.x, y: pt.y })),
+			borderColor: c,
+			backgroundColor: c,
+			borderWidth: lineWidth(p, false),
+			pointRadius: p.highContrast ? 6 : 5,
+			yAxisID: 'y',
+		};
+	});
+	opts.interaction = { mode: 'nearest', intersect: true };
+	opts.scales = {
+		x: linearScale('excess ASR at the last checkpoint (attack efficacy)', p, { suggestedMin: 0, suggestedMax: 1, ...(state.settings.zoom.safety === undefined ? {} : state.settings.zoom.safety) }),
+		y: yScale('clean accuracy (utility)', p, false, { position: 'left' }),
+	};
+	const tooltip = opts.plugins?.tooltip;
+	if (tooltip !== undefined) {
+		tooltip.callbacks = {
+			title: (items: TooltipItem<'line'>[]) => {
+				const it = items[0];
+				const pt = it === undefined ? undefined : groups[it.datasetIndex]?.points[it.dataIndex];
+				const run = pt === undefined ? undefined : state.runs[pt.runId];
+				return run === undefined ? '' : runLabel(run.info);
+			},
+			label: (item: TooltipItem<'line'>) => `excess ASR ${fmt(item.parsed.x, 3)}, clean accuracy ${fmt(item.parsed.y, 4)}`,
+		};
+	}
+	return {
+		datasets,
+		options: opts,
+		annotations: { ...annotations, pointLabels: groups.flatMap((g) => g.points.map((pt) => ({ x: pt.x, y: pt.y, text: pt.label, colour: p.fg }))) },
+		empty: null,
+	};
+}
+
+const BUILDERS: Record<CanvasChartId, (s: State, p: Palette) => Built> = {
+	training: buildTraining,
+	signals: buildSignals,
+	lag: buildLag,
+	compare: buildCompare,
+	safety: buildSafety,
+};
+
+/** The x-extent of all datasets, for clamping zoom-out. */
+function dataExtent(chart: LineChart): { min: number; max: number } | null {
+	let min = Infinity;
+	let max = -Infinity;
+	for (const ds of chart.data.datasets) {
+		for (const pt of ds.data) {
+			if (Number.isFinite(pt.x)) {
+				min = Math.min(min, pt.x);
+				max = Math.max(max, pt.x);
+			}
+		}
+	}
+	return min < max ? { min, max } : null;
+}
+
+/** Wheel zoom around the cursor, drag to pan, double-click to reset: on the x scale only. */
+function attachZoomPan(chart: LineChart, id: CanvasChartId, cb: ChartCallbacks): void {
+	const canvas = chart.canvas;
+	let drag: { px: number; min: number; max: number } | null = null;
+	const inArea = (ev: MouseEvent): boolean => {
+		const a = chart.chartArea;
+		return ev.offsetX >= a.left && ev.offsetX <= a.right && ev.offsetY >= a.top && ev.offsetY <= a.bottom;
+	};
+	const current = (): { min: number; max: number } | null => {
+		const x = chart.scales.x;
+		return x === undefined || !(x.max > x.min) ? null : { min: x.min, max: x.max };
+	};
+	const emit = (min: number, max: number): void => {
+		const ext = dataExtent(chart);
+		if (ext !== null && min <= ext.min && max >= ext.max) {
+			cb.zoom(id, null);
+		} else {
+			cb.zoom(id, { min, max });
+		}
+	};
+	canvas.addEventListener(
+		'wheel',
+		(ev) => {
+			const r = current();
+			if (r === null || !inArea(ev)) {
+				return;
+			}
+			ev.preventDefault();
+			const a = chart.chartArea;
+			const v = r.min + ((ev.offsetX - a.left) / (a.right - a.left)) * (r.max - r.min);
+			const factor = ev.deltaY < 0 ? 0.8 : 1.25;
+			emit(v - (v - r.min) * factor, v + (r.max - v) * factor);
+		},
+		{ passive: false },
+	);
+	canvas.addEventListener('pointerdown', (ev) => {
+		const r = current();
+		if (r === null || !inArea(ev) || ev.button !== 0) {
+			return;
+		}
+		drag = { px: ev.offsetX, ...r };
+		canvas.setPointerCapture(ev.pointerId);
+		canvas.classList.add('is-panning');
+	});
+	canvas.addEventListener('pointermove', (ev) => {
+		if (drag === null) {
+			return;
+		}
+		const a = chart.chartArea;
+		const dv = ((ev.offsetX - drag.px) / (a.right - a.left)) * (drag.max - drag.min);
+		if (dv !== 0) {
+			cb.zoom(id, { min: drag.min - dv, max: drag.max - dv });
+		}
+	});
+	const end = (ev: PointerEvent): void => {
+		if (drag !== null) {
+			drag = null;
+			canvas.releasePointerCapture(ev.pointerId);
+			canvas.classList.remove('is-panning');
+		}
+	};
+	canvas.addEventListener('pointerup', end);
+	canvas.addEventListener('pointercancel', end);
+	canvas.addEventListener('dblclick', () => cb.zoom(id, null));
+	canvas.addEventListener('keydown', (ev) => {
+		const r = current();
+		if (r === null) {
+			return;
+		}
+		const span = r.max - r.min;
+		if (ev.key === '+' || ev.key === '=') {
+			emit(r.min + span * 0.1, r.max - span * 0.1);
+		} else if (ev.key === '-') {
+			emit(r.min - span * 0.125, r.max + span * 0.125);
+		} else if (ev.key === 'ArrowLeft') {
+			emit(r.min - span * 0.1, r.max - span * 0.1);
+		} else if (ev.key === 'ArrowRight') {
+			emit(r.min + span * 0.1, r.max + span * 0.1);
+		} else if (ev.key === '0' || ev.key === 'Escape') {
+			cb.zoom(id, null);
+		} else {
+			return;
+		}
+		ev.preventDefault();
+	});
+}
+
+/** The canvas-based charts of the dashboard. */
+export class DashboardCharts {
+	private readonly charts = new Map<CanvasChartId, LineChart>();
+
+	constructor(
+		canvases: Record<CanvasChartId, HTMLCanvasElement>,
+		private readonly cb: ChartCallbacks,
+	) {
+		for (const id of Object.keys(canvases) as CanvasChartId[]) {
+			const chart: LineChart = new Chart<'line', XY[]>(canvases[id], { type: 'line', data: { datasets: [] }, options: { animation: false, parsing: false }, plugins: [annotationPlugin] });
+			attachZoomPan(chart, id, this.cb);
+			this.charts.set(id, chart);
+		}
+	}
+
+	/**
+	 * Rebuilds every chart from the state.
+	 * @returns per chart, null when it drew something, else the empty-state message
+	 */
+	render(state: State, palette: Palette): Record<CanvasChartId, EmptyReason> {
+		Chart.defaults.font.family = palette.font;
+		Chart.defaults.font.size = palette.fontSize - 1;
+		Chart.defaults.color = palette.fg;
+		Chart.defaults.borderColor = palette.grid;
+		const out = {} as Record<CanvasChartId, EmptyReason>;
+		for (const [id, chart] of this.charts) {
+			const built = BUILDERS[id](state, palette);
+			chart.data.datasets = built.datasets;
+			chart.options = built.options;
+			annotationsByChart.set(chart, built.annotations);
+			chart.update('none');
+			out[id] = built.empty;
+		}
+		return out;
+	}
+
+	/** Number of points each dataset of a chart holds (read by the integration test). */
+	pointCounts(id: CanvasChartId): Record<string, number> {
+		const chart = this.charts.get(id);
+		const out: Record<string, number> = {};
+		for (const ds of chart?.data.datasets ?? []) {
+			out[ds.label ?? '?'] = ds.data.length;
+		}
+		return out;
+	}
+
+	/** A PNG of one chart, as a data URL. */
+	toPng(id: CanvasChartId): string | null {
+		const chart = this.charts.get(id);
+		return chart === undefined ? null : chart.canvas.toDataURL('image/png');
+	}
+}
