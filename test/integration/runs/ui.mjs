@@ -46,4 +46,17 @@ export const tests = {
 		await screenshot('analyse-poisoning-picker');
 		await page.keyboard.press('Escape');
 	},
+
+	async 'the status bar shows the newest run; a click opens its dashboard'(page, { screenshot }) {
+		const item = page.locator('.statusbar-item', { hasText: 'Poison Lens: cnn-cross-theta-1pct' });
+		await item.waitFor({ state: 'visible', timeout: 30_000 });
+		await item.click();
+		const tab = page.locator('.tabs-container .tab', { hasText: 'Poison Lens' });
+		await tab.waitFor({ state: 'visible', timeout: 20_000 });
+		const body = page.frameLocator('iframe.webview').frameLocator('iframe#active-frame').locator('body');
+		// The panel opened on the run the status bar named (its run selector shows it).
+		await body.locator('select', { has: page.locator('option:checked', { hasText: 'cnn-cross-theta-1pct' }) }).first().waitFor({ timeout: 20_000 });
+		console.log(`    dashboard text: ${(await body.innerText()).slice(0, 300).replace(/\s+/g, ' ')}`);
+		await screenshot('status-bar-dashboard');
+	},
 };

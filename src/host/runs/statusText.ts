@@ -1,0 +1,67 @@
+/**
+ * What the status-bar item says about the workspace's runs. Pure (no `vscode`), so it is unit-tested in plain Node.
+ */
+import type { Verdict } from '../../protocol/analysisRecord';
+import type { RunStatus } from '../../protocol/runSummary';
+
+export interface LiveRun {
+	readonly dir: string;
+	readonly name: string;
+	readonly status: RunStatus;
+	/** Verdict from the run's analysis summary, null before any analysis. */
+	readonly verdict: Verdict | null;
+	readonly analysing: boolean;
+}
+
+export interface StatusContent {
+	readonly text: string;
+	readonly tooltip: string;
+	/** The run a click opens in the dashboard. */
+	readonly dir: string;
+	/** Verdicts that call for attention get the warning background. */
+	readonly warning: boolean;
+}
+
+const VERDICT_ICON: Record<Verdict, string> = {
+	clean: '$(shield)',
+	'early-warning': '$(warning)',
+	visible: '$(warning)',
+	lagging: '$(error)',
+	invisible: '$(error)',
+};
+
+/** Plain-language meaning of each verdict, for tooltips (docs/metrics.md has the definitions). */
+export const VERDICT_MEANING: Record<Verdict, string> = {
+	clean: 'no working backdoor and no curvature spike',
+	'early-warning': 'the trigger’s curvature appeared before the attack worked',
+	visible: 'the attack and its curvature spike appeared together',
+	lagging: 'the attack worked before its curvature appeared',
+	invisible: 'the attack works but no curvature spike shows (near-clone regime): check the dataset for near-duplicates',
+};
+
+/**
+ * Chooses what to show: a run being analysed first, then a run that is training, then the newest run's verdict.
+ * @param runs newest first
+ * @returns undefined when there is nothing to show (no runs)
+ */
+export function statusContent(runs: readonly LiveRun[]): StatusContent | undefined {
+	const newest = runs[0];
+	if (newest === undefined) {
+		return undefined;
+	}
+	const analysing = runs.find((r) => r.analysing);
+	if (analysing) {
+		return { text: `$(loading~spin) Poison Lens: analysing ${analysing.name}`, tooltip: `Analysing checkpoints of ${analysing.name}`, dir: analysing.dir, warning: false };
+	}
+	const training = runs.filter((r) => r.status === 'training');
+	const focus = training[0] ?? newest;
+	const verdict = focus.verdict === null ? '' : ` · ${focus.verdict}`;
+	const warning = focus.verdict !== null && focus.verdict !== 'clean';
+	const meaning = focus.verdict === null ? 'not analysed yet' : VERDICT_MEANING[focus.verdict];
+	if (training.length > 0) {
+		const more = training.length > 1 ? ` (+${training.length - 1} more)` : '';
+		return { text: `$(pulse) Poison Lens: ${focus.name} training${more}${verdict}`, tooltip: `${focus.name} is training: ${meaning}. Click to open the dashboard.`, dir: focus.dir, warning };
+	}
+	const icon = focus.verdict === null ? '$(beaker)' : VERDICT_ICON[focus.verdict];
+	return { text: `${icon} Poison Lens: ${focus.name}${verdict}`, tooltip: `${focus.name} (${focus.status}): ${meaning}. Click to open the dashboard.`, dir: focus.dir, warning };
+}
