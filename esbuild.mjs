@@ -68,8 +68,9 @@ function node(entry, outfile, extra = {}) {
 }
 
 node('src/extension.ts', 'extension.js', { external: ['vscode'] });
-node('src/analyser/main.ts', 'analyser.js');
-node('src/cli/main.ts', 'cli.js', { banner: { js: '#!/usr/bin/env node' } });
+// `webgpu` (Dawn) is ESM and loads its native dawn.node relative to itself: it stays a runtime dependency.
+node('src/analyser/main.ts', 'analyser.js', { external: ['webgpu'] });
+node('src/cli/main.ts', 'cli.js', { banner: { js: '#!/usr/bin/env node' }, external: ['webgpu'] });
 node('src/datasets/scanWorker.ts', 'scanWorker.js');
 if (existsSync(path.join(root, 'webview/main.ts'))) {
 	configs.push({ ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: [path.join(root, 'webview/main.ts')], outfile: path.join(dist, 'webview.js') });
