@@ -101,7 +101,7 @@ async function benchBackend(sel: BackendSelection, modelName: 'cnn' | 'mlp', n: 
 	// otherwise estimate it as (iterations of the wasm run) × HVP time and say so.
 	let usualMs: number;
 	let usualEig: number[] = [];
-	let usualIterations = 0;
+	let usualIterations: number;
 	let usualEstimated = false;
 	let usualWall = 'n/a';
 	if (hvp.ms < 400) {

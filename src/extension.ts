@@ -1,10 +1,12 @@
 import type * as vscode from 'vscode';
 import { registerDashboard } from './host/dashboard';
+import { registerDatasetDiagnostics } from './host/datasets';
 import { registerRunCommands } from './host/runs/commands';
 import { registerRunStatusBar } from './host/runs/statusBar';
 
 /** Activation is a list of registrations and nothing else (style.md §7.7 habit 1). */
 export function activate(context: vscode.ExtensionContext): void {
+	registerDatasetDiagnostics(context);
 	const dashboard = registerDashboard(context);
 	registerRunStatusBar(context);
 	registerRunCommands(context, dashboard);

@@ -1,0 +1,232 @@
+/**
+ * JSON Lines reader: one JSON object per line, with a label key and either an array of numbers (`features`, `x`,
+ * `pixels`, …) or one number per key. Reports every bad line, not just the first. Pure module (no `vscode`).
+ */
+import { ProblemCode } from './problem';
+import type { Problem, ProblemCodeValue, Severity } from './problem';
+import { LABEL_NAMES, inferUnknownLabels, isImagePath, normaliseLabel } from './table';
+import type { FeatureTable, ParsedDataset, ProgressFn, ScanOptions } from './table';
+
+/** Keys that hold a whole feature vector, in order of preference. */
+const VECTOR_KEYS = ['features', 'x', 'pixels', 'input', 'inputs', 'data', 'vector', 'embedding'];
+const SAMPLE_RECORDS = 1000;
+
+interface Line {
+	readonly line: number;
+	readonly text: string;
+	readonly value: Record<string, unknown>;
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+	return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** 1-based column of the JSON.parse failure, from the engine's message (V8 says "position N" or "column N"). */
+function errorColumn(message: string, text: string): number {
+	const col = /column (\d+)/.exec(message);
+	if (col) {
+		return Number(col[1]);
+	}
+	const pos = /position (\d+)/.exec(message);
+	if (pos) {
+		return Math.min(text.length, Number(pos[1])) + 1;
+	}
+	return 1;
+}
+
+/** Reads a JSONL text into a {@link FeatureTable} and its structure problems. */
+export function readJsonl(text: string, _fileName: string, opts: ScanOptions = {}, progress?: ProgressFn): ParsedDataset {
+	const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+	const problems: Problem[] = [];
+	const push = (line: number, column: number, endColumn: number, code: ProblemCodeValue, severity: Severity, message: string): void => {
+		problems.push({ line, column, endColumn: Math.max(endColumn, column + 1), code, severity, message, related: [], evidence: [] });
+	};
+	const keyColumn = (l: Line, key: string): number => {
+		const at = l.text.indexOf(JSON.stringify(key));
+		return at >= 0 ? at + 1 : 1;
+	};
+
+	// Pass 1: parse every line (objects are small compared with the text, so keeping them is fine for JSONL sizes).
+	const lines: Line[] = [];
+	let start = 0;
+	let lineNo = 0;
+	while (start <= src.length) {
+		let end = src.indexOf('\n', start);
+		if (end === -1) {
+			end = src.length;
+		}
+		lineNo++;
+		let t = src.slice(start, end);
+		if (t.endsWith('\r')) {
+			t = t.slice(0, -1);
+		}
+		start = end + 1;
+		if (t.trim() === '') {
+			continue;
+		}
+		let v: unknown;
+		try {
+			v = JSON.parse(t);
+		} catch (e) {
+			const msg = e instanceof Error ? e.message : String(e);
+			const c = errorColumn(msg, t);
+			push(lineNo, c, c + 1, ProblemCode.invalidJson, 'error', `invalid JSON: ${msg}`);
+			continue;
+		}
+		if (!isRecord(v)) {
+			push(lineNo, 1, t.length + 1, ProblemCode.invalidRecord, 'error', `line is JSON ${Array.isArray(v) ? 'array' : typeof v}, not an object`);
+			continue;
+		}
+		lines.push({ line: lineNo, text: t, value: v });
+		if (progress && (lineNo & 4095) === 0) {
+			progress(start / Math.max(1, src.length), 'parsing');
+		}
+	}
+
+	// Schema from a sample.
+	const sample = lines.slice(0, SAMPLE_RECORDS);
+	const share = (pred: (r: Record<string, unknown>) => boolean): number => (sample.length === 0 ? 0 : sample.filter((l) => pred(l.value)).length / sample.length);
+	let labelKey: string | null = null;
+	if (opts.labelColumn !== undefined && opts.labelColumn !== '') {
+		labelKey = opts.labelColumn;
+		if (share((r) => labelKey !== null && labelKey in r) === 0 && sample.length > 0) {
+			push(1, 1, 1, ProblemCode.noLabelColumn, 'error', `label key '${labelKey}' not found in any of the first ${sample.length} records; label checks are off`);
+			labelKey = null;
+		}
+	} else {
+		labelKey = LABEL_NAMES.find((k) => share((r) => k in r) >= 0.5) ?? null;
+		if (labelKey === null && sample.length > 0) {
+			push(1, 1, 1, ProblemCode.noLabelColumn, 'information', 'no label key found; set poisonLens.dataset.labelColumn (or --label-column) to enable the dirty-label checks');
+		}
+	}
+	const vectorKey = VECTOR_KEYS.find((k) => k !== labelKey && share((r) => Array.isArray(r[k])) >= 0.5) ?? null;
+	let dim = 0;
+	let numericKeys: string[] = [];
+	if (vectorKey !== null) {
+		const lens = new Map<number, number>();
+		for (const l of sample) {
+			const a = l.value[vectorKey];
+			if (Array.isArray(a)) {
+				lens.set(a.length, (lens.get(a.length) ?? 0) + 1);
+			}
+		}
+		dim = [...lens.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? 0;
+	} else {
+		const keys = new Set<string>();
+		for (const l of sample) {
+			for (const k of Object.keys(l.value)) {
+				keys.add(k);
+			}
+		}
+		numericKeys = [...keys].filter((k) => k !== labelKey && share((r) => typeof r[k] === 'number') >= 0.9).sort();
+		dim = numericKeys.length;
+	}
+	const textKeys = sample.length === 0 ? [] : Object.keys(sample[0].value).filter((k) => k !== labelKey && k !== vectorKey
+		&& !numericKeys.includes(k) && share((r) => typeof r[k] === 'string' && isImagePath(r[k])) >= 0.9);
+
+	const n = lines.length;
+	const features = new Float32Array(n * dim);
+	const valid = new Uint8Array(n);
+	const labels: (string | null)[] = [];
+	const startLine = new Int32Array(n);
+	const endColumn = new Int32Array(n);
+	const textKey: (string | null)[] | null = textKeys.length > 0 ? [] : null;
+	const checkNumber = (l: Line, key: string, what: string, v: unknown): number | null => {
+		const c = keyColumn(l, key);
+		if (v === undefined || v === null || v === '') {
+			push(l.line, c, c + key.length + 2, ProblemCode.missingValue, 'error', `${what} is ${v === '' ? 'empty' : 'missing'}`);
+			return null;
+		}
+		if (typeof v === 'number') {
+			return v;
+		}
+		if (typeof v === 'string' && /^\s*[+-]?(nan|inf|infinity)\s*$/i.test(v)) {
+			push(l.line, c, c + key.length + 2, ProblemCode.nonFinite, 'error', `${what} is ${v}, not a finite number`);
+			return null;
+		}
+		push(l.line, c, c + key.length + 2, ProblemCode.nonNumeric, 'error', `${what} is ${JSON.stringify(v)?.slice(0, 40)}, not a number`);
+		return null;
+	};
+	lines.forEach((l, i) => {
+		startLine[i] = l.line;
+		endColumn[i] = l.text.length + 1;
+		let ok = 1;
+		let label: string | null = null;
+		if (labelKey !== null) {
+			const raw = l.value[labelKey];
+			if (raw === undefined || raw === null || (typeof raw === 'string' && raw.trim() === '')) {
+				const c = raw === undefined ? 1 : keyColumn(l, labelKey);
+				push(l.line, c, raw === undefined ? l.text.length + 1 : c + labelKey.length + 2, ProblemCode.missingLabel, 'error',
+					`label '${labelKey}' is ${raw === undefined ? 'missing' : 'empty'}`);
+				ok = 0;
+			} else if (typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean') {
+				label = normaliseLabel(String(raw));
+			} else {
+				const c = keyColumn(l, labelKey);
+				push(l.line, c, c + labelKey.length + 2, ProblemCode.unknownLabel, 'warning', `label '${labelKey}' is a ${Array.isArray(raw) ? 'list' : 'object'}, not a class`);
+				ok = 0;
+			}
+		}
+		if (vectorKey !== null) {
+			const a = l.value[vectorKey];
+			const c = keyColumn(l, vectorKey);
+			if (!Array.isArray(a)) {
+				push(l.line, c, c + vectorKey.length + 2, ProblemCode.missingValue, 'error', `'${vectorKey}' is ${a === undefined ? 'missing' : 'not a list'}`);
+				ok = 0;
+			} else if (a.length !== dim) {
+				push(l.line, c, c + vectorKey.length + 2, ProblemCode.raggedRow, 'error', `'${vectorKey}' has ${a.length} values, but the other rows have ${dim}`);
+				ok = 0;
+			} else {
+				for (let j = 0; j < dim; j++) {
+					const v = checkNumber(l, vectorKey, `'${vectorKey}'[${j}]`, a[j]);
+					if (v === null) {
+						ok = 0;
+					} else {
+						features[i * dim + j] = v;
+					}
+				}
+			}
+		} else {
+			numericKeys.forEach((k, j) => {
+				const v = checkNumber(l, k, `feature '${k}'`, l.value[k]);
+				if (v === null) {
+					ok = 0;
+				} else {
+					features[i * dim + j] = v;
+				}
+			});
+		}
+		if (textKey !== null) {
+			textKey.push(textKeys.map((k) => {
+				const v = l.value[k];
+				return typeof v === 'string' ? v : JSON.stringify(v) ?? '';
+			}).join('\u0000'));
+		}
+		labels.push(label);
+		valid[i] = ok;
+	});
+	const finalLabelKey = labelKey;
+	if (finalLabelKey !== null) {
+		const counts = new Map<string, number>();
+		for (const l of labels) {
+			if (l !== null) {
+				counts.set(l, (counts.get(l) ?? 0) + 1);
+			}
+		}
+		const known = opts.labels ? new Set(opts.labels.map(normaliseLabel)) : null;
+		const unknown = known
+			? new Map([...counts.keys()].filter((l) => !known.has(l)).map((l) => [l, `label '${l}' is not one of the configured labels (${[...known].join(', ')})`]))
+			: inferUnknownLabels(counts);
+		labels.forEach((l, i) => {
+			if (l !== null && unknown.has(l)) {
+				const c = keyColumn(lines[i], finalLabelKey);
+				push(lines[i].line, c, c + finalLabelKey.length + 2, ProblemCode.unknownLabel, 'warning', unknown.get(l) ?? '');
+				valid[i] = 0;
+			}
+		});
+	}
+	const table: FeatureTable = {
+		rows: n, dim, features, valid, labels, startLine, endLine: startLine, endColumn, textKey, labelName: labelKey, hasHeader: false,
+	};
+	return { table, problems };
+}

@@ -1,0 +1,83 @@
+/**
+ * One entry point for scanning a dataset file: pick the reader by extension, collect structure problems, add the
+ * poisoning evidence, cap the list. Used by the worker (editor), the CLI and the bench. Pure module (no `vscode`).
+ */
+import { readCsv } from './csvReader';
+import { readJsonl } from './jsonlReader';
+import { analysePoisoning } from './poison';
+import type { PoisonStats } from './poison';
+import { capProblems } from './problem';
+import type { Problem } from './problem';
+import type { ParsedDataset, ProgressFn, ScanOptions } from './table';
+
+/** Default per-file cap on problems. */
+export const DEFAULT_MAX_PROBLEMS = 1000;
+
+/** File extensions the scanners read. */
+export const DATASET_EXTENSIONS = ['.csv', '.tsv', '.tab', '.jsonl', '.ndjson'];
+
+/** Everything a scan found in one file. */
+export interface ScanResult {
+	readonly file: string;
+	/** Data rows (header and blank lines excluded). */
+	readonly rows: number;
+	/** Label column (or key) used, or null when none was found. */
+	readonly labelColumn: string | null;
+	/** Whether line 1 is a header row. */
+	readonly hasHeader: boolean;
+	/** Problems after the cap, sorted by line. */
+	readonly problems: Problem[];
+	/** Problems found before the cap. */
+	readonly totalProblems: number;
+	readonly poison: PoisonStats | null;
+	readonly elapsedMs: number;
+	/** Threads that parsed the text (2 for a large quote-free CSV scanned in the worker), absent: 1. */
+	readonly parseThreads?: number;
+}
+
+/** Whether a file name is a dataset the scanners read. */
+export function isDatasetFile(fileName: string): boolean {
+	const lower = fileName.toLowerCase();
+	return DATASET_EXTENSIONS.some((e) => lower.endsWith(e)) && !/\.quarantine\.[a-z]+$/.test(lower);
+}
+
+/** Parses a dataset text with the reader its extension selects. */
+export function readDataset(text: string, fileName: string, opts: ScanOptions = {}, progress?: ProgressFn): ParsedDataset {
+	const lower = fileName.toLowerCase();
+	const jsonl = lower.endsWith('.jsonl') || lower.endsWith('.ndjson');
+	return jsonl ? readJsonl(text, fileName, opts, progress) : readCsv(text, fileName, opts, progress);
+}
+
+/**
+ * Scans one dataset text: all structure problems, then (unless `structureOnly`) dirty-label duplicates and near-clone
+ * clusters, capped at `maxProblems` with a summary.
+ * @param progress called with overall fractions in [0, 1]: parsing takes the first 60 %
+ */
+export function scanText(text: string, fileName: string, opts: ScanOptions = {}, progress?: ProgressFn): ScanResult {
+	const t0 = performance.now();
+	const parsed = readDataset(text, fileName, opts, (f, phase) => progress?.(0.6 * f, phase));
+	return finishScan(parsed, fileName, opts, progress, t0);
+}
+
+/** The analysis and the cap after parsing (shared by {@link scanText} and the worker's two-thread parse). */
+export function finishScan(parsed: ParsedDataset, fileName: string, opts: ScanOptions, progress: ProgressFn | undefined, t0: number): ScanResult {
+	let poison: PoisonStats | null = null;
+	const problems = [...parsed.problems];
+	if (!opts.structureOnly) {
+		const r = analysePoisoning(parsed.table, opts, (f, phase) => progress?.(0.6 + 0.4 * f, phase));
+		for (const p of r.problems) {
+			problems.push(p);
+		}
+		poison = r.stats;
+	}
+	return {
+		file: fileName,
+		rows: parsed.table.rows,
+		labelColumn: parsed.table.labelName,
+		hasHeader: parsed.table.hasHeader,
+		problems: capProblems(problems, opts.maxProblems ?? DEFAULT_MAX_PROBLEMS),
+		totalProblems: problems.length,
+		poison,
+		elapsedMs: performance.now() - t0,
+	};
+}
