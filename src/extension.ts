@@ -1,4 +1,5 @@
 import type * as vscode from 'vscode';
+import { registerAnalyser } from './host/analyser';
 import { registerDashboard } from './host/dashboard';
 import { registerDatasetDiagnostics } from './host/datasets';
 import { registerRunCommands } from './host/runs/commands';
@@ -8,8 +9,9 @@ import { registerRunStatusBar } from './host/runs/statusBar';
 export function activate(context: vscode.ExtensionContext): void {
 	registerDatasetDiagnostics(context);
 	const dashboard = registerDashboard(context);
-	registerRunStatusBar(context);
-	registerRunCommands(context, dashboard);
+	const statusBar = registerRunStatusBar(context);
+	const analyser = registerAnalyser(context);
+	registerRunCommands(context, { dashboard, analyser, statusBar });
 }
 
 export function deactivate(): void {

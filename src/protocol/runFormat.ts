@@ -142,8 +142,8 @@ export interface RunManifest extends RunManifestCore {
 	};
 }
 
-/** Metrics as written by tfjs logs: name → number. */
-export type Metrics = Readonly<Record<string, number>>;
+/** Metrics as written by tfjs logs: name → number (`null` where the value was NaN or infinite). */
+export type Metrics = Readonly<Record<string, number | null>>;
 
 interface EventBase {
 	/** ISO 8601 time the event was recorded. */

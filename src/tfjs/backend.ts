@@ -266,7 +266,9 @@ function record(
  * - `cpu`: plain JS; slow but always present.
  * - `gpu`: `@tensorflow/tfjs-backend-webgpu` on the npm `webgpu` package (Dawn).
  * - `tensorflow`: an installed `@tensorflow/tfjs-node-gpu` / `tfjs-node` (unverified path).
- * - `auto`: gpu when an adapter exists, else wasm, else cpu.
+ * - `auto`: gpu when a hardware adapter exists, else wasm, else cpu. A software adapter (Mesa llvmpipe/lavapipe,
+ *   SwiftShader: `isFallbackAdapter`) is skipped: it is 10-20× slower than wasm here (docs/numerics.md), so `auto`
+ *   uses it only when asked for explicitly with `gpu`.
  *
  * When the request cannot start, falls back (gpu/tensorflow → wasm → cpu) and records why in
  * `fallbackReason`; with `strict: true` it throws that reason instead.
@@ -293,10 +295,12 @@ export async function selectBackend(request: BackendRequest, options: SelectBack
 	}
 	if (request === 'gpu' || request === 'auto') {
 		const g = await startWebgpu(options);
-		if (g.ok) {
+		if (g.ok && !(request === 'auto' && g.adapter?.isFallbackAdapter === true)) {
 			return record(request, null, g.adapter, null);
 		}
-		if (request === 'gpu') {
+		if (g.ok) {
+			reasons.push(`gpu: only a software adapter (${describe('webgpu', null, g.adapter)}), slower than wasm`);
+		} else if (request === 'gpu') {
 			fail(`gpu: ${g.error ?? 'unknown error'}`);
 		} else {
 			reasons.push(`gpu: ${g.error ?? 'unknown error'}`);

@@ -1,22 +1,77 @@
 import * as vscode from 'vscode';
+import type { HostAnalyser } from '../analyser';
 import type { Dashboard } from '../dashboard';
 import { pickRun } from './runPicker';
+import type { RunStatusBar } from './statusBar';
+import { verdictSentence } from './statusText';
 
 export const ANALYSE_POISONING = 'poisonLens.analysePoisoning';
 export const OPEN_DASHBOARD = 'poisonLens.openDashboard';
 
-export function registerRunCommands(context: vscode.ExtensionContext, dashboard: Dashboard): void {
+const OPEN = 'Open dashboard';
+const DEFENCE = 'Show recommended defence';
+const TRUST = 'Manage Workspace Trust';
+
+export interface RunCommandDeps {
+	readonly dashboard: Dashboard;
+	readonly analyser: HostAnalyser;
+	readonly statusBar: RunStatusBar;
+}
+
+/**
+ * "Analyse poisoning": pick a run, open its dashboard (it fills in live), analyse the run in the analyser process
+ * under a cancellable progress notification, then report the verdict with its plain-language reading.
+ */
+async function analysePoisoning(context: vscode.ExtensionContext, { dashboard, analyser, statusBar }: RunCommandDeps): Promise<string | undefined> {
+	const run = await pickRun(context.extensionUri, 'Poison Lens: Analyse poisoning');
+	if (!run) {
+		return undefined;
+	}
+	await dashboard.show(run.dir);
+	if (!vscode.workspace.isTrusted) {
+		// Reading finished analyses is safe; starting the analyser on workspace checkpoints is not.
+		const choice = await vscode.window.showWarningMessage(
+			`Poison Lens analyses checkpoints only in a trusted workspace (the analyser loads model files from it). The dashboard shows what ${run.manifest.name} already has.`,
+			TRUST,
+		);
+		if (choice === TRUST) {
+			await vscode.commands.executeCommand('workbench.trust.manage');
+		}
+		return run.dir;
+	}
+	statusBar.setAnalysing(run.dir, true);
+	let result;
+	try {
+		result = await analyser.analyseRun(run.dir);
+	} catch {
+		return run.dir; // the analyser already showed the error with its stderr tail
+	} finally {
+		statusBar.setAnalysing(run.dir, false);
+	}
+	if (result === undefined) {
+		void vscode.window.showInformationMessage(`Poison Lens: analysis of ${run.manifest.name} cancelled; the checkpoints already analysed are kept.`);
+		return run.dir;
+	}
+	const { verdict, lag, recommendation } = result.summary;
+	const text = `Poison Lens: ${run.manifest.name} is ${verdict}: ${verdictSentence(verdict, lag.lagEpochs)}. (${result.analysed} checkpoint${result.analysed === 1 ? '' : 's'} analysed on ${result.backend}.)`;
+	const actions = recommendation ? [OPEN, DEFENCE] : [OPEN];
+	const shown = verdict === 'clean' ? vscode.window.showInformationMessage(text, ...actions) : vscode.window.showWarningMessage(text, ...actions);
+	void shown.then(async (choice) => {
+		if (choice === OPEN) {
+			await dashboard.show(run.dir);
+		} else if (choice === DEFENCE && recommendation) {
+			await vscode.window.showInformationMessage('Recommended defence', { modal: true, detail: recommendation });
+		}
+	});
+	return run.dir;
+}
+
+export function registerRunCommands(context: vscode.ExtensionContext, deps: RunCommandDeps): void {
 	context.subscriptions.push(
-		vscode.commands.registerCommand(ANALYSE_POISONING, async () => {
-			const run = await pickRun(context.extensionUri, 'Poison Lens: Analyse poisoning');
-			if (run) {
-				await dashboard.show(run.dir);
-			}
-			return run?.dir;
-		}),
-		// Opens on the given run (from a link or another command) or on the newest run; the panel switches runs itself.
+		vscode.commands.registerCommand(ANALYSE_POISONING, () => analysePoisoning(context, deps)),
+		// Opens on the given run (from the status bar or a link) or on the newest run; the panel switches runs itself.
 		vscode.commands.registerCommand(OPEN_DASHBOARD, async (runDir?: unknown) => {
-			await dashboard.show(typeof runDir === 'string' ? runDir : undefined);
+			await deps.dashboard.show(typeof runDir === 'string' ? runDir : undefined);
 		}),
 	);
 }

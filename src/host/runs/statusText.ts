@@ -65,3 +65,28 @@ export function statusContent(runs: readonly LiveRun[]): StatusContent | undefin
 	const icon = focus.verdict === null ? '$(beaker)' : VERDICT_ICON[focus.verdict];
 	return { text: `${icon} Poison Lens: ${focus.name}${verdict}`, tooltip: `${focus.name} (${focus.status}): ${meaning}. Click to open the dashboard.`, dir: focus.dir, warning };
 }
+
+function epochs(n: number): string {
+	const v = Math.abs(n);
+	return `${v < 10 ? v.toFixed(1) : v.toFixed(0)} ${v === 1 ? 'epoch' : 'epochs'}`;
+}
+
+/**
+ * The one-line, plain-language reading of a verdict for the notification after an analysis, e.g.
+ * "the backdoor's curvature showed up 0.7 epochs before it started working".
+ * @param lagEpochs signed lag (spectral step − ASR step) in epochs; negative means the spectrum led
+ */
+export function verdictSentence(verdict: Verdict, lagEpochs: number | null): string {
+	switch (verdict) {
+		case 'early-warning':
+			return lagEpochs === null ? 'the backdoor’s curvature showed up before it started working' : `the backdoor’s curvature showed up ${epochs(lagEpochs)} before it started working`;
+		case 'lagging':
+			return lagEpochs === null ? 'the backdoor worked before its curvature showed up' : `the backdoor worked ${epochs(lagEpochs)} before its curvature showed up`;
+		case 'visible':
+			return 'the backdoor and its curvature spike appeared together';
+		case 'invisible':
+			return 'the backdoor works but leaves no curvature spike (near-clone regime): the spectrum cannot see it, check the dataset for near-duplicates';
+		case 'clean':
+			return 'no working backdoor and no curvature spike';
+	}
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { statusContent, type LiveRun } from '../../../src/host/runs/statusText';
+import { statusContent, verdictSentence, type LiveRun } from '../../../src/host/runs/statusText';
 
 const run = (over: Partial<LiveRun>): LiveRun => ({ dir: `/w/${over.name ?? 'r'}`, name: 'r', status: 'finished', verdict: null, analysing: false, ...over });
 
@@ -28,5 +28,15 @@ describe('statusContent', () => {
 		});
 		assert.equal(statusContent([run({ name: 'n' })])?.text, '$(beaker) Poison Lens: n');
 		assert.equal(statusContent([run({ name: 'n', verdict: 'invisible' })])?.warning, true);
+	});
+});
+
+describe('verdictSentence', () => {
+	test('states the signed lag in epochs, in the direction it ran', () => {
+		assert.equal(verdictSentence('early-warning', -0.7), 'the backdoor’s curvature showed up 0.7 epochs before it started working');
+		assert.equal(verdictSentence('lagging', 12.4), 'the backdoor worked 12 epochs before its curvature showed up');
+		assert.equal(verdictSentence('early-warning', -1), 'the backdoor’s curvature showed up 1.0 epoch before it started working');
+		assert.match(verdictSentence('invisible', null), /near-clone/);
+		assert.equal(verdictSentence('clean', null), 'no working backdoor and no curvature spike');
 	});
 });

@@ -1,0 +1,126 @@
+/**
+ * SDK overhead: the same `model.fit` epoch with and without `lens.callback()`, interleaved in one process.
+ *
+ * Demo CNN on 8192 real MNIST rows, tfjs wasm, batch 64 (128 steps per epoch). The recorder writes a batch event
+ * every step and a checkpoint every 50 steps (the demo's settings), plus one at the start and end of each fit.
+ * Rounds alternate the order (A B, B A, …) so drift hits both sides. The headline overhead is the ratio of the
+ * median epoch **CPU** times of this process (training, callback and background writes included): wall-clock epoch
+ * times on a shared 2-core machine vary by tens of percent, so they are printed but not used. Last line:
+ * `sdk overhead: X.X %`.
+ *
+ * Usage: npm run bench:sdk [-- --rounds 4 --rows 8192]
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { loadKnownDataset } from '../src/datasets/idx';
+import { selectBackend } from '../src/tfjs/backend';
+import { installGradientFixes } from '../src/tfjs/gradients';
+import { PoisonLens } from '../src/sdk/lens';
+import { buildDemoModel } from '../src/cli/demo';
+
+function arg(name: string, def: number): number {
+	const i = process.argv.indexOf(`--${name}`);
+	return i >= 0 ? Number(process.argv[i + 1]) : def;
+}
+
+function median(v: number[]): number {
+	const s = [...v].sort((a, b) => a - b);
+	const m = Math.floor(s.length / 2);
+	return s.length % 2 === 1 ? (s[m]) : ((s[m - 1]) + (s[m])) / 2;
+}
+
+async function main(): Promise<void> {
+	const rounds = arg('rounds', 4);
+	const rows = arg('rows', 8192);
+	const backend = await selectBackend('wasm');
+	installGradientFixes();
+	const data = loadKnownDataset('mnist', 'train', { limit: rows });
+	const test = loadKnownDataset('mnist', 'test', { limit: 1000 });
+	const xs = tf.tensor4d(data.images, [data.count, 28, 28, 1]);
+	const ys = tf.oneHot(tf.tensor1d(data.labels, 'int32'), 10);
+	const model = buildDemoModel([28, 28, 1], 10, 1);
+	model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+	const runs = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-bench-sdk-'));
+	const lens = await PoisonLens.start({
+		runName: 'bench sdk',
+		dir: runs,
+		probe: { xs: { values: test.images, itemShape: [28, 28, 1] }, labels: test.labels, source: test.source },
+		checkpointEvery: 50,
+		trainSample: { xs: { values: data.images, itemShape: [28, 28, 1] }, labels: data.labels, source: data.source },
+		dataset: { name: 'mnist', numClasses: 10, source: data.source },
+	});
+	// Time spent inside the recorder's hooks: the direct cost, much less noisy than epoch-time differences on a
+	// shared machine (it excludes the background writes, which the A/B epoch times include).
+	let hookMs = 0;
+	const timedCallback = (): tf.Callback => {
+		const cb = lens.callback();
+		const hooks = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'] as const;
+		for (const name of hooks) {
+			const original = cb[name].bind(cb) as (...args: unknown[]) => Promise<void>;
+			(cb as unknown as Record<string, unknown>)[name] = async (...args: unknown[]): Promise<void> => {
+				const t = performance.now();
+				await original(...args);
+				hookMs += performance.now() - t;
+			};
+		}
+		return cb;
+	};
+	const cpuMs = (): number => {
+		const u = process.cpuUsage();
+		return (u.user + u.system) / 1000;
+	};
+	/** One epoch; returns wall and process CPU milliseconds (CPU time barely moves with other processes' load). */
+	const epoch = async (withSdk: boolean): Promise<{ wall: number; cpu: number }> => {
+		const t0 = performance.now();
+		const c0 = cpuMs();
+		await model.fit(xs, ys, { batchSize: 64, epochs: 1, shuffle: false, verbose: 0, ...(withSdk ? { callbacks: [timedCallback()] } : {}) });
+		if (withSdk) {
+			// Count the background writes too: the recorder must keep up, not just return fast.
+			await lens.flush();
+		}
+		return { wall: performance.now() - t0, cpu: cpuMs() - c0 };
+	};
+	process.stdout.write(`backend ${backend.description}, ${data.count} rows, batch 64, ${Math.ceil(data.count / 64)} steps per epoch, ${rounds} rounds\n`);
+	await epoch(false); // warm-up: kernels, memory
+	const without: { wall: number; cpu: number }[] = [];
+	const withSdk: { wall: number; cpu: number }[] = [];
+	for (let r = 0; r < rounds; r++) {
+		const order = r % 2 === 0 ? [false, true] : [true, false];
+		for (const sdk of order) {
+			const t = await epoch(sdk);
+			(sdk ? withSdk : without).push(t);
+			process.stdout.write(`round ${r + 1}: ${sdk ? 'with SDK   ' : 'without SDK'} wall ${(t.wall / 1000).toFixed(2)} s, CPU ${(t.cpu / 1000).toFixed(2)} s\n`);
+		}
+	}
+	await lens.end();
+	const aWall = median(without.map((t) => t.wall));
+	const bWall = median(withSdk.map((t) => t.wall));
+	const a = median(without.map((t) => t.cpu));
+	const b = median(withSdk.map((t) => t.cpu));
+	const bytes = fs
+		.readdirSync(lens.runDir, { recursive: true })
+		.map((p) => path.join(lens.runDir, String(p)))
+		.filter((p) => fs.statSync(p).isFile())
+		.reduce((s, p) => s + fs.statSync(p).size, 0);
+	const hookPerEpoch = hookMs / rounds;
+	const spread = (v: number[]): string => `${(Math.min(...v) / 1000).toFixed(2)}–${(Math.max(...v) / 1000).toFixed(2)} s`;
+	process.stdout.write(
+		`median epoch wall time: without ${(aWall / 1000).toFixed(2)} s, with ${(bWall / 1000).toFixed(2)} s ` +
+			`(${((100 * (bWall - aWall)) / aWall).toFixed(1)} %; ranges ${spread(without.map((t) => t.wall))} / ${spread(withSdk.map((t) => t.wall))})\n`,
+	);
+	process.stdout.write(`time inside the SDK callback: ${hookPerEpoch.toFixed(0)} ms per epoch (wall)\n`);
+	process.stdout.write(`run folder ${(bytes / 1e6).toFixed(1)} MB\n`);
+	process.stdout.write(`median epoch CPU time: without ${(a / 1000).toFixed(2)} s, with ${(b / 1000).toFixed(2)} s (process CPU, background writes included)\n`);
+	fs.rmSync(runs, { recursive: true, force: true });
+	xs.dispose();
+	ys.dispose();
+	// The headline uses CPU time: on a shared machine wall-clock epochs vary by tens of percent, CPU time by a few.
+	process.stdout.write(`sdk overhead: ${((100 * (b - a)) / a).toFixed(1)} %\n`);
+}
+
+main().catch((err: unknown) => {
+	process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+	process.exit(1);
+});

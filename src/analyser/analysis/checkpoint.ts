@@ -1,0 +1,335 @@
+/**
+ * One checkpoint's analysis (issue 6 item 2): clean accuracy, ASR, p0, excess ASR, the
+ * triggered-probe spectrum (top-k, cos² with the trigger, λ1/λ2, per-sample statistics,
+ * tᵀHt/‖t‖²) and the clean-probe spectrum baseline. A light pass computes ASR, p0, tᵀHt and at
+ * most {@link LIGHT_LANCZOS_STEPS} Lanczos steps; a full pass everything.
+ *
+ * A bad checkpoint (missing, corrupt, schema mismatch, NaN weights) is not thrown: it becomes a
+ * record with `error` set, so the rest of the run is still analysed.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { AnalyserErrorCode } from '../../protocol/analyser';
+import type { AnalysisPass, CheckpointAnalysis, ImageRecord } from '../../protocol/analysisRecord';
+import { readCheckpoint, RunFormatError, type CheckpointArtifacts } from '../../protocol/runFormat';
+import { CurvatureCancelledError, logitModelFromLayers, type CancelSignal, type LogitModel } from '../curvature/index';
+import { checkpoint as cancelPoint } from '../curvature/cancel';
+import type { RunContext } from './context';
+import { AnalysisError } from './errors';
+import { cos2, median, quantile } from './robust';
+import { batchCurvature } from './spectrum';
+
+/** Lanczos steps of the light pass (issue 6 item 7). */
+export const LIGHT_LANCZOS_STEPS = 20;
+/** Triggered (and clean) probes in the light pass's spectrum. */
+export const LIGHT_PROBES = 64;
+/** … and in the full pass's (the reference experiment used 128). */
+export const FULL_PROBES = 128;
+
+/** A checkpoint to analyse. */
+export interface CheckpointTarget {
+	readonly step: number;
+	/** Fractional epoch when known. */
+	readonly epoch: number;
+	/** Absolute folder path. */
+	readonly dir: string;
+}
+
+/** Options of {@link analyseCheckpoint}. */
+export interface CheckpointOptions {
+	readonly pass: AnalysisPass;
+	readonly k: number;
+	readonly signal?: CancelSignal;
+	/** Called between stages, for progress messages. */
+	readonly onStage?: (stage: string) => void;
+}
+
+/** Rounds to 6 significant digits: analysis.jsonl stays small, float32 noise is below that anyway. */
+export function round6(v: number): number {
+	return Number.isFinite(v) ? Number(v.toPrecision(6)) : v;
+}
+
+function finiteOrNull(v: number | null | undefined): number | null {
+	return v === null || v === undefined || !Number.isFinite(v) ? null : round6(v);
+}
+
+function sameShape(a: readonly (number | null)[], b: readonly number[]): boolean {
+	return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * Loads a checkpoint folder (model.json + weights.bin) with our own file-system IOHandler
+ * (`tf.io.fromMemory` over the bytes read by `readCheckpoint`) and checks it against the run.
+ * @throws AnalysisError CheckpointNotFound, CheckpointCorrupt, NonFiniteWeights or SchemaMismatch, naming the file
+ */
+export async function loadCheckpointModel(ctx: RunContext, dir: string): Promise<tf.LayersModel> {
+	const modelFile = path.join(dir, 'model.json');
+	if (!fs.existsSync(modelFile)) {
+		throw new AnalysisError(AnalyserErrorCode.CheckpointNotFound, `${modelFile}: checkpoint file is missing`);
+	}
+	let artifacts: CheckpointArtifacts;
+	try {
+		artifacts = await readCheckpoint(dir);
+	} catch (err) {
+		throw new AnalysisError(AnalyserErrorCode.CheckpointCorrupt, err instanceof RunFormatError ? err.message : `${modelFile}: ${String(err)}`);
+	}
+	// NaN weights: check the raw float32 values before tfjs sees them.
+	let offset = 0;
+	for (const spec of artifacts.weightSpecs) {
+		const count = spec.shape.reduce((a, b) => a * b, 1);
+		if (spec.dtype === 'float32' || spec.dtype === undefined) {
+			const values = new Float32Array(artifacts.weightData, offset, count);
+			const bad = values.findIndex((v) => !Number.isFinite(v));
+			if (bad >= 0) {
+				throw new AnalysisError(
+					AnalyserErrorCode.NonFiniteWeights,
+					`${path.join(dir, 'weights.bin')}: weight "${spec.name}" holds ${String(values[bad])} at flat index ${bad}`,
+				);
+			}
+		}
+		offset += count * 4;
+	}
+	let model: tf.LayersModel;
+	try {
+		model = await tf.loadLayersModel(
+			tf.io.fromMemory({ modelTopology: artifacts.modelTopology as object, weightSpecs: artifacts.weightSpecs, weightData: artifacts.weightData }),
+		);
+	} catch (err) {
+		throw new AnalysisError(AnalyserErrorCode.CheckpointCorrupt, `${modelFile}: tfjs cannot build the model (${err instanceof Error ? err.message : String(err)})`);
+	}
+	const inShape = model.inputs[0]?.shape.slice(1) ?? [];
+	const outShape = model.outputs[0]?.shape ?? [];
+	if (!sameShape(inShape, ctx.itemShape)) {
+		model.dispose();
+		throw new AnalysisError(
+			AnalyserErrorCode.SchemaMismatch,
+			`${modelFile}: model input shape ${JSON.stringify(inShape)} does not match the run's dataset.inputShape ${JSON.stringify(ctx.itemShape)}`,
+		);
+	}
+	if (outShape.length !== 2 || outShape[1] !== ctx.numClasses) {
+		model.dispose();
+		throw new AnalysisError(
+			AnalyserErrorCode.SchemaMismatch,
+			`${modelFile}: model output shape ${JSON.stringify(outShape)} does not match the run's ${ctx.numClasses} classes`,
+		);
+	}
+	return model;
+}
+
+/**
+ * argmax of the model's outputs for `count` items stored back to back. Reads back asynchronously: the WebGPU backend
+ * cannot read synchronously in Node (its dataSync path needs OffscreenCanvas).
+ */
+export async function predictClasses(model: tf.LayersModel, items: Float32Array, itemShape: readonly number[], batchSize = 256): Promise<Int32Array> {
+	const dim = itemShape.reduce((a, b) => a * b, 1);
+	const n = items.length / dim;
+	const out = new Int32Array(n);
+	for (let start = 0; start < n; start += batchSize) {
+		const size = Math.min(batchSize, n - start);
+		const pred = tf.tidy(() => {
+			const x = tf.tensor(items.subarray(start * dim, (start + size) * dim), [size, ...itemShape]);
+			return tf.argMax(model.predict(x) as tf.Tensor, 1);
+		});
+		out.set(await pred.data(), start);
+		pred.dispose();
+	}
+	return out;
+}
+
+/** A vector as a signed grey (or RGB) image record, 4 significant digits. */
+export function imageOf(values: ArrayLike<number>, itemShape: readonly number[]): ImageRecord | undefined {
+	if (itemShape.length !== 3 || (itemShape[2] !== 1 && itemShape[2] !== 3)) {
+		return undefined;
+	}
+	return {
+		height: itemShape[0],
+		width: itemShape[1],
+		channels: itemShape[2],
+		data: Array.from(values, (v) => (Number.isFinite(v) ? Number(v.toPrecision(4)) : 0)),
+	};
+}
+
+/** A record for a checkpoint that could not be analysed. */
+export function errorRecord(target: CheckpointTarget, pass: AnalysisPass, error: string, ms: number | null = null): CheckpointAnalysis {
+	return {
+		kind: 'checkpoint',
+		checkpoint: path.basename(target.dir),
+		pass,
+		epoch: target.epoch,
+		step: target.step,
+		cleanAccuracy: null,
+		asr: null,
+		p0: null,
+		excessAsr: null,
+		topEigenvalues: null,
+		triggerOverlap: null,
+		spectralGap: null,
+		triggerCurvature: null,
+		perSample: null,
+		clean: null,
+		error,
+		analysisMs: ms,
+	};
+}
+
+function pick(items: Float32Array, dim: number, count: number): Float32Array {
+	return items.subarray(0, Math.min(count, items.length / dim) * dim);
+}
+
+/**
+ * Analyses one checkpoint. Checkpoint-level failures come back as a record with `error`;
+ * cancellation throws {@link CurvatureCancelledError}.
+ */
+export async function analyseCheckpoint(ctx: RunContext, target: CheckpointTarget, options: CheckpointOptions): Promise<CheckpointAnalysis> {
+	const t0 = performance.now();
+	const stage = options.onStage ?? (() => undefined);
+	const signal = options.signal;
+	let model: tf.LayersModel;
+	try {
+		stage('loading');
+		model = await loadCheckpointModel(ctx, target.dir);
+	} catch (err) {
+		if (err instanceof AnalysisError) {
+			return errorRecord(target, options.pass, err.toRecordText(), round6(performance.now() - t0));
+		}
+		throw err;
+	}
+	let logit: LogitModel | undefined;
+	try {
+		await cancelPoint(signal, 'checkpoint analysis', 0);
+		stage('predicting');
+		const { itemShape, dim, probe, attack } = ctx;
+		const preds = await predictClasses(model, probe.data, itemShape);
+		let correct = 0;
+		preds.forEach((p, i) => {
+			if (p === probe.labels[i]) {
+				correct++;
+			}
+		});
+		const cleanAccuracy = correct / Math.max(1, preds.length);
+		let asr: number | null = null;
+		let p0: number | null = null;
+		if (attack !== null && attack.nonTarget.length > 0) {
+			const trig = await predictClasses(model, attack.triggered, itemShape);
+			const n = attack.nonTarget.length;
+			asr = trig.reduce((a, p) => a + (p === attack.target ? 1 : 0), 0) / n;
+			p0 = attack.nonTarget.reduce((a, row) => a + (preds[row] === attack.target ? 1 : 0), 0) / n;
+		}
+		try {
+			logit = logitModelFromLayers(model, path.join(target.dir, 'model.json'));
+		} catch (err) {
+			throw new AnalysisError(AnalyserErrorCode.SchemaMismatch, err instanceof Error ? err.message : String(err));
+		}
+		const full = options.pass === 'full';
+		const nProbes = full ? FULL_PROBES : LIGHT_PROBES;
+		const maxIter = full ? undefined : LIGHT_LANCZOS_STEPS;
+		const k = Math.min(options.k, dim);
+		let topEigenvalues: number[] | null = null;
+		let triggerOverlap: number | null = null;
+		let spectralGap: number | null = null;
+		let triggerCurvature: number | null = null;
+		let perSample: CheckpointAnalysis['perSample'] = null;
+		let clean: CheckpointAnalysis['clean'] = null;
+		let topImage: ImageRecord | undefined;
+		if (attack !== null && attack.nonTarget.length > 0) {
+			const xs = pick(attack.triggered, dim, nProbes);
+			const b = xs.length / dim;
+			const labels = Int32Array.from(attack.nonTarget.slice(0, b), (row) => probe.labels[row]);
+			const dirs = attack.directions.subarray(0, b * dim);
+			const meanDir = new Float64Array(dim);
+			for (let i = 0; i < dirs.length; i++) {
+				meanDir[i % dim] += dirs[i] / b;
+			}
+			stage('triggered-probe curvature');
+			const curv = await batchCurvature(logit, xs, labels, signal);
+			try {
+				const along = await curv.along(dirs, signal);
+				triggerCurvature = along.reduce((a, v) => a + v, 0) / along.length;
+				stage('triggered-probe spectrum');
+				const eig = await curv.topK(k, maxIter, signal);
+				topEigenvalues = eig.eigenvalues.map(round6);
+				const top = eig.eigenvectors[0];
+				if (top !== undefined) {
+					triggerOverlap = cos2(top, meanDir);
+					if (full) {
+						topImage = imageOf(top, itemShape);
+					}
+				}
+				const [l1, l2] = eig.eigenvalues;
+				spectralGap = l1 !== undefined && l2 !== undefined && l2 > 0 ? l1 / l2 : null;
+				if (full) {
+					stage('per-sample curvature');
+					const ps = await curv.perSample(signal);
+					const overlaps = ps.eigenvectors.map((v, i) => cos2(v, dirs.subarray(i * dim, (i + 1) * dim)));
+					perSample = {
+						median: finiteOrNull(median(ps.eigenvalues)),
+						p90: finiteOrNull(quantile(ps.eigenvalues, 0.9)),
+						overlap: finiteOrNull(overlaps.reduce((a, v) => a + v, 0) / Math.max(1, overlaps.length)),
+					};
+				}
+			} finally {
+				curv.dispose();
+			}
+		}
+		if (full) {
+			// The clean-probe baseline: the same probes without the trigger (all probes without an attack).
+			let xs: Float32Array;
+			let labels: Int32Array;
+			if (attack !== null && attack.nonTarget.length > 0) {
+				const rows = attack.nonTarget.slice(0, nProbes);
+				xs = new Float32Array(rows.length * dim);
+				rows.forEach((row, i) => xs.set(probe.data.subarray(row * dim, (row + 1) * dim), i * dim));
+				labels = Int32Array.from(rows, (row) => probe.labels[row]);
+			} else {
+				xs = pick(probe.data, dim, nProbes);
+				labels = probe.labels.slice(0, xs.length / dim);
+			}
+			stage('clean-probe spectrum');
+			const curv = await batchCurvature(logit, xs, labels, signal);
+			try {
+				const eig = await curv.topK(k, undefined, signal);
+				const top = eig.eigenvectors[0];
+				clean = {
+					topEigenvalues: eig.eigenvalues.map(round6),
+					triggerOverlap: attack !== null && top !== undefined ? finiteOrNull(cos2(top, attack.meanDirection)) : null,
+				};
+			} finally {
+				curv.dispose();
+			}
+		}
+		const rec: CheckpointAnalysis = {
+			kind: 'checkpoint',
+			checkpoint: path.basename(target.dir),
+			pass: options.pass,
+			epoch: target.epoch,
+			step: target.step,
+			cleanAccuracy: finiteOrNull(cleanAccuracy),
+			asr: finiteOrNull(asr),
+			p0: finiteOrNull(p0),
+			excessAsr: asr !== null && p0 !== null ? finiteOrNull(asr - p0) : null,
+			topEigenvalues,
+			triggerOverlap: finiteOrNull(triggerOverlap),
+			spectralGap: finiteOrNull(spectralGap),
+			triggerCurvature: finiteOrNull(triggerCurvature),
+			perSample,
+			clean,
+			error: null,
+			analysisMs: round6(performance.now() - t0),
+			...(topImage === undefined ? {} : { images: { topEigenvector: topImage } }),
+		};
+		return rec;
+	} catch (err) {
+		if (err instanceof AnalysisError) {
+			return errorRecord(target, options.pass, err.toRecordText(), round6(performance.now() - t0));
+		}
+		if (err instanceof CurvatureCancelledError) {
+			throw err;
+		}
+		// A tfjs failure on this checkpoint's weights is this checkpoint's problem, not the run's.
+		return errorRecord(target, options.pass, `Internal: ${err instanceof Error ? err.message : String(err)}`, round6(performance.now() - t0));
+	} finally {
+		logit?.dispose();
+		model.dispose();
+	}
+}

@@ -1,0 +1,277 @@
+/**
+ * Run-level orchestration (issue 6 items 4, 5, 7): analyse every checkpoint of a run that is not
+ * yet in analysis.jsonl — newest first, so when analysis falls behind training the freshest
+ * result comes first and the older ones are backfilled — then blind mode, the signed lag and the
+ * verdict. Used by the analyser process (`analysis/run`) and by the CLI in-process.
+ */
+import * as path from 'node:path';
+import { AnalyserErrorCode } from '../../protocol/analyser';
+import type { AnalysisPass, CheckpointAnalysis, ImageRecord } from '../../protocol/analysisRecord';
+import { readEvents, type RunEvent } from '../../protocol/runFormat';
+import { isCancelled } from '../curvature/cancel';
+import { CurvatureCancelledError, type CancelSignal } from '../curvature/index';
+import { runBlindScan, type BlindResult } from './blind';
+import { analyseCheckpoint, errorRecord, imageOf, type CheckpointTarget } from './checkpoint';
+import { loadRunContext, type RunContext } from './context';
+import { AnalysisError } from './errors';
+import { analyseLag, type LagAnalysis } from './lag';
+import { appendAnalysisLine, readStoredAnalysis, type StoredSummary } from './store';
+
+/** Options of {@link analyseRunDir}. */
+export interface RunAnalysisOptions {
+	readonly pass: AnalysisPass;
+	readonly k: number;
+	/** Keep going until the run's `end` event, polling for new checkpoints (default false). */
+	readonly follow?: boolean;
+	/** Poll interval in follow mode (default 1000 ms). */
+	readonly pollMs?: number;
+	/** Run blind mode over the training sample when the run has one (default true). */
+	readonly blind?: boolean;
+	/** Append records and the summary to analysis.jsonl (default true). */
+	readonly persist?: boolean;
+	readonly signal?: CancelSignal;
+	readonly onProgress?: (done: number, total: number, message: string) => void;
+	readonly onRecord?: (record: CheckpointAnalysis) => void;
+	/** Reuse an already loaded context (the analyser process caches them). */
+	readonly context?: RunContext;
+}
+
+/** What a run analysis produced. */
+export interface RunAnalysisOutcome {
+	readonly runDir: string;
+	/** Every checkpoint record (stored and new), by step. */
+	readonly records: CheckpointAnalysis[];
+	readonly summary: StoredSummary;
+	readonly lag: LagAnalysis;
+	/** Checkpoints analysed by this call. */
+	readonly analysed: number;
+	/** Blind mode, when it ran in this call. */
+	readonly blind: BlindResult | null;
+	/** Median seconds per epoch of the training run (from its epoch events), or null. */
+	readonly epochSeconds: number | null;
+	/** Problems that did not stop the analysis (malformed lines, blind mode failures). */
+	readonly warnings: string[];
+}
+
+/** Incremental reader of events.jsonl: new checkpoints and whether the run ended. */
+class EventTail {
+	private offset = 0;
+	private line = 1;
+	readonly checkpoints = new Map<number, CheckpointTarget>();
+	readonly epochTimes: number[] = [];
+	ended = false;
+
+	constructor(private readonly runDir: string) {}
+
+	async poll(): Promise<void> {
+		const chunk = await readEvents(path.join(this.runDir, 'events.jsonl'), this.offset, this.line);
+		this.offset = chunk.nextOffset;
+		this.line = chunk.nextLine;
+		for (const e of chunk.events) {
+			this.add(e);
+		}
+	}
+
+	private add(e: RunEvent): void {
+		if (e.type === 'checkpoint-written') {
+			this.checkpoints.set(e.step, { step: e.step, epoch: e.fractionalEpoch ?? e.epoch, dir: path.join(this.runDir, e.path) });
+		} else if (e.type === 'epoch') {
+			this.epochTimes.push(Date.parse(e.time));
+		} else if (e.type === 'end') {
+			this.ended = true;
+		}
+	}
+}
+
+function medianGap(times: readonly number[]): number | null {
+	const gaps: number[] = [];
+	for (let i = 1; i < times.length; i++) {
+		gaps.push((times[i] - times[i - 1]) / 1000);
+	}
+	if (gaps.length === 0) {
+		return null;
+	}
+	gaps.sort((a, b) => a - b);
+	return gaps[Math.floor(gaps.length / 2)];
+}
+
+function sleep(ms: number, signal?: CancelSignal): Promise<void> {
+	return new Promise((resolve) => {
+		const t0 = Date.now();
+		const tick = (): void => {
+			if (isCancelled(signal) || Date.now() - t0 >= ms) {
+				resolve();
+			} else {
+				setTimeout(tick, Math.min(100, ms));
+			}
+		};
+		tick();
+	});
+}
+
+/**
+ * Analyses a run folder. Nothing already in analysis.jsonl is recomputed (a light record is
+ * redone only when a full pass is asked for); bad checkpoints become records with `error`.
+ * @throws AnalysisError when the run itself is unreadable; CurvatureCancelledError on cancel
+ */
+export async function analyseRunDir(runDir: string, options: RunAnalysisOptions): Promise<RunAnalysisOutcome> {
+	const persist = options.persist ?? true;
+	const signal = options.signal;
+	const progress = options.onProgress ?? (() => undefined);
+	const warnings: string[] = [];
+	// Validate the manifest first: a missing run is a request error, not a record.
+	const ctx = options.context ?? (await loadRunContext(runDir));
+	const stored = await readStoredAnalysis(runDir);
+	warnings.push(...stored.problems);
+	const records = new Map<number, CheckpointAnalysis>(stored.byStep);
+	const tail = new EventTail(runDir);
+	await tail.poll();
+	const needs = (step: number): boolean => {
+		const r = records.get(step);
+		return r === undefined || (options.pass === 'full' && r.pass === 'light' && r.error === null);
+	};
+	let analysed = 0;
+	const total = (): number => analysed + [...tail.checkpoints.keys()].filter(needs).length;
+	for (;;) {
+		if (isCancelled(signal)) {
+			throw new CurvatureCancelledError(`analysis of ${runDir}`, analysed);
+		}
+		const pending = [...tail.checkpoints.values()].filter((c) => needs(c.step)).sort((a, b) => b.step - a.step);
+		const next = pending[0];
+		if (next === undefined) {
+			if (!options.follow || tail.ended) {
+				break;
+			}
+			progress(analysed, total(), 'waiting for checkpoints');
+			await sleep(options.pollMs ?? 1000, signal);
+			await tail.poll();
+			continue;
+		}
+		progress(analysed, total(), `checkpoint ${next.step} (${options.pass})`);
+		let rec: CheckpointAnalysis;
+		try {
+			rec = await analyseCheckpoint(ctx, next, {
+				pass: options.pass,
+				k: options.k,
+				signal,
+				onStage: (s) => progress(analysed, total(), `checkpoint ${next.step}: ${s}`),
+			});
+		} catch (err) {
+			if (err instanceof CurvatureCancelledError) {
+				throw err;
+			}
+			rec = errorRecord(next, options.pass, `Internal: ${err instanceof Error ? err.message : String(err)}`);
+		}
+		records.set(rec.step, rec);
+		analysed++;
+		if (persist) {
+			await appendAnalysisLine(runDir, rec);
+		}
+		options.onRecord?.(rec);
+		// New checkpoints may have arrived meanwhile: the loop re-sorts, newest first.
+		await tail.poll();
+	}
+	const all = [...records.values()].sort((a, b) => a.step - b.step);
+	const usable = all.filter((r) => r.error === null);
+	const newest = usable[usable.length - 1];
+	let blind: BlindResult | null = null;
+	let blindSummary = stored.summary?.blind ?? null;
+	let blindStep = stored.summary?.blindStep ?? null;
+	let candidateImage: ImageRecord | undefined = stored.summary?.images?.candidateTrigger;
+	const wantBlind = (options.blind ?? true) && ctx.trainSamplePath !== null && newest !== undefined;
+	if (wantBlind && (blindSummary === null || blindStep !== newest.step)) {
+		const target = tail.checkpoints.get(newest.step);
+		if (target !== undefined) {
+			try {
+				progress(analysed, analysed + 1, `blind mode at checkpoint ${newest.step}`);
+				blind = await runBlindScan(ctx, target.dir, {
+					signal,
+					onProgress: (done, n) => progress(analysed, analysed + 1, `blind mode: ${done}/${n} training samples`),
+				});
+				blindSummary = blind.summary;
+				blindStep = newest.step;
+				candidateImage = blind.candidateTrigger;
+			} catch (err) {
+				if (err instanceof CurvatureCancelledError) {
+					throw err;
+				}
+				warnings.push(`blind mode: ${err instanceof AnalysisError ? err.toRecordText() : err instanceof Error ? err.message : String(err)}`);
+			}
+		}
+	}
+	// A verdict rests on analysed checkpoints: with none, "clean" would be a claim without evidence.
+	const analysable = all.filter((r) => r.error === null);
+	if (analysable.length === 0) {
+		const firstError = all.find((r) => r.error !== null)?.error;
+		throw new AnalysisError(
+			AnalyserErrorCode.NoAnalysableCheckpoint,
+			all.length === 0
+				? `${runDir}: no checkpoint has been written yet, so there is nothing to analyse`
+				: `${runDir}: none of its ${all.length} checkpoints could be analysed, so there is no verdict (first error: ${String(firstError)})`,
+		);
+	}
+	const lag = analyseLag(all, blindSummary);
+	const declared = ctx.attack === null ? undefined : imageOf(ctx.attack.meanDirection, ctx.itemShape);
+	const images = {
+		...(declared === undefined ? {} : { declaredTrigger: declared }),
+		...(candidateImage === undefined ? {} : { candidateTrigger: candidateImage }),
+	};
+	const summary: StoredSummary = {
+		kind: 'summary',
+		lag: lag.lag,
+		verdict: lag.verdict,
+		blind: blindSummary,
+		spectralSignal: lag.spectralSignal,
+		recommendation: lag.recommendation,
+		...(Object.keys(images).length > 0 ? { images } : {}),
+		analysedThroughStep: all.length > 0 ? all[all.length - 1].step : null,
+		blindStep,
+	};
+	const changed =
+		stored.summary === null ||
+		analysed > 0 ||
+		blind !== null ||
+		stored.summary.verdict !== summary.verdict ||
+		stored.summary.analysedThroughStep !== summary.analysedThroughStep;
+	if (persist && changed) {
+		await appendAnalysisLine(runDir, summary);
+	}
+	progress(analysed, analysed, 'done');
+	return {
+		runDir,
+		records: all,
+		summary: changed ? summary : (stored.summary ?? summary),
+		lag,
+		analysed,
+		blind,
+		epochSeconds: medianGap(tail.epochTimes),
+		warnings,
+	};
+}
+
+/**
+ * Analyses one checkpoint of a run by step (the `analysis/checkpoint` request).
+ * @throws AnalysisError CheckpointNotFound when no `checkpoint-written` event announces the step
+ */
+export async function analyseOneCheckpoint(
+	runDir: string,
+	step: number,
+	options: { pass: AnalysisPass; k: number; persist?: boolean; signal?: CancelSignal; context?: RunContext; onStage?: (s: string) => void },
+): Promise<CheckpointAnalysis> {
+	const ctx = options.context ?? (await loadRunContext(runDir));
+	const tail = new EventTail(runDir);
+	await tail.poll();
+	const target = tail.checkpoints.get(step);
+	if (target === undefined) {
+		const known = [...tail.checkpoints.keys()].sort((a, b) => a - b);
+		throw new AnalysisError(
+			AnalyserErrorCode.CheckpointNotFound,
+			`${path.join(runDir, 'events.jsonl')}: no checkpoint at step ${step} (announced: ${known.length > 12 ? `${known.slice(0, 12).join(', ')}, …` : known.join(', ') || 'none'})`,
+		);
+	}
+	const rec = await analyseCheckpoint(ctx, target, { pass: options.pass, k: options.k, signal: options.signal, onStage: options.onStage });
+	if (options.persist ?? true) {
+		await appendAnalysisLine(runDir, rec);
+	}
+	return rec;
+}

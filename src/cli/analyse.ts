@@ -1,0 +1,390 @@
+/**
+ * `poison-lens analyse <runDir>`: analyses a run folder in this process (no fork: a terminal
+ * has no extension host to protect), appends the results to `<run>/analysis.jsonl`, prints a
+ * table on stdout and a progress bar on stderr, and optionally writes the JSON of issue 6 item 6.
+ *
+ * Exit codes: 0 analysed (whatever the verdict); 1 the run cannot be read or analysis failed;
+ * 2 usage error; 130 interrupted (Ctrl-C; records written so far stay in analysis.jsonl).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { SingleBar } from 'cli-progress';
+import type { BlindSummary, CheckpointAnalysis, SignedLag, Verdict } from '../protocol/analysisRecord';
+import { BACKEND_REQUEST_NAMES, MAX_TOP_K, type BackendRequestName } from '../protocol/analyser';
+import { selectBackend } from '../tfjs/backend';
+import { installGradientFixes } from '../tfjs/gradients';
+import { CurvatureCancelledError } from '../analyser/curvature/index';
+import { AnalysisError } from '../analyser/analysis/errors';
+import { analyseRunDir, type RunAnalysisOutcome } from '../analyser/analysis/runner';
+import { BLIND_COS2 } from '../analyser/analysis/blind';
+import { relativeTriggerCurvature } from '../analyser/analysis/lag';
+
+const HELP = `Usage: poison-lens analyse <runDir> [options]
+
+Analyses every checkpoint of a Poison Lens run folder not yet in <runDir>/analysis.jsonl (newest
+first), then blind mode over the run's training sample, the signed lag and the verdict.
+
+Options:
+  --backend NAME   auto | wasm | cpu | gpu (default auto: WebGPU when an adapter exists, else wasm)
+  --k N            top eigenpairs per spectrum, 1–${MAX_TOP_K} (default 5)
+  --json FILE      also write the results as JSON to FILE ("-" for stdout, replacing the table)
+  --follow         keep analysing new checkpoints until the run ends
+  --full           full pass (per-sample curvature, clean-probe spectrum, more Lanczos steps)
+                   instead of the light pass (ASR, p0, tᵀHt, ≤ 20 Lanczos steps)
+  --no-blind       skip blind mode
+  --help           show this help
+
+Exit codes: 0 analysed; 1 the run cannot be read or the analysis failed; 2 usage error;
+130 interrupted (what was analysed is kept in analysis.jsonl).
+`;
+
+/** Parsed `analyse` options. */
+export interface AnalyseArgs {
+	readonly runDir: string;
+	readonly backend: BackendRequestName;
+	readonly k: number;
+	readonly json: string | null;
+	readonly follow: boolean;
+	readonly full: boolean;
+	readonly blind: boolean;
+}
+
+/** A command-line mistake; the message names the flag and the value. */
+export class UsageError extends Error {}
+
+/**
+ * Parses `analyse` arguments.
+ * @throws UsageError naming the bad flag or value
+ */
+export function parseAnalyseArgs(argv: readonly string[], cwd = process.cwd()): AnalyseArgs | 'help' {
+	let runDir: string | undefined;
+	let backend: BackendRequestName = 'auto';
+	let k = 5;
+	let json: string | null = null;
+	let follow = false;
+	let full = false;
+	let blind = true;
+	for (let i = 0; i < argv.length; i++) {
+		const arg = argv[i];
+		let name = arg;
+		let inline: string | undefined;
+		if (arg.startsWith('--') && arg.includes('=')) {
+			name = arg.slice(0, arg.indexOf('='));
+			inline = arg.slice(arg.indexOf('=') + 1);
+		}
+		const value = (): string => {
+			const v = inline ?? argv[++i];
+			if (v === undefined || (inline === undefined && v.startsWith('--'))) {
+				throw new UsageError(`option "${name}" needs a value`);
+			}
+			return v;
+		};
+		switch (name) {
+			case '--help':
+			case '-h':
+				return 'help';
+			case '--backend': {
+				const v = value();
+				if (!(BACKEND_REQUEST_NAMES as readonly string[]).includes(v) || v === 'tensorflow') {
+					throw new UsageError(`--backend must be auto, wasm, cpu or gpu, got "${v}"`);
+				}
+				backend = v as BackendRequestName;
+				break;
+			}
+			case '--k': {
+				const v = value();
+				const n = Number(v);
+				if (!Number.isInteger(n) || n < 1 || n > MAX_TOP_K) {
+					throw new UsageError(`--k must be an integer in [1, ${MAX_TOP_K}], got "${v}"`);
+				}
+				k = n;
+				break;
+			}
+			case '--json':
+				json = value();
+				break;
+			case '--follow':
+				follow = true;
+				break;
+			case '--full':
+				full = true;
+				break;
+			case '--no-blind':
+				blind = false;
+				break;
+			default:
+				if (arg.startsWith('-')) {
+					throw new UsageError(`unknown option "${arg}"`);
+				}
+				if (runDir !== undefined) {
+					throw new UsageError(`unexpected argument "${arg}" (the run folder is already "${runDir}")`);
+				}
+				runDir = arg;
+		}
+	}
+	if (runDir === undefined) {
+		throw new UsageError('missing <runDir>');
+	}
+	return { runDir: path.resolve(cwd, runDir), backend, k, json: json === null || json === '-' ? json : path.resolve(cwd, json), follow, full, blind };
+}
+
+/** One checkpoint in the JSON output (issue 6 item 6, exactly). */
+export interface CheckpointJson {
+	readonly epoch: number;
+	readonly step: number;
+	readonly cleanAccuracy: number | null;
+	readonly asr: number | null;
+	readonly p0: number | null;
+	readonly excessAsr: number | null;
+	readonly topEigenvalues: readonly number[] | null;
+	readonly triggerOverlap: number | null;
+	readonly spectralGap: number | null;
+	readonly triggerCurvature: number | null;
+	readonly perSample: { readonly median: number | null; readonly p90: number | null; readonly overlap: number | null } | null;
+	readonly clean: { readonly topEigenvalues: readonly number[] | null } | null;
+	readonly error: string | null;
+}
+
+/** The JSON output (issue 6 item 6, exactly). */
+export interface AnalyseJson {
+	readonly run: string;
+	readonly backend: string;
+	readonly checkpoints: readonly CheckpointJson[];
+	readonly blind: { readonly suspects: number | null; readonly candidateTriggerOverlap: number | null; readonly flipRate: number | null } | null;
+	readonly lag: SignedLag;
+	readonly verdict: Verdict;
+}
+
+/** Projects the records and summary onto the issue's JSON shape. */
+export function toAnalyseJson(run: string, backend: string, records: readonly CheckpointAnalysis[], blind: BlindSummary | null, lag: SignedLag, verdict: Verdict): AnalyseJson {
+	return {
+		run,
+		backend,
+		checkpoints: records.map((r) => ({
+			epoch: r.epoch,
+			step: r.step,
+			cleanAccuracy: r.cleanAccuracy,
+			asr: r.asr,
+			p0: r.p0,
+			excessAsr: r.excessAsr,
+			topEigenvalues: r.topEigenvalues,
+			triggerOverlap: r.triggerOverlap,
+			spectralGap: r.spectralGap,
+			triggerCurvature: r.triggerCurvature,
+			perSample: r.perSample === null ? null : { median: r.perSample.median, p90: r.perSample.p90, overlap: r.perSample.overlap },
+			clean: r.clean === null ? null : { topEigenvalues: r.clean.topEigenvalues },
+			error: r.error,
+		})),
+		blind: blind === null ? null : { suspects: blind.suspects, candidateTriggerOverlap: blind.candidateTriggerOverlap, flipRate: blind.flipRate },
+		lag: { asrStep: lag.asrStep, spectralStep: lag.spectralStep, lagSteps: lag.lagSteps, lagEpochs: lag.lagEpochs },
+		verdict,
+	};
+}
+
+function pad(s: string, n: number): string {
+	return s.length >= n ? `${s} ` : s + ' '.repeat(n - s.length);
+}
+
+function fmt(v: number | null | undefined, digits = 3): string {
+	if (v === null || v === undefined) {
+		return '–';
+	}
+	if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e4)) {
+		return v.toExponential(2);
+	}
+	return v.toFixed(digits);
+}
+
+function pct(v: number | null | undefined): string {
+	return v === null || v === undefined ? '–' : `${(100 * v).toFixed(1)} %`;
+}
+
+/** The checkpoint table and the run summary, as printed on stdout. */
+export function formatReport(out: RunAnalysisOutcome, backend: string): string {
+	const lines: string[] = [];
+	const cols: [string, number][] = [
+		['step', 7],
+		['epoch', 7],
+		['pass', 6],
+		['clean acc', 10],
+		['ASR', 8],
+		['p0', 8],
+		['excess', 8],
+		['λ1', 10],
+		['cos²', 8],
+		['λ1/λ2', 8],
+		['tᵀHt/‖t‖²', 11],
+		['ρ', 8],
+		['ps cos²', 9],
+		['clean λ1', 10],
+		['ms', 7],
+	];
+	lines.push(`run ${out.runDir}`);
+	lines.push(`backend ${backend}`);
+	lines.push(cols.map(([h, w]) => pad(h, w)).join(''));
+	for (const r of out.records) {
+		if (r.error !== null) {
+			lines.push(`${pad(String(r.step), 7)}${pad(r.epoch.toFixed(2), 7)}${pad(r.pass ?? '–', 6)}error: ${r.error}`);
+			continue;
+		}
+		const cells = [
+			String(r.step),
+			r.epoch.toFixed(2),
+			r.pass ?? '–',
+			pct(r.cleanAccuracy),
+			pct(r.asr),
+			pct(r.p0),
+			pct(r.excessAsr),
+			fmt(r.topEigenvalues?.[0]),
+			fmt(r.triggerOverlap),
+			fmt(r.spectralGap, 2),
+			fmt(r.triggerCurvature),
+			fmt(relativeTriggerCurvature(r)),
+			fmt(r.perSample?.overlap),
+			fmt(r.clean?.topEigenvalues?.[0] ?? null),
+			r.analysisMs === null || r.analysisMs === undefined ? '–' : r.analysisMs.toFixed(0),
+		];
+		lines.push(cells.map((c, i) => pad(c, cols[i][1])).join(''));
+	}
+	const l = out.lag;
+	lines.push('');
+	lines.push('signed lag (spectral step − ASR step; negative: the spectrum leads)');
+	lines.push(`  ASR step       ${l.lag.asrStep ?? '–'}   (excess ASR first ≥ half its final value ${fmt(l.finalExcessAsr)})`);
+	lines.push(`  spectral step  ${l.lag.spectralStep ?? '–'}   (${l.spectralSignal ?? 'no spectral signal'})`);
+	lines.push(`    rule cos² ≥ 0.3 with λ1/λ2 ≥ 5:           first at step ${l.ruleSteps.overlapGap ?? '–'}`);
+	lines.push(
+		`    rule ρ = (tᵀHt/‖t‖²)/λ1 above its band:   first at step ${l.ruleSteps.relativeCurvature ?? '–'}` +
+			`${l.curvatureThreshold === null ? '' : ` (band ${fmt(l.curvatureThreshold)} from steps ${l.baselineSteps.join(', ')})`}`,
+	);
+	lines.push(`  lag            ${l.lag.lagSteps ?? '–'} steps = ${fmt(l.lag.lagEpochs, 2)} epochs (visible when |lag| ≤ ${l.toleranceSteps} steps, one checkpoint interval)`);
+	lines.push(`verdict: ${l.verdict}`);
+	if (l.recommendation !== null) {
+		lines.push(`  ${l.recommendation}`);
+	}
+	const b = out.summary.blind;
+	if (b !== null) {
+		lines.push('');
+		lines.push(`blind mode${out.blind === null ? ' (stored)' : ` at step ${out.summary.blindStep ?? '–'} over ${out.blind.scanned} training samples`}`);
+		lines.push(
+			`  curvature outliers ${out.blind === null ? '–' : out.blind.outliers} (robust λ1 outliers per label)${out.blind === null ? '' : `, consensus cluster ${out.blind.clusterRows.length}`}; ` +
+				`suspects ${b.suspects ?? '–'} (top eigenvector within cos² ${BLIND_COS2} of the candidate trigger)`,
+		);
+		lines.push(`  candidate trigger: flips ${pct(b.flipRate)} of clean probes to class ${b.flipClass ?? '–'}${out.blind?.controlFlipRate === null || out.blind === null ? '' : ` (random direction, same scale: ${pct(out.blind.controlFlipRate)})`}`);
+		if (b.candidateTriggerOverlap !== null) {
+			lines.push(`  cos²(candidate, declared trigger) ${fmt(b.candidateTriggerOverlap)}`);
+		}
+		const e = out.blind?.evaluation;
+		if (e !== null && e !== undefined) {
+			lines.push(
+				`  against the declared poisoned rows (${e.poisonedInSample} in the sample): suspects precision ${pct(e.precision)}, recall ${pct(e.recall)}; ` +
+					`curvature outliers alone: precision ${pct(e.outlierPrecision)}, recall ${pct(e.outlierRecall)}`,
+			);
+		}
+		lines.push('  near-clone poisons (science.md §2.6) induce almost no curvature and escape this scan: run "poison-lens scan" for near duplicates.');
+	}
+	const times = (pass: string): number[] =>
+		out.records.filter((r) => r.pass === pass && r.error === null && typeof r.analysisMs === 'number').map((r) => r.analysisMs as number);
+	const med = (xs: number[]): string => (xs.length === 0 ? '–' : `${(xs.sort((a, c) => a - c)[Math.floor(xs.length / 2)] / 1000).toFixed(2)} s`);
+	lines.push('');
+	lines.push(
+		`timing: light pass ${med(times('light'))}, full pass ${med(times('full'))} per checkpoint (median); training epoch ${out.epochSeconds === null ? '–' : `${out.epochSeconds.toFixed(1)} s`}` +
+			`${out.blind === null ? '' : `; blind mode ${(out.blind.elapsedMs / 1000).toFixed(1)} s`}`,
+	);
+	lines.push('note: a quiet clean-probe spectrum proves nothing (science.md §7.1); the triggered-probe columns carry the signal.');
+	for (const w of out.warnings) {
+		lines.push(`warning: ${w}`);
+	}
+	return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Runs `poison-lens analyse …`.
+ * @returns the process exit code (see the module comment)
+ */
+export async function runAnalyse(argv: string[]): Promise<number> {
+	let args: AnalyseArgs | 'help';
+	try {
+		args = parseAnalyseArgs(argv);
+	} catch (err) {
+		if (err instanceof UsageError) {
+			process.stderr.write(`poison-lens analyse: ${err.message}\n\n${HELP}`);
+			return 2;
+		}
+		throw err;
+	}
+	if (args === 'help') {
+		process.stdout.write(HELP);
+		return 0;
+	}
+	if (!fs.existsSync(args.runDir)) {
+		process.stderr.write(`poison-lens analyse: ${args.runDir}: no such folder\n`);
+		return 1;
+	}
+	const sel = await selectBackend(args.backend);
+	installGradientFixes();
+	if (sel.fallbackReason !== null) {
+		process.stderr.write(`poison-lens analyse: using ${sel.description} (${sel.fallbackReason})\n`);
+	}
+	const signal = { aborted: false };
+	const onSigint = (): void => {
+		signal.aborted = true;
+		process.stderr.write('\npoison-lens analyse: interrupted; stopping after the current product\n');
+	};
+	process.once('SIGINT', onSigint);
+	const bar = new SingleBar({
+		stream: process.stderr,
+		format: ' analyse [{bar}] {value}/{total} | {message}',
+		hideCursor: false,
+		clearOnComplete: true,
+		barsize: 30,
+		barCompleteChar: '█',
+		barIncompleteChar: '░',
+		noTTYOutput: false,
+		notTTYSchedule: 5000,
+	});
+	let barStarted = false;
+	let out: RunAnalysisOutcome;
+	try {
+		out = await analyseRunDir(args.runDir, {
+			pass: args.full ? 'full' : 'light',
+			k: args.k,
+			follow: args.follow,
+			blind: args.blind,
+			signal,
+			onProgress: (done, total, message) => {
+				if (!barStarted) {
+					bar.start(Math.max(total, 1), done, { message });
+					barStarted = true;
+				}
+				bar.setTotal(Math.max(total, 1));
+				bar.update(done, { message: message.slice(0, 60) });
+			},
+		});
+	} catch (err) {
+		if (barStarted) {
+			bar.stop();
+		}
+		process.removeListener('SIGINT', onSigint);
+		if (err instanceof CurvatureCancelledError) {
+			process.stderr.write(`poison-lens analyse: ${err.message}\n`);
+			return 130;
+		}
+		process.stderr.write(`poison-lens analyse: ${err instanceof AnalysisError ? err.toRecordText() : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+		return 1;
+	}
+	if (barStarted) {
+		bar.stop();
+	}
+	process.removeListener('SIGINT', onSigint);
+	const json = toAnalyseJson(args.runDir, sel.description, out.records, out.summary.blind, out.summary.lag, out.summary.verdict);
+	if (args.json === '-') {
+		process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+	} else {
+		process.stdout.write(formatReport(out, sel.description));
+		if (args.json !== null) {
+			await fs.promises.writeFile(args.json, `${JSON.stringify(json, null, 2)}\n`, 'utf8');
+			process.stderr.write(`poison-lens analyse: wrote ${args.json}\n`);
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,112 @@
+/**
+ * `poison-lens analyse` as a user runs it: the bundled dist/cli.js on copies of the small real
+ * fixture runs (test/fixtures/runs-analyser). Build first: `node esbuild.mjs`.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseAnalysisFile } from '../../src/protocol/analysisRecord';
+
+const root = path.resolve(__dirname, '../..');
+const cli = path.join(root, 'dist/cli.js');
+const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-analyse-cli-'));
+after(() => fs.rmSync(tmpRoot, { recursive: true, force: true }));
+
+function run(args: string[]): { code: number | null; stdout: string; stderr: string } {
+	assert.ok(fs.existsSync(cli), `${cli} is missing: run "node esbuild.mjs" first`);
+	const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 120_000 });
+	return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function copyRun(name: string): string {
+	const dest = fs.mkdtempSync(path.join(tmpRoot, `${name}-`));
+	fs.cpSync(path.join(root, 'test/fixtures/runs-analyser', name), dest, { recursive: true });
+	return dest;
+}
+
+describe('poison-lens analyse (bundled CLI)', { timeout: 240_000 }, () => {
+	test('analyses a run: table on stdout, JSON in the documented shape, analysis.jsonl written, exit 0', () => {
+		const dir = copyRun('cross');
+		const out = path.join(tmpRoot, 'cross.json');
+		const r = run(['analyse', dir, '--backend', 'wasm', '--k', '3', '--json', out]);
+		assert.equal(r.code, 0, r.stderr);
+		assert.match(r.stdout, /^step\s+epoch\s+pass/m);
+		assert.match(r.stdout, /^verdict: (clean|early-warning|visible|lagging|invisible)$/m);
+		const j = JSON.parse(fs.readFileSync(out, 'utf8')) as Record<string, unknown>;
+		assert.deepEqual(Object.keys(j), ['run', 'backend', 'checkpoints', 'blind', 'lag', 'verdict']);
+		assert.equal(j.run, dir);
+		const cps = j.checkpoints as Record<string, unknown>[];
+		assert.deepEqual(cps.map((c) => c.step), [0, 25, 50, 75]);
+		assert.deepEqual(Object.keys(j.lag as object), ['asrStep', 'spectralStep', 'lagSteps', 'lagEpochs']);
+		assert.deepEqual(Object.keys(j.blind as object), ['suspects', 'candidateTriggerOverlap', 'flipRate']);
+		const file = path.join(dir, 'analysis.jsonl');
+		assert.equal(parseAnalysisFile(fs.readFileSync(file, 'utf8'), file).checkpoints.length, 4);
+		// Again: nothing to do, same verdict, JSON to stdout with "-".
+		const again = run(['analyse', dir, '--backend', 'wasm', '--json', '-']);
+		assert.equal(again.code, 0, again.stderr);
+		assert.equal((JSON.parse(again.stdout) as { verdict: string }).verdict, j.verdict);
+	});
+
+	test('a run without a declared attack: no ASR, blind mode only', () => {
+		const dir = copyRun('undeclared');
+		const r = run(['analyse', dir, '--backend', 'wasm', '--json', '-']);
+		assert.equal(r.code, 0, r.stderr);
+		const j = JSON.parse(r.stdout) as { checkpoints: { asr: unknown; triggerOverlap: unknown; cleanAccuracy: unknown }[]; lag: { lagSteps: unknown }; blind: unknown };
+		assert.ok(j.checkpoints.every((c) => c.asr === null && c.triggerOverlap === null && typeof c.cleanAccuracy === 'number'));
+		assert.equal(j.lag.lagSteps, null);
+		assert.notEqual(j.blind, null);
+	});
+
+	test('gpu (WebGPU) gives the same analysis as wasm, and a run with no analysable checkpoint gets no verdict', (t) => {
+		const w = run(['analyse', copyRun('cross'), '--backend', 'wasm', '--json', '-']);
+		const g = run(['analyse', copyRun('cross'), '--backend', 'gpu', '--json', '-']);
+		assert.equal(w.code, 0, w.stderr);
+		assert.equal(g.code, 0, g.stderr);
+		type Out = { backend: string; verdict: string; checkpoints: { step: number; excessAsr: number; topEigenvalues: number[]; triggerCurvature: number; error: string | null }[] };
+		const jw = JSON.parse(w.stdout) as Out;
+		const jg = JSON.parse(g.stdout) as Out;
+		// CI installs a software Vulkan adapter (scripts/install-gpu-sw.sh); without one the CLI falls back and says so.
+		const lavapipe = spawnSync('dpkg-query', ['-W', '-f=${Version}', 'mesa-vulkan-drivers'], { encoding: 'utf8' }).stdout;
+		if (!jg.backend.startsWith('webgpu')) {
+			assert.ok(!lavapipe.startsWith('25'), `a Mesa 25 adapter is installed but the gpu backend did not start: ${jg.backend}`);
+			t.skip(`no WebGPU adapter on this machine (backend ${jg.backend}); run scripts/install-gpu-sw.sh`);
+			return;
+		}
+		assert.equal(jg.verdict, jw.verdict);
+		for (const [i, cw] of jw.checkpoints.entries()) {
+			const cg = jg.checkpoints[i];
+			assert.equal(cg.error, null, `gpu checkpoint ${cg.step}: ${String(cg.error)}`);
+			assert.equal(cg.excessAsr, cw.excessAsr);
+			for (const [a, b] of [[cg.topEigenvalues[0], cw.topEigenvalues[0]], [cg.triggerCurvature, cw.triggerCurvature]]) {
+				assert.ok(Math.abs(a - b) <= 1e-4 * Math.abs(b) + 1e-7, `step ${cw.step}: gpu ${a} vs wasm ${b}`);
+			}
+		}
+		// Every checkpoint unreadable: the errors are recorded, and no "clean" verdict is claimed without evidence.
+		const broken = copyRun('cross');
+		for (const step of ['0', '25', '50', '75']) {
+			fs.writeFileSync(path.join(broken, 'checkpoints', step, 'weights.bin'), Buffer.alloc(8));
+		}
+		const b = run(['analyse', broken, '--backend', 'wasm', '--json', '-']);
+		assert.notEqual(b.code, 0);
+		assert.match(b.stderr, /none of its 4 checkpoints could be analysed, so there is no verdict/);
+		const file = path.join(broken, 'analysis.jsonl');
+		assert.equal(parseAnalysisFile(fs.readFileSync(file, 'utf8'), file).checkpoints.filter((c) => c.error !== null).length, 4);
+	});
+
+	test('exit codes: usage 2, unreadable run 1; --help and --version', () => {
+		assert.equal(run(['analyse', tmpRoot, '--k', '99']).code, 2);
+		assert.equal(run(['analyse']).code, 2);
+		const missing = run(['analyse', path.join(tmpRoot, 'nope')]);
+		assert.equal(missing.code, 1);
+		assert.match(missing.stderr, /nope/);
+		const noManifest = run(['analyse', fs.mkdtempSync(path.join(tmpRoot, 'empty-'))]);
+		assert.equal(noManifest.code, 1);
+		assert.match(noManifest.stderr, /RunNotFound: .*manifest\.json/);
+		assert.match(run(['--help']).stdout, /poison-lens analyse <runDir>/);
+		assert.match(run(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
+		assert.equal(run(['frobnicate']).code, 2);
+	});
+});
