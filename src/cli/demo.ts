@@ -1,3 +1,5 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 /**
  * `poison-lens demo`: trains a small CNN on real MNIST (or Fashion-MNIST) with a poisoned training set through the
  * SDK on tfjs wasm, prints per-epoch loss, clean accuracy and attack success, and leaves a run folder for
@@ -55,6 +57,7 @@ Options:
   --seed N              seed for data order, poisons and weights (default 1)
   --backend NAME        wasm | cpu (default wasm)
   --learning-rate η     Adam learning rate (default 0.001)
+  --no-analyse          do not analyse the run live (by default \`poison-lens analyse --follow\` runs beside training)
   --help                show this help
 `;
 
@@ -268,7 +271,11 @@ export interface DemoResult {
  * Runs the demo with parsed options.
  * @param log where the per-epoch table goes (stdout by default); the progress bar goes to stderr
  */
-export async function runDemoWith(opts: DemoOptions, log: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<DemoResult> {
+export async function runDemoWith(
+	opts: DemoOptions,
+	log: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+	onRunStarted?: (runDir: string) => void,
+): Promise<DemoResult> {
 	const t0 = Date.now();
 	const backend = await selectBackend(opts.backend);
 	if (backend.fallbackReason !== null) {
@@ -329,6 +336,7 @@ export async function runDemoWith(opts: DemoOptions, log: (line: string) => void
 		dataset: { name: opts.dataset, source: fullTrain.source, numClasses },
 	});
 	log(`run folder: ${lens.runDir}`);
+	onRunStarted?.(lens.runDir);
 
 	const model = buildDemoModel(itemShape, numClasses, opts.seed);
 	const optimizer = tf.train.adam(opts.learningRate);
@@ -463,9 +471,10 @@ export async function runDemoWith(opts: DemoOptions, log: (line: string) => void
  * @returns the process exit code: 0 on success, 2 on a usage error, 1 on a failure
  */
 export async function runDemo(argv: string[]): Promise<number> {
+	const analyse = !argv.includes('--no-analyse');
 	let opts: DemoOptions | 'help';
 	try {
-		opts = parseDemoArgs(argv);
+		opts = parseDemoArgs(argv.filter((a) => a !== '--no-analyse'));
 	} catch (err) {
 		if (err instanceof UsageError) {
 			process.stderr.write(`poison-lens demo: ${err.message}\n\n${HELP}`);
@@ -477,11 +486,50 @@ export async function runDemo(argv: string[]): Promise<number> {
 		process.stdout.write(HELP);
 		return 0;
 	}
+	let follower: LiveAnalysis | undefined;
 	try {
-		await runDemoWith(opts);
-		return 0;
+		await runDemoWith(opts, undefined, (runDir) => {
+			follower = analyse ? startLiveAnalysis(runDir) : undefined;
+		});
 	} catch (err) {
+		follower?.child.kill();
 		process.stderr.write(`poison-lens demo: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
 		return 1;
 	}
+	if (follower !== undefined) {
+		process.stdout.write('\nlive analysis (poison-lens analyse --follow, a separate process) is finishing the last checkpoints…\n');
+		const { code, stdout, stderr } = await follower.done;
+		// The per-checkpoint table is long; the lag, the verdict and blind mode are what the demo is about.
+		const from = stdout.indexOf('signed lag');
+		process.stdout.write(code === 0 ? `${from >= 0 ? stdout.slice(from) : stdout}` : `live analysis failed (exit ${String(code)}):\n${stderr.slice(-2000)}\n`);
+		return code === 0 ? 0 : 1;
+	}
+	return 0;
+}
+
+interface LiveAnalysis {
+	readonly child: ChildProcess;
+	readonly done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+}
+
+/**
+ * Starts `poison-lens analyse <runDir> --follow` in its own process, as a user would beside a training script: it
+ * analyses each checkpoint as the SDK writes it and ends with the run's `end` event.
+ */
+function startLiveAnalysis(runDir: string): LiveAnalysis | undefined {
+	// Bundled, this file is dist/cli.js itself; from sources (tsx), use the built bundle next to them.
+	const cli = [path.join(__dirname, 'cli.js'), path.resolve(__dirname, '../../dist/cli.js')].find((f) => fs.existsSync(f));
+	if (cli === undefined) {
+		process.stderr.write('poison-lens demo: dist/cli.js not found (run "node esbuild.mjs"); skipping the live analysis\n');
+		return undefined;
+	}
+	const child = spawn(process.execPath, [cli, 'analyse', runDir, '--follow', '--backend', 'wasm'], { stdio: ['ignore', 'pipe', 'pipe'] });
+	let stdout = '';
+	let stderr = '';
+	child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+	child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+	const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+		child.on('close', (code) => resolve({ code, stdout, stderr }));
+	});
+	return { child, done };
 }
