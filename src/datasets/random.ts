@@ -1,16 +1,7 @@
 /** Seeded pseudo-random numbers, so every scan of the same file gives the same findings. Pure module. */
 
-/** A mulberry32 generator: returns a function giving uniform numbers in [0, 1). */
-export function mulberry32(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+/** The project's one seeded generator (mulberry32), shared with the run format. */
+export { mulberry32 } from '../protocol/trigger';
 
 /** Standard normal draws (Box-Muller) from a uniform generator. */
 export function gaussian(uniform: () => number): () => number {

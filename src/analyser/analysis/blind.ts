@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { AnalyserErrorCode } from '../../protocol/analyser';
 import type { BlindSummary, ImageRecord } from '../../protocol/analysisRecord';
 import { readTensorSet, type TensorSet } from '../../protocol/tensorFile';
+import { mulberry32 } from '../../protocol/trigger';
 import { logitModelFromLayers, type CancelSignal, type LogitModel } from '../curvature/index';
 import { checkpoint as cancelPoint } from '../curvature/cancel';
 import { imageOf, loadCheckpointModel, predictClasses, round6 } from './checkpoint';
@@ -166,14 +167,7 @@ export async function flipRate(
 }
 
 function randomDirection(dim: number, seed: number): Float64Array {
-	let s = seed >>> 0;
-	const u = (): number => {
-		s = (s + 0x6d2b79f5) >>> 0;
-		let t = s;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
+	const u = mulberry32(seed);
 	return Float64Array.from({ length: dim }, () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u()));
 }
 

@@ -1,18 +1,12 @@
 /** Seeded random numbers for start vectors and probes (every draw in this module is seeded). */
+import { mulberry32 } from '../../protocol/trigger';
 
-/** mulberry32: small, fast, 32-bit state; plenty for start vectors. Returns a [0, 1) generator. */
+/** mulberry32 (the project's one seeded generator): small, fast, 32-bit state; plenty for start vectors. Returns a [0, 1) generator. */
 export function uniformGenerator(seed: number): () => number {
 	if (!Number.isFinite(seed)) {
 		throw new Error(`seed must be a finite number, got ${seed}`);
 	}
-	let s = Math.floor(seed) >>> 0;
-	return () => {
-		s = (s + 0x6d2b79f5) >>> 0;
-		let t = s;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
+	return mulberry32(Math.floor(seed));
 }
 
 /** Standard normal vector (Box–Muller) of length n. */
