@@ -11,6 +11,7 @@ import { RUNS_DIR } from '../../protocol/runFormat';
 import { DEFAULT_MAX_POINTS } from './decimate';
 import { DASHBOARD_VIEW_TYPE, DashboardPanel, type DashboardHost } from './panel';
 import { RunsModel, type RunChange } from './runsModel';
+import { findRuns, toPickItems } from '../runs/runPicker';
 
 /** How long file events for one run are coalesced before it is re-read (well under the 1 s budget). */
 const COALESCE_MS = 60;
@@ -139,9 +140,9 @@ export function registerDashboard(context: vscode.ExtensionContext): Dashboard {
 
 	const pickRun = async (): Promise<string | undefined> => {
 		await model.discover();
-		const snap = model.snapshot();
+		// The same rows as the "Analyse poisoning" picker, plus a way to open a run folder from elsewhere.
 		type Item = vscode.QuickPickItem & { dir?: string };
-		const items: Item[] = snap.runs.map((r) => ({ label: r.info.name, description: r.info.status, detail: r.info.dir, dir: r.info.dir }));
+		const items: Item[] = toPickItems(await findRuns()).map(({ run, ...item }) => ({ ...item, dir: run.dir }));
 		items.push({ label: '$(folder-opened) Browse for a run folder…' });
 		const choice = await vscode.window.showQuickPick(items, { title: 'Poison Lens: open a run', placeHolder: 'Pick a run (folders under .poison-lens/runs)', matchOnDetail: true });
 		if (choice === undefined) {
