@@ -190,48 +190,10 @@ export function consensusDirection(vectors: readonly ArrayLike<number>[], option
 	if (best < 0 || bestMembers.length < minCluster) {
 		return null;
 	}
-	// Power iteration on S = Σ v vᵀ (PSD), started from the seed: converges to the principal direction.
-	let x = Float64Array.from(unit[best]);
-	const iterations = options.iterations ?? 100;
-	for (let it = 0; it < iterations; it++) {
-		const y = new Float64Array(d);
-		for (const j of bestMembers) {
-			const v = unit[j];
-			const s = dot(v, x);
-			for (let t = 0; t < d; t++) {
-				y[t] += s * v[t];
-			}
-		}
-		const ny = Math.sqrt(dot(y, y));
-		if (ny === 0) {
-			break;
-		}
-		let change = 0;
-		for (let t = 0; t < d; t++) {
-			const next = y[t] / ny;
-			change += (next - x[t]) ** 2;
-			y[t] = next;
-		}
-		x = y;
-		if (change < 1e-24) {
-			break;
-		}
-	}
-	let maxAbs = 0;
-	let sign = 1;
-	for (let t = 0; t < d; t++) {
-		if (Math.abs(x[t]) > maxAbs) {
-			maxAbs = Math.abs(x[t]);
-			sign = x[t] >= 0 ? 1 : -1;
-		}
-	}
-	if (sign < 0) {
-		for (let t = 0; t < d; t++) {
-			x[t] = -x[t];
-		}
-	}
-	const coherence = bestMembers.reduce((acc, j) => acc + dot(unit[j], x) ** 2, 0) / bestMembers.length;
-	return { members: bestMembers, direction: x, coherence };
+	// The principal direction of Σ v vᵀ over the cluster, power iteration started from the seed.
+	const seedFirst = [unit[best], ...bestMembers.filter((j) => j !== best).map((j) => unit[j])];
+	const { direction, coherence } = principalDirection(seedFirst, options.iterations ?? 100);
+	return { members: bestMembers, direction, coherence };
 }
 
 /**
