@@ -1,0 +1,70 @@
+/** Command-line options of the reproduce driver (pure, unit-tested). */
+
+/** The experiment sections, in run order. */
+export const SECTIONS = ['theory', 'linear', 'cnn', 'defence'] as const;
+/** One experiment section. */
+export type Section = (typeof SECTIONS)[number];
+
+/** Parsed options. */
+export interface ReproduceArgs {
+	readonly quick: boolean;
+	readonly sections: Section[];
+	/** Ignore finished points recorded on disk. */
+	readonly fresh: boolean;
+	readonly figures: boolean;
+	/** Run no new points: aggregate, draw and report what the CSVs already hold. */
+	readonly report: boolean;
+	/** Seeds per point: 1 in quick mode, 3 in the full run, unless --seeds=N. */
+	readonly seeds: number;
+}
+
+function truthy(v: string | undefined): boolean {
+	return v !== undefined && v !== '' && v !== 'false' && v !== '0';
+}
+
+/**
+ * Parses argv (after the script name). `npm run reproduce --quick` without `--` hands the flag to
+ * npm, which exports npm_config_quick=true; that is accepted too.
+ * @throws Error naming an unknown flag or section, or a bad seed count
+ */
+export function parseArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): ReproduceArgs {
+	let quick = truthy(env.npm_config_quick);
+	let fresh = truthy(env.npm_config_fresh);
+	let figures = true;
+	let report = false;
+	let sections: Section[] = [...SECTIONS];
+	let seeds: number | undefined;
+	for (const a of argv) {
+		if (a === '--quick') {
+			quick = true;
+		} else if (a === '--full') {
+			quick = false;
+		} else if (a === '--fresh') {
+			fresh = true;
+		} else if (a === '--no-figures') {
+			figures = false;
+		} else if (a === '--report') {
+			report = true;
+		} else if (a.startsWith('--only=')) {
+			const names = a.slice('--only='.length).split(',').filter((s) => s.length > 0);
+			for (const n of names) {
+				if (!(SECTIONS as readonly string[]).includes(n)) {
+					throw new Error(`reproduce: unknown section '${n}' in ${a}; expected one of ${SECTIONS.join(', ')}`);
+				}
+			}
+			sections = SECTIONS.filter((s) => names.includes(s));
+		} else if (a.startsWith('--seeds=')) {
+			const n = Number(a.slice('--seeds='.length));
+			if (!Number.isInteger(n) || n < 1 || n > 20) {
+				throw new Error(`reproduce: ${a}: the seed count must be an integer from 1 to 20`);
+			}
+			seeds = n;
+		} else {
+			throw new Error(`reproduce: unknown argument '${a}' (known: --quick, --full, --fresh, --no-figures, --report, --only=${SECTIONS.join(',')}, --seeds=N)`);
+		}
+	}
+	if (report && fresh) {
+		throw new Error('reproduce: --report reads the finished points, --fresh discards them; use one');
+	}
+	return { quick, sections, fresh, figures, report, seeds: seeds ?? (quick ? 1 : 3) };
+}

@@ -1,0 +1,70 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { checkpointSteps, crossingLags, randomShift, signedLag, sustainedCrossing } from '../../../bench/reproduce/cnnMath';
+import { parseArgs } from '../../../bench/reproduce/args';
+
+describe('reproduce: augmentation', () => {
+	test('a shift moves pixels by the drawn offset and fills with zeros', () => {
+		// 3×3 image, values 1..9; rand() = 0 → offset −1 in both axes (floor(0·3) − 1).
+		const img = Float32Array.from({ length: 9 }, (_, i) => i + 1);
+		const out = randomShift(img, [3, 3, 1], 1, () => 0);
+		// out[y][x] = in[y + 1][x + 1]: the image moves up-left.
+		assert.deepEqual(Array.from(out), [5, 6, 0, 8, 9, 0, 0, 0, 0]);
+		// rand() just below 1 → offset +1: moves down-right.
+		const down = randomShift(img, [3, 3, 1], 1, () => 0.999);
+		assert.deepEqual(Array.from(down), [0, 0, 0, 0, 1, 2, 0, 4, 5]);
+		// rand() = 0.5 → offset 0: unchanged.
+		assert.deepEqual(Array.from(randomShift(img, [3, 3, 1], 1, () => 0.5)), Array.from(img));
+	});
+
+	test('a partial item is refused', () => {
+		assert.throws(() => randomShift(new Float32Array(10), [3, 3, 1], 1, () => 0), /10 values is not a whole number/);
+	});
+});
+
+describe('reproduce: checkpoint schedule and threshold-crossing lag', () => {
+	test('dense steps early, sparse later, always 0 and the last step', () => {
+		assert.deepEqual(checkpointSteps(100, 10, 30, 25), [0, 10, 20, 30, 55, 80, 100]);
+		assert.deepEqual(checkpointSteps(7, 10, 30, 25), [0, 7]);
+	});
+
+	test('sustainedCrossing ignores an early spike that falls back', () => {
+		const steps = [0, 10, 20, 30, 40];
+		assert.equal(sustainedCrossing(steps, [0, 0.9, 0, 0.6, 0.8], 0.5), 30);
+		assert.equal(sustainedCrossing(steps, [0, 0.9, null, 0.6, 0.8], 0.5), 10);
+		assert.equal(sustainedCrossing(steps, [0, 0.9, 0.9, 0.9, 0.1], 0.5), null);
+	});
+
+	test('crossingLags: half of each rise, guards for ineffective attacks and flat curves, signed lag', () => {
+		const steps = [0, 10, 20, 30, 40];
+		// Excess ASR final 0.8 → level 0.4, reached for good at 30 (the spike at 10 does not count).
+		// Overlap 0.1 → 0.7 → level 0.4, reached at 20. Curvature 1 → 9 → level 5, reached at 40.
+		const r = crossingLags(steps, [0, 0.5, 0.1, 0.5, 0.8], [0.1, 0.2, 0.45, 0.6, 0.7], [1, 2, 3, 4, 9]);
+		assert.deepEqual(r, { halfAsrStep: 30, halfOverlapStep: 20, halfCurvatureStep: 40, halfLagOverlap: -10, halfLagCurvature: 10 });
+		// Final excess ASR below 0.2: no attack step, no lag; a flat overlap and a curvature that did not double: no steps.
+		const n = crossingLags(steps, [0, 0.9, 0, 0, 0.1], [0.1, 0.1, 0.12, 0.1, 0.11], [1, 1.2, 1.5, 1.8, 1.9]);
+		assert.deepEqual(n, { halfAsrStep: null, halfOverlapStep: null, halfCurvatureStep: null, halfLagOverlap: null, halfLagCurvature: null });
+		assert.equal(signedLag(100, 60), -40);
+		assert.equal(signedLag(null, 60), null);
+	});
+});
+
+describe('reproduce: arguments', () => {
+	test('--quick, --only, --seeds and npm_config_quick', () => {
+		assert.deepEqual(parseArgs([]), { quick: false, sections: ['theory', 'linear', 'cnn', 'defence'], fresh: false, figures: true, report: false, seeds: 3 });
+		assert.equal(parseArgs(['--report']).report, true);
+		const q = parseArgs(['--quick', '--only=linear,theory', '--no-figures']);
+		assert.deepEqual(q.sections, ['theory', 'linear']);
+		assert.equal(q.seeds, 1);
+		assert.equal(q.figures, false);
+		assert.equal(parseArgs([], { npm_config_quick: 'true' }).quick, true);
+		assert.equal(parseArgs(['--seeds=2']).seeds, 2);
+	});
+
+	test('unknown flags and sections are refused by name', () => {
+		assert.throws(() => parseArgs(['--fast']), /unknown argument '--fast'/);
+		assert.throws(() => parseArgs(['--only=theory,gpu']), /unknown section 'gpu'/);
+		assert.throws(() => parseArgs(['--seeds=0']), /--seeds=0/);
+		assert.throws(() => parseArgs(['--report', '--fresh']), /use one/);
+	});
+});
