@@ -234,8 +234,11 @@ export function analyseLag(records: readonly CheckpointAnalysis[], blind: BlindS
 		verdict = found ? 'visible' : 'clean';
 		recommendation = found ? RECOMMEND_FOUND : null;
 	} else if (a.step === null) {
-		verdict = s.step === null ? 'clean' : 'early-warning';
-		recommendation = s.step === null ? null : RECOMMEND_FOUND;
+		// With the attack not working, only a trigger-aligned rank-one spike is evidence of poisons: the relative
+		// curvature alone also rises with no attack (a θ = 0 near-clone control, a κ = 100 penalty run; docs/results.md).
+		const warned = s.ruleSteps.overlapGap !== null;
+		verdict = warned ? 'early-warning' : 'clean';
+		recommendation = warned ? RECOMMEND_FOUND : null;
 	} else if (s.step === null) {
 		verdict = 'invisible';
 		recommendation = RECOMMEND_INVISIBLE;

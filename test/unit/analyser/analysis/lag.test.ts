@@ -118,6 +118,14 @@ describe('analyseLag verdicts', () => {
 	test('spectrum fires, attack not (yet) working: early-warning', () => {
 		assert.equal(analyseLag(ramp(10_000, 400)).verdict, 'early-warning');
 	});
+	test('attack not working and only the relative curvature rising: clean, not a warning', () => {
+		// The reproduce sweep saw this on a θ = 0 near-clone control and on κ = 100 penalty runs.
+		const rs = [rec(100, { tc: 1 }), rec(200, { tc: 1 }), rec(300, { tc: 1 }), rec(400, { tc: 3.5 }), rec(500, { tc: 4 })];
+		const r = analyseLag(rs);
+		assert.equal(r.ruleSteps.relativeCurvature, 400);
+		assert.equal(r.verdict, 'clean');
+		assert.equal(r.recommendation, null);
+	});
 	test('error records are ignored', () => {
 		const rs = [...ramp(500, 300), rec(800, { error: 'CheckpointCorrupt: bad', ex: null })];
 		assert.equal(analyseLag(rs).verdict, 'early-warning');
