@@ -24,7 +24,10 @@ Options:
   --max-problems N     cap on reported problems (default ${DEFAULT_MAX_PROBLEMS})
   --radius-factor F    near-duplicate radius as a fraction of the median NN distance (default 0.13)
   --structure-only     skip the duplicate and near-clone analysis
-  -h, --help           show this help`;
+  -h, --help           show this help
+
+Exit status: 0 when no finding has severity error, 1 when one does (CI can gate on it), 2 on a usage error or an
+unreadable file.`;
 
 interface CliArgs {
 	readonly file: string;
