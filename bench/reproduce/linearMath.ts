@@ -11,6 +11,7 @@
  */
 import { cholesky, choleskySolve, symmetricEigen } from '../../src/analyser/linalg';
 import { mulberry32 } from '../../src/protocol/trigger';
+import { cos2 } from '../../src/analyser/analysis/robust';
 
 /** A linear classifier: logits = W x + b. */
 export interface LinearModel {
@@ -288,7 +289,7 @@ export function topEigenOfSandwich(model: LinearModel, a: Float64Array): TopEige
 export function alignedEigen(e: TopEigen, t: ArrayLike<number>): { value: number; overlap: number; rank: number } {
 	let best = { value: Number.NaN, overlap: -1, rank: 0 };
 	e.all.forEach((p, i) => {
-		const o = cosineSquared(p.vector, t);
+		const o = cos2(p.vector, t);
 		if (o > best.overlap) {
 			best = { value: p.value, overlap: o, rank: i + 1 };
 		}
@@ -332,15 +333,5 @@ export function sandwichQuadratic(model: LinearModel, a: Float64Array, v: Float6
 	return vv === 0 ? 0 : q / vv;
 }
 
-/** Squared cosine between two vectors. */
-export function cosineSquared(a: ArrayLike<number>, b: ArrayLike<number>): number {
-	let ab = 0;
-	let aa = 0;
-	let bb = 0;
-	for (let i = 0; i < a.length; i++) {
-		ab += a[i] * b[i];
-		aa += a[i] * a[i];
-		bb += b[i] * b[i];
-	}
-	return aa === 0 || bb === 0 ? 0 : (ab * ab) / (aa * bb);
-}
+/** Squared cosine between two vectors: the analyser's own measure, so the figures use the product's definition. */
+export { cos2 as cosineSquared } from '../../src/analyser/analysis/robust';

@@ -6,7 +6,7 @@
 import Papa from 'papaparse';
 import { ProblemCode } from './problem';
 import type { Problem, ProblemCodeValue, Severity } from './problem';
-import { LABEL_NAMES, LineIndex, inferUnknownLabels, isImagePath, normaliseLabel, parseCell } from './table';
+import { LABEL_NAMES, LineIndex, unknownLabels, isImagePath, normaliseLabel, parseCell } from './table';
 import type { FeatureTable, ParsedDataset, ProgressFn, ScanOptions } from './table';
 
 /** Records read before the schema (header, column kinds, label column) is fixed. */
@@ -562,16 +562,7 @@ export function finishCsv(src: string, plan: CsvPlan & { readonly schema: CsvSch
 	const recStart = concatTyped(parts.map((p) => p.recStart), (n) => new Float64Array(n));
 	const recEnd = concatTyped(parts.map((p) => p.recEnd), (n) => new Float64Array(n));
 	if (sch.label >= 0) {
-		const counts = new Map<string, number>();
-		for (const l of labels) {
-			if (l !== null) {
-				counts.set(l, (counts.get(l) ?? 0) + 1);
-			}
-		}
-		const known = opts.labels ? new Set(opts.labels.map(normaliseLabel)) : null;
-		const unknown = known
-			? new Map([...counts.keys()].filter((l) => !known.has(l)).map((l) => [l, `label '${l}' is not one of the configured labels (${[...known].join(', ')})`]))
-			: inferUnknownLabels(counts);
+		const unknown = unknownLabels(labels, opts.labels);
 		if (unknown.size > 0) {
 			const index = new LineIndex(src);
 			for (let i = 0; i < labels.length; i++) {

@@ -4,7 +4,7 @@
  */
 import { ProblemCode } from './problem';
 import type { Problem, ProblemCodeValue, Severity } from './problem';
-import { LABEL_NAMES, inferUnknownLabels, isImagePath, normaliseLabel } from './table';
+import { LABEL_NAMES, unknownLabels, isImagePath, normaliseLabel } from './table';
 import type { FeatureTable, ParsedDataset, ProgressFn, ScanOptions } from './table';
 
 /** Keys that hold a whole feature vector, in order of preference. */
@@ -207,16 +207,7 @@ export function readJsonl(text: string, _fileName: string, opts: ScanOptions = {
 	});
 	const finalLabelKey = labelKey;
 	if (finalLabelKey !== null) {
-		const counts = new Map<string, number>();
-		for (const l of labels) {
-			if (l !== null) {
-				counts.set(l, (counts.get(l) ?? 0) + 1);
-			}
-		}
-		const known = opts.labels ? new Set(opts.labels.map(normaliseLabel)) : null;
-		const unknown = known
-			? new Map([...counts.keys()].filter((l) => !known.has(l)).map((l) => [l, `label '${l}' is not one of the configured labels (${[...known].join(', ')})`]))
-			: inferUnknownLabels(counts);
+		const unknown = unknownLabels(labels, opts.labels);
 		labels.forEach((l, i) => {
 			if (l !== null && unknown.has(l)) {
 				const c = keyColumn(lines[i], finalLabelKey);

@@ -150,6 +150,25 @@ export function normaliseLabel(s: string): string {
 }
 
 /**
+ * The unknown labels of a file with the reason for each: against the configured label list when there is one
+ * (`poisonLens.dataset.labels` / scan options), else inferred by {@link inferUnknownLabels}. Shared by the CSV and
+ * JSONL readers.
+ */
+export function unknownLabels(labels: readonly (string | null)[], configured: readonly string[] | undefined): Map<string, string> {
+	const counts = new Map<string, number>();
+	for (const l of labels) {
+		if (l !== null) {
+			counts.set(l, (counts.get(l) ?? 0) + 1);
+		}
+	}
+	if (!configured) {
+		return inferUnknownLabels(counts);
+	}
+	const known = new Set(configured.map(normaliseLabel));
+	return new Map([...counts.keys()].filter((l) => !known.has(l)).map((l) => [l, `label '${l}' is not one of the configured labels (${[...known].join(', ')})`]));
+}
+
+/**
  * Infers which labels are unknown when no label list is configured.
  * - If at least 90 % of the labels are integers, a non-integer label is unknown (a typo or a shifted column).
  * - A label seen exactly once, in a file with at least 50 labelled rows where every other label has at least 10 rows,

@@ -1,18 +1,10 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decimateSeries, lttbIndices } from '../../../src/host/dashboard/decimate';
+import { mulberry32 } from '../../../src/protocol/trigger';
 
 /** Seeded PRNG (mulberry32) so the property tests are reproducible. */
-function rng(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
+const rng = mulberry32;
 
 describe('lttbIndices', () => {
 	test('keeps every point when the series is already short enough', () => {
