@@ -16,7 +16,19 @@ export interface ReproduceArgs {
 	readonly report: boolean;
 	/** Seeds per point: 1 in quick mode, 3 in the full run, unless --seeds=N. */
 	readonly seeds: number;
+	/** CNN/defence: run only the points of this data set (null: all). */
+	readonly dataset: string | null;
+	/** Run only the pending points whose index modulo `count` is `index` (parallel workers). */
+	readonly shard: { readonly index: number; readonly count: number } | null;
+	/** Start no new point after this many seconds (a worker with a time limit); null: no limit. */
+	readonly deadline: number | null;
+	/** Results root instead of docs/results (a worker's own folder); the results page is then left alone. */
+	readonly out: string | null;
+	/** Result roots of finished workers whose rows are folded into this run's CSVs before it goes on. */
+	readonly merge: string[];
 }
+
+const DATASETS = ['mnist', 'fashion-mnist'];
 
 function truthy(v: string | undefined): boolean {
 	return v !== undefined && v !== '' && v !== 'false' && v !== '0';
@@ -34,6 +46,11 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
 	let report = false;
 	let sections: Section[] = [...SECTIONS];
 	let seeds: number | undefined;
+	let dataset: string | null = null;
+	let shard: { index: number; count: number } | null = null;
+	let deadline: number | null = null;
+	let out: string | null = null;
+	const merge: string[] = [];
 	for (const a of argv) {
 		if (a === '--quick') {
 			quick = true;
@@ -59,12 +76,41 @@ export function parseArgs(argv: readonly string[], env: Readonly<Record<string, 
 				throw new Error(`reproduce: ${a}: the seed count must be an integer from 1 to 20`);
 			}
 			seeds = n;
+		} else if (a.startsWith('--dataset=')) {
+			dataset = a.slice('--dataset='.length);
+			if (!DATASETS.includes(dataset)) {
+				throw new Error(`reproduce: ${a}: expected one of ${DATASETS.join(', ')}`);
+			}
+		} else if (a.startsWith('--shard=')) {
+			const m = /^(\d+)\/(\d+)$/.exec(a.slice('--shard='.length));
+			const index = m === null ? NaN : Number(m[1]);
+			const count = m === null ? NaN : Number(m[2]);
+			if (!(count >= 1 && index < count)) {
+				throw new Error(`reproduce: ${a}: expected --shard=I/N with 0 <= I < N`);
+			}
+			shard = { index, count };
+		} else if (a.startsWith('--deadline=')) {
+			const n = Number(a.slice('--deadline='.length));
+			if (!(Number.isFinite(n) && n >= 0)) {
+				throw new Error(`reproduce: ${a}: expected a number of seconds`);
+			}
+			deadline = n;
+		} else if (a.startsWith('--out=')) {
+			out = a.slice('--out='.length);
+			if (out === '') {
+				throw new Error('reproduce: --out= needs a folder');
+			}
+		} else if (a.startsWith('--merge=')) {
+			merge.push(...a.slice('--merge='.length).split(',').filter((d) => d.length > 0));
 		} else {
-			throw new Error(`reproduce: unknown argument '${a}' (known: --quick, --full, --fresh, --no-figures, --report, --only=${SECTIONS.join(',')}, --seeds=N)`);
+			throw new Error(`reproduce: unknown argument '${a}' (known: --quick, --full, --fresh, --no-figures, --report, --only=${SECTIONS.join(',')}, --seeds=N, --dataset=NAME, --shard=I/N, --deadline=S, --out=DIR, --merge=DIR[,DIR])`);
 		}
 	}
 	if (report && fresh) {
 		throw new Error('reproduce: --report reads the finished points, --fresh discards them; use one');
 	}
-	return { quick, sections, fresh, figures, report, seeds: seeds ?? (quick ? 1 : 3) };
+	if (report && shard !== null) {
+		throw new Error('reproduce: --shard splits the points to run, --report runs none; use one');
+	}
+	return { quick, sections, fresh, figures, report, seeds: seeds ?? (quick ? 1 : 3), dataset, shard, deadline, out, merge };
 }

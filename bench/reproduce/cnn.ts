@@ -30,7 +30,7 @@ import { installGradientFixes } from '../../src/tfjs/gradients';
 import type { ReproduceArgs } from './args';
 import { PALETTE, SERIES_COLOURS, type FigureSpec, type Series, lineChart } from './charts';
 import { checkpointSteps, crossingLags, randomShift } from './cnnMath';
-import { CsvStore, type OutDirs, writeCsv } from './io';
+import { CsvStore, type OutDirs, readCsvRows, writeCsv } from './io';
 import { type Cell, type Row, aggregate, aggregateColumns, num } from './table';
 
 const TARGET = 0;
@@ -339,8 +339,35 @@ async function runPoint(point: CnnPoint, s: CnnSettings, data: Loaded, runsDir: 
 	return { row, checkpoints };
 }
 
+/**
+ * Folds the rows of a worker's results root (`--out` of a `--shard` run) into this run's stores.
+ * A point counts once its run row is there; its checkpoint rows come with it.
+ * @returns how many run rows were new
+ */
+function mergeWorker(root: string, mode: string, section: 'cnn' | 'defence', runs: CsvStore, ckpts: CsvStore): number {
+	const dir = path.join(root, mode);
+	if (!fs.existsSync(dir)) {
+		throw new Error(`reproduce: --merge=${root}: no ${mode}/ folder there`);
+	}
+	let added = 0;
+	const theirs = readCsvRows(path.join(dir, `${section}_runs.csv`));
+	const finished = new Set(theirs.map((r) => JSON.stringify(KEY.map((k) => r[k]))));
+	for (const r of theirs) {
+		if (!runs.has(r)) {
+			runs.store.add(r);
+			added++;
+		}
+	}
+	for (const c of readCsvRows(path.join(dir, `${section}_checkpoints.csv`))) {
+		if (finished.has(JSON.stringify(KEY.map((k) => c[k])))) {
+			ckpts.store.add(c);
+		}
+	}
+	return added;
+}
+
 /** Runs (or resumes) the CNN and defence grids for the requested sections. */
-export async function runCnn(out: OutDirs, args: ReproduceArgs, log: (m: string) => void): Promise<{ figures: FigureSpec[] }> {
+export async function runCnn(out: OutDirs, args: ReproduceArgs, log: (m: string) => void, startedAt = Date.now()): Promise<{ figures: FigureSpec[] }> {
 	if (!args.report) {
 		const backend = await selectBackend('wasm');
 		installGradientFixes();
@@ -365,13 +392,28 @@ export async function runCnn(out: OutDirs, args: ReproduceArgs, log: (m: string)
 		}
 		const runs = new CsvStore(path.join(out.dir, `${section}_runs.csv`), RUN_COLUMNS, KEY, args.fresh);
 		const ckpts = new CsvStore(path.join(out.dir, `${section}_checkpoints.csv`), CKPT_COLUMNS, [...KEY, 'step'], args.fresh);
+		for (const root of args.merge) {
+			const merged = mergeWorker(root, out.mode, section, runs, ckpts);
+			log(`${section}: merged ${merged} finished point(s) from ${root}`);
+		}
+		if (args.merge.length > 0) {
+			writeCsv(ckpts.file, ckpts.columns, ckpts.rows());
+			writeCsv(runs.file, runs.columns, runs.rows());
+		}
 		const settings = cnnSettings(args.quick, section);
 		const points = section === 'cnn' ? grid.cnn : grid.defence;
+		const pending = points.filter((p) => !runs.has({ ...p }) && (args.dataset === null || p.dataset === args.dataset));
+		const shard = args.shard;
+		const mine = new Set(shard === null ? pending : pending.filter((_, k) => k % shard.count === shard.index));
 		let i = 0;
 		for (const p of points) {
 			i++;
-			if (runs.has({ ...p }) || args.report) {
+			if (!mine.has(p) || args.report) {
 				continue;
+			}
+			if (args.deadline !== null && (Date.now() - startedAt) / 1000 > args.deadline) {
+				log(`${section}: deadline of ${args.deadline} s passed; ${p.dataset} ${p.attack} θ=${p.theta} κ=${p.kappa} seed ${p.seed} and later points left for another run`);
+				break;
 			}
 			const t = Date.now();
 			const { row, checkpoints } = await runPoint(p, settings, load(p.dataset), runsDir, log);

@@ -9,6 +9,11 @@
  *   --no-figures         skip the PNG rendering
  *   --report             run no new points: aggregate, draw and report what the CSVs hold
  *   --seeds=N            override the seed count
+ *   --dataset=NAME       CNN/defence: only the points of mnist or fashion-mnist
+ *   --shard=I/N          run only pending point I, I+N, I+2N, … (parallel workers; merge them after)
+ *   --deadline=S         start no new point after S seconds (a worker with a time limit)
+ *   --out=DIR            write results under DIR/<mode>/ instead of docs/results (docs/results.md untouched)
+ *   --merge=DIR[,DIR]    fold the CNN/defence rows of workers' --out folders into this run's CSVs first
  *
  * `npm run reproduce --quick` (without `--`) reaches the script as npm_config_quick=true; both work.
  */
@@ -47,7 +52,7 @@ function codeFingerprint(): Record<string, string> {
 async function main(): Promise<void> {
 	const args = parseArgs(process.argv.slice(2), process.env);
 	const mode: Mode = args.quick ? 'quick' : 'full';
-	const out = outDirs(mode);
+	const out = args.out === null ? outDirs(mode) : outDirs(mode, path.resolve(args.out));
 	const log = makeLogger();
 	const fingerprint = codeFingerprint();
 	log(`mode ${mode}, sections ${args.sections.join(', ')}, output ${path.relative(REPO_ROOT, out.dir)}`);
@@ -72,7 +77,7 @@ async function main(): Promise<void> {
 	}
 	if (want('cnn') || want('defence')) {
 		const t = Date.now();
-		const r = await runCnn(out, args, log);
+		const r = await runCnn(out, args, log, t0);
 		figures.push(...r.figures);
 		timings.cnn = (Date.now() - t) / 1000;
 		done.push(...args.sections.filter((s) => s === 'cnn' || s === 'defence'));
@@ -112,7 +117,7 @@ async function main(): Promise<void> {
 	}
 	writeJson(infoFile, [...history, runInfo]);
 	const doc = path.join(REPO_ROOT, 'docs', 'results.md');
-	if (fs.existsSync(doc)) {
+	if (args.out === null && fs.existsSync(doc)) {
 		const updated = updateResultsDoc(fs.readFileSync(doc, 'utf8'), out.dir, mode);
 		fs.writeFileSync(doc, updated.text);
 		log(`docs/results.md: ${updated.blocks.length} generated block(s) refreshed (${updated.blocks.join(', ') || 'none'})`);

@@ -5,7 +5,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium } from 'playwright-core';
 import type { FigureSpec } from './charts';
 import { REPO_ROOT } from './io';
 
@@ -79,6 +78,8 @@ export async function renderFigures(figures: readonly FigureSpec[], dir: string,
 	if (!fs.existsSync(exe)) {
 		throw new Error(`renderFigures: no Chromium at ${exe} (set CHROMIUM_PATH)`);
 	}
+	// Imported here: a worker run with --no-figures needs no browser driver.
+	const { chromium } = await import('playwright-core');
 	const browser = await chromium.launch({ executablePath: exe, args: CHROMIUM_ARGS, headless: true });
 	const written: string[] = [];
 	try {

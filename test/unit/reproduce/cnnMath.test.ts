@@ -51,7 +51,7 @@ describe('reproduce: checkpoint schedule and threshold-crossing lag', () => {
 
 describe('reproduce: arguments', () => {
 	test('--quick, --only, --seeds and npm_config_quick', () => {
-		assert.deepEqual(parseArgs([]), { quick: false, sections: ['theory', 'linear', 'cnn', 'defence'], fresh: false, figures: true, report: false, seeds: 3 });
+		assert.deepEqual(parseArgs([]), { quick: false, sections: ['theory', 'linear', 'cnn', 'defence'], fresh: false, figures: true, report: false, seeds: 3, dataset: null, shard: null, deadline: null, out: null, merge: [] });
 		assert.equal(parseArgs(['--report']).report, true);
 		const q = parseArgs(['--quick', '--only=linear,theory', '--no-figures']);
 		assert.deepEqual(q.sections, ['theory', 'linear']);
@@ -66,5 +66,19 @@ describe('reproduce: arguments', () => {
 		assert.throws(() => parseArgs(['--only=theory,gpu']), /unknown section 'gpu'/);
 		assert.throws(() => parseArgs(['--seeds=0']), /--seeds=0/);
 		assert.throws(() => parseArgs(['--report', '--fresh']), /use one/);
+		assert.throws(() => parseArgs(['--shard=3/3']), /0 <= I < N/);
+		assert.throws(() => parseArgs(['--shard=1']), /--shard=I\/N/);
+		assert.throws(() => parseArgs(['--dataset=cifar']), /expected one of mnist, fashion-mnist/);
+		assert.throws(() => parseArgs(['--deadline=-1']), /--deadline=-1/);
+		assert.throws(() => parseArgs(['--report', '--shard=0/2']), /use one/);
+	});
+
+	test('worker options: --dataset, --shard, --deadline, --out, --merge', () => {
+		const w = parseArgs(['--only=cnn', '--dataset=fashion-mnist', '--shard=2/15', '--deadline=420', '--out=/tmp/w2', '--merge=/a,/b', '--merge=/c']);
+		assert.equal(w.dataset, 'fashion-mnist');
+		assert.deepEqual(w.shard, { index: 2, count: 15 });
+		assert.equal(w.deadline, 420);
+		assert.equal(w.out, '/tmp/w2');
+		assert.deepEqual(w.merge, ['/a', '/b', '/c']);
 	});
 });
