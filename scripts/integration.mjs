@@ -8,7 +8,7 @@
 //   3. runs the folder's ui.mjs scenarios through the real UI (palette, quick pick, notifications),
 //   4. saves screenshots under .test-artifacts/integration/.
 // Prints `integration: {"passed":N,"failed":M}` as its last line. Usage: node scripts/integration.mjs [ws ...]
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -132,8 +132,22 @@ async function runSuite(browser, server, ws) {
 	// fixture.json may name other fixture folders to copy in, so shared fixtures exist once in the repository.
 	const recipe = path.join(fixture, 'fixture.json');
 	if (existsSync(recipe)) {
-		for (const [dest, src] of Object.entries(JSON.parse(readFileSync(recipe, 'utf8')).copy ?? {})) {
+		const r = JSON.parse(readFileSync(recipe, 'utf8'));
+		for (const [dest, src] of Object.entries(r.copy ?? {})) {
 			cpSync(path.join(root, src), path.join(folder, dest), { recursive: true });
+		}
+		// "generate": commands run in the repository root with {folder} replaced by the scratch workspace, for fixtures
+		// that are made by the product itself (a real run trained with the SDK) rather than committed as binaries.
+		for (const cmd of r.generate ?? []) {
+			const argv = cmd.map((a) => a.replaceAll('{folder}', folder));
+			const started = Date.now();
+			const g = spawnSync(argv[0] === 'node' ? process.execPath : argv[0], argv.slice(1), { cwd: root, encoding: 'utf8', timeout: 300_000 });
+			if (g.status !== 0) {
+				result.failed++;
+				result.failures.push(`${ws}: fixture generation failed (${argv.join(' ')}): ${(g.stderr || g.error?.message || '').slice(-2000)}`);
+				return result;
+			}
+			log(`${ws}: generated fixture in ${Date.now() - started} ms: ${g.stdout.trim().split('\n').pop()}`);
 		}
 	}
 	touchTree(folder, FIXTURE_MTIME);

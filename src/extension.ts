@@ -2,6 +2,7 @@ import type * as vscode from 'vscode';
 import { registerAnalyser } from './host/analyser';
 import { registerDashboard } from './host/dashboard';
 import { registerDatasetDiagnostics } from './host/datasets';
+import { registerRowScores } from './host/datasets/rowScores';
 import { registerRunCommands } from './host/runs/commands';
 import { registerRunStatusBar } from './host/runs/statusBar';
 
@@ -11,6 +12,7 @@ export function activate(context: vscode.ExtensionContext): void {
 	const dashboard = registerDashboard(context);
 	const statusBar = registerRunStatusBar(context);
 	const analyser = registerAnalyser(context);
+	registerRowScores(context, analyser);
 	registerRunCommands(context, { dashboard, analyser, statusBar });
 }
 

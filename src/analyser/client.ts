@@ -31,12 +31,14 @@ import {
 	InitializeRequest,
 	ProgressNotification,
 	RecordNotification,
+	RowScoresRequest,
 	ShutdownRequest,
 	checkAnalyseRunResult,
 	checkCheckpointRecord,
 	checkFatalParams,
 	checkInitializeResult,
 	checkProgressParams,
+	checkRowScoresResult,
 	protocolMajor,
 	type AnalyseCheckpointParams,
 	type AnalyseRunParams,
@@ -46,6 +48,8 @@ import {
 	type InitializeResult,
 	type ProgressParams,
 	type RecordParams,
+	type RowScoresParams,
+	type RowScoresResult,
 } from '../protocol/analyser';
 
 /** How much of the analyser's stderr is kept for crash reports. */
@@ -368,6 +372,11 @@ export class AnalyserClient {
 	/** `analysis/run`. Progress and records arrive on {@link onProgress} / {@link onRecord}. */
 	analyseRun(params: AnalyseRunParams, token?: CancellationToken): Promise<AnalyseRunResult> {
 		return this.request((c) => c.sendRequest(AnalyseRunRequest.type, params, token ?? new CancellationTokenSource().token), checkAnalyseRunResult);
+	}
+
+	/** `dataset/rowScores`: per-row spectral-signature scores of a run's training sample. */
+	rowScores(params: RowScoresParams, token?: CancellationToken): Promise<RowScoresResult> {
+		return this.request((c) => c.sendRequest(RowScoresRequest.type, params, token ?? new CancellationTokenSource().token), checkRowScoresResult);
 	}
 
 	/** Sends any request on the live connection (tests: the debug hooks). */

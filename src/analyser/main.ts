@@ -26,12 +26,14 @@ import {
 	MAX_TOP_K,
 	ProgressNotification,
 	RecordNotification,
+	RowScoresRequest,
 	ShutdownRequest,
 	checkAnalyseCheckpointParams,
 	checkAnalyseRunParams,
 	checkDebugCrashParams,
 	checkDebugSlowLanczosParams,
 	checkInitializeParams,
+	checkRowScoresParams,
 	protocolMajor,
 	type AnalyseRunResult,
 	type AnalyserErrorData,
@@ -44,6 +46,7 @@ import { CurvatureCancelledError, lambdaOperator, lanczos } from './curvature/in
 import { loadRunContext, type RunContext } from './analysis/context';
 import { AnalysisError } from './analysis/errors';
 import { analyseOneCheckpoint, analyseRunDir } from './analysis/runner';
+import { scoreTrainingRows } from './analysis/rowScores';
 
 const TEST_HOOKS = process.env.POISON_LENS_ANALYSER_TEST_HOOKS === '1';
 
@@ -214,6 +217,7 @@ connection.onRequest(InitializeRequest.type, (raw) =>
 				methods: [
 					AnalyseCheckpointRequest.method,
 					AnalyseRunRequest.method,
+					RowScoresRequest.method,
 					...(TEST_HOOKS ? [DebugCrashRequest.method, DebugSlowLanczosRequest.method] : []),
 				],
 				passes: ['light', 'full'],
@@ -268,6 +272,24 @@ connection.onRequest(AnalyseRunRequest.type, (raw, token) =>
 				process.stderr.write(`poison-lens analyser: ${w}\n`);
 			}
 			return { runDir: params.runDir, checkpoints: out.records, summary: out.summary, analysed: out.analysed, backend: init.backend.description };
+		});
+	}),
+);
+
+connection.onRequest(RowScoresRequest.type, (raw, token) =>
+	handle(async () => {
+		requireInit();
+		const params = checkRowScoresParams(raw);
+		return serial(token, async () => {
+			const requestId = params.requestId ?? `row-scores-${Date.now()}`;
+			// The run may have grown since it was cached (new checkpoints); the context itself is per run.
+			const ctx = await contextFor(params.runDir);
+			return scoreTrainingRows(ctx, {
+				...(params.steps === undefined ? {} : { steps: params.steps }),
+				...(params.maxCheckpoints === undefined ? {} : { maxCheckpoints: params.maxCheckpoints }),
+				signal: token,
+				onProgress: (done, total, message) => void connection.sendNotification(ProgressNotification.type, { requestId, done, total, message }),
+			});
 		});
 	}),
 );

@@ -1,8 +1,9 @@
 /**
- * `poison-lens scan <file> [--label-column C] [--json out.json] [--max-problems N] [--structure-only]`: the dataset
+ * `poison-lens scan <file> [--label-column C] [--json out.json] [--max-problems N] [--structure-only] [--run DIR]`: the dataset
  * diagnostics of the editor, headless. IDX image files are scanned with `--labels <labels-idx1-ubyte>` (their
  * "line" is the record number). Prints a table (line, column, severity, code, message, partner lines) or writes
  * JSON `{ file, rows, problems: [{ line, column, code, severity, message, related }] }`.
+ * With `--run DIR` (a run trained on this file) the analyser's per-row scores are added (`spectral-signature`).
  * Exit code: 0 when no error-severity problem was found, 1 when some were, 2 on bad usage or an unreadable file.
  */
 import * as fs from 'node:fs';
@@ -11,6 +12,12 @@ import { isIdxFile, scanIdx } from '../datasets/idxScan';
 import { DEFAULT_MAX_PROBLEMS, isDatasetFile, scanText } from '../datasets/scan';
 import type { ScanResult } from '../datasets/scan';
 import type { ScanOptions } from '../datasets/table';
+import { ProblemCode } from '../datasets/problem';
+import { rowScoreProblems } from '../datasets/rowScores';
+import { loadRunContext } from '../analyser/analysis/context';
+import { scoreTrainingRows } from '../analyser/analysis/rowScores';
+import { BACKEND_REQUESTS, selectBackend, type BackendRequest } from '../tfjs/backend';
+import { installGradientFixes } from '../tfjs/gradients';
 
 const HELP = `Usage: poison-lens scan <file> [options]
 
@@ -24,6 +31,9 @@ Options:
   --max-problems N     cap on reported problems (default ${DEFAULT_MAX_PROBLEMS})
   --radius-factor F    near-duplicate radius as a fraction of the median NN distance (default 0.13)
   --structure-only     skip the duplicate and near-clone analysis
+  --run DIR            also score the rows with a run trained on this file (spectral signature of input
+                       gradients per label; data row i of the file is row i of the run's training set)
+  --backend NAME       tfjs backend for --run: wasm | cpu | gpu | auto (default wasm)
   -h, --help           show this help
 
 Exit status: 0 when no finding has severity error, 1 when one does (CI can gate on it), 2 on a usage error or an
@@ -33,6 +43,8 @@ interface CliArgs {
 	readonly file: string;
 	readonly labels: string | null;
 	readonly json: string | null;
+	readonly run: string | null;
+	readonly backend: BackendRequest;
 	readonly options: ScanOptions;
 }
 
@@ -40,6 +52,8 @@ function parseArgs(argv: string[]): CliArgs | string {
 	let file: string | null = null;
 	let json: string | null = null;
 	let labels: string | null = null;
+	let run: string | null = null;
+	let backend: BackendRequest = 'wasm';
 	const options: { labelColumn?: string; maxProblems?: number; radiusFactor?: number; structureOnly?: boolean } = {};
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
@@ -68,6 +82,14 @@ function parseArgs(argv: string[]): CliArgs | string {
 			options.maxProblems = Math.floor(number());
 		} else if (a === '--radius-factor') {
 			options.radiusFactor = number();
+		} else if (a === '--run') {
+			run = value();
+		} else if (a === '--backend') {
+			const b = value();
+			if (!(BACKEND_REQUESTS as readonly string[]).includes(b)) {
+				throw new Error(`--backend: '${b}' is not one of ${BACKEND_REQUESTS.join(', ')}`);
+			}
+			backend = b as BackendRequest;
 		} else if (a === '--structure-only') {
 			options.structureOnly = true;
 		} else if (a.startsWith('-') && a !== '-') {
@@ -81,7 +103,37 @@ function parseArgs(argv: string[]): CliArgs | string {
 	if (file === null) {
 		return 'missing <file>';
 	}
-	return { file, labels, json, options };
+	if (run !== null && (labels !== null || isIdxFile(file))) {
+		throw new Error('--run works on CSV/TSV/JSONL files, not IDX');
+	}
+	return { file, labels, json, run, backend, options };
+}
+
+/** Adds the analyser's row scores of `runDir` to a scan result (in this process, on the given backend). */
+async function scoreRows(runDir: string, backend: BackendRequest, result: ScanResult): Promise<{ result: ScanResult; summary: string }> {
+	if (result.rowSpans === undefined) {
+		throw new Error('the scan recorded no row positions');
+	}
+	const sel = await selectBackend(backend);
+	installGradientFixes();
+	const ctx = await loadRunContext(path.resolve(runDir));
+	const res = await scoreTrainingRows(ctx, {
+		onProgress: (done, total, message) => process.stderr.write(`${message} (${done}/${total})\n`),
+	});
+	const mapped = rowScoreProblems(res, result.rowSpans, result.rows);
+	if (mapped.warning !== null) {
+		throw new Error(mapped.warning);
+	}
+	const problems = [...result.problems.filter((p) => p.code !== ProblemCode.problemCap), ...mapped.problems].sort((a, b) => a.line - b.line || a.column - b.column);
+	const cap = result.problems.find((p) => p.code === ProblemCode.problemCap);
+	const best = res.classes.reduce((m, c) => Math.max(m, Number.isFinite(c.separation) ? c.separation : 0), 0);
+	const summary =
+		`row scores (${sel.description}): run '${res.runName}', checkpoint ${res.step} of ${res.stepsTried.length} tried, ${res.samples} of ${res.totalRows} rows scored, ` +
+		`${res.flagged.length} flagged (largest label separation S = ${best.toFixed(1)}, threshold ${res.minSeparation}), ${(res.elapsedMs / 1000).toFixed(1)} s`;
+	return {
+		result: { ...result, problems: cap === undefined ? problems : [...problems, cap], totalProblems: result.totalProblems + mapped.problems.length },
+		summary,
+	};
 }
 
 function pad(s: string, n: number): string {
@@ -125,6 +177,17 @@ export async function runScan(argv: string[]): Promise<number> {
 		console.error(`poison-lens scan: cannot scan ${args.file}: ${e instanceof Error ? e.message : String(e)}`);
 		return 2;
 	}
+	let rowScoreLine: string | null = null;
+	if (args.run !== null) {
+		try {
+			const scored = await scoreRows(args.run, args.backend, result);
+			result = scored.result;
+			rowScoreLine = scored.summary;
+		} catch (e) {
+			console.error(`poison-lens scan: cannot score rows with run ${args.run}: ${e instanceof Error ? e.message : String(e)}`);
+			return 2;
+		}
+	}
 	const errors = result.problems.filter((p) => p.severity === 'error').length;
 	if (args.json !== null) {
 		const out = {
@@ -149,6 +212,9 @@ export async function runScan(argv: string[]): Promise<number> {
 			`${result.poison.medianNnDistance.toPrecision(4)} (${result.poison.standardised ? 'z-scored' : 'raw'} features, ${result.poison.uniqueRows} distinct rows)`);
 	} else if (result.poison?.skipped) {
 		console.log(`poisoning checks skipped: ${result.poison.skipped}`);
+	}
+	if (rowScoreLine !== null) {
+		console.log(rowScoreLine);
 	}
 	if (result.problems.length === 0) {
 		return 0;

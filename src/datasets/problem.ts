@@ -37,6 +37,11 @@ export const ProblemCode = {
 	dirtyLabelNearDuplicate: 'dirty-label-near-duplicate',
 	/** A tight same-label cluster that sits far from its label's class mean (near-clone regime, science.md §2.6-2.7). */
 	nearCloneCluster: 'near-clone-cluster',
+	/**
+	 * The analyser's per-row score (a spectral signature of input gradients, per class, on a run trained on this file)
+	 * puts this row in a separated minority group of its label.
+	 */
+	spectralSignature: 'spectral-signature',
 	/** No label column was found or the configured one does not exist; label checks are off. */
 	noLabelColumn: 'no-label-column',
 	/** More problems were found than the per-file cap; this summary counts the rest. */
@@ -51,6 +56,7 @@ export const POISON_CODES: ReadonlySet<string> = new Set<string>([
 	ProblemCode.dirtyLabelDuplicate,
 	ProblemCode.dirtyLabelNearDuplicate,
 	ProblemCode.nearCloneCluster,
+	ProblemCode.spectralSignature,
 ]);
 
 /** One labelled fact shown in the hover (e.g. "distance to partner" = "12.3"). */

@@ -16,6 +16,13 @@ export const DEFAULT_MAX_PROBLEMS = 1000;
 /** File extensions the scanners read. */
 export const DATASET_EXTENSIONS = ['.csv', '.tsv', '.tab', '.jsonl', '.ndjson'];
 
+/** Lines of each data row (see {@link ScanResult.rowSpans}). */
+export interface RowSpans {
+	readonly startLine: Int32Array;
+	readonly endLine: Int32Array;
+	readonly endColumn: Int32Array;
+}
+
 /** Everything a scan found in one file. */
 export interface ScanResult {
 	readonly file: string;
@@ -31,6 +38,11 @@ export interface ScanResult {
 	readonly totalProblems: number;
 	readonly poison: PoisonStats | null;
 	readonly elapsedMs: number;
+	/**
+	 * Where each data row lives (1-based lines; endColumn just past its last character), so findings about row i made
+	 * elsewhere (the analyser's row scores) can be placed. Absent for IDX files.
+	 */
+	readonly rowSpans?: RowSpans;
 	/** Threads that parsed the text (2 for a large quote-free CSV scanned in the worker), absent: 1. */
 	readonly parseThreads?: number;
 }
@@ -79,5 +91,6 @@ export function finishScan(parsed: ParsedDataset, fileName: string, opts: ScanOp
 		totalProblems: problems.length,
 		poison,
 		elapsedMs: performance.now() - t0,
+		rowSpans: { startLine: parsed.table.startLine, endLine: parsed.table.endLine, endColumn: parsed.table.endColumn },
 	};
 }

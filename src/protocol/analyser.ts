@@ -226,6 +226,68 @@ export interface FatalParams {
 
 export const FatalNotification = { method: 'analyser/fatal', type: new NotificationType<FatalParams>('analyser/fatal') } as const;
 
+/** host → analyser: per-row poisoning scores of a run's training sample (issue 8 item 3). */
+export interface RowScoresParams {
+	/** Absolute path of the run folder. */
+	readonly runDir: string;
+	/** Checkpoints to try; default: up to `maxCheckpoints` spread over the run, the newest included. */
+	readonly steps?: readonly number[];
+	/** Checkpoints tried when `steps` is absent (1…64, default 8). */
+	readonly maxCheckpoints?: number;
+	readonly requestId?: string;
+}
+
+/** One class's spectral signature at the chosen checkpoint (see src/analyser/analysis/signature.ts). */
+export interface RowScoreClass {
+	readonly label: number;
+	readonly count: number;
+	/** Which top singular direction (0-based) of the class's centred unit gradients gave the best split. */
+	readonly direction: number;
+	/** That direction's share of the class's centred gradient energy. */
+	readonly share: number;
+	/** Separation S of the two groups along it (the threshold is {@link RowScoresResult.minSeparation}). */
+	readonly separation: number;
+	readonly flagged: number;
+}
+
+/** One flagged training row. */
+export interface RowScore {
+	/** 0-based row of the training set (the train sample's rowIndices). */
+	readonly row: number;
+	/** The label it was trained on. */
+	readonly label: number;
+	/** Distance from the rest of its class along the signature direction, in pooled standard deviations. */
+	readonly score: number;
+}
+
+/** analyser → host, the answer to `dataset/rowScores`. */
+export interface RowScoresResult {
+	readonly runDir: string;
+	readonly runName: string;
+	/** manifest.dataset.source and manifest.trainSample.source: how the host finds the dataset file. */
+	readonly datasetSource: string;
+	readonly trainSampleSource: string;
+	/** Rows of the whole training set, and how many of them the sample holds. */
+	readonly totalRows: number;
+	readonly samples: number;
+	readonly method: 'spectral-signature-of-input-gradients';
+	/** The checkpoint whose signature separated best, and every checkpoint tried. */
+	readonly step: number;
+	readonly stepsTried: readonly number[];
+	readonly minSeparation: number;
+	readonly classes: readonly RowScoreClass[];
+	/** Rows flagged at `step`, by decreasing score. */
+	readonly flagged: readonly RowScore[];
+	readonly elapsedMs: number;
+}
+
+/**
+ * host → analyser: score the rows of a run's training sample by a spectral signature of their input
+ * gradients, per class, and flag the separated minority group. Sends `analysis/progress`.
+ * Errors: InvalidParams, RunNotFound, RunFormat (no training sample, no checkpoint), Cancelled.
+ */
+export const RowScoresRequest = { method: 'dataset/rowScores', type: new RequestType<RowScoresParams, RowScoresResult, AnalyserErrorData>('dataset/rowScores') } as const;
+
 /** host → analyser: stop accepting work and release tensors; answered before `exit`. */
 export const ShutdownRequest = { method: 'shutdown', type: new RequestType0<void, AnalyserErrorData>('shutdown') } as const;
 
@@ -364,6 +426,30 @@ export function checkAnalyseRunParams(v: unknown): AnalyseRunParams {
 	};
 }
 
+/** Guard for {@link RowScoresParams}. */
+export function checkRowScoresParams(v: unknown): RowScoresParams {
+	const where = 'dataset/rowScores params';
+	const o = obj(v, where);
+	const requestId = optStr(o, 'requestId', where);
+	let steps: number[] | undefined;
+	if (o.steps !== undefined) {
+		if (!Array.isArray(o.steps) || o.steps.length === 0 || o.steps.some((x) => !Number.isInteger(x) || (x as number) < 0)) {
+			fail(where, 'steps', 'a non-empty array of checkpoint steps', o.steps);
+		}
+		steps = o.steps as number[];
+	}
+	const m = o.maxCheckpoints;
+	if (m !== undefined && !(Number.isInteger(m) && (m as number) >= 1 && (m as number) <= 64)) {
+		fail(where, 'maxCheckpoints', 'an integer from 1 to 64', m);
+	}
+	return {
+		runDir: str(o, 'runDir', where),
+		...(steps === undefined ? {} : { steps }),
+		...(m === undefined ? {} : { maxCheckpoints: m as number }),
+		...(requestId === undefined ? {} : { requestId }),
+	};
+}
+
 /** Guard for {@link DebugCrashParams}. */
 export function checkDebugCrashParams(v: unknown): DebugCrashParams {
 	const o = obj(v, 'debug/crash params');
@@ -497,5 +583,66 @@ export function checkFatalParams(v: unknown): FatalParams {
 		message: typeof o.message === 'string' ? o.message : String(o.message),
 		stack: typeof o.stack === 'string' ? o.stack : null,
 		exitCode: typeof o.exitCode === 'number' ? o.exitCode : 1,
+	};
+}
+
+/** Guard for {@link RowScoresResult} (the host trusts no shape it did not check). */
+export function checkRowScoresResult(v: unknown): RowScoresResult {
+	const where = 'dataset/rowScores result';
+	const o = obj(v, where);
+	const arr = (key: string): unknown[] => {
+		const a = o[key];
+		if (!Array.isArray(a)) {
+			fail(where, key, 'an array', a);
+		}
+		return a;
+	};
+	const flagged = arr('flagged').map((f, i) => {
+		const r = obj(f, `${where}.flagged[${i}]`);
+		if (typeof r.score !== 'number') {
+			fail(`${where}.flagged[${i}]`, 'score', 'a number', r.score);
+		}
+		return { row: int(r, 'row', `${where}.flagged[${i}]`, 0, Number.MAX_SAFE_INTEGER), label: int(r, 'label', `${where}.flagged[${i}]`, 0, Number.MAX_SAFE_INTEGER), score: r.score };
+	});
+	const classes = arr('classes').map((c, i) => {
+		const r = obj(c, `${where}.classes[${i}]`);
+		for (const k of ['direction', 'share', 'separation']) {
+			if (typeof r[k] !== 'number') {
+				fail(`${where}.classes[${i}]`, k, 'a number', r[k]);
+			}
+		}
+		return {
+			label: int(r, 'label', `${where}.classes[${i}]`, 0, Number.MAX_SAFE_INTEGER),
+			count: int(r, 'count', `${where}.classes[${i}]`, 0, Number.MAX_SAFE_INTEGER),
+			direction: r.direction as number,
+			share: r.share as number,
+			separation: r.separation as number,
+			flagged: int(r, 'flagged', `${where}.classes[${i}]`, 0, Number.MAX_SAFE_INTEGER),
+		};
+	});
+	const steps = arr('stepsTried');
+	if (steps.some((x) => !Number.isInteger(x))) {
+		fail(where, 'stepsTried', 'an array of integers', steps);
+	}
+	if (o.method !== 'spectral-signature-of-input-gradients') {
+		fail(where, 'method', '"spectral-signature-of-input-gradients"', o.method);
+	}
+	if (typeof o.minSeparation !== 'number') {
+		fail(where, 'minSeparation', 'a number', o.minSeparation);
+	}
+	return {
+		runDir: str(o, 'runDir', where),
+		runName: str(o, 'runName', where),
+		datasetSource: str(o, 'datasetSource', where),
+		trainSampleSource: str(o, 'trainSampleSource', where),
+		totalRows: int(o, 'totalRows', where, 0, Number.MAX_SAFE_INTEGER),
+		samples: int(o, 'samples', where, 0, Number.MAX_SAFE_INTEGER),
+		method: 'spectral-signature-of-input-gradients',
+		step: int(o, 'step', where, 0, Number.MAX_SAFE_INTEGER),
+		stepsTried: steps as number[],
+		minSeparation: o.minSeparation,
+		classes,
+		flagged,
+		elapsedMs: int(o, 'elapsedMs', where, 0, Number.MAX_SAFE_INTEGER),
 	};
 }

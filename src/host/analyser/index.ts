@@ -124,6 +124,11 @@ export class HostAnalyser implements vscode.Disposable {
 		);
 	}
 
+	/** A line in the "Poison Lens Analyser" output channel. */
+	log(line: string): void {
+		this.output.appendLine(line);
+	}
+
 	/** Stops the process (a later request starts a fresh one). */
 	async stop(): Promise<void> {
 		const c = this.client;

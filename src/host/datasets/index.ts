@@ -5,7 +5,7 @@
  *
  * Scanning runs in a worker thread (dist/scanWorker.js), debounced, with window progress; the host only converts the
  * capped problem list into Diagnostics. Everything here reads files only, so it also runs in Restricted Mode; the
- * analyser-based per-row scores (a future {@link RowScoreProvider}) are consulted only in trusted workspaces.
+ * analyser-based per-row scores ({@link RowScoreProvider}, ./rowScores.ts) are consulted only in trusted workspaces.
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -34,9 +34,9 @@ const IGNORED_KEY = 'poisonLens.dataset.ignored';
 const LANGUAGES = new Set(['csv', 'tsv', 'jsonl', 'ndjson']);
 
 /**
- * Hook for the analyser-based per-row scores (e.g. a centred spectral signature of input gradients, per class), which
- * need the analyser process. Not implemented yet; a provider registered here is consulted after each scan, and only
- * when the workspace is trusted, because it runs model code on workspace checkpoints.
+ * Hook for the analyser-based per-row scores (a centred spectral signature of input gradients, per class; see
+ * ./rowScores.ts), which need the analyser process. The provider is consulted after each scan, once the scan's own
+ * findings are shown, and only when the workspace is trusted, because it loads model checkpoints from the workspace.
  */
 export interface RowScoreProvider {
 	/** Extra problems (code, threshold in the evidence) for a scanned dataset, or [] when no run of it exists. */
@@ -295,17 +295,24 @@ class DatasetDiagnostics extends Disposable implements vscode.HoverProvider, vsc
 			if (abort.signal.aborted || this.isDisposed || !this.files.has(uri.toString())) {
 				return;
 			}
-			let problems = result.problems;
-			if (rowScoreProvider && vscode.workspace.isTrusted) {
-				const cts = new vscode.CancellationTokenSource();
-				abort.signal.addEventListener('abort', () => cts.cancel());
-				problems = [...problems, ...await rowScoreProvider.scoreRows(uri, result, cts.token)];
-				cts.dispose();
-			}
-			s.result = { ...result, problems };
+			s.result = result;
 			s.scannedVersion = version;
 			s.lastError = undefined;
 			this.publish(uri);
+			// Row scores need the analyser (seconds to a minute): the scan's own findings are shown first.
+			if (rowScoreProvider && vscode.workspace.isTrusted) {
+				const cts = new vscode.CancellationTokenSource();
+				abort.signal.addEventListener('abort', () => cts.cancel());
+				try {
+					const extra = await rowScoreProvider.scoreRows(uri, result, cts.token);
+					if (extra.length > 0 && !abort.signal.aborted && !this.isDisposed && s.result === result) {
+						s.result = { ...result, problems: [...result.problems, ...extra].sort((a, b) => a.line - b.line || a.column - b.column), totalProblems: result.totalProblems + extra.length };
+						this.publish(uri);
+					}
+				} finally {
+					cts.dispose();
+				}
+			}
 		} catch (e) {
 			if (e instanceof Error && e.name === 'AbortError') {
 				return;
