@@ -3,25 +3,26 @@
  * (Tran, Li & Mądry 2018) computed on input gradients instead of representations.
  *
  * For every sample the gradient gᵢ = ∇ₓ L(f(xᵢ), yᵢ) of the cross-entropy at the label it was
- * trained on; within each label the gradients are centred and projected on their top singular
- * direction v: pᵢ = ⟨gᵢ − μ_y, v⟩, the signature score is pᵢ². A dirty-label poison trained on the
- * target label keeps a gradient that points along its trigger, so the poisons of one class share a
- * direction that dominates that class's centred gradients and sit far out along it.
+ * trained on. A dirty-label poison trained on the target label keeps a gradient that points along
+ * its trigger, so within that label the poisons share a direction the clean rows do not.
  *
- * Tran et al. drop the 1.5ε highest scores per class, which needs the poison fraction ε. Here the
- * threshold is robust instead: a row is flagged when |pᵢ − median| exceeds `zThreshold` scaled MADs
- * of its class's projections (the poisons cannot inflate a median/MAD the way they inflate a
- * standard deviation), and only in classes whose top direction stands out of the rest of the
- * spectrum (`minShare`), so a class without a planted direction flags nothing.
+ * Per label: rows scaled to unit length (unscaled, a few badly fit rows with large gradients
+ * dominate every label's spectrum), centred, and projected on each of the top singular directions.
+ * Tran et al. then drop the 1.5ε highest scores per class, which needs the poison fraction ε. Here,
+ * instead, the projections are cut into two groups where they separate best (the cut maximising
+ * S = (μ₁ − μ₂)² / pooled within-group variance, the smaller group a minority of the label), and
+ * the smaller group is flagged only when S reaches `minSeparation`: a label without a planted
+ * direction has no well-separated minority and flags nothing. docs/datasets.md gives the numbers
+ * behind the defaults.
  */
 import * as tf from '@tensorflow/tfjs';
 
 /** Options of {@link spectralSignature}. */
 export interface SignatureOptions {
 	/**
-	 * Smallest separation S = (μ_suspect − μ_rest)² / pooled variance, along a direction, of the two groups a
-	 * 2-means split finds; below it the class flags nothing. A median split of one Gaussian gives S ≈ 3.5.
-	 * Default 25 (the groups' means five pooled standard deviations apart).
+	 * Smallest separation S = (μ_suspect − μ_rest)² / pooled within-group variance of the best cut along a
+	 * direction; below it the class flags nothing. A median split of one Gaussian gives S ≈ 3.5. Default 25
+	 * (the groups' means five pooled standard deviations apart); the analyser's row scores use 40.
 	 */
 	readonly minSeparation?: number;
 	/** Largest fraction of a class the suspect group may hold (poisons are a minority). Default 0.35. */
@@ -48,7 +49,7 @@ export interface ClassSignature {
 	readonly share: number;
 	/** Separation S of the best split (see {@link SignatureOptions.minSeparation}). */
 	readonly separation: number;
-	/** Projection at which the suspect group starts (the 2-means split point). */
+	/** Projection at which the suspect group starts (the cut point). */
 	readonly split: number;
 	/** Rows flagged (the suspect group, when S passed and the group is a minority). */
 	readonly flagged: number;
@@ -177,7 +178,7 @@ export function bestSplit(values: ArrayLike<number>, minGroup: number, maxFracti
 /**
  * Spectral-signature scores of n rows of dimension d (row-major `vectors`) grouped by `labels`:
  * per class, the rows are (optionally) scaled to unit length and centred; along each of the top
- * singular directions a 2-means split is made, and the direction with the best-separated split is
+ * singular directions the best-separated cut is made ({@link bestSplit}), and the direction with the best-separated split is
  * kept; when its smaller group holds at most `maxFraction` of the class and the groups are at least
  * `minSeparation` apart, the smaller group is flagged.
  * Pure and deterministic: the unit tests check it against planted clusters and explicit decompositions.
