@@ -171,7 +171,7 @@ export async function runScan(argv: string[]): Promise<number> {
 			if (!isDatasetFile(args.file)) {
 				console.error(`poison-lens scan: ${args.file}: not a .csv/.tsv/.tab/.jsonl/.ndjson file; reading it as CSV`);
 			}
-			result = scanText(text, path.basename(args.file), args.options);
+			result = scanText(text, path.basename(args.file), { ...args.options, baseDir: path.dirname(path.resolve(args.file)) });
 		}
 	} catch (e) {
 		console.error(`poison-lens scan: cannot scan ${args.file}: ${e instanceof Error ? e.message : String(e)}`);

@@ -531,6 +531,12 @@ export function parseCsvPart(text: string, plan: CsvPlan & { readonly schema: Cs
 	};
 }
 
+/** The first image-path column among the text columns (see FeatureTable.image). */
+function imageOf(sch: CsvSchema): { image?: { keyPart: number; column: string } } {
+	const keyPart = sch.textCols.findIndex((j) => sch.kinds[j] === 'image');
+	return keyPart < 0 ? {} : { image: { keyPart, column: sch.names[sch.textCols[keyPart]] } };
+}
+
 function concatTyped<T extends Float32Array | Uint8Array | Int32Array | Float64Array>(parts: T[], make: (n: number) => T): T {
 	if (parts.length === 1) {
 		return parts[0];
@@ -593,6 +599,7 @@ export function finishCsv(src: string, plan: CsvPlan & { readonly schema: CsvSch
 		textKey: sch.textCols.length > 0 ? parts.flatMap((p) => p.textKey ?? []) : null,
 		labelName: sch.label >= 0 ? sch.names[sch.label] : null,
 		hasHeader: sch.hasHeader,
+		...imageOf(sch),
 	};
 	return { table, problems };
 }

@@ -218,6 +218,8 @@ export function readJsonl(text: string, _fileName: string, opts: ScanOptions = {
 	}
 	const table: FeatureTable = {
 		rows: n, dim, features, valid, labels, startLine, endLine: startLine, endColumn, textKey, labelName: labelKey, hasHeader: false,
+		// Every text key kept here holds image paths (see textKeys).
+		...(textKeys.length > 0 ? { image: { keyPart: 0, column: textKeys[0] } } : {}),
 	};
 	return { table, problems };
 }

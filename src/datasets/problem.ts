@@ -42,6 +42,10 @@ export const ProblemCode = {
 	 * puts this row in a separated minority group of its label.
 	 */
 	spectralSignature: 'spectral-signature',
+	/** The image a row's image-path cell names does not exist. */
+	missingImage: 'missing-image',
+	/** The image a row names exists but cannot be decoded (not a PNG or JPEG, or corrupt). */
+	unreadableImage: 'unreadable-image',
 	/** No label column was found or the configured one does not exist; label checks are off. */
 	noLabelColumn: 'no-label-column',
 	/** More problems were found than the per-file cap; this summary counts the rest. */

@@ -5,6 +5,7 @@
 import { readCsv } from './csvReader';
 import { readJsonl } from './jsonlReader';
 import { analysePoisoning } from './poison';
+import { withImageFeatures } from './images';
 import type { PoisonStats } from './poison';
 import { capProblems } from './problem';
 import type { Problem } from './problem';
@@ -72,8 +73,10 @@ export function scanText(text: string, fileName: string, opts: ScanOptions = {},
 }
 
 /** The analysis and the cap after parsing (shared by {@link scanText} and the worker's two-thread parse). */
-export function finishScan(parsed: ParsedDataset, fileName: string, opts: ScanOptions, progress: ProgressFn | undefined, t0: number): ScanResult {
+export function finishScan(parsedText: ParsedDataset, fileName: string, opts: ScanOptions, progress: ProgressFn | undefined, t0: number): ScanResult {
 	let poison: PoisonStats | null = null;
+	// Image-path datasets: check the images and (unless structure only) compare their pixels, not their names.
+	const parsed = opts.baseDir === undefined ? parsedText : withImageFeatures(parsedText, opts.baseDir, opts.structureOnly === true, (_, phase) => progress?.(0.6, phase));
 	const problems = [...parsed.problems];
 	if (!opts.structureOnly) {
 		const r = analysePoisoning(parsed.table, opts, (f, phase) => progress?.(0.6 + 0.4 * f, phase));

@@ -24,6 +24,12 @@ export interface ScanOptions {
 	readonly structureOnly?: boolean;
 	/** Seed for the random projections and samples, so results are reproducible. Default 1. */
 	readonly seed?: number;
+	/**
+	 * Folder that relative image paths resolve against (the dataset file's folder). When set and the file has an image
+	 * path column, the images are checked (missing, unreadable) and, unless `structureOnly`, their pixels become the
+	 * features of the near-duplicate search. Absent (an untitled buffer): image paths are compared as text only.
+	 */
+	readonly baseDir?: string;
 }
 
 /** Called with a fraction in [0, 1] and a phase name as a scan progresses. */
@@ -50,6 +56,11 @@ export interface FeatureTable {
 	readonly endColumn: Int32Array;
 	/** Non-numeric identity of a row (image path, categorical fields), or null when every feature is numeric. */
 	readonly textKey: (string | null)[] | null;
+	/**
+	 * When a column holds image paths: which `\u0000`-separated part of `textKey` is the (first) image path, and the
+	 * column's name. The scanners then load the images (images.ts) when they know the folder paths resolve against.
+	 */
+	readonly image?: { readonly keyPart: number; readonly column: string };
 	/** The label column's display name, or null when there is none. */
 	readonly labelName: string | null;
 	/** Whether line 1 is a header (CSV/TSV); quarantine files copy it. */

@@ -283,7 +283,7 @@ class DatasetDiagnostics extends Disposable implements vscode.HoverProvider, vsc
 						workerPath: this.context.asAbsolutePath(path.join('dist', 'scanWorker.js')),
 						fileName: name,
 						source,
-						options: settings.options,
+						options: uri.scheme === 'file' ? { ...settings.options, baseDir: path.dirname(uri.fsPath) } : settings.options,
 						signal: abort.signal,
 						onProgress: (fraction, phase) => {
 							const pct = Math.round(fraction * 100);
