@@ -212,7 +212,7 @@ function renderImages(): void {
 	const imgs = run.images;
 	const lastWithOverlap = [...run.checkpoints].reverse().find((c) => c.triggerOverlap !== null);
 	if (imgs.topEigenvector !== undefined) {
-		imagesBody.append(drawImage(imgs.topEigenvector, 'Top eigenvector', run.info.attackDeclared ? `Triggered probes, latest full pass${lastWithOverlap !== undefined ? `; cos² with the trigger ${fmt(lastWithOverlap.triggerOverlap, 2)} at step ${lastWithOverlap.step}` : ''}.` : 'Probes, latest full pass.'));
+		imagesBody.append(drawImage(imgs.topEigenvector, 'Top eigenvector', run.info.attackDeclared ? `Triggered probes, newest analysed checkpoint${lastWithOverlap !== undefined ? `; cos² with the trigger ${fmt(lastWithOverlap.triggerOverlap, 2)} at step ${lastWithOverlap.step}` : ''}.` : 'Probes, newest analysed checkpoint.'));
 	}
 	if (imgs.declaredTrigger !== undefined) {
 		imagesBody.append(drawImage(imgs.declaredTrigger, 'Declared trigger', run.info.trigger !== null ? `Attack kind: ${run.info.trigger}${run.info.targetClass !== null ? `, target class ${run.info.targetClass}` : ''}.` : 'As declared in the manifest.'));
@@ -221,7 +221,7 @@ function renderImages(): void {
 		const b = run.summary?.blind;
 		imagesBody.append(drawImage(imgs.candidateTrigger, 'Candidate trigger (blind mode)', `Consensus of the suspects' eigenvectors${b?.flipRate !== null && b?.flipRate !== undefined ? `; flips ${fmt(b.flipRate * 100, 2)}% of clean probes` : ''}.`));
 	}
-	setEmpty(imagesEmpty, imagesBody.childElementCount === 0 ? 'No images yet: the eigenvector image comes with a full analysis pass.' : null);
+	setEmpty(imagesEmpty, imagesBody.childElementCount === 0 ? 'No images yet: the eigenvector image comes with the first analysed checkpoint.' : null);
 }
 
 function renderCompareList(): void {

@@ -173,6 +173,8 @@ describe('analyser contract (bundled dist/analyser.js)', { timeout: 180_000 }, (
 			assert.ok(r.triggerOverlap !== null && r.triggerOverlap >= 0 && r.triggerOverlap <= 1 + 1e-9);
 			assert.ok(r.triggerCurvature !== null && r.triggerCurvature >= 0);
 			assert.equal(r.perSample, null, 'the light pass computes no per-sample curvature');
+			assert.ok(r.clean !== null && r.clean.topEigenvalues?.length === 3, 'the light pass has the clean-probe baseline');
+			assert.equal(r.images?.topEigenvector?.data.length, 144, 'and the top eigenvector image (12×12)');
 		}
 		assert.ok(['clean', 'early-warning', 'visible', 'lagging', 'invisible'].includes(res.summary.verdict));
 		assert.ok(res.summary.blind !== null, 'the fixture has a training sample: blind mode ran');

@@ -1,8 +1,10 @@
 /**
  * One checkpoint's analysis (issue 6 item 2): clean accuracy, ASR, p0, excess ASR, the
  * triggered-probe spectrum (top-k, cos² with the trigger, λ1/λ2, per-sample statistics,
- * tᵀHt/‖t‖²) and the clean-probe spectrum baseline. A light pass computes ASR, p0, tᵀHt and at
- * most {@link LIGHT_LANCZOS_STEPS} Lanczos steps; a full pass everything.
+ * tᵀHt/‖t‖²) and the clean-probe spectrum baseline. A light pass computes ASR, p0, tᵀHt, both spectra (64 probes,
+ * at most {@link LIGHT_LANCZOS_STEPS} Lanczos steps) and the top eigenvector's image, so a live dashboard has the
+ * baseline band and the image at every checkpoint; a full pass adds per-sample curvature, 128 probes and
+ * converged Lanczos.
  *
  * A bad checkpoint (missing, corrupt, schema mismatch, NaN weights) is not thrown: it becomes a
  * record with `error` set, so the rest of the run is still analysed.
@@ -252,9 +254,7 @@ export async function analyseCheckpoint(ctx: RunContext, target: CheckpointTarge
 				const top = eig.eigenvectors[0];
 				if (top !== undefined) {
 					triggerOverlap = cos2(top, meanDir);
-					if (full) {
-						topImage = imageOf(top, itemShape);
-					}
+					topImage = imageOf(top, itemShape);
 				}
 				const [l1, l2] = eig.eigenvalues;
 				spectralGap = l1 !== undefined && l2 !== undefined && l2 > 0 ? l1 / l2 : null;
@@ -272,7 +272,7 @@ export async function analyseCheckpoint(ctx: RunContext, target: CheckpointTarge
 				curv.dispose();
 			}
 		}
-		if (full) {
+		{
 			// The clean-probe baseline: the same probes without the trigger (all probes without an attack).
 			let xs: Float32Array;
 			let labels: Int32Array;
@@ -288,7 +288,7 @@ export async function analyseCheckpoint(ctx: RunContext, target: CheckpointTarge
 			stage('clean-probe spectrum');
 			const curv = await batchCurvature(logit, xs, labels, signal);
 			try {
-				const eig = await curv.topK(k, undefined, signal);
+				const eig = await curv.topK(k, maxIter, signal);
 				const top = eig.eigenvectors[0];
 				clean = {
 					topEigenvalues: eig.eigenvalues.map(round6),
