@@ -132,7 +132,8 @@ export function topDirections(c: Float64Array, rows: number, d: number, k: numbe
 			}
 			v = w;
 			sigma2 = norm;
-			if (change < 1e-20) {
+			// ‖Δv‖ < 1e-6: the projections need a few digits, not machine precision.
+			if (change < 1e-12) {
 				break;
 			}
 		}
