@@ -55,12 +55,13 @@ export interface RowScoreMapping {
 
 /**
  * One `spectral-signature` problem per flagged row of `res`, on the row's lines in the file.
- * Row i of the run's training set is data row i of the file (header and blank lines excluded), so the
- * file must have as many data rows as the run's training set; otherwise nothing is placed and the
- * warning says why.
+ * Row i of the run's training set is data row i of the file (header and blank lines excluded). A run may
+ * have trained on fewer rows than the file holds (its rowIndices name them); one that trained on more, or
+ * flags a row past the file's end, is not placed, and the warning says why.
  */
 export function rowScoreProblems(res: RowScoresResult, spans: RowSpans, rows: number): RowScoreMapping {
-	if (res.totalRows !== rows) {
+	// A run may train on fewer rows than the file has (rowIndices name them); never on more.
+	if (res.totalRows > rows || res.flagged.some((f) => f.row >= rows)) {
 		return {
 			problems: [],
 			warning: `run '${res.runName}' trained on ${res.totalRows} rows but this file has ${rows} data rows; its row scores are not shown (train on the file's rows in order, or record trainSample.rowIndices as data-row numbers)`,

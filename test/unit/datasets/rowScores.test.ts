@@ -52,7 +52,10 @@ describe('row scores on the dataset file', () => {
 		assert.ok(m.problems[0].evidence.some((e) => e.label === 'threshold' && e.value.includes('S ≥ 40')));
 	});
 
-	test('a file whose row count differs from the run is not annotated, and the warning names both counts', () => {
+	test('a run on fewer rows than the file is placed; one on more rows is not, and the warning names both counts', () => {
+		const longer = scanText('label,a\n0,1\n1,2\n1,3\n1,4\n0,5\n0,6\n', 't.csv');
+		assert.ok(longer.rowSpans !== undefined);
+		assert.deepEqual(rowScoreProblems(RESULT, longer.rowSpans, longer.rows).problems.map((p) => p.line), [5, 3]);
 		const scan = scanText('label,a\n0,1\n1,2\n', 't.csv');
 		assert.ok(scan.rowSpans !== undefined);
 		const m = rowScoreProblems(RESULT, scan.rowSpans, scan.rows);
