@@ -1,10 +1,12 @@
 /**
  * Chart.js configurations for the result figures, as plain JSON (they cross into a headless
- * browser page). The dashboard's builders in webview/charts.ts are private to its `DashboardCharts`
- * class and read live run state, so they cannot be called here; these configs follow the same
- * style instead: animation and parsing off, {x, y} points, titled linear/log axes, the legend at
- * the bottom, and VS Code's light-theme chart colours on a white background.
+ * browser page), for the figures the dashboard has no chart for (theory, linear models, seed bands,
+ * the defence sweep): animation and parsing off, {x, y} points, titled linear/log axes, the legend
+ * at the bottom, and VS Code's light-theme chart colours on a white background, as the dashboard.
+ * The CNN runs are also drawn by the dashboard itself ({@link DashboardFigure}).
  */
+
+import type { RunView } from '../../src/protocol/webview';
 
 /** A point. */
 export interface XY {
@@ -64,12 +66,26 @@ export interface LineChartSpec {
 }
 
 /** A figure to render: file stem, Chart.js config (JSON) and pixel size. */
-export interface FigureSpec {
+export interface ConfigFigure {
 	readonly name: string;
 	readonly config: Record<string, unknown>;
 	readonly width: number;
 	readonly height: number;
 }
+
+/**
+ * A figure the dashboard itself draws: its reducer and chart builders (webview/) run in the page on
+ * these RunView objects (webview/figurePage.ts), so the PNG is exactly what the panel shows for such a run.
+ */
+export interface DashboardFigure {
+	readonly name: string;
+	readonly dashboard: { readonly runs: readonly RunView[]; readonly chart: 'signals' | 'lag' };
+	readonly width: number;
+	readonly height: number;
+}
+
+/** Any figure. */
+export type FigureSpec = ConfigFigure | DashboardFigure;
 
 function withAlpha(hex: string, alpha: number): string {
 	const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(hex);

@@ -27,6 +27,8 @@ import { PoisonLens } from '../../src/sdk/lens';
 import { crossEntropyPerSample, inputGradientPenalty } from '../../src/sdk/penalty';
 import { selectBackend } from '../../src/tfjs/backend';
 import { installGradientFixes } from '../../src/tfjs/gradients';
+import type { Verdict } from '../../src/protocol/analysisRecord';
+import type { AnalysisPoint, RunView } from '../../src/protocol/webview';
 import type { ReproduceArgs } from './args';
 import { PALETTE, SERIES_COLOURS, type FigureSpec, type Series, lineChart } from './charts';
 import { checkpointSteps, crossingLags, randomShift } from './cnnMath';
@@ -446,8 +448,109 @@ export async function runCnn(out: OutDirs, args: ReproduceArgs, log: (m: string)
 		writeCsv(path.join(out.dir, `${section}_agg.csv`), aggregateColumns(groups, RUN_VALUES), agg);
 		const cps = ckpts.rows().filter((r) => wanted.has(JSON.stringify(KEY.map((k) => r[k]))));
 		figures.push(...(section === 'cnn' ? cnnFigures(cps, args.seeds) : defenceFigures(agg, cps, args.seeds)));
+		if (section === 'cnn') {
+			figures.push(...dashboardFigures(rows, cps));
+		}
 	}
 	return { figures };
+}
+
+const VERDICT_NAMES: readonly Verdict[] = ['clean', 'early-warning', 'visible', 'lagging', 'invisible'];
+
+function numOrNull(r: Row, c: string): number | null {
+	const v = r[c];
+	return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/**
+ * A reproduce point as the dashboard's RunView (webview protocol), from its run row and checkpoint
+ * rows, so the dashboard's own chart builders can draw it (webview/figurePage.ts).
+ */
+export function pointRunView(run: Row, cps: readonly Row[]): RunView {
+	const steps = num(run, 'steps');
+	const epochs = num(run, 'epochs');
+	const points: AnalysisPoint[] = cps
+		.slice()
+		.sort((a, b) => num(a, 'step') - num(b, 'step'))
+		.map((c) => {
+			const eig = [numOrNull(c, 'lambda1'), numOrNull(c, 'lambda2')].filter((v): v is number => v !== null);
+			const error = typeof c.error === 'string' && c.error !== '' ? c.error : null;
+			return {
+				kind: 'checkpoint',
+				checkpoint: String(c.step),
+				pass: 'light',
+				epoch: num(c, 'epoch'),
+				step: num(c, 'step'),
+				cleanAccuracy: numOrNull(c, 'probeAccuracy'),
+				asr: numOrNull(c, 'asr'),
+				p0: numOrNull(c, 'p0'),
+				excessAsr: numOrNull(c, 'excessAsr'),
+				topEigenvalues: eig.length > 0 ? eig : null,
+				triggerOverlap: numOrNull(c, 'overlap'),
+				spectralGap: numOrNull(c, 'gap'),
+				triggerCurvature: numOrNull(c, 'triggerCurvature'),
+				perSample: null,
+				clean: null,
+				error,
+				analysisMs: null,
+				time: 0,
+			};
+		});
+	const verdict = VERDICT_NAMES.find((v) => v === run.verdict) ?? 'clean';
+	const stepsPerEpoch = epochs > 0 ? steps / epochs : null;
+	const lagSteps = numOrNull(run, 'lagSteps');
+	return {
+		info: {
+			id: `${String(run.dataset)}-${String(run.attack)}-${String(run.theta)}-s${String(run.seed)}`,
+			name: `${String(run.dataset)} ${String(run.attack)} θ = ${num(run, 'theta') * 100} %, seed ${String(run.seed)}`,
+			dir: '',
+			createdAt: '',
+			status: 'ended',
+			attackDeclared: true,
+			theta: num(run, 'theta'),
+			kappa: num(run, 'kappa'),
+			targetClass: TARGET,
+			trigger: String(run.attack),
+			stepsPerEpoch,
+		},
+		metrics: [],
+		checkpoints: points,
+		summary: {
+			kind: 'summary',
+			lag: {
+				asrStep: numOrNull(run, 'asrStep'),
+				spectralStep: numOrNull(run, 'spectralStep'),
+				lagSteps,
+				lagEpochs: lagSteps === null || stepsPerEpoch === null ? null : lagSteps / stepsPerEpoch,
+			},
+			verdict,
+			blind: null,
+			spectralSignal: typeof run.spectralSignal === 'string' ? run.spectralSignal : null,
+		},
+		images: {},
+		runError: null,
+		problems: [],
+		revision: 1,
+	};
+}
+
+/** The dashboard's own "signals" and "lag" charts for the θ = 1 % runs of seed 0 (one pair per data set and attack). */
+function dashboardFigures(runs: readonly Row[], cps: readonly Row[]): FigureSpec[] {
+	const figs: FigureSpec[] = [];
+	for (const run of runs) {
+		if (run.section !== 'cnn' || run.seed !== 0 || run.theta !== 0.01) {
+			continue;
+		}
+		const own = cps.filter((c) => KEY.every((k) => c[k] === run[k]));
+		if (own.length === 0) {
+			continue;
+		}
+		const view = pointRunView(run, own);
+		const stem = `dashboard_${String(run.dataset)}_${String(run.attack)}_0.01`;
+		figs.push({ name: `${stem}_signals`, dashboard: { runs: [view], chart: 'signals' }, width: 760, height: 400 });
+		figs.push({ name: `${stem}_lag`, dashboard: { runs: [view], chart: 'lag' }, width: 560, height: 400 });
+	}
+	return figs;
 }
 
 function trajectory(cps: readonly Row[], match: (r: Row) => boolean, c: string, seed = 0): { x: number; y: number }[] {

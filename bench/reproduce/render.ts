@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { FigureSpec } from './charts';
+import * as esbuild from 'esbuild';
+import type { ConfigFigure, DashboardFigure, FigureSpec } from './charts';
 import { REPO_ROOT } from './io';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
@@ -82,12 +83,14 @@ export async function renderFigures(figures: readonly FigureSpec[], dir: string,
 	const { chromium } = await import('playwright-core');
 	const browser = await chromium.launch({ executablePath: exe, args: CHROMIUM_ARGS, headless: true });
 	const written: string[] = [];
+	const configFigures = figures.filter((f): f is ConfigFigure => 'config' in f);
+	const dashboardFigures = figures.filter((f): f is DashboardFigure => 'dashboard' in f);
 	try {
 		const page = await browser.newPage({ deviceScaleFactor: 1.25 });
 		await page.setContent('<!doctype html><html><body style="margin:0;background:#fff"></body></html>');
 		await page.addScriptTag({ path: path.join(REPO_ROOT, 'node_modules', 'chart.js', 'dist', 'chart.umd.js') });
 		await page.addScriptTag({ content: PAGE_SETUP });
-		for (const f of figures) {
+		for (const f of configFigures) {
 			await page.setViewportSize({ width: f.width, height: f.height });
 			await page.evaluate(({ config, width, height }) => {
 				const w = globalThis as unknown as { renderChart: (c: unknown, w: number, h: number) => boolean };
@@ -98,6 +101,32 @@ export async function renderFigures(figures: readonly FigureSpec[], dir: string,
 			await canvas.screenshot({ path: file, type: 'png' });
 			written.push(file);
 			log(`figure ${path.relative(REPO_ROOT, file)} (${Math.round(fs.statSync(file).size / 1024)} KB)`);
+		}
+		if (dashboardFigures.length > 0) {
+			// The dashboard's own code (webview/charts.ts, webview/state.ts), bundled for the page as the extension bundles it.
+			const bundle = esbuild.buildSync({
+				entryPoints: [path.join(REPO_ROOT, 'webview', 'figurePage.ts')],
+				bundle: true,
+				format: 'iife',
+				platform: 'browser',
+				target: 'es2022',
+				write: false,
+				logLevel: 'warning',
+			});
+			const dash = await browser.newPage({ deviceScaleFactor: 1.25 });
+			await dash.setContent('<!doctype html><html><body></body></html>');
+			await dash.addScriptTag({ content: bundle.outputFiles[0].text });
+			for (const f of dashboardFigures) {
+				await dash.setViewportSize({ width: f.width, height: f.height });
+				await dash.evaluate(({ runs, chart, width, height }) => {
+					const w = globalThis as unknown as { renderDashboardChart: (r: unknown, c: string, w: number, h: number) => string | null };
+					return w.renderDashboardChart(runs, chart, width, height);
+				}, { runs: f.dashboard.runs, chart: f.dashboard.chart, width: f.width, height: f.height });
+				const file = path.join(dir, `${f.name}.png`);
+				await dash.locator('canvas').screenshot({ path: file, type: 'png' });
+				written.push(file);
+				log(`figure ${path.relative(REPO_ROOT, file)} (dashboard '${f.dashboard.chart}' chart, ${Math.round(fs.statSync(file).size / 1024)} KB)`);
+			}
 		}
 	} finally {
 		await browser.close();

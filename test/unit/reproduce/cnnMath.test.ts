@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkpointSteps, crossingLags, randomShift, signedLag, sustainedCrossing } from '../../../bench/reproduce/cnnMath';
 import { parseArgs } from '../../../bench/reproduce/args';
+import { pointRunView } from '../../../bench/reproduce/cnn';
 
 describe('reproduce: augmentation', () => {
 	test('a shift moves pixels by the drawn offset and fills with zeros', () => {
@@ -80,5 +81,24 @@ describe('reproduce: arguments', () => {
 		assert.equal(w.deadline, 420);
 		assert.equal(w.out, '/tmp/w2');
 		assert.deepEqual(w.merge, ['/a', '/b', '/c']);
+	});
+});
+
+describe('reproduce: a point as the dashboard sees it', () => {
+	test('pointRunView maps the CSV rows onto the webview RunView the dashboard charts read', () => {
+		const run = { section: 'cnn', dataset: 'mnist', attack: 'cross', theta: 0.01, kappa: 0, augment: false, seed: 0, steps: 1252, epochs: 4, asrStep: 120, spectralStep: 80, lagSteps: -40, verdict: 'early-warning', spectralSignal: 'overlap+gap' };
+		const cp = (step: number, extra: Record<string, number | string | null>): Record<string, number | string | boolean | null> => ({ ...run, step, epoch: step / 313, probeAccuracy: 0.9, asr: 0.5, p0: 0.01, excessAsr: 0.49, lambda1: 2, lambda2: 0.5, overlap: 0.6, gap: 4, triggerCurvature: 0.3, error: '', ...extra });
+		const v = pointRunView(run, [cp(80, {}), cp(0, { lambda1: null, lambda2: null, error: 'CheckpointCorrupt: x' })]);
+		assert.deepEqual(v.checkpoints.map((c) => c.step), [0, 80]);
+		assert.equal(v.checkpoints[0].error, 'CheckpointCorrupt: x');
+		assert.equal(v.checkpoints[0].topEigenvalues, null);
+		assert.deepEqual(v.checkpoints[1].topEigenvalues, [2, 0.5]);
+		assert.equal(v.checkpoints[1].cleanAccuracy, 0.9);
+		assert.equal(v.checkpoints[1].triggerOverlap, 0.6);
+		assert.equal(v.checkpoints[1].error, null);
+		assert.equal(v.info.stepsPerEpoch, 313);
+		assert.equal(v.info.attackDeclared, true);
+		assert.deepEqual(v.summary?.lag, { asrStep: 120, spectralStep: 80, lagSteps: -40, lagEpochs: -40 / 313 });
+		assert.equal(v.summary?.verdict, 'early-warning');
 	});
 });
