@@ -42,6 +42,8 @@ export const ProblemCode = {
 	 * puts this row in a separated minority group of its label.
 	 */
 	spectralSignature: 'spectral-signature',
+	/** A run names this file but trained on more rows than it has: its row scores cannot be placed (line 1, once). */
+	rowScoresUnmatched: 'row-scores-unmatched',
 	/** The image a row's image-path cell names does not exist. */
 	missingImage: 'missing-image',
 	/** The image a row names exists but cannot be decoded (not a PNG or JPEG, or corrupt). */

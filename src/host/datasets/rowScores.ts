@@ -78,8 +78,9 @@ export class AnalyserRowScores implements RowScoreProvider {
 		}
 		const mapped = rowScoreProblems(scores.result, result.rowSpans, result.rows);
 		if (mapped.warning !== null) {
-			// Said once on the file, so the user knows why a run of this file adds nothing.
-			return [{ line: 1, column: 1, endColumn: 2, code: ProblemCode.spectralSignature, severity: 'information', message: `Poison Lens row scores: ${mapped.warning}`, related: [], evidence: [] }];
+			// Said once on the file, so the user knows why a run of this file adds nothing. Its own code (not a poison
+			// code): no quarantine action may be offered on line 1, the header.
+			return [{ line: 1, column: 1, endColumn: 2, code: ProblemCode.rowScoresUnmatched, severity: 'information', message: `Poison Lens row scores: ${mapped.warning}`, related: [], evidence: [] }];
 		}
 		return mapped.problems;
 	}

@@ -57,4 +57,30 @@ suite('row scores from a run trained on the dataset', () => {
 		const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, first.range);
 		assert.ok(actions.some((a) => a.title.startsWith('Quarantine')), actions.map((a) => a.title).join(' | '));
 	});
+
+	test('after an edit that drops a row, the run no longer matches: one row-scores-unmatched note on line 1, no quarantine offered there', async function () {
+		this.timeout(180_000);
+		const uri = vscode.Uri.joinPath(folder(), 'data', 'train.csv');
+		const doc = await vscode.workspace.openTextDocument(uri);
+		await vscode.window.showTextDocument(doc);
+		const dropped = doc.getText(new vscode.Range(1, 0, 2, 0));
+		const edit = new vscode.WorkspaceEdit();
+		edit.delete(uri, new vscode.Range(1, 0, 2, 0));
+		assert.ok(await vscode.workspace.applyEdit(edit));
+		const note = await waitFor('row-scores-unmatched', () => {
+			const d = vscode.languages.getDiagnostics(uri);
+			return d.some((x) => x.code === 'row-scores-unmatched') && !d.some((x) => x.code === 'spectral-signature') ? d.find((x) => x.code === 'row-scores-unmatched') : undefined;
+		}, 170_000);
+		assert.equal(note.range.start.line, 0);
+		assert.equal(note.severity, vscode.DiagnosticSeverity.Information);
+		assert.match(note.message, /trained on 2000 rows but this file has 1999 data rows/);
+		const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, note.range);
+		assert.ok(!actions.some((a) => a.title.startsWith('Quarantine')), actions.map((a) => a.title).join(' | '));
+		// Put the row back and save (same bytes as before), so no dirty buffer is restored into the UI scenario's window.
+		const undo = new vscode.WorkspaceEdit();
+		undo.insert(uri, new vscode.Position(1, 0), dropped);
+		assert.ok(await vscode.workspace.applyEdit(undo));
+		assert.ok(await doc.save());
+		await waitFor('the spectral-signature findings back', () => (vscode.languages.getDiagnostics(uri).some((x) => x.code === 'spectral-signature') ? true : undefined), 170_000);
+	});
 });
