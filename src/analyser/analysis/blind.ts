@@ -11,15 +11,12 @@
  * this scan; the dataset near-duplicate check (`poison-lens scan`) is the tool for them.
  */
 import * as tf from '@tensorflow/tfjs';
-import { AnalyserErrorCode } from '../../protocol/analyser';
 import type { BlindSummary, ImageRecord } from '../../protocol/analysisRecord';
-import { readTensorSet, type TensorSet } from '../../protocol/tensorFile';
 import { mulberry32 } from '../../protocol/trigger';
 import { logitModelFromLayers, type CancelSignal, type LogitModel } from '../curvature/index';
 import { checkpoint as cancelPoint } from '../curvature/cancel';
 import { imageOf, loadCheckpointModel, predictClasses, round6 } from './checkpoint';
-import type { RunContext } from './context';
-import { AnalysisError } from './errors';
+import { readTrainingSample, type RunContext } from './context';
 import { cos2, denseClusters, principalDirection, robustOutliers, type ConsensusOptions, type OutlierOptions } from './robust';
 import { batchCurvature } from './spectrum';
 
@@ -177,22 +174,8 @@ function randomDirection(dim: number, seed: number): Float64Array {
  */
 export async function runBlindScan(ctx: RunContext, checkpointDir: string, options: BlindOptions = {}): Promise<BlindResult> {
 	const t0 = performance.now();
-	if (ctx.trainSamplePath === null) {
-		throw new AnalysisError(AnalyserErrorCode.RunFormat, `${ctx.runDir}: the run recorded no training sample (manifest "trainSample"); blind mode needs one`);
-	}
-	let sample: TensorSet;
-	try {
-		sample = await readTensorSet(ctx.trainSamplePath);
-	} catch (err) {
-		throw new AnalysisError(AnalyserErrorCode.RunFormat, err instanceof Error ? err.message : String(err));
-	}
+	const sample = await readTrainingSample(ctx, 'blind mode');
 	const dim = ctx.dim;
-	if (sample.labels === undefined || sample.itemShape.length !== ctx.itemShape.length || sample.itemShape.some((d, i) => d !== ctx.itemShape[i])) {
-		throw new AnalysisError(
-			AnalyserErrorCode.RunFormat,
-			`${ctx.trainSamplePath}: expected labelled items of shape ${JSON.stringify(ctx.itemShape)}, got ${JSON.stringify(sample.itemShape)}${sample.labels === undefined ? ' without labels' : ''}`,
-		);
-	}
 	// The n×n direction adjacency bounds the scan: 8192 samples take 64 MiB.
 	const total = Math.min(sample.count, options.maxSamples ?? 8192);
 	const labels = sample.labels.subarray(0, total);

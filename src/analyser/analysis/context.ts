@@ -136,3 +136,29 @@ export async function loadRunContext(runDir: string): Promise<RunContext> {
 		trainSamplePath: manifest.trainSample === undefined ? null : path.join(runDir, manifest.trainSample.path),
 	};
 }
+
+/**
+ * Reads the run's training sample (inputs as trained, with their labels) for an analysis that needs it.
+ * @param purpose what needs it, for the error message (e.g. "blind mode")
+ * @throws AnalysisError RunFormat when the run recorded none, the file is unreadable, or its items are unlabelled
+ *   or of another shape than the run's inputs
+ */
+export async function readTrainingSample(ctx: RunContext, purpose: string): Promise<TensorSet & { readonly labels: Int32Array }> {
+	if (ctx.trainSamplePath === null) {
+		throw new AnalysisError(AnalyserErrorCode.RunFormat, `${ctx.runDir}: the run recorded no training sample (manifest "trainSample"); ${purpose} needs one`);
+	}
+	let sample: TensorSet;
+	try {
+		sample = await readTensorSet(ctx.trainSamplePath);
+	} catch (err) {
+		throw wrap(err, AnalyserErrorCode.RunFormat);
+	}
+	const labels = sample.labels;
+	if (labels === undefined || sample.itemShape.length !== ctx.itemShape.length || sample.itemShape.some((d, i) => d !== ctx.itemShape[i])) {
+		throw new AnalysisError(
+			AnalyserErrorCode.RunFormat,
+			`${ctx.trainSamplePath}: expected labelled items of shape ${JSON.stringify(ctx.itemShape)}, got ${JSON.stringify(sample.itemShape)}${labels === undefined ? ' without labels' : ''}`,
+		);
+	}
+	return { ...sample, labels };
+}

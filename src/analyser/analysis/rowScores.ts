@@ -11,11 +11,10 @@
  */
 import { AnalyserErrorCode, type RowScoreClass, type RowScoresResult } from '../../protocol/analyser';
 import { readRun, type CheckpointRef } from '../../protocol/runFormat';
-import { readTensorSet, type TensorSet } from '../../protocol/tensorFile';
 import { logitModelFromLayers, type CancelSignal } from '../curvature/index';
 import { checkpoint as cancelPoint } from '../curvature/cancel';
 import { loadCheckpointModel } from './checkpoint';
-import type { RunContext } from './context';
+import { readTrainingSample, type RunContext } from './context';
 import { AnalysisError } from './errors';
 import { inputGradients, spectralSignature, type SignatureOptions, type SignatureResult } from './signature';
 
@@ -54,20 +53,10 @@ export function spreadCheckpoints(steps: readonly number[], max: number): number
  */
 export async function scoreTrainingRows(ctx: RunContext, options: RowScoreOptions = {}): Promise<RowScoresResult> {
 	const t0 = performance.now();
+	const sample = await readTrainingSample(ctx, 'row scores');
+	// Present whenever a sample was read (the context takes its path from it).
 	const ref = ctx.manifest.trainSample;
-	if (ctx.trainSamplePath === null || ref === undefined) {
-		throw new AnalysisError(AnalyserErrorCode.RunFormat, `${ctx.runDir}: the run recorded no training sample (manifest "trainSample"); row scores need one`);
-	}
-	let sample: TensorSet;
-	try {
-		sample = await readTensorSet(ctx.trainSamplePath);
-	} catch (err) {
-		throw new AnalysisError(AnalyserErrorCode.RunFormat, err instanceof Error ? err.message : String(err));
-	}
 	const labels = sample.labels;
-	if (labels === undefined) {
-		throw new AnalysisError(AnalyserErrorCode.RunFormat, `${ctx.trainSamplePath}: the training sample has no labels`);
-	}
 	const snap = await readRun(ctx.runDir);
 	const byStep = new Map<number, CheckpointRef>(snap.checkpoints.map((c) => [c.step, c]));
 	if (byStep.size === 0) {
@@ -120,8 +109,8 @@ export async function scoreTrainingRows(ctx: RunContext, options: RowScoreOption
 		runDir: ctx.runDir,
 		runName: ctx.manifest.name,
 		datasetSource: ctx.manifest.dataset.source,
-		trainSampleSource: ref.source,
-		totalRows: ref.totalRows,
+		trainSampleSource: ref?.source ?? 'unknown',
+		totalRows: ref?.totalRows ?? sample.count,
 		samples: sample.count,
 		method: 'spectral-signature-of-input-gradients',
 		step: best.step,
