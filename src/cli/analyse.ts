@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import type { BlindSummary, CheckpointAnalysis, SignedLag, Verdict } from '../protocol/analysisRecord';
+import type { BlindSummary, CheckpointAnalysis, CleanSpectrum, SignedLag, Verdict } from '../protocol/analysisRecord';
 import { BACKEND_REQUEST_NAMES, MAX_TOP_K, type BackendRequestName } from '../protocol/analyser';
 import { selectBackend } from '../tfjs/backend';
 import { installGradientFixes } from '../tfjs/gradients';
@@ -128,22 +128,11 @@ export function parseAnalyseArgs(argv: readonly string[], cwd = process.cwd()): 
 	return { runDir: path.resolve(cwd, runDir), backend, k, json: json === null || json === '-' ? json : path.resolve(cwd, json), follow, full, blind };
 }
 
-/** One checkpoint in the JSON output (issue 6 item 6, exactly). */
-export interface CheckpointJson {
-	readonly epoch: number;
-	readonly step: number;
-	readonly cleanAccuracy: number | null;
-	readonly asr: number | null;
-	readonly p0: number | null;
-	readonly excessAsr: number | null;
-	readonly topEigenvalues: readonly number[] | null;
-	readonly triggerOverlap: number | null;
-	readonly spectralGap: number | null;
-	readonly triggerCurvature: number | null;
-	readonly perSample: { readonly median: number | null; readonly p90: number | null; readonly overlap: number | null } | null;
-	readonly clean: { readonly topEigenvalues: readonly number[] | null } | null;
-	readonly error: string | null;
-}
+/** One checkpoint in the JSON output (issue 6 item 6, exactly): the record's fields, the clean spectrum's eigenvalues only. */
+export type CheckpointJson = Pick<
+	CheckpointAnalysis,
+	'epoch' | 'step' | 'cleanAccuracy' | 'asr' | 'p0' | 'excessAsr' | 'topEigenvalues' | 'triggerOverlap' | 'spectralGap' | 'triggerCurvature' | 'perSample' | 'error'
+> & { readonly clean: Pick<CleanSpectrum, 'topEigenvalues'> | null };
 
 /** The JSON output (issue 6 item 6, exactly). */
 export interface AnalyseJson {

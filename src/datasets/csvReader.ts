@@ -314,17 +314,18 @@ export function stripBom(text: string): string {
 	return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
+/** How every pass reads records: raw strings (typing is ours), blank lines kept so line numbers stay exact. */
+function papaOptions(delimiter: string): { delimiter: string; quoteChar: string; header: false; dynamicTyping: false; skipEmptyLines: false } {
+	return { delimiter, quoteChar: '"', header: false, dynamicTyping: false, skipEmptyLines: false };
+}
+
 /** Reads the first records of `src` (BOM already stripped) and infers the schema from them. */
 export function planCsv(src: string, fileName: string, opts: ScanOptions = {}): CsvPlan {
 	const delimiter = opts.delimiter ?? guessDelimiter(fileName, src);
 	const sample: RawRecord[] = [];
 	let prev = 0;
 	Papa.parse<string[]>(src, {
-		delimiter,
-		quoteChar: '"',
-		header: false,
-		dynamicTyping: false,
-		skipEmptyLines: false,
+		...papaOptions(delimiter),
 		step: (res, parser) => {
 			const r: RawRecord = { fields: res.data, start: prev, end: res.meta.cursor, errors: res.errors };
 			prev = res.meta.cursor;
@@ -501,11 +502,7 @@ export function parseCsvPart(text: string, plan: CsvPlan & { readonly schema: Cs
 	};
 
 	Papa.parse<string[]>(src, {
-		delimiter,
-		quoteChar: '"',
-		header: false,
-		dynamicTyping: false,
-		skipEmptyLines: false,
+		...papaOptions(delimiter),
 		step: (res) => {
 			const r: RawRecord = { fields: res.data, start: prevCursor, end: res.meta.cursor, errors: res.errors };
 			prevCursor = res.meta.cursor;
