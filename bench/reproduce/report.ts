@@ -109,13 +109,18 @@ const linearBlock: Block = (dir) => {
 	]);
 };
 
-function runsTable(rows: readonly Row[]): string {
-	return markdownTable(rows, [
+/** The columns that name a CNN / defence point, first in both tables. */
+const POINT_COLUMNS: readonly (readonly [string, (r: Row) => string])[] = [
 		['data', (r) => String(r.dataset)],
 		['attack', (r) => String(r.attack)],
 		['θ', (r) => `${num(r, 'theta') * 100} %`],
 		['κ', (r) => String(r.kappa)],
 		['aug', (r) => (r.augment === true ? 'yes' : 'no')],
+];
+
+function runsTable(rows: readonly Row[]): string {
+	return markdownTable(rows, [
+		...POINT_COLUMNS,
 		['seeds', (r) => String(r.seeds)],
 		['clean acc', (r) => ms(r, 'cleanAccuracy')],
 		['excess ASR', (r) => ms(r, 'excessAsr')],
@@ -130,11 +135,7 @@ function runsTable(rows: readonly Row[]): string {
 
 function lagTable(rows: readonly Row[]): string {
 	return markdownTable(rows, [
-		['data', (r) => String(r.dataset)],
-		['attack', (r) => String(r.attack)],
-		['θ', (r) => `${num(r, 'theta') * 100} %`],
-		['κ', (r) => String(r.kappa)],
-		['aug', (r) => (r.augment === true ? 'yes' : 'no')],
+		...POINT_COLUMNS,
 		['seed', (r) => String(r.seed)],
 		['analyser: ASR step', (r) => sig(num(r, 'asrStep'), 4)],
 		['analyser: spectral step', (r) => sig(num(r, 'spectralStep'), 4)],
