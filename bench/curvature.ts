@@ -17,8 +17,11 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend, type BackendSelection } from '../src/tfjs/backend';
 import { InputHessianOperator, gaussNewtonFactors, lanczos, logitModelFromLayers, meanGaussNewtonOperator } from '../src/analyser/curvature';
-import { loadReferenceModel } from '../test/unit/analyser/curvature/referenceFixtures';
-import { readMnist, toUnit } from '../test/reference/mnist';
+import { readCheckpoint } from '../src/protocol/runFormat';
+import { loadKnownDataset } from '../src/datasets/idx';
+
+/** The float64 referee's committed models and fixtures (test/reference/make_fixtures.py writes them). */
+const REFERENCE_DIR = path.join(__dirname, '..', 'test', 'fixtures', 'reference');
 
 interface Row {
 	engine: string;
@@ -85,11 +88,15 @@ function relErr(a: readonly number[], b: readonly number[]): number {
 }
 
 async function benchBackend(sel: BackendSelection, modelName: 'cnn' | 'mlp', n: number): Promise<Row> {
-	const layers = await loadReferenceModel(modelName);
+	// The referee's models are stored in the run format's checkpoint layout (model.json + weights.bin).
+	const artifacts = await readCheckpoint(path.join(REFERENCE_DIR, modelName));
+	const layers = await tf.loadLayersModel(
+		tf.io.fromMemory({ modelTopology: artifacts.modelTopology as object, weightSpecs: artifacts.weightSpecs, weightData: artifacts.weightData }),
+	);
 	const model = logitModelFromLayers(layers);
-	const { pixels, labels } = readMnist('t10k', 0, n);
-	const x = tf.tensor4d(toUnit(pixels), [n, 28, 28, 1]);
-	const lab = Array.from(labels);
+	const mnist = loadKnownDataset('mnist', 'test', { limit: n });
+	const x = tf.tensor4d(mnist.images, [n, 28, 28, 1]);
+	const lab = Array.from(mnist.labels);
 	const d = 784;
 	const probe = Float64Array.from({ length: d }, (_, k) => Math.sin(0.5 + 0.37 * k));
 	const op = new InputHessianOperator(model, x, lab, 'mean');
@@ -156,7 +163,7 @@ async function main(): Promise<void> {
 		console.log(`running ${sel.description}…`);
 		rows.push(await benchBackend(sel, modelName, n));
 	}
-	const py = spawnSync('/usr/bin/python3', [path.join(__dirname, 'curvature_torch.py'), path.join(__dirname, '..', 'test', 'fixtures', 'reference', modelName), String(n), String(TOL), String(MAX_ITER)], {
+	const py = spawnSync('/usr/bin/python3', [path.join(__dirname, 'curvature_torch.py'), path.join(REFERENCE_DIR, modelName), String(n), String(TOL), String(MAX_ITER)], {
 		encoding: 'utf8',
 		maxBuffer: 64 * 1024 * 1024,
 	});

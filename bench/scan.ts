@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { scanInWorker } from '../src/datasets/scanClient';
+import { scanInWorker } from '../src/host/datasets/scanClient';
 import { scorePoisonFindings } from './mnistPoison';
 
 const ROOT = path.join(__dirname, '..');

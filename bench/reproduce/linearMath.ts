@@ -9,7 +9,7 @@
  * computed in the k-dimensional class space (k = 10 ≪ d = 784): for H = Wᵀ A W with A PSD,
  * H's non-zero eigenpairs are (μ, Wᵀ A^{1/2} u / √μ) for the eigenpairs (μ, u) of A^{1/2} W Wᵀ A^{1/2}.
  */
-import { cholesky, choleskySolve, symmetricEigen } from '../../src/analyser/linalg';
+import { cholesky, choleskySolve, symmetricEigen } from '../../src/math/linalg';
 import { mulberry32 } from '../../src/protocol/trigger';
 import { cos2 } from '../../src/analyser/analysis/robust';
 

@@ -32,7 +32,7 @@ import { updateResultsDoc } from './report';
 
 /** sha256 (first 12 hex digits) of each engine folder the experiments use, over its .ts files in name order. */
 function codeFingerprint(): Record<string, string> {
-	const folders = ['src/analyser/theory', 'src/analyser/linalg', 'src/analyser/analysis', 'src/analyser/curvature', 'src/sdk', 'src/sdk/attacks', 'src/protocol', 'src/tfjs', 'src/datasets', 'bench/reproduce'];
+	const folders = ['src/theory', 'src/math/linalg', 'src/analyser/analysis', 'src/analyser/curvature', 'src/sdk', 'src/sdk/attacks', 'src/protocol', 'src/tfjs', 'src/datasets', 'bench/reproduce'];
 	const out: Record<string, string> = {};
 	for (const f of folders) {
 		const dir = path.join(REPO_ROOT, f);

@@ -1,5 +1,5 @@
 /**
- * Experiment 1: the KRR theory (science.md §2, §5.1), exact float64, from src/analyser/theory.
+ * Experiment 1: the KRR theory (science.md §2, §5.1), exact float64, from src/theory.
  * Deterministic and a few seconds long, so it is recomputed on every run (quick and full alike).
  */
 import * as path from 'node:path';
@@ -14,7 +14,7 @@ import {
 	rbfKernel,
 	addClonedPoisons,
 	type PoisonSweep,
-} from '../../src/analyser/theory';
+} from '../../src/theory';
 import { PALETTE, SERIES_COLOURS, type FigureSpec, lineChart } from './charts';
 import { type OutDirs, writeCsv, writeJson } from './io';
 import { type Row, isMonotone, logSpace } from './table';

@@ -14,8 +14,8 @@ import { finishCsv, parseCsvPart, planCsv, stripBom } from './csvReader';
 import type { CsvPart } from './csvReader';
 import { finishScan, scanText } from './scan';
 import type { ScanResult } from './scan';
-import { isPartReply, isPartRequest, isScanRequest } from './scanProtocol';
-import type { PartReply, PartRequest, ScanReply, ScanRequest } from './scanProtocol';
+import { isPartReply, isPartRequest, isScanRequest } from '../protocol/scan';
+import type { PartReply, PartRequest, ScanReply, ScanRequest } from '../protocol/scan';
 import type { ProgressFn } from './table';
 
 const PARALLEL_MIN_CHARS = 16_000_000;

@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc';
-import { AnalyserClient, AnalyserProcess, isAnalyserError, type AnalyserExit, type CrashEvent } from '../../src/analyser/client';
+import { AnalyserClient, AnalyserProcess, isAnalyserError, type AnalyserExit, type CrashEvent } from '../../src/host/analyser/client';
 import {
 	ANALYSER_PROTOCOL_VERSION,
 	AnalyseRunRequest,

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AnalyserClient } from '../../src/analyser/client';
+import { AnalyserClient } from '../../src/host/analyser/client';
 
 const root = path.resolve(__dirname, '../..');
 const tmpRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-package-'));

@@ -1,10 +1,10 @@
 /**
- * The curvature code's view of the dense float64 eigensolvers in src/analyser/linalg (Householder tridiagonalisation
+ * The curvature code's view of the dense float64 eigensolvers in src/math/linalg (Householder tridiagonalisation
  * + implicit QL, EISPACK tred2/tql2): ascending eigenvalues and a flat row-major eigenvector matrix, without the
  * residual pass (Lanczos and the Gauss–Newton paths compute their own residuals against the operator).
  * Used for the Lanczos tridiagonal T_m, the per-sample C×C Gauss–Newton Gram matrices and the exact (n·C)×(n·C) path.
  */
-import { symmetricEigen as denseSymmetricEigen, tridiagonalEigen as denseTridiagonalEigen } from '../linalg/symmetricEigen';
+import { symmetricEigen as denseSymmetricEigen, tridiagonalEigen as denseTridiagonalEigen } from '../../math/linalg/symmetricEigen';
 
 /** Eigen-decomposition of a symmetric matrix: values ascending, vectors as columns. */
 export interface SymmetricEigen {

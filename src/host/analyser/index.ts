@@ -1,13 +1,13 @@
 /**
  * The extension-host side of the analyser: wraps the vscode-free {@link AnalyserClient}
- * (src/analyser/client.ts) with what only VS Code has: the output channel for the analyser's
+ * (src/host/analyser/client.ts) with what only VS Code has: the output channel for the analyser's
  * stderr, crash notifications with the stderr tail, `withProgress` + cancellation for long
  * requests, the backend setting, and Workspace Trust (the analyser loads checkpoints from the
  * workspace, so it runs only in trusted workspaces).
  */
 import * as vscode from 'vscode';
 import { ResponseError } from 'vscode-jsonrpc';
-import { AnalyserClient, AnalyserExitedError, isAnalyserError, type AnalyserExit } from '../../analyser/client';
+import { AnalyserClient, AnalyserExitedError, isAnalyserError, type AnalyserExit } from './client';
 import type { CheckpointAnalysis } from '../../protocol/analysisRecord';
 import { AnalyserErrorCode, BACKEND_REQUEST_NAMES, errorCodeName, type AnalyseRunResult, type BackendRequestName, type InitializeResult } from '../../protocol/analyser';
 

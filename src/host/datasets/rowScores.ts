@@ -9,7 +9,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { isAnalyserError } from '../../analyser/client';
+import { isAnalyserError } from '../analyser/client';
 import { rowScoreProblems, runWorkspaceRoot, sourceNamesFile } from '../../datasets/rowScores';
 import type { Problem } from '../../datasets/problem';
 import { ProblemCode } from '../../datasets/problem';

@@ -7,7 +7,7 @@ import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { ImageDecodeError, decodeImage, resizeArea } from '../../../src/datasets/images';
 import { scanText } from '../../../src/datasets/scan';
-import { scanInWorker } from '../../../src/datasets/scanClient';
+import { scanInWorker } from '../../../src/host/datasets/scanClient';
 import { runScan } from '../../../src/cli/scan';
 import { mulberry32 } from '../../../src/protocol/trigger';
 

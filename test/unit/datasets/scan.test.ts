@@ -8,7 +8,7 @@ import { analysePoisoning } from '../../../src/datasets/poison';
 import { POISON_CODES } from '../../../src/datasets/problem';
 import { gaussian, mulberry32, sampleIndices } from '../../../src/datasets/random';
 import { scanText } from '../../../src/datasets/scan';
-import { scanInWorker } from '../../../src/datasets/scanClient';
+import { scanInWorker } from '../../../src/host/datasets/scanClient';
 import type { FeatureTable } from '../../../src/datasets/table';
 import { runScan } from '../../../src/cli/scan';
 

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { symmetricEigen } from '../../../src/analyser/linalg';
+import { symmetricEigen } from '../../../src/math/linalg';
 import { mulberry32 } from '../../../src/protocol/trigger';
 import {
 	type LinearModel,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { bestSplit, inputGradients, spectralSignature, topDirections } from '../../../../src/analyser/analysis/signature';
 import { spreadCheckpoints } from '../../../../src/analyser/analysis/rowScores';
-import { symmetricEigen } from '../../../../src/analyser/linalg/symmetricEigen';
+import { symmetricEigen } from '../../../../src/math/linalg/symmetricEigen';
 import { mulberry32 } from '../../../../src/protocol/trigger';
 
 function gaussian(rand: () => number): number {

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { readMnist, toUnit } from '../../../reference/mnist';
+import { readCheckpoint } from '../../../../src/protocol/runFormat';
 
 export const REFERENCE_DIR = path.join(__dirname, '..', '..', '..', 'fixtures', 'reference');
 export type ReferenceModelName = 'cnn' | 'mlp' | 'tanhMlp';
@@ -35,16 +36,10 @@ export function loadFixture(name: ReferenceModelName): ReferenceFixture {
 	return JSON.parse(fs.readFileSync(file, 'utf8')) as ReferenceFixture;
 }
 
-/** Loads test/fixtures/reference/<name>/model.json + weights.bin without a file:// handler. */
+/** Loads test/fixtures/reference/<name>/ (model.json + weights.bin, the run format's checkpoint layout). */
 export async function loadReferenceModel(name: ReferenceModelName): Promise<tf.LayersModel> {
-	const dir = path.join(REFERENCE_DIR, name);
-	const spec = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as {
-		modelTopology: object;
-		weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
-	};
-	const bin = fs.readFileSync(path.join(dir, spec.weightsManifest[0].paths[0]));
-	const weightData = bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength);
-	return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: spec.modelTopology, weightSpecs: spec.weightsManifest[0].weights, weightData }));
+	const a = await readCheckpoint(path.join(REFERENCE_DIR, name));
+	return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: a.modelTopology as object, weightSpecs: a.weightSpecs, weightData: a.weightData }));
 }
 
 /** The fixture's MNIST batch as a [n, 28, 28, 1] tensor (caller disposes). */

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { matVec, norm2, symmetricEigen } from '../../../../src/analyser/linalg';
+import { matVec, norm2, symmetricEigen } from '../../../src/math/linalg';
 import {
 	TheoryError,
 	fitKrr,
@@ -12,7 +12,7 @@ import {
 	lossCurvature,
 	rbfKernel,
 	seededRandom,
-} from '../../../../src/analyser/theory';
+} from '../../../src/theory';
 
 function smallSet(seed: number, n: number, d: number): { inputs: Float64Array[]; targets: Float64Array } {
 	const rng = seededRandom(seed);

@@ -12,7 +12,7 @@ import {
 	transpose,
 	tridiagonalEigen,
 	zeroMatrix,
-} from '../../../../src/analyser/linalg';
+} from '../../../../src/math/linalg';
 
 const EPS = 2 ** -52;
 

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type Kernel, TheoryError, linearKernel, rbfKernel, seededRandom } from '../../../../src/analyser/theory';
+import { type Kernel, TheoryError, linearKernel, rbfKernel, seededRandom } from '../../../src/theory';
 
 // Central differences in float64 with h = 1e-5: truncation O(h²·k''') ≈ 1e-10, rounding
 // O(ε/h) ≈ 2e-11, so agreement to 1e-8 (relative to the derivative's scale) is a real check.

@@ -1,4 +1,4 @@
-import { type DenseMatrix, cholesky, choleskySolve, zeroMatrix } from '../linalg';
+import { type DenseMatrix, cholesky, choleskySolve, zeroMatrix } from '../math/linalg';
 import { TheoryError, checkNumber, checkPoint, formatValue } from './errors';
 import { type Kernel } from './kernels';
 

@@ -1,4 +1,4 @@
-import { type DenseMatrix, cholesky, choleskySolve, symmetricEigen, zeroMatrix } from '../linalg';
+import { type DenseMatrix, cholesky, choleskySolve, symmetricEigen, zeroMatrix } from '../math/linalg';
 import { TheoryError, checkNumber, formatValue } from './errors';
 import { type Kernel } from './kernels';
 import { type KrrModel, checkInputs, kernelMatrix, resolveRidge } from './krr';

@@ -12,7 +12,7 @@ import {
 	norm2,
 	trace,
 	transpose,
-} from '../../../../src/analyser/linalg';
+} from '../../../../src/math/linalg';
 
 describe('dense matrices', () => {
 	test('matMul, matVec and transpose match hand-computed products', () => {

@@ -3,9 +3,9 @@
  * host → worker: {@link ScanRequest}; worker → host: {@link ScanReply}. One request per worker; the host terminates
  * the worker to cancel. Pure module.
  */
-import type { CsvPart, CsvPlan, CsvSchema } from './csvReader';
-import type { ScanResult } from './scan';
-import type { ScanOptions } from './table';
+import type { CsvPart, CsvPlan, CsvSchema } from '../datasets/csvReader';
+import type { ScanResult } from '../datasets/scan';
+import type { ScanOptions } from '../datasets/table';
 
 /** Where the worker reads the dataset: a file on disk (saved documents) or UTF-8 bytes (unsaved edits). */
 export type ScanSource = { readonly path: string } | { readonly bytes: Uint8Array };

@@ -21,7 +21,7 @@ import {
 	type MessageConnection,
 } from 'vscode-jsonrpc';
 import { IPCMessageReader, IPCMessageWriter, createMessageConnection } from 'vscode-jsonrpc/node';
-import type { CheckpointAnalysis } from '../protocol/analysisRecord';
+import type { CheckpointAnalysis } from '../../protocol/analysisRecord';
 import {
 	ANALYSER_PROTOCOL_VERSION,
 	AnalyseCheckpointRequest,
@@ -50,7 +50,7 @@ import {
 	type RecordParams,
 	type RowScoresParams,
 	type RowScoresResult,
-} from '../protocol/analyser';
+} from '../../protocol/analyser';
 
 /** How much of the analyser's stderr is kept for crash reports. */
 export const STDERR_TAIL_BYTES = 8 * 1024;

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { matVec, norm2, symmetricEigen } from '../../../../src/analyser/linalg';
+import { matVec, norm2, symmetricEigen } from '../../../src/math/linalg';
 import {
 	TheoryError,
 	addClonedPoisons,
@@ -12,7 +12,7 @@ import {
 	modelFromAlpha,
 	rawGradientGram,
 	rbfKernel,
-} from '../../../../src/analyser/theory';
+} from '../../../src/theory';
 
 const KAPPAS = [0, 1e-3, 1e-2, 1e-1, 1, 10, 100, 1e3];
 

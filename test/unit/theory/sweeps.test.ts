@@ -9,7 +9,7 @@ import {
 	rbfKernel,
 	regularisedPoisonSweep,
 	seededRandom,
-} from '../../../../src/analyser/theory';
+} from '../../../src/theory';
 
 describe('seeded data', () => {
 	test('seededRandom is reproducible and roughly standard normal', () => {

@@ -12,7 +12,7 @@ import {
 	solveTriangular,
 	transpose,
 	zeroMatrix,
-} from '../../../../src/analyser/linalg';
+} from '../../../../src/math/linalg';
 
 // A = L Lᵀ with an integer L, so the exact factor is known.
 const L_EXACT = matrixFromRows([

@@ -3,10 +3,10 @@
  * (no `vscode`). Each scan gets a fresh worker, and cancelling terminates it, which frees a 100 MB parse at once.
  */
 import { Worker } from 'node:worker_threads';
-import type { ScanResult } from './scan';
-import { isScanReply } from './scanProtocol';
-import type { ScanRequest, ScanSource } from './scanProtocol';
-import type { ScanOptions } from './table';
+import type { ScanResult } from '../../datasets/scan';
+import { isScanReply } from '../../protocol/scan';
+import type { ScanRequest, ScanSource } from '../../protocol/scan';
+import type { ScanOptions } from '../../datasets/table';
 
 /** Options of {@link scanInWorker}. */
 export interface WorkerScanOptions {

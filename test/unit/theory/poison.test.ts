@@ -14,7 +14,7 @@ import {
 	scalarGain,
 	seededRandom,
 	spikeRatio,
-} from '../../../../src/analyser/theory';
+} from '../../../src/theory';
 
 function relErr(measured: number, expected: number): number {
 	return Math.abs(measured - expected) / Math.abs(expected);
