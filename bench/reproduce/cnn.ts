@@ -21,7 +21,7 @@ import { analyseLag } from '../../src/analyser/analysis/lag';
 import { loadKnownDataset, type ImageDataset, type KnownDataset } from '../../src/datasets/idx';
 import type { CheckpointAnalysis } from '../../src/protocol/analysisRecord';
 import { readRun } from '../../src/protocol/runFormat';
-import { mulberry32 } from '../../src/protocol/trigger';
+import { mulberry32 } from '../../src/math/random';
 import { makeAttack, type AttackName } from '../../src/sdk/attacks/index';
 import { PoisonLens } from '../../src/sdk/lens';
 import { crossEntropyPerSample, inputGradientPenalty } from '../../src/sdk/penalty';

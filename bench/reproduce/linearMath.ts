@@ -10,7 +10,7 @@
  * H's non-zero eigenpairs are (μ, Wᵀ A^{1/2} u / √μ) for the eigenpairs (μ, u) of A^{1/2} W Wᵀ A^{1/2}.
  */
 import { cholesky, choleskySolve, symmetricEigen } from '../../src/math/linalg';
-import { mulberry32 } from '../../src/protocol/trigger';
+import { mulberry32 } from '../../src/math/random';
 import { cos2 } from '../../src/analyser/analysis/robust';
 
 /** A linear classifier: logits = W x + b. */

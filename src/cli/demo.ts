@@ -19,7 +19,7 @@ import { PoisonLens } from '../sdk/lens';
 import { ATTACK_NAMES, makeAttack } from '../sdk/attacks/index';
 import type { AttackName } from '../sdk/attacks/index';
 import { crossEntropyPerSample, inputGradientPenalty } from '../sdk/penalty';
-import { mulberry32 } from '../protocol/trigger';
+import { mulberry32 } from '../math/random';
 import { RUNS_DIR } from '../protocol/runFormat';
 
 /** Parsed demo options. */

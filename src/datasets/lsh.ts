@@ -7,7 +7,7 @@
  * `bits` slabs, and a pair has `tables` chances. Within a bucket, points
  * are swept in order of their first projection, so even a huge bucket only compares points that could be in range.
  */
-import { gaussian } from './random';
+import { gaussian } from '../math/random';
 
 /** Parameters of {@link lshPairs}. */
 export interface LshParams {

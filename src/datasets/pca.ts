@@ -4,7 +4,8 @@
  * exceed true distances, so a radius search in the projection misses no true neighbour; PCA only makes it selective.
  * Pure module.
  */
-import { gaussian } from './random';
+import { gaussian } from '../math/random';
+import { symmetricEigen } from '../math/linalg';
 
 /** Feature matrix view: row `r` is `data[r*dim .. r*dim+dim)`, read through `(x - mean) * scale`. */
 export interface ScaledMatrix {
@@ -37,68 +38,6 @@ export function orthonormaliseColumns(a: Float64Array, rows: number, cols: numbe
 			a[r * cols + c] *= inv;
 		}
 	}
-}
-
-/**
- * Eigen-decomposition of a symmetric `n × n` matrix by cyclic Jacobi rotations.
- * @returns eigenvalues (descending) and the matching eigenvectors as columns of a row-major matrix
- */
-export function symmetricEigen(m: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
-	const a = Float64Array.from(m);
-	const v = new Float64Array(n * n);
-	for (let i = 0; i < n; i++) {
-		v[i * n + i] = 1;
-	}
-	for (let sweep = 0; sweep < 100; sweep++) {
-		let off = 0;
-		for (let p = 0; p < n; p++) {
-			for (let q = p + 1; q < n; q++) {
-				off += a[p * n + q] ** 2;
-			}
-		}
-		if (off < 1e-22) {
-			break;
-		}
-		for (let p = 0; p < n; p++) {
-			for (let q = p + 1; q < n; q++) {
-				const apq = a[p * n + q];
-				if (Math.abs(apq) < 1e-300) {
-					continue;
-				}
-				const theta = (a[q * n + q] - a[p * n + p]) / (2 * apq);
-				const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-				const c = 1 / Math.sqrt(t * t + 1);
-				const s = t * c;
-				for (let k = 0; k < n; k++) {
-					const akp = a[k * n + p];
-					const akq = a[k * n + q];
-					a[k * n + p] = c * akp - s * akq;
-					a[k * n + q] = s * akp + c * akq;
-				}
-				for (let k = 0; k < n; k++) {
-					const apk = a[p * n + k];
-					const aqk = a[q * n + k];
-					a[p * n + k] = c * apk - s * aqk;
-					a[q * n + k] = s * apk + c * aqk;
-				}
-				for (let k = 0; k < n; k++) {
-					const vkp = v[k * n + p];
-					const vkq = v[k * n + q];
-					v[k * n + p] = c * vkp - s * vkq;
-					v[k * n + q] = s * vkp + c * vkq;
-				}
-			}
-		}
-	}
-	const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => a[j * n + j] - a[i * n + i]);
-	const values = Float64Array.from(order, (i) => a[i * n + i]);
-	const vectors = new Float64Array(n * n);
-	for (let r = 0; r < n; r++) {
-		for (let c = 0; c < n; c++) {
-			vectors[r * n + c] = v[r * n + order[c]];
-		}
-	}
-	return { values, vectors };
 }
 
 /**
@@ -170,7 +109,7 @@ export function randomizedPca(x: ScaledMatrix, sample: Int32Array, k: number, un
 			g[a * l + b] = g[b * l + a];
 		}
 	}
-	const { vectors } = symmetricEigen(g, l);
+	const vectors = symmetricEigen({ rows: l, cols: l, data: g }, { order: 'descending', residuals: false, symmetryTolerance: 0, label: 'PCA Gram matrix' }).eigenvectors.data;
 	const kk = Math.min(k, l);
 	const out = new Float64Array(d * kk);
 	for (let j = 0; j < d; j++) {

@@ -17,7 +17,7 @@ import { randomizedPca } from './pca';
 import type { ScaledMatrix } from './pca';
 import { ProblemCode } from './problem';
 import type { EvidenceItem, Problem } from './problem';
-import { mulberry32, sampleIndices } from './random';
+import { mulberry32, sampleIndices } from '../math/random';
 import type { FeatureTable, ProgressFn, ScanOptions } from './table';
 
 /** Dimensions kept by the projection used for the index. */

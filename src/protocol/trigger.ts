@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { RunFormatError, TRIGGER_DIR } from './runFormat';
 import type { StoredTrigger } from './runFormat';
 import { readTensorSet, writeTensorSet } from './tensorFile';
+import { gaussian, mixSeed, mulberry32 } from '../math/random';
 
 /** A trigger held in memory. Array members have one item's size (`H·W·C`, or `H·W·2` for a flow). */
 export type TriggerSpec =
@@ -16,37 +17,6 @@ export type TriggerSpec =
 	/** flow[(h·W + w)·2 + 0] = row displacement, `+1` = column displacement, in pixels. */
 	| { readonly type: 'warp'; readonly flow: Float32Array }
 	| { readonly type: 'point'; readonly point: Float32Array; readonly radius: number; readonly seed: number };
-
-/**
- * Seeded 32-bit PRNG (mulberry32). Deterministic across platforms, which the run format relies on.
- * @returns a function giving uniform numbers in [0, 1)
- */
-export function mulberry32(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}
-
-/** Standard normal draws from a uniform generator (Box–Muller). */
-export function gaussian(rand: () => number): () => number {
-	return () => {
-		const u = Math.max(rand(), 1e-12);
-		return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-	};
-}
-
-/** Mixes a seed and an index into a new 32-bit seed, so item i's draws do not depend on batch boundaries. */
-export function mixSeed(seed: number, index: number): number {
-	let h = (seed ^ Math.imul(index + 0x9e3779b9, 0x85ebca6b)) >>> 0;
-	h = Math.imul(h ^ (h >>> 16), 0x7feb352d) >>> 0;
-	h = Math.imul(h ^ (h >>> 15), 0x846ca68b) >>> 0;
-	return (h ^ (h >>> 16)) >>> 0;
-}
 
 function clamp01(v: number): number {
 	return v < 0 ? 0 : v > 1 ? 1 : v;

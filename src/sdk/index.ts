@@ -19,7 +19,8 @@ export {
 	warpAttack,
 } from './attacks/index';
 export type { AttackDeclaration, AttackName, AttackOptions, LabelledImages, Placement, PoisonedDataset } from './attacks/index';
-export { applyTrigger, mulberry32 } from '../protocol/trigger';
+export { applyTrigger } from '../protocol/trigger';
+export { mulberry32 } from '../math/random';
 export type { TriggerSpec } from '../protocol/trigger';
 export { installGradientFixes } from '../tfjs/gradients';
 export type { RunManifest, RunEvent } from '../protocol/runFormat';

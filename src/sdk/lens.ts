@@ -21,7 +21,8 @@ import {
 } from '../protocol/runFormat';
 import type { AttackHypothesis, DatasetInfo, Metrics, ModelSummary, RunEvent, RunManifest, StoredTrigger, TrainSampleRef } from '../protocol/runFormat';
 import { encodeTensorSet } from '../protocol/tensorFile';
-import { mulberry32, writeStoredTrigger } from '../protocol/trigger';
+import { writeStoredTrigger } from '../protocol/trigger';
+import { mulberry32 } from '../math/random';
 import type { AttackDeclaration, PoisonedDataset } from './attacks/common';
 import { RunWriter, writeFileAtomic } from './writer';
 import type { WarningSink } from './writer';

@@ -42,7 +42,7 @@ export {
 	modelFromAlpha,
 	rawGradientGram,
 } from './capacity';
-export { type SeededRandom, seededRandom } from './random';
+export { type SeededRandom, seededRandom } from '../math/random';
 export {
 	type AppendixARow,
 	type CapacitySweep,

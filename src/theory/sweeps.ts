@@ -8,7 +8,7 @@ import { krrInputGradient, krrPredict } from './krr';
 import { TheoryError, checkNumber, checkPoint, formatValue } from './errors';
 import { type Kernel, linearKernel, rbfKernel } from './kernels';
 import { addClonedPoisons, measurePoisonEffect } from './poison';
-import { seededRandom } from './random';
+import { seededRandom } from '../math/random';
 
 /** Options for {@link gaussianCleanSet}. Defaults are science.md Appendix A's. */
 export interface GaussianCleanSetOptions {

@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BlindSummary, ImageRecord } from '../../protocol/analysisRecord';
-import { mulberry32 } from '../../protocol/trigger';
+import { mulberry32 } from '../../math/random';
 import { logitModelFromLayers, type CancelSignal, type LogitModel } from '../curvature/index';
 import { checkpoint as cancelPoint } from '../curvature/cancel';
 import { imageOf, loadCheckpointModel, predictClasses, round6 } from './checkpoint';

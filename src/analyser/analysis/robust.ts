@@ -2,6 +2,7 @@
  * Robust statistics and the consensus clustering of blind mode (docs/metrics.md §4). Pure float64
  * JS: no tfjs, so the unit tests check them against hand-computed values.
  */
+import { dot } from '../../math/vector';
 
 /** Median of the values (mean of the two middle ones for an even count); NaN for none. */
 export function median(values: ArrayLike<number>): number {
@@ -130,14 +131,6 @@ export interface ConsensusResult {
 	readonly direction: Float64Array;
 	/** Mean cos² of the members with the direction (1 = all identical up to sign). */
 	readonly coherence: number;
-}
-
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-	let s = 0;
-	for (let i = 0; i < a.length; i++) {
-		s += a[i] * b[i];
-	}
-	return s;
 }
 
 /** cos² of two vectors (sign-invariant); 0 when either is zero. */

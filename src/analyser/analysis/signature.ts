@@ -16,6 +16,7 @@
  * behind the defaults.
  */
 import * as tf from '@tensorflow/tfjs';
+import { dot } from '../../math/vector';
 
 /** Options of {@link spectralSignature}. */
 export interface SignatureOptions {
@@ -63,14 +64,6 @@ export interface SignatureResult {
 	readonly flagged: number[];
 	readonly classes: ClassSignature[];
 	readonly minSeparation: number;
-}
-
-function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-	let s = 0;
-	for (let i = 0; i < a.length; i++) {
-		s += a[i] * b[i];
-	}
-	return s;
 }
 
 /**

@@ -5,10 +5,10 @@
  * K_i = F_i F_iᵀ: K_i u = λu ⇒ G_i (F_iᵀu) = λ F_iᵀu with ‖F_iᵀu‖² = λ. The batch mean
  * (1/b) Σ G_i = FᵀF/b works the same way with the (b·C)×(b·C) Gram matrix FFᵀ/b.
  */
-import { symmetricEigen } from './symmetricEigen';
+import { symmetricEigen } from '../../math/linalg';
 import type { GaussNewtonFactors } from './operators';
 import type { BlockEigenResult, EigenResult } from './types';
-import { norm } from './vec';
+import { norm } from '../../math/vector';
 
 function gram(F: Float64Array, rowStart: number, rows: number, d: number, scale: number): Float64Array {
 	const K = new Float64Array(rows * rows);
@@ -25,6 +25,12 @@ function gram(F: Float64Array, rowStart: number, rows: number, d: number, scale:
 		}
 	}
 	return K;
+}
+
+/** Eigenpairs of an exactly symmetric Gram matrix (ascending; vectors as columns of a row-major matrix). */
+function gramEigen(k: Float64Array, n: number): { values: Float64Array; vectors: Float64Array } {
+	const r = symmetricEigen({ rows: n, cols: n, data: k }, { order: 'ascending', residuals: false, symmetryTolerance: 0, label: 'Gram matrix' });
+	return { values: r.eigenvalues, vectors: r.eigenvectors.data };
 }
 
 /** Lift Gram eigenvector u (length rows) to v = Fᵀu / ‖Fᵀu‖ in input space. */
@@ -74,7 +80,7 @@ export function perSampleGaussNewtonEigen(f: GaussNewtonFactors, tol = 1e-8): Bl
 	const vectors: Float64Array[] = [];
 	const residuals: number[] = [];
 	for (let i = 0; i < b; i++) {
-		const eig = symmetricEigen(gram(F, i * C, C, d, 1), C);
+		const eig = gramEigen(gram(F, i * C, C, d, 1), C);
 		const top = C - 1;
 		const lambda = Math.max(eig.values[top], 0);
 		const v = lift(F, i * C, C, d, (r) => eig.vectors[r * C + top]);
@@ -107,7 +113,7 @@ export function meanGaussNewtonEigenGram(f: GaussNewtonFactors, k: number, tol =
 	if (!Number.isInteger(k) || k < 1 || k > Math.min(rows, d)) {
 		throw new Error(`meanGaussNewtonEigenGram: k=${k} must be an integer in [1, ${Math.min(rows, d)}]`);
 	}
-	const eig = symmetricEigen(gram(F, 0, rows, d, 1 / b), rows);
+	const eig = gramEigen(gram(F, 0, rows, d, 1 / b), rows);
 	const values: number[] = [];
 	const vectors: Float64Array[] = [];
 	const residuals: number[] = [];

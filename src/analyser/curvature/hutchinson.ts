@@ -1,8 +1,8 @@
 /** Hutchinson trace estimation with Rademacher probes: tr(A) ≈ mean zᵀAz, with its standard error. */
 import { checkpoint } from './cancel';
-import { rademacherVector, uniformGenerator } from './random';
+import { rademacherVector, uniformGenerator } from '../../math/random';
 import type { CancelSignal, LinearOperator, TraceResult } from './types';
-import { dot } from './vec';
+import { dot } from '../../math/vector';
 
 /** Options for {@link hutchinsonTrace}. */
 export interface TraceOptions {

@@ -30,7 +30,6 @@ export { lanczos, type LanczosOptions } from './lanczos';
 export { blockPowerIteration, type PowerOptions } from './power';
 export { hutchinsonTrace, type TraceOptions } from './hutchinson';
 export { perSampleGaussNewtonEigen, meanGaussNewtonEigenGram } from './gaussNewtonEigen';
-export { symmetricEigen, tridiagonalEigen, type SymmetricEigen } from './symmetricEigen';
 export {
 	topEigenpairs,
 	perSampleTopEigen,
@@ -44,4 +43,3 @@ export {
 	type PerSampleOptions,
 	type MethodInfo,
 } from './api';
-export { gaussianVector, rademacherVector, uniformGenerator } from './random';

@@ -8,10 +8,10 @@
  * The tridiagonal eigenproblem is solved in float64 JS ({@link tridiagonalEigen}).
  */
 import { checkpoint } from './cancel';
-import { gaussianVector } from './random';
-import { tridiagonalEigen } from './symmetricEigen';
+import { gaussianVector } from '../../math/random';
+import { tridiagonalEigen } from '../../math/linalg';
 import type { CancelSignal, EigenResult, LinearOperator } from './types';
-import { axpy, dot, norm } from './vec';
+import { axpy, dot, norm } from '../../math/vector';
 
 /** Options for {@link lanczos}. */
 export interface LanczosOptions {
@@ -85,8 +85,8 @@ export async function lanczos(op: LinearOperator, options: LanczosOptions): Prom
 
 	const solveT = (): { values: number[]; s: Float64Array[]; residuals: number[] } => {
 		const m = alpha.length;
-		const eig = tridiagonalEigen(alpha, beta.slice(0, m - 1));
-		const order = selectOrder(eig.values, which).slice(0, Math.min(k, m));
+		const eig = tridiagonalEigen(alpha, beta.slice(0, m - 1), { order: 'ascending', residuals: false, label: 'Lanczos T' });
+		const order = selectOrder(eig.eigenvalues, which).slice(0, Math.min(k, m));
 		const bLast = beta.length >= m ? beta[m - 1] : 0;
 		const values: number[] = [];
 		const s: Float64Array[] = [];
@@ -94,9 +94,9 @@ export async function lanczos(op: LinearOperator, options: LanczosOptions): Prom
 		for (const j of order) {
 			const col = new Float64Array(m);
 			for (let i = 0; i < m; i++) {
-				col[i] = eig.vectors[i * m + j];
+				col[i] = eig.eigenvectors.data[i * m + j];
 			}
-			values.push(eig.values[j]);
+			values.push(eig.eigenvalues[j]);
 			s.push(col);
 			residuals.push(Math.abs(bLast * col[m - 1]));
 		}

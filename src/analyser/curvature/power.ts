@@ -3,7 +3,7 @@
  * (per-sample input curvature), one operator product per iteration for the whole batch.
  */
 import { checkpoint } from './cancel';
-import { gaussianVector } from './random';
+import { gaussianVector } from '../../math/random';
 import type { BlockDiagonalOperator, BlockEigenResult, CancelSignal } from './types';
 
 /** Options for {@link blockPowerIteration}. */

@@ -161,15 +161,6 @@ export function matVec(a: DenseMatrix, x: ArrayLike<number>): Float64Array {
 	return out;
 }
 
-/** Returns xᵀy; the caller guarantees equal lengths. */
-export function dot(x: ArrayLike<number>, y: ArrayLike<number>): number {
-	let s = 0;
-	for (let i = 0; i < x.length; i++) {
-		s += x[i] * y[i];
-	}
-	return s;
-}
-
 /** Returns the Euclidean norm ‖x‖₂, scaled to avoid overflow and underflow. */
 export function norm2(x: ArrayLike<number>): number {
 	let scale = 0;

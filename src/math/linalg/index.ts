@@ -10,7 +10,6 @@ export {
 	assertSymmetric,
 	cloneMatrix,
 	diagonalMatrix,
-	dot,
 	entry,
 	frobeniusNorm,
 	identityMatrix,
@@ -22,5 +21,6 @@ export {
 	transpose,
 	zeroMatrix,
 } from './dense';
+export { dot } from '../vector';
 export { type CholeskyOptions, type TriangularSolveOptions, cholesky, choleskyLogDeterminant, choleskySolve, solveTriangular } from './cholesky';
 export { type EigenOrder, type SymmetricEigenOptions, type SymmetricEigenResult, symmetricEigen, tridiagonalEigen } from './symmetricEigen';

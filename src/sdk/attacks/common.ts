@@ -2,7 +2,8 @@
  * Shared pieces of the attack generators: inputs, outputs and the seeded choice of rows to poison.
  * Pure typed-array code (no tfjs), so generators run before any backend is set up.
  */
-import { applyTrigger, mulberry32 } from '../../protocol/trigger';
+import { applyTrigger } from '../../protocol/trigger';
+import { mulberry32 } from '../../math/random';
 import type { TriggerSpec } from '../../protocol/trigger';
 import type { AttackKind } from '../../protocol/runFormat';
 

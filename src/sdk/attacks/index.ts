@@ -4,7 +4,7 @@
  * Each takes a clean labelled image set and returns the poisoned set, the poison indices and a trigger function
  * (plus the trigger as data and a declaration for `PoisonLens.start({ attack })`). Everything is seeded.
  */
-import { mixSeed, mulberry32 } from '../../protocol/trigger';
+import { mixSeed, mulberry32 } from '../../math/random';
 import type { TriggerSpec } from '../../protocol/trigger';
 import { hwc, poisonWith, resolveOptions } from './common';
 import type { AttackOptions, LabelledImages, PoisonedDataset } from './common';

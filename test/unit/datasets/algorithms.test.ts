@@ -4,8 +4,9 @@ import { describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { KdTree } from '../../../src/datasets/kdTree';
 import { lshPairs } from '../../../src/datasets/lsh';
-import { randomizedPca, symmetricEigen } from '../../../src/datasets/pca';
-import { gaussian, mulberry32 } from '../../../src/datasets/random';
+import { randomizedPca } from '../../../src/datasets/pca';
+import { symmetricEigen } from '../../../src/math/linalg';
+import { gaussian, mulberry32 } from '../../../src/math/random';
 import { capProblems } from '../../../src/datasets/problem';
 import type { Problem } from '../../../src/datasets/problem';
 import { LineIndex, parseCell } from '../../../src/datasets/table';
@@ -95,7 +96,8 @@ describe('lshPairs', () => {
 
 describe('PCA', () => {
 	test('symmetricEigen: closed-form eigenvalues of [[2,1,0],[1,2,0],[0,0,5]] are 5, 3, 1', () => {
-		const { values, vectors } = symmetricEigen(Float64Array.from([2, 1, 0, 1, 2, 0, 0, 0, 5]), 3);
+		const r = symmetricEigen({ rows: 3, cols: 3, data: Float64Array.from([2, 1, 0, 1, 2, 0, 0, 0, 5]) }, { order: 'descending' });
+		const [values, vectors] = [r.eigenvalues, r.eigenvectors.data];
 		assert.deepEqual([...values].map((v) => Math.round(v * 1e9) / 1e9), [5, 3, 1]);
 		// Second eigenvector is (1, 1, 0)/sqrt(2) up to sign.
 		assert.ok(Math.abs(Math.abs(vectors[0 * 3 + 1]) - Math.SQRT1_2) < 1e-9 && Math.abs(vectors[2 * 3 + 1]) < 1e-9);

@@ -9,7 +9,7 @@ import { ImageDecodeError, decodeImage, resizeArea } from '../../../src/datasets
 import { scanText } from '../../../src/datasets/scan';
 import { scanInWorker } from '../../../src/host/datasets/scanClient';
 import { runScan } from '../../../src/cli/scan';
-import { mulberry32 } from '../../../src/protocol/trigger';
+import { mulberry32 } from '../../../src/math/random';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-images-'));
 // Worker threads do not inherit tsx's loader (as in scan.test.ts): a CommonJS bootstrap registers it.

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { analysePoisoning } from '../../../src/datasets/poison';
 import { POISON_CODES } from '../../../src/datasets/problem';
-import { gaussian, mulberry32, sampleIndices } from '../../../src/datasets/random';
+import { gaussian, mulberry32, sampleIndices } from '../../../src/math/random';
 import { scanText } from '../../../src/datasets/scan';
 import { scanInWorker } from '../../../src/host/datasets/scanClient';
 import type { FeatureTable } from '../../../src/datasets/table';

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { applyTrigger, loadStoredTrigger, mulberry32, triggerDirection, unitDirection, writeStoredTrigger } from '../../../src/protocol/trigger';
+import { applyTrigger, loadStoredTrigger, triggerDirection, unitDirection, writeStoredTrigger } from '../../../src/protocol/trigger';
+import { mulberry32 } from '../../../src/math/random';
 import type { TriggerSpec } from '../../../src/protocol/trigger';
 
 const shape = [3, 3, 1];

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { symmetricEigen } from '../../../src/math/linalg';
-import { mulberry32 } from '../../../src/protocol/trigger';
+import { mulberry32 } from '../../../src/math/random';
 import {
 	type LinearModel,
 	alignedEigen,

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { badNetsAttack, blendAttack, crossAttack, makeAttack, nearCloneAttack, warpAttack, ATTACK_NAMES } from '../../../src/sdk/attacks/index';
 import type { LabelledImages, PoisonedDataset } from '../../../src/sdk/attacks/index';
-import { mulberry32 } from '../../../src/protocol/trigger';
+import { mulberry32 } from '../../../src/math/random';
 
 const H = 12;
 const W = 12;

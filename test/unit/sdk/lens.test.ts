@@ -8,7 +8,8 @@ import { PoisonLens, sampleRows } from '../../../src/sdk/lens';
 import { crossAttack } from '../../../src/sdk/attacks/index';
 import { readCheckpoint, readManifest, readRun } from '../../../src/protocol/runFormat';
 import { readTensorSet } from '../../../src/protocol/tensorFile';
-import { applyTrigger, loadStoredTrigger, mulberry32 } from '../../../src/protocol/trigger';
+import { applyTrigger, loadStoredTrigger } from '../../../src/protocol/trigger';
+import { mulberry32 } from '../../../src/math/random';
 
 const ITEM = [6, 6, 1];
 const PER = 36;

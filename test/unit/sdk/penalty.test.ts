@@ -2,7 +2,7 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { crossEntropyPerSample, inputGradientPenalty } from '../../../src/sdk/penalty';
-import { mulberry32 } from '../../../src/protocol/trigger';
+import { mulberry32 } from '../../../src/math/random';
 
 before(async () => {
 	await tf.setBackend('cpu');

@@ -60,4 +60,4 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 /** Deterministic uniform [0,1) generator (mulberry32) for test inputs. */
-export { mulberry32 as seeded } from '../../../src/protocol/trigger';
+export { mulberry32 as seeded } from '../../../src/math/random';

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decimateSeries, lttbIndices } from '../../../src/host/dashboard/decimate';
-import { mulberry32 } from '../../../src/protocol/trigger';
+import { mulberry32 } from '../../../src/math/random';
 
 /** Seeded PRNG (mulberry32) so the property tests are reproducible. */
 const rng = mulberry32;

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { bestSplit, inputGradients, spectralSignature, topDirections } from '../../../../src/analyser/analysis/signature';
 import { spreadCheckpoints } from '../../../../src/analyser/analysis/rowScores';
 import { symmetricEigen } from '../../../../src/math/linalg/symmetricEigen';
-import { mulberry32 } from '../../../../src/protocol/trigger';
+import { mulberry32 } from '../../../../src/math/random';
 
 function gaussian(rand: () => number): number {
 	return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

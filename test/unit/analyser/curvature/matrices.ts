@@ -1,5 +1,5 @@
 /** Seeded explicit test matrices with known spectra, for the algorithm tests (float64). */
-import { gaussianVector } from '../../../../src/analyser/curvature/random';
+import { gaussianVector } from '../../../../src/math/random';
 
 /**
  * A = Q diag(eigs) Qᵀ with Q a product of three seeded Householder reflections, so the exact

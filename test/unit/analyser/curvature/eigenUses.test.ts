@@ -1,12 +1,14 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { symmetricEigen, tridiagonalEigen } from '../../../../src/analyser/curvature/symmetricEigen';
+import { symmetricEigen, tridiagonalEigen } from '../../../../src/math/linalg';
 import { absCos, column, matrixWithSpectrum } from './matrices';
 
-describe('float64 symmetric eigensolvers', () => {
+// The eigensolver calls the curvature code makes: ascending order, no residual pass (Lanczos T and Gram matrices).
+describe('float64 symmetric eigensolvers as the curvature code calls them', () => {
 	test('tridiagonal(−1, 2, −1): λ_k = 2 − 2cos(kπ/(n+1)) and A v = λ v', () => {
 		const n = 30;
-		const eig = tridiagonalEigen(new Array(n).fill(2), new Array(n - 1).fill(-1));
+		const r = tridiagonalEigen(new Array(n).fill(2), new Array(n - 1).fill(-1), { order: 'ascending', residuals: false });
+		const eig = { values: r.eigenvalues, vectors: r.eigenvectors.data };
 		for (let k = 1; k <= n; k++) {
 			const want = 2 - 2 * Math.cos((k * Math.PI) / (n + 1));
 			assert.ok(Math.abs(eig.values[k - 1] - want) < 1e-13, `λ_${k}: ${eig.values[k - 1]} vs ${want}`);
@@ -21,7 +23,8 @@ describe('float64 symmetric eigensolvers', () => {
 	test('dense Q diag(λ) Qᵀ: eigenvalues to 1e-12, eigenvectors to |cos| ≥ 1 − 1e-12', () => {
 		const eigs = [9, 7.5, 3, 2.25, 1, 0.5, 0, -0.25, -1, -4];
 		const { a, q } = matrixWithSpectrum(eigs, 3);
-		const eig = symmetricEigen(a, eigs.length);
+		const r = symmetricEigen({ rows: eigs.length, cols: eigs.length, data: Float64Array.from(a) }, { order: 'ascending', residuals: false });
+		const eig = { values: r.eigenvalues, vectors: r.eigenvectors.data };
 		const sorted = [...eigs].sort((x, y) => x - y);
 		sorted.forEach((l, i) => assert.ok(Math.abs(eig.values[i] - l) < 1e-12, `${eig.values[i]} vs ${l}`));
 		// eigenvalue 9 is eigs[0] → column 0 of Q; it is the largest → last column of the result
@@ -29,6 +32,6 @@ describe('float64 symmetric eigensolvers', () => {
 	});
 
 	test('rejects a matrix of the wrong size with the sizes in the message', () => {
-		assert.throws(() => symmetricEigen([1, 2, 3], 2), /3 entries, expected 2x2/);
+		assert.throws(() => symmetricEigen({ rows: 2, cols: 2, data: Float64Array.from([1, 2, 3]) }), /3 entries, expected 2×2/);
 	});
 });

@@ -1,6 +1,7 @@
-/** Float64 vector helpers used by the algorithms (kept tiny and allocation-explicit). */
+/** The project's small vector helpers (float64 results, allocation-explicit). Pure. */
 
-export function dot(a: Float64Array, b: Float64Array, offset = 0, length = a.length): number {
+/** Σ a[i]·b[i] over [offset, offset + length); the caller guarantees the lengths. */
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>, offset = 0, length = a.length): number {
 	let s = 0;
 	for (let i = offset; i < offset + length; i++) {
 		s += a[i] * b[i];
@@ -8,7 +9,7 @@ export function dot(a: Float64Array, b: Float64Array, offset = 0, length = a.len
 	return s;
 }
 
-export function norm(a: Float64Array, offset = 0, length = a.length): number {
+export function norm(a: ArrayLike<number>, offset = 0, length = a.length): number {
 	return Math.sqrt(dot(a, a, offset, length));
 }
 
