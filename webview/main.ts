@@ -275,7 +275,7 @@ function renderNow(): void {
 		runSelect.value = run.info.id;
 	}
 	runSelect.classList.toggle('is-hidden', state.order.length === 0);
-	statusBadge.textContent = run === null ? '' : run.info.status === 'ended' ? 'finished' : run.info.status;
+	statusBadge.textContent = run === null ? '' : run.info.status;
 	statusBadge.className = `pl-badge pl-badge--${run?.info.status ?? 'none'}`;
 	for (const b of xAxisGroup.querySelectorAll<HTMLButtonElement>('button')) {
 		const on = b.dataset.axis === state.settings.xAxis;

@@ -505,7 +505,7 @@ export function pointRunView(run: Row, cps: readonly Row[]): RunView {
 			name: `${String(run.dataset)} ${String(run.attack)} θ = ${num(run, 'theta') * 100} %, seed ${String(run.seed)}`,
 			dir: '',
 			createdAt: '',
-			status: 'ended',
+			status: 'finished',
 			attackDeclared: true,
 			theta: num(run, 'theta'),
 			kappa: num(run, 'kappa'),

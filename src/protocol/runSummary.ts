@@ -5,9 +5,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { parseManifestCore, type RunManifestCore } from './runFormat';
+import { runStatus, type RunActivity, type RunStatus } from './runStatus';
 
-/** What a run is doing, as far as its files tell. */
-export type RunStatus = 'created' | 'training' | 'finished' | 'failed' | 'interrupted';
+export type { RunStatus } from './runStatus';
 
 export interface RunSummary {
 	readonly dir: string;
@@ -23,16 +23,19 @@ export interface BrokenRun {
 	readonly error: string;
 }
 
-/** A run with no new event for this long and no `end` record is taken to have been interrupted. */
-export const STALE_AFTER_MS = 10 * 60 * 1000;
-
 const TAIL_BYTES = 64 * 1024;
 
+/** The last complete record of an event log: its type, and its status for an `end` record. */
+export interface LastEvent {
+	readonly type: string;
+	readonly status?: string;
+}
+
 /**
- * Reads the type of the last complete record of an append-only JSONL file. A partial last line (a writer in the
+ * Reads the last complete record of an append-only JSONL file. A partial last line (a writer in the
  * middle of an append, or a process killed mid-write) is ignored, as the run format requires.
  */
-export async function lastEventType(file: string): Promise<string | undefined> {
+export async function lastEvent(file: string): Promise<LastEvent | undefined> {
 	let handle: fs.FileHandle;
 	try {
 		handle = await fs.open(file, 'r');
@@ -54,7 +57,8 @@ export async function lastEventType(file: string): Promise<string | undefined> {
 			try {
 				const rec = JSON.parse(line) as unknown;
 				if (typeof rec === 'object' && rec !== null && typeof (rec as { type?: unknown }).type === 'string') {
-					return (rec as { type: string }).type;
+					const { type, status } = rec as { type: string; status?: unknown };
+					return typeof status === 'string' ? { type, status } : { type };
 				}
 			} catch {
 				// A torn line in the middle of the window (only possible at the window's start): keep looking back.
@@ -66,18 +70,14 @@ export async function lastEventType(file: string): Promise<string | undefined> {
 	}
 }
 
-/** Derives a run's status from its last event type and the age of its last activity. */
-export function statusFrom(lastType: string | undefined, lastActivity: number, now: number): RunStatus {
-	if (lastType === undefined) {
-		return 'created';
-	}
-	if (lastType === 'end') {
-		return 'finished';
-	}
-	if (lastType === 'error') {
-		return 'failed';
-	}
-	return now - lastActivity > STALE_AFTER_MS ? 'interrupted' : 'training';
+/** The activity facts of an event log known only by its last record (what {@link lastEvent} reads). */
+export function activityFromLastEvent(last: LastEvent | undefined, lastActivity: number): RunActivity {
+	return {
+		started: last !== undefined,
+		ended: last?.type === 'end',
+		failed: last?.type === 'error' || (last?.type === 'end' && last.status === 'failed'),
+		lastActivity,
+	};
 }
 
 /**
@@ -100,7 +100,7 @@ export async function summariseRun(manifestFile: string, now = Date.now()): Prom
 	} catch {
 		// No event log yet: the run was created and nothing was written since.
 	}
-	const status = statusFrom(await lastEventType(events), lastActivity, now);
+	const status = runStatus(activityFromLastEvent(await lastEvent(events), lastActivity), now);
 	return { dir, manifest, status, lastActivity };
 }
 

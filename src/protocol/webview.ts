@@ -9,6 +9,7 @@
  */
 
 import type { AnalysisImages, CheckpointAnalysis, RunAnalysisSummary } from './analysisRecord';
+import type { RunStatus } from './runStatus';
 
 /** Column-oriented series: every array has the same length, ordered by step. */
 export interface Series {
@@ -36,11 +37,7 @@ export interface AnalysisPoint extends Omit<CheckpointAnalysis, 'images'> {
 	readonly time: number;
 }
 
-/**
- * What the run is doing, as far as its files tell: `interrupted` when it has no `end` record and
- * nothing was appended for a while (the training process died).
- */
-export type RunStatus = 'training' | 'ended' | 'failed' | 'interrupted' | 'unknown';
+export type { RunStatus } from './runStatus';
 
 /** Manifest facts the dashboard shows or groups by. */
 export interface RunInfo {

@@ -7,9 +7,9 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { ANALYSIS_FILE, parseAnalysisLine, type AnalysisImages, type AnalysisLine, type CheckpointAnalysis, type RunAnalysisSummary, mergeAnalysisLines } from '../../protocol/analysisRecord';
-import { STALE_AFTER_MS } from '../../protocol/runSummary';
+import { runStatus } from '../../protocol/runStatus';
 import { EVENTS_FILE, MANIFEST_FILE, parseManifestCore, validateManifest, type RunManifest } from '../../protocol/runFormat';
-import type { AnalysisPoint, MetricSeries, RunInfo, RunStatus, RunView, Series } from '../../protocol/webview';
+import type { AnalysisPoint, MetricSeries, RunInfo, RunView, Series } from '../../protocol/webview';
 import { decimateSeries, DEFAULT_MAX_POINTS } from './decimate';
 import { parseEventLine, type TrainingEvent } from './events';
 
@@ -377,16 +377,7 @@ export class RunReader {
 	 */
 	info(now: number = Date.now()): RunInfo {
 		const m = this.manifest;
-		let status: RunStatus = 'unknown';
-		if (this.runError !== null) {
-			status = 'failed';
-		} else if (this.ended) {
-			status = 'ended';
-		} else if (this.lastEventMs !== null && now - this.lastEventMs > STALE_AFTER_MS) {
-			status = 'interrupted';
-		} else if (this.metrics.size > 0) {
-			status = 'training';
-		}
+		const status = runStatus({ started: this.lastEventMs !== null, ended: this.ended, failed: this.runError !== null, lastActivity: this.lastEventMs }, now);
 		return {
 			id: this.id,
 			name: m?.name ?? path.basename(this.dir),

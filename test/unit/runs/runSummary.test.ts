@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { RunFormatError, parseManifestCore } from '../../../src/protocol/runFormat';
-import { STALE_AFTER_MS, isBroken, lastEventType, sortRuns, statusFrom, summariseRun, type RunSummary } from '../../../src/protocol/runSummary';
+import { activityFromLastEvent, isBroken, lastEvent, sortRuns, summariseRun, type RunSummary } from '../../../src/protocol/runSummary';
+import { STALE_AFTER_MS, runStatus } from '../../../src/protocol/runStatus';
 
 function runDir(manifest: unknown, events?: string): string {
 	const dir = path.join(mkdtempSync(path.join(tmpdir(), 'pl-run-')), 'run');
@@ -35,24 +36,26 @@ describe('parseManifestCore', () => {
 	});
 });
 
-describe('lastEventType', () => {
+describe('lastEvent', () => {
 	test('ignores a partial last line left by a writer killed mid-append', async () => {
 		const dir = runDir(manifest, '{"type":"epoch","epoch":0}\n{"type":"end"}\n{"type":"bat');
-		assert.equal(await lastEventType(path.join(dir, 'events.jsonl')), 'end');
+		assert.equal((await lastEvent(path.join(dir, 'events.jsonl')))?.type, 'end');
 	});
 	test('reads the last complete record, skipping blank lines, and is undefined without a log', async () => {
 		const dir = runDir(manifest, '{"type":"epoch"}\n\n{"type":"error","message":"x"}\n\n');
-		assert.equal(await lastEventType(path.join(dir, 'events.jsonl')), 'error');
-		assert.equal(await lastEventType(path.join(dir, 'missing.jsonl')), undefined);
+		assert.equal((await lastEvent(path.join(dir, 'events.jsonl')))?.type, 'error');
+		assert.equal(await lastEvent(path.join(dir, 'missing.jsonl')), undefined);
 	});
 	test('only the tail is read, so a large log costs the same', async () => {
 		const big = '{"type":"batch","loss":0.1}\n'.repeat(20_000) + '{"type":"end"}\n';
 		const dir = runDir(manifest, big);
-		assert.equal(await lastEventType(path.join(dir, 'events.jsonl')), 'end');
+		assert.equal((await lastEvent(path.join(dir, 'events.jsonl')))?.type, 'end');
 	});
 });
 
-describe('statusFrom', () => {
+describe('runStatus', () => {
+	const statusFrom = (type: string | undefined, lastActivity: number, now: number, status?: string) =>
+		runStatus(activityFromLastEvent(type === undefined ? undefined : { type, ...(status === undefined ? {} : { status }) }, lastActivity), now);
 	const now = Date.parse('2026-11-26T12:00:00Z');
 	test('maps the last event and its age to a status', () => {
 		assert.equal(statusFrom(undefined, now, now), 'created');
@@ -60,6 +63,8 @@ describe('statusFrom', () => {
 		assert.equal(statusFrom('error', now, now), 'failed');
 		assert.equal(statusFrom('epoch', now - 1000, now), 'training');
 		assert.equal(statusFrom('batch', now - STALE_AFTER_MS - 1, now), 'interrupted');
+		assert.equal(statusFrom('end', now, now, 'failed'), 'failed');
+		assert.equal(statusFrom('end', now, now, 'completed'), 'finished');
 	});
 });
 

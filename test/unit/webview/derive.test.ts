@@ -5,7 +5,7 @@ import type { AnalysisPoint, RunInfo, RunView } from '../../../src/protocol/webv
 import { ema, fmt, fmtKappa, fmtSignedLag, imageToRgba, lagCurve, lagCurveBend, parseColor, safetyGroups, stepToAxis, verdictText, withAlpha } from '../../../webview/derive';
 
 function info(over: Partial<RunInfo> = {}): RunInfo {
-	return { id: 'r', name: 'run', dir: '/runs/r', createdAt: '2026-01-01T00:00:00Z', status: 'ended', attackDeclared: true, theta: 0.01, kappa: 0, targetClass: 0, trigger: 'cross', stepsPerEpoch: 100, ...over };
+	return { id: 'r', name: 'run', dir: '/runs/r', createdAt: '2026-01-01T00:00:00Z', status: 'finished', attackDeclared: true, theta: 0.01, kappa: 0, targetClass: 0, trigger: 'cross', stepsPerEpoch: 100, ...over };
 }
 
 function cp(step: number, over: Partial<AnalysisPoint> = {}): AnalysisPoint {

@@ -34,7 +34,7 @@ describe('RunReader on the synthetic fixture', () => {
 		assert.equal(await r.refresh(), true);
 		const v = r.view(500);
 		assert.equal(v.info.id, 'synthetic-cross-theta1');
-		assert.equal(v.info.status, 'ended');
+		assert.equal(v.info.status, 'finished');
 		assert.equal(v.info.attackDeclared, true);
 		assert.equal(v.info.theta, 0.01);
 		assert.equal(v.info.kappa, 0);
@@ -72,7 +72,7 @@ describe('RunReader live tailing', () => {
 		const r = new RunReader(dir);
 		await r.refresh();
 		assert.equal(r.view().metrics.length, 0);
-		assert.equal(r.view().info.status, 'unknown');
+		assert.equal(r.view().info.status, 'created');
 		appendFileSync(ev, batch(1, 2.0) + '\n' + batch(2, 1.5).slice(0, 20));
 		await r.refresh();
 		let loss = r.view().metrics.find((m) => m.name === 'loss');
