@@ -4,9 +4,7 @@ import type { Dashboard } from '../dashboard';
 import { pickRun } from './runPicker';
 import type { RunStatusBar } from './statusBar';
 import { verdictSentence } from './statusText';
-
-export const ANALYSE_POISONING = 'poisonLens.analysePoisoning';
-export const OPEN_DASHBOARD = 'poisonLens.openDashboard';
+import { ANALYSE_POISONING, OPEN_DASHBOARD } from '../commandIds';
 
 const OPEN = 'Open dashboard';
 const DEFENCE = 'Show recommended defence';

@@ -5,7 +5,7 @@ import { ANALYSIS_FILE, parseAnalysisFile } from '../../protocol/analysisRecord'
 import { RUNS_DIR } from '../../protocol/runFormat';
 import { isBroken, type RunSummary } from '../../protocol/runSummary';
 import { Disposable } from '../disposable';
-import { OPEN_DASHBOARD } from './commands';
+import { OPEN_DASHBOARD } from '../commandIds';
 import { findRuns } from './runPicker';
 import { statusContent, type LiveRun } from './statusText';
 
