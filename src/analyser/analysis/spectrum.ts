@@ -8,9 +8,8 @@
  * `curvatureAlong` takes one direction for the whole batch, whereas the trigger direction differs
  * per probe (clipping). Here the factors are built once and shared.
  *
- * Method: piecewise-linear nets (ReLU, max-pool) use the factored Gauss–Newton, which equals the
- * input Hessian of the cross-entropy almost everywhere (science.md §7.6); other nets use exact
- * double-backprop HVPs.
+ * Method: the curvature core's one rule ({@link autoCurvatureMethod}): the factored Gauss–Newton for
+ * piecewise-linear nets, exact double-backprop HVPs otherwise.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -26,6 +25,7 @@ import {
 	type GaussNewtonFactors,
 	type LogitModel,
 } from '../curvature/index';
+import { LANCZOS_TOL, autoCurvatureMethod } from '../curvature/api';
 import { checkpoint as cancelPoint } from '../curvature/cancel';
 
 /** The curvature of one batch, ready for several questions. */
@@ -59,7 +59,7 @@ export async function batchCurvature(model: LogitModel, inputs: Float32Array, la
 	}
 	await cancelPoint(signal, 'forming the input curvature', 0);
 	const x = tf.tensor(inputs, [batch, ...model.inputShape]);
-	if (model.piecewiseLinear) {
+	if (autoCurvatureMethod(model) === 'gn') {
 		let f: GaussNewtonFactors;
 		try {
 			f = await gaussNewtonFactors(model, x, { maxRowsPerPass: MAX_ROWS_PER_PASS });
@@ -71,7 +71,7 @@ export async function batchCurvature(model: LogitModel, inputs: Float32Array, la
 			method: 'gn',
 			batch,
 			dim,
-			topK: (k, maxIter, sig) => lanczos(meanGaussNewtonOperator(f), { k, maxIter: maxIter === undefined ? undefined : Math.min(maxIter, dim), tol: 1e-6, seed: 1, signal: sig }),
+			topK: (k, maxIter, sig) => lanczos(meanGaussNewtonOperator(f), { k, maxIter: maxIter === undefined ? undefined : Math.min(maxIter, dim), tol: LANCZOS_TOL.gn, seed: 1, signal: sig }),
 			perSample: (sig) => cancelPoint(sig, 'per-sample curvature', 0).then(() => perSampleGaussNewtonEigen(f)),
 			along: async (dirs, sig) => {
 				await cancelPoint(sig, 'curvature along the trigger', 0);
@@ -105,7 +105,7 @@ export async function batchCurvature(model: LogitModel, inputs: Float32Array, la
 		method: 'hvp',
 		batch,
 		dim,
-		topK: (k, maxIter, sig) => lanczos(mean, { k, maxIter: maxIter === undefined ? undefined : Math.min(maxIter, dim), tol: 1e-4, seed: 1, signal: sig }),
+		topK: (k, maxIter, sig) => lanczos(mean, { k, maxIter: maxIter === undefined ? undefined : Math.min(maxIter, dim), tol: LANCZOS_TOL.hvp, seed: 1, signal: sig }),
 		perSample: (sig) => blockPowerIteration(per, { maxIter: 20, tol: 1e-3, seed: 1, signal: sig }),
 		along: async (dirs, sig) => {
 			await cancelPoint(sig, 'curvature along the trigger', 0);

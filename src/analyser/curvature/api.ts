@@ -93,10 +93,22 @@ function resolveModel(model: CurvatureModel): { m: LogitModel; owned: boolean } 
 	return { m: model, owned: false };
 }
 
+/**
+ * The one rule for how the input curvature of a model is computed: piecewise-linear nets (ReLU, max-pool) use the
+ * factored Gauss–Newton, which equals the input Hessian of the cross-entropy almost everywhere; other nets use exact
+ * double-backprop HVPs. The analyser ({@link ../analysis/spectrum}) and the functions below both follow it.
+ */
+export function autoCurvatureMethod(m: LogitModel): 'gn' | 'hvp' {
+	return m.piecewiseLinear ? 'gn' : 'hvp';
+}
+
+/** Default relative residual tolerance of Lanczos per method: float32 HVPs cannot reach the GN path's 1e-6. */
+export const LANCZOS_TOL = { gn: 1e-6, hvp: 1e-4 } as const;
+
 function resolveMethod(method: CurvatureMethod | undefined, m: LogitModel): 'hvp' | 'gn' | 'gn-gram' {
 	const chosen = method ?? 'auto';
 	if (chosen === 'auto') {
-		return m.piecewiseLinear ? 'gn' : 'hvp';
+		return autoCurvatureMethod(m);
 	}
 	if (!['hvp', 'gn', 'gn-gram'].includes(chosen)) {
 		throw new Error(`unknown curvature method '${String(chosen)}'; expected auto, hvp, gn or gn-gram`);
@@ -136,7 +148,7 @@ export async function topEigenpairs(
 				result = await lanczos(op, {
 					k,
 					maxIter: options.maxIter,
-					tol: options.tol ?? 1e-4,
+					tol: options.tol ?? LANCZOS_TOL.hvp,
 					seed: options.seed,
 					signal: options.signal,
 					explicitResiduals: options.explicitResiduals,
@@ -148,12 +160,12 @@ export async function topEigenpairs(
 			const factors = await factorsFor(m, inputs, options);
 			validateLabels(labels, factors.batch, m.numClasses, 'topEigenpairs');
 			if (method === 'gn-gram') {
-				result = meanGaussNewtonEigenGram(factors, k, options.tol ?? 1e-6);
+				result = meanGaussNewtonEigenGram(factors, k, options.tol ?? LANCZOS_TOL.gn);
 			} else {
 				result = await lanczos(meanGaussNewtonOperator(factors), {
 					k,
 					maxIter: options.maxIter,
-					tol: options.tol ?? 1e-6,
+					tol: options.tol ?? LANCZOS_TOL.gn,
 					seed: options.seed,
 					signal: options.signal,
 					explicitResiduals: options.explicitResiduals,
