@@ -1,7 +1,7 @@
 /**
  * `poison-lens analyse <runDir>`: analyses a run folder in this process (no fork: a terminal
  * has no extension host to protect), appends the results to `<run>/analysis.jsonl`, prints a
- * table on stdout and a progress bar on stderr, and optionally writes the JSON of issue 6 item 6.
+ * table on stdout and a progress bar on stderr, and optionally writes the JSON documented in docs/analyser.md.
  *
  * Exit codes: 0 analysed (whatever the verdict); 1 the run cannot be read or analysis failed;
  * 2 usage error; 130 interrupted (Ctrl-C; records written so far stay in analysis.jsonl).
@@ -128,13 +128,13 @@ export function parseAnalyseArgs(argv: readonly string[], cwd = process.cwd()): 
 	return { runDir: path.resolve(cwd, runDir), backend, k, json: json === null || json === '-' ? json : path.resolve(cwd, json), follow, full, blind };
 }
 
-/** One checkpoint in the JSON output (issue 6 item 6, exactly): the record's fields, the clean spectrum's eigenvalues only. */
+/** One checkpoint in the JSON output (the documented shape, docs/analyser.md): the record's fields, the clean spectrum's eigenvalues only. */
 export type CheckpointJson = Pick<
 	CheckpointAnalysis,
 	'epoch' | 'step' | 'cleanAccuracy' | 'asr' | 'p0' | 'excessAsr' | 'topEigenvalues' | 'triggerOverlap' | 'spectralGap' | 'triggerCurvature' | 'perSample' | 'error'
 > & { readonly clean: Pick<CleanSpectrum, 'topEigenvalues'> | null };
 
-/** The JSON output (issue 6 item 6, exactly). */
+/** The JSON output (the documented shape, docs/analyser.md). */
 export interface AnalyseJson {
 	readonly run: string;
 	readonly backend: string;

@@ -138,7 +138,7 @@ export const InitializeRequest = { method: 'initialize', type: new RequestType<I
 
 /** Options shared by the analysis requests. */
 export interface AnalysisOptions {
-	/** 'light': ASR, p0, tᵀHt, ≤ 20 Lanczos steps; 'full': everything (issue 6 item 7). */
+	/** 'light': ASR, p0, tᵀHt, ≤ 20 Lanczos steps; 'full': everything. */
 	readonly pass: AnalysisPass;
 	/** Top eigenpairs per spectrum (1…{@link AnalyserCapabilities.maxTopK}). */
 	readonly k: number;
@@ -226,7 +226,7 @@ export interface FatalParams {
 
 export const FatalNotification = { method: 'analyser/fatal', type: new NotificationType<FatalParams>('analyser/fatal') } as const;
 
-/** host → analyser: per-row poisoning scores of a run's training sample (issue 8 item 3). */
+/** host → analyser: per-row poisoning scores of a run's training sample. */
 export interface RowScoresParams {
 	/** Absolute path of the run folder. */
 	readonly runDir: string;

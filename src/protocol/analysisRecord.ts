@@ -2,7 +2,7 @@
  * Records of `<run>/analysis.jsonl`: what the analyser process writes (one line per analysed
  * checkpoint, plus run-level summary lines) and what the dashboard and the CLI read.
  *
- * The per-checkpoint fields follow issue 6 item 6 exactly; every numeric field is `null` where it
+ * The per-checkpoint fields are the documented record shape (docs/analyser.md); every numeric field is `null` where it
  * does not apply (no declared attack, light pass, failed checkpoint). Lines are appended; a later
  * line for the same checkpoint (same `step`) supersedes an earlier one (a full pass after a light
  * pass), and the last summary line wins.
@@ -50,10 +50,10 @@ export interface AnalysisImages {
 	readonly candidateTrigger?: ImageRecord;
 }
 
-/** Which pass produced a checkpoint record (issue 6 item 7). */
+/** Which pass produced a checkpoint record. */
 export type AnalysisPass = 'light' | 'full';
 
-/** One analysed checkpoint (issue 6 item 6, per-checkpoint shape). */
+/** One analysed checkpoint (the per-checkpoint record shape). */
 export interface CheckpointAnalysis {
 	readonly kind: 'checkpoint';
 	/** The checkpoint's identifier in the run folder (e.g. its folder name), when known. */
@@ -87,7 +87,7 @@ export interface CheckpointAnalysis {
 	readonly images?: AnalysisImages;
 }
 
-/** The five verdicts (issue 6 item 4). */
+/** The five verdicts. */
 export type Verdict = 'clean' | 'early-warning' | 'visible' | 'lagging' | 'invisible';
 
 /** Every verdict, in display order. */

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Float64 referee for the tfjs curvature code (issue 4, item 6).
+"""Float64 referee for the tfjs curvature code.
 
 Loads the tfjs layers models saved by test/reference/trainModels.ts, rebuilds them in PyTorch
 float64 with identical weights, and for 16 real MNIST test images (t10k 0..15, raw pixels/255

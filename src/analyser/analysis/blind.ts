@@ -1,5 +1,5 @@
 /**
- * Blind mode (issue 6 item 3): no declared attack is needed. The poisons sit in the training
+ * Blind mode: no declared attack is needed. The poisons sit in the training
  * data, so the run's training sample (inputs with the labels they were trained on) is scanned:
  * per sample the top input-Hessian eigenpair; samples whose λ1 is a robust high outlier within
  * their label are the curvature outliers; dense cos² clusters of eigenvectors (among the outliers

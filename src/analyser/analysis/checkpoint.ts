@@ -1,5 +1,5 @@
 /**
- * One checkpoint's analysis (issue 6 item 2): clean accuracy, ASR, p0, excess ASR, the
+ * One checkpoint's analysis: clean accuracy, ASR, p0, excess ASR, the
  * triggered-probe spectrum (top-k, cos² with the trigger, λ1/λ2, per-sample statistics,
  * tᵀHt/‖t‖²) and the clean-probe spectrum baseline. A light pass computes ASR, p0, tᵀHt, both spectra (64 probes,
  * at most {@link LIGHT_LANCZOS_STEPS} Lanczos steps) and the top eigenvector's image, so a live dashboard has the
@@ -22,7 +22,7 @@ import { AnalysisError } from './errors';
 import { cos2, median, quantile } from './robust';
 import { batchCurvature } from './spectrum';
 
-/** Lanczos steps of the light pass (issue 6 item 7). */
+/** Lanczos steps of the light pass. */
 export const LIGHT_LANCZOS_STEPS = 20;
 /** Triggered (and clean) probes in the light pass's spectrum. */
 export const LIGHT_PROBES = 64;

@@ -1,5 +1,5 @@
 /**
- * `dataset/rowScores` (issue 8 item 3): per-row poisoning scores for the rows of a run's training
+ * `dataset/rowScores`: per-row poisoning scores for the rows of a run's training
  * sample, by a spectral signature of their input gradients (signature.ts), at the checkpoint where
  * the signature separates best.
  *

@@ -1,5 +1,5 @@
 /**
- * Run-level orchestration (issue 6 items 4, 5, 7): analyse every checkpoint of a run that is not
+ * Run-level orchestration: analyse every checkpoint of a run that is not
  * yet in analysis.jsonl — newest first, so when analysis falls behind training the freshest
  * result comes first and the older ones are backfilled — then blind mode, the signed lag and the
  * verdict. Used by the analyser process (`analysis/run`) and by the CLI in-process.

@@ -1,5 +1,5 @@
 /**
- * Per-row poisoning scores for a run's training sample (issue 8 item 3): a spectral signature
+ * Per-row poisoning scores for a run's training sample: a spectral signature
  * (Tran, Li & Mądry 2018) computed on input gradients instead of representations.
  *
  * For every sample the gradient gᵢ = ∇ₓ L(f(xᵢ), yᵢ) of the cross-entropy at the label it was

@@ -1,5 +1,5 @@
 /**
- * Exact eigenpairs of the factored Gauss–Newton matrices (issue 4, item 7).
+ * Exact eigenpairs of the factored Gauss–Newton matrices.
  *
  * G_i = F_iᵀF_i has rank ≤ C−1, and its nonzero eigenpairs follow from the C×C Gram matrix
  * K_i = F_i F_iᵀ: K_i u = λu ⇒ G_i (F_iᵀu) = λ F_iᵀu with ‖F_iᵀu‖² = λ. The batch mean

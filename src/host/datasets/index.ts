@@ -1,5 +1,5 @@
 /**
- * Dataset diagnostics in the editor (issue 8): CSV/TSV/JSONL files get squiggles for structure problems and for
+ * Dataset diagnostics in the editor: CSV/TSV/JSONL files get squiggles for structure problems and for
  * dirty-label / near-clone poisoning evidence, with a hover showing the evidence and quick fixes ("Show cluster",
  * "Quarantine rows", "Ignore this finding").
  *

@@ -1,5 +1,5 @@
 /**
- * The analyser-based per-row scores in the editor (issue 8 item 3): when a run in the workspace
+ * The analyser-based per-row scores in the editor: when a run in the workspace
  * trained on the scanned dataset file (its manifest's `dataset.source` or `trainSample.source`
  * names the file), the analyser scores the run's training rows by a spectral signature of their
  * input gradients and the flagged rows become `spectral-signature` diagnostics.

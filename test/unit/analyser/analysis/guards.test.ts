@@ -81,7 +81,7 @@ describe('poison-lens analyse arguments and JSON', () => {
 		assert.throws(() => parseAnalyseArgs(['run', '--json']), /option "--json" needs a value/);
 	});
 
-	test('JSON has exactly the keys of issue 6 item 6', () => {
+	test('JSON has exactly the documented keys', () => {
 		const rec = {
 			kind: 'checkpoint' as const,
 			checkpoint: '50',

@@ -4,7 +4,7 @@
  * backend: cpu and wasm always; gpu (WebGPU) only when an adapter exists, announced when skipped.
  *
  * Budgets (float32 tfjs vs float64 reference, relative L2): HVP ≤ 1e-5 on cpu, ≤ 1e-4 on
- * wasm/gpu (issue 4); eigenvalues ≤ 1e-4. Inputs are raw MNIST: pooling ties are broken
+ * wasm/gpu; eigenvalues ≤ 1e-4. Inputs are raw MNIST: pooling ties are broken
  * first-cell on every backend by the MaxPool gradient override, exactly like PyTorch.
  */
 import { test, describe, before, after } from 'node:test';
