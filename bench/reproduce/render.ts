@@ -103,7 +103,7 @@ export async function renderFigures(figures: readonly FigureSpec[], dir: string,
 			log(`figure ${path.relative(REPO_ROOT, file)} (${Math.round(fs.statSync(file).size / 1024)} KB)`);
 		}
 		if (dashboardFigures.length > 0) {
-			// The dashboard's own code (webview/charts.ts, webview/state.ts), bundled for the page as the extension bundles it.
+			// The dashboard's own code (webview/charts/, webview/state.ts), bundled for the page as the extension bundles it.
 			const bundle = esbuild.buildSync({
 				entryPoints: [path.join(REPO_ROOT, 'webview', 'figurePage.ts')],
 				bundle: true,

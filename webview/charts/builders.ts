@@ -1,29 +1,10 @@
 /**
- * The dashboard's Chart.js charts. Each chart is rebuilt from the state on every render (datasets
- * are small: the host decimates), with animation and parsing off (style.md §7.2 item 8).
- *
- * Zoom and pan on the x scale are implemented here (wheel zooms around the cursor, drag pans,
- * double-click resets) because chartjs-plugin-zoom is not a dependency.
+ * The chart builders: for each dashboard chart, its datasets, options and annotations from the state. Pure apart
+ * from Chart.js types, so the same builders draw the dashboard and the figures rendered headless.
  */
 
-import {
-	Chart,
-	Filler,
-	Legend,
-	LinearScale,
-	LineController,
-	LineElement,
-	LogarithmicScale,
-	PointElement,
-	Title,
-	Tooltip,
-	type ChartDataset,
-	type ChartOptions,
-	type Plugin,
-	type ScaleOptionsByType,
-	type TooltipItem,
-} from 'chart.js';
-import type { AnalysisPoint, ChartId } from '../src/protocol/webview';
+import type { ChartDataset, ChartOptions, ScaleOptionsByType, TooltipItem } from 'chart.js';
+import type { AnalysisPoint, ChartId } from '../../src/protocol/webview';
 import {
 	accuracyMetric,
 	checkpointPoints,
@@ -45,137 +26,20 @@ import {
 	xAxisTitle,
 	type LagPoint,
 	type XY,
-} from './derive';
-import { comparedRuns, primaryRun, type State, type ZoomRange } from './state';
-import { runColours, type Palette } from './theme';
+} from '../derive';
+import { comparedRuns, primaryRun, type State, type ZoomRange } from '../state';
+import { runColours, type Palette } from '../theme';
+import type { Annotations, Marker } from './annotations';
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Filler, Title, Tooltip, Legend);
-
-type LineChart = Chart<'line', XY[]>;
 type Dataset = ChartDataset<'line', XY[]>;
 
 /** Charts that draw on a canvas (the eigenvector images are separate). */
 export type CanvasChartId = ChartId;
 
-/** A vertical marker drawn on a chart: an x position with a label. */
-interface Marker {
-	readonly x: number;
-	readonly label: string;
-	readonly colour: string;
-}
-
-/** Text drawn on a chart by the annotation plugin. */
-interface Annotations {
-	markers?: Marker[];
-	/** Labels in the upper-left and lower-right corners (lag chart: which side means what). */
-	corners?: { upperLeft: string; lowerRight: string; colour: string };
-	/** Point labels (safety–efficacy: κ). */
-	pointLabels?: { x: number; y: number; text: string; colour: string }[];
-	/** Draw the chart area's diagonal, labelled. */
-	diagonal?: { label: string; colour: string };
-	background: string;
-	font: string;
-	fontSize: number;
-}
-
-const annotationsByChart = new WeakMap<object, Annotations>();
-
-/** Draws markers, headlines, corner and point labels, and fills the background (so a PNG export is readable). */
-const annotationPlugin: Plugin<'line'> = {
-	id: 'poisonLensAnnotations',
-	beforeDraw(chart) {
-		const a = annotationsByChart.get(chart);
-		if (a === undefined) {
-			return;
-		}
-		const { ctx, width, height } = chart;
-		ctx.save();
-		ctx.fillStyle = a.background;
-		ctx.fillRect(0, 0, width, height);
-		ctx.restore();
-	},
-	afterDatasetsDraw(chart) {
-		const a = annotationsByChart.get(chart);
-		if (a === undefined) {
-			return;
-		}
-		const { ctx, chartArea: area } = chart;
-		const xScale = chart.scales.x;
-		const yScale = chart.scales.y;
-		ctx.save();
-		ctx.font = `${a.fontSize}px ${a.font}`;
-		ctx.textBaseline = 'top';
-		if (a.diagonal !== undefined) {
-			ctx.strokeStyle = withAlpha(a.diagonal.colour, 0.6);
-			ctx.setLineDash([4, 4]);
-			ctx.lineWidth = 1;
-			ctx.beginPath();
-			ctx.moveTo(area.left, area.bottom);
-			ctx.lineTo(area.right, area.top);
-			ctx.stroke();
-			ctx.setLineDash([]);
-			ctx.fillStyle = a.diagonal.colour;
-			ctx.textAlign = 'right';
-			ctx.save();
-			ctx.translate(area.left + (area.right - area.left) * 0.55, area.bottom - (area.bottom - area.top) * 0.55);
-			ctx.rotate(-Math.atan2(area.bottom - area.top, area.right - area.left));
-			ctx.fillText(a.diagonal.label, 0, 4);
-			ctx.restore();
-		}
-		if (a.corners !== undefined) {
-			ctx.fillStyle = a.corners.colour;
-			ctx.textAlign = 'left';
-			ctx.textBaseline = 'top';
-			ctx.fillText(a.corners.upperLeft, area.left + 6, area.top + 4);
-			ctx.textAlign = 'right';
-			ctx.textBaseline = 'bottom';
-			ctx.fillText(a.corners.lowerRight, area.right - 6, area.bottom - 4);
-			ctx.textBaseline = 'top';
-		}
-		if (a.markers !== undefined && xScale !== undefined) {
-			// Labels of neighbouring markers would collide: each one gets its own line.
-			for (const [i, m] of a.markers.entries()) {
-				const px = xScale.getPixelForValue(m.x);
-				if (!(px >= area.left && px <= area.right)) {
-					continue;
-				}
-				ctx.strokeStyle = m.colour;
-				ctx.setLineDash([5, 3]);
-				ctx.lineWidth = 1.5;
-				ctx.beginPath();
-				ctx.moveTo(px, area.top);
-				ctx.lineTo(px, area.bottom);
-				ctx.stroke();
-				ctx.setLineDash([]);
-				ctx.fillStyle = m.colour;
-				ctx.textAlign = px > (area.left + area.right) / 2 ? 'right' : 'left';
-				ctx.fillText(m.label, px + (ctx.textAlign === 'right' ? -4 : 4), area.top + 4 + i * (a.fontSize + 4));
-			}
-		}
-		if (a.pointLabels !== undefined && xScale !== undefined && yScale !== undefined) {
-			ctx.textAlign = 'left';
-			ctx.textBaseline = 'middle';
-			for (const p of a.pointLabels) {
-				ctx.fillStyle = p.colour;
-				const px = xScale.getPixelForValue(p.x);
-				const fits = px + 8 + ctx.measureText(p.text).width <= area.right;
-				ctx.textAlign = fits ? 'left' : 'right';
-				ctx.fillText(p.text, fits ? px + 8 : px - 8, yScale.getPixelForValue(p.y));
-			}
-		}
-		ctx.restore();
-	},
-};
-
-/** Callbacks from chart interactions into the app. */
-export interface ChartCallbacks {
-	zoom(chart: CanvasChartId, range: ZoomRange | null): void;
-}
-
 /** What a chart's "is empty" check returns: null when it has something to draw, else the message. */
 export type EmptyReason = string | null;
 
-interface Built {
+export interface Built {
 	datasets: Dataset[];
 	options: ChartOptions<'line'>;
 	annotations: Annotations;
@@ -514,165 +378,10 @@ function buildSafety(state: State, p: Palette): Built {
 	};
 }
 
-const BUILDERS: Record<CanvasChartId, (s: State, p: Palette) => Built> = {
+export const BUILDERS: Record<CanvasChartId, (s: State, p: Palette) => Built> = {
 	training: buildTraining,
 	signals: buildSignals,
 	lag: buildLag,
 	compare: buildCompare,
 	safety: buildSafety,
 };
-
-/** The x-extent of all datasets, for clamping zoom-out. */
-function dataExtent(chart: LineChart): { min: number; max: number } | null {
-	let min = Infinity;
-	let max = -Infinity;
-	for (const ds of chart.data.datasets) {
-		for (const pt of ds.data) {
-			if (Number.isFinite(pt.x)) {
-				min = Math.min(min, pt.x);
-				max = Math.max(max, pt.x);
-			}
-		}
-	}
-	return min < max ? { min, max } : null;
-}
-
-/** Wheel zoom around the cursor, drag to pan, double-click to reset: on the x scale only. */
-function attachZoomPan(chart: LineChart, id: CanvasChartId, cb: ChartCallbacks): void {
-	const canvas = chart.canvas;
-	let drag: { px: number; min: number; max: number } | null = null;
-	const inArea = (ev: MouseEvent): boolean => {
-		const a = chart.chartArea;
-		return ev.offsetX >= a.left && ev.offsetX <= a.right && ev.offsetY >= a.top && ev.offsetY <= a.bottom;
-	};
-	const current = (): { min: number; max: number } | null => {
-		const x = chart.scales.x;
-		return x === undefined || !(x.max > x.min) ? null : { min: x.min, max: x.max };
-	};
-	const emit = (min: number, max: number): void => {
-		const ext = dataExtent(chart);
-		if (ext !== null && min <= ext.min && max >= ext.max) {
-			cb.zoom(id, null);
-		} else {
-			cb.zoom(id, { min, max });
-		}
-	};
-	canvas.addEventListener(
-		'wheel',
-		(ev) => {
-			const r = current();
-			if (r === null || !inArea(ev)) {
-				return;
-			}
-			ev.preventDefault();
-			const a = chart.chartArea;
-			const v = r.min + ((ev.offsetX - a.left) / (a.right - a.left)) * (r.max - r.min);
-			const factor = ev.deltaY < 0 ? 0.8 : 1.25;
-			emit(v - (v - r.min) * factor, v + (r.max - v) * factor);
-		},
-		{ passive: false },
-	);
-	canvas.addEventListener('pointerdown', (ev) => {
-		const r = current();
-		if (r === null || !inArea(ev) || ev.button !== 0) {
-			return;
-		}
-		drag = { px: ev.offsetX, ...r };
-		canvas.setPointerCapture(ev.pointerId);
-		canvas.classList.add('is-panning');
-	});
-	canvas.addEventListener('pointermove', (ev) => {
-		if (drag === null) {
-			return;
-		}
-		const a = chart.chartArea;
-		const dv = ((ev.offsetX - drag.px) / (a.right - a.left)) * (drag.max - drag.min);
-		if (dv !== 0) {
-			cb.zoom(id, { min: drag.min - dv, max: drag.max - dv });
-		}
-	});
-	const end = (ev: PointerEvent): void => {
-		if (drag !== null) {
-			drag = null;
-			canvas.releasePointerCapture(ev.pointerId);
-			canvas.classList.remove('is-panning');
-		}
-	};
-	canvas.addEventListener('pointerup', end);
-	canvas.addEventListener('pointercancel', end);
-	canvas.addEventListener('dblclick', () => cb.zoom(id, null));
-	canvas.addEventListener('keydown', (ev) => {
-		const r = current();
-		if (r === null) {
-			return;
-		}
-		const span = r.max - r.min;
-		if (ev.key === '+' || ev.key === '=') {
-			emit(r.min + span * 0.1, r.max - span * 0.1);
-		} else if (ev.key === '-') {
-			emit(r.min - span * 0.125, r.max + span * 0.125);
-		} else if (ev.key === 'ArrowLeft') {
-			emit(r.min - span * 0.1, r.max - span * 0.1);
-		} else if (ev.key === 'ArrowRight') {
-			emit(r.min + span * 0.1, r.max + span * 0.1);
-		} else if (ev.key === '0' || ev.key === 'Escape') {
-			cb.zoom(id, null);
-		} else {
-			return;
-		}
-		ev.preventDefault();
-	});
-}
-
-/** The canvas-based charts of the dashboard. */
-export class DashboardCharts {
-	private readonly charts = new Map<CanvasChartId, LineChart>();
-
-	constructor(
-		canvases: Record<CanvasChartId, HTMLCanvasElement>,
-		private readonly cb: ChartCallbacks,
-	) {
-		for (const id of Object.keys(canvases) as CanvasChartId[]) {
-			const chart: LineChart = new Chart<'line', XY[]>(canvases[id], { type: 'line', data: { datasets: [] }, options: { animation: false, parsing: false }, plugins: [annotationPlugin] });
-			attachZoomPan(chart, id, this.cb);
-			this.charts.set(id, chart);
-		}
-	}
-
-	/**
-	 * Rebuilds every chart from the state.
-	 * @returns per chart, null when it drew something, else the empty-state message
-	 */
-	render(state: State, palette: Palette): Record<CanvasChartId, EmptyReason> {
-		Chart.defaults.font.family = palette.font;
-		Chart.defaults.font.size = palette.fontSize - 1;
-		Chart.defaults.color = palette.fg;
-		Chart.defaults.borderColor = palette.grid;
-		const out = {} as Record<CanvasChartId, EmptyReason>;
-		for (const [id, chart] of this.charts) {
-			const built = BUILDERS[id](state, palette);
-			chart.data.datasets = built.datasets;
-			chart.options = built.options;
-			annotationsByChart.set(chart, built.annotations);
-			chart.update('none');
-			out[id] = built.empty;
-		}
-		return out;
-	}
-
-	/** Number of points each dataset of a chart holds (read by the integration test). */
-	pointCounts(id: CanvasChartId): Record<string, number> {
-		const chart = this.charts.get(id);
-		const out: Record<string, number> = {};
-		for (const ds of chart?.data.datasets ?? []) {
-			out[ds.label ?? '?'] = ds.data.length;
-		}
-		return out;
-	}
-
-	/** A PNG of one chart, as a data URL. */
-	toPng(id: CanvasChartId): string | null {
-		const chart = this.charts.get(id);
-		return chart === undefined ? null : chart.canvas.toDataURL('image/png');
-	}
-}
