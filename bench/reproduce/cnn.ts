@@ -22,7 +22,7 @@ import { loadKnownDataset, type ImageDataset, type KnownDataset } from '../../sr
 import type { CheckpointAnalysis } from '../../src/protocol/analysisRecord';
 import { readRun } from '../../src/protocol/runFormat';
 import { mulberry32 } from '../../src/math/random';
-import { makeAttack, type AttackName } from '../../src/sdk/attacks/index';
+import { makeAttack, type AttackName, type PoisonedDataset } from '../../src/sdk/attacks/index';
 import { PoisonLens } from '../../src/sdk/lens';
 import { crossEntropyPerSample, inputGradientPenalty } from '../../src/sdk/penalty';
 import { selectBackend } from '../../src/tfjs/backend';
@@ -175,24 +175,22 @@ interface Loaded {
 	readonly test: ImageDataset;
 }
 
-/** Trains, records, analyses one point; returns its summary row and checkpoint rows. */
-async function runPoint(point: CnnPoint, s: CnnSettings, data: Loaded, runsDir: string, log: (m: string) => void): Promise<{ row: Row; checkpoints: Row[] }> {
-	const { train: fullTrain, test } = data;
-	const itemShape = fullTrain.itemShape;
+/** The batch order of one epoch: the seeded rows, shuffled again (seededRows sorts). */
+function epochOrder(n: number, seed: number, epoch: number): Int32Array {
+	const perm = Int32Array.from(seededRows(n, n, 31 * (seed + 1) + epoch));
+	const r = mulberry32(77 + 1000 * seed + epoch);
+	for (let i = n - 1; i > 0; i--) {
+		const j = Math.floor(r() * (i + 1));
+		const t = perm[i];
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+	return perm;
+}
+
+/** Trains a point's CNN through the SDK (custom loop, optional penalty and augmentation); returns the model and its step count. */
+async function trainPoint(point: CnnPoint, s: CnnSettings, lens: PoisonLens, attack: PoisonedDataset, itemShape: readonly [number, number, number]): Promise<{ model: tf.LayersModel; optimizer: tf.Optimizer; total: number }> {
 	const per = itemShape[0] * itemShape[1] * itemShape[2];
-	const trainSel = take(fullTrain, seededRows(fullTrain.count, s.trainRows, 17 + point.seed));
-	const attack = makeAttack(point.attack, { images: trainSel.images, labels: trainSel.labels, itemShape }, { fraction: point.theta, targetLabel: TARGET, seed: 100 + point.seed });
-	const key = { section: point.section, dataset: point.dataset, attack: point.attack, theta: point.theta, kappa: point.kappa, augment: point.augment, seed: point.seed };
-	const lens = await PoisonLens.start({
-		runName: `reproduce ${point.section} ${point.dataset} ${point.attack} ${point.theta} k${point.kappa} a${point.augment ? 1 : 0} s${point.seed}`,
-		dir: runsDir,
-		probe: { xs: { values: test.images, itemShape }, labels: test.labels, size: s.probeSize, seed: 5 + point.seed, source: test.source },
-		attack,
-		checkpointEvery: s.dense,
-		dataset: { name: point.dataset, source: fullTrain.source, numClasses: 10 },
-		onWarning: (m) => log(`sdk warning: ${m}`),
-	});
-	tf.util.assert(tf.getBackend() === 'wasm', () => `backend is ${tf.getBackend()}, expected wasm`);
 	const model = buildModel(itemShape, 10, 1 + point.seed);
 	const optimizer = tf.train.adam(s.learningRate);
 	const penalised = inputGradientPenalty(point.kappa);
@@ -200,59 +198,46 @@ async function runPoint(point: CnnPoint, s: CnnSettings, data: Loaded, runsDir: 
 	const stepsPerEpoch = Math.ceil(n / s.batchSize);
 	const total = stepsPerEpoch * s.epochs;
 	const schedule = new Set(checkpointSteps(total, s.dense, s.denseUntil, s.sparse));
-	const t0 = Date.now();
 	let step = 0;
-	try {
-		await lens.checkpoint(model, { step: 0, epoch: 0, fractionalEpoch: 0 });
-		const shiftRand = mulberry32(9000 + point.seed);
-		for (let epoch = 0; epoch < s.epochs; epoch++) {
-			const order = seededRows(n, n, 31 * (point.seed + 1) + epoch);
-			// seededRows sorts; shuffle again for the batch order.
-			const perm = Int32Array.from(order);
-			const r = mulberry32(77 + 1000 * point.seed + epoch);
-			for (let i = n - 1; i > 0; i--) {
-				const j = Math.floor(r() * (i + 1));
-				const t = perm[i];
-				perm[i] = perm[j];
-				perm[j] = t;
+	await lens.checkpoint(model, { step: 0, epoch: 0, fractionalEpoch: 0 });
+	const shiftRand = mulberry32(9000 + point.seed);
+	for (let epoch = 0; epoch < s.epochs; epoch++) {
+		const perm = epochOrder(n, point.seed, epoch);
+		for (let b = 0; b < stepsPerEpoch; b++) {
+			const start = b * s.batchSize;
+			const size = Math.min(s.batchSize, n - start);
+			let xb: Float32Array = new Float32Array(size * per);
+			const yb = new Int32Array(size);
+			for (let i = 0; i < size; i++) {
+				const row = perm[start + i];
+				xb.set(attack.images.subarray(row * per, (row + 1) * per), i * per);
+				yb[i] = attack.labels[row];
 			}
-			for (let b = 0; b < stepsPerEpoch; b++) {
-				const start = b * s.batchSize;
-				const size = Math.min(s.batchSize, n - start);
-				let xb: Float32Array = new Float32Array(size * per);
-				const yb = new Int32Array(size);
-				for (let i = 0; i < size; i++) {
-					const row = perm[start + i];
-					xb.set(attack.images.subarray(row * per, (row + 1) * per), i * per);
-					yb[i] = attack.labels[row];
-				}
-				if (point.augment) {
-					xb = randomShift(xb, itemShape, s.maxShift, shiftRand);
-				}
-				const loss = tf.tidy(() => {
-					const x = tf.tensor4d(xb, [size, itemShape[0], itemShape[1], itemShape[2]]);
-					const y = tf.oneHot(tf.tensor1d(yb, 'int32'), 10);
-					const cost = optimizer.minimize(() => penalised((xx) => crossEntropyPerSample(model.apply(xx, { training: true }) as tf.Tensor, y), x).total, true);
-					return cost === null ? Number.NaN : (cost.dataSync()[0] ?? Number.NaN);
-				});
-				step++;
-				lens.logBatch({ step, epoch, batch: b, loss, fractionalEpoch: epoch + (b + 1) / stepsPerEpoch });
-				if (schedule.has(step)) {
-					await lens.checkpoint(model, { step, epoch, fractionalEpoch: epoch + (b + 1) / stepsPerEpoch, metrics: { loss } });
-				}
-				if (!Number.isFinite(loss)) {
-					throw new Error(`training diverged at step ${step} (loss ${loss})`);
-				}
+			if (point.augment) {
+				xb = randomShift(xb, itemShape, s.maxShift, shiftRand);
+			}
+			const loss = tf.tidy(() => {
+				const x = tf.tensor4d(xb, [size, itemShape[0], itemShape[1], itemShape[2]]);
+				const y = tf.oneHot(tf.tensor1d(yb, 'int32'), 10);
+				const cost = optimizer.minimize(() => penalised((xx) => crossEntropyPerSample(model.apply(xx, { training: true }) as tf.Tensor, y), x).total, true);
+				return cost === null ? Number.NaN : (cost.dataSync()[0] ?? Number.NaN);
+			});
+			step++;
+			lens.logBatch({ step, epoch, batch: b, loss, fractionalEpoch: epoch + (b + 1) / stepsPerEpoch });
+			if (schedule.has(step)) {
+				await lens.checkpoint(model, { step, epoch, fractionalEpoch: epoch + (b + 1) / stepsPerEpoch, metrics: { loss } });
+			}
+			if (!Number.isFinite(loss)) {
+				throw new Error(`training diverged at step ${step} (loss ${loss})`);
 			}
 		}
-		await lens.end('completed');
-	} catch (err) {
-		lens.error(err);
-		await lens.end('failed');
-		throw err;
 	}
-	const trainSeconds = (Date.now() - t0) / 1000;
-	// Final model on the whole test split.
+	return { model, optimizer, total };
+}
+
+/** The final model on the whole test split: clean accuracy, ASR and p0 over the non-target rows. */
+function evaluateFinal(model: tf.LayersModel, test: ImageDataset, attack: PoisonedDataset): { cleanAccuracy: number; asr: number; p0: number } {
+	const itemShape = test.itemShape;
 	const nonTargetRows: number[] = [];
 	test.labels.forEach((l, i) => {
 		if (l !== TARGET) {
@@ -263,18 +248,20 @@ async function runPoint(point: CnnPoint, s: CnnSettings, data: Loaded, runsDir: 
 	const predTest = predictLabels(model, test.images, itemShape);
 	const predTrig = predictLabels(model, attack.trigger(nonTarget.images), itemShape);
 	const predClean = predictLabels(model, nonTarget.images, itemShape);
-	model.dispose();
-	optimizer.dispose();
 	let correct = 0;
 	predTest.forEach((p, i) => {
 		correct += p === test.labels[i] ? 1 : 0;
 	});
-	const asr = predTrig.filter((p) => p === TARGET).length / predTrig.length;
-	const p0 = predClean.filter((p) => p === TARGET).length / predClean.length;
+	return {
+		cleanAccuracy: correct / test.count,
+		asr: predTrig.filter((p) => p === TARGET).length / predTrig.length,
+		p0: predClean.filter((p) => p === TARGET).length / predClean.length,
+	};
+}
 
-	// The analyser: light pass on every checkpoint, full pass on the last.
+/** The analyser on a point's run: light pass on every checkpoint (one row each), full pass on the last, the lag. */
+async function analysePoint(runDir: string, key: Row): Promise<{ checkpoints: Row[]; fullRec: CheckpointAnalysis | null; lag: ReturnType<typeof analyseLag>; analysisSeconds: number }> {
 	const t1 = Date.now();
-	const runDir = lens.runDir;
 	const ctx = await loadRunContext(runDir);
 	const snap = await readRun(runDir);
 	const records: CheckpointAnalysis[] = [];
@@ -301,24 +288,59 @@ async function runPoint(point: CnnPoint, s: CnnSettings, data: Loaded, runsDir: 
 	const last = snap.checkpoints[snap.checkpoints.length - 1];
 	const fullRec = last === undefined ? null : await analyseCheckpoint(ctx, { step: last.step, epoch: last.fractionalEpoch ?? last.epoch, dir: last.dir }, { pass: 'full', k: 5 });
 	const lag = analyseLag(records);
-	const analysisSeconds = (Date.now() - t1) / 1000;
+	return { checkpoints, fullRec, lag, analysisSeconds: (Date.now() - t1) / 1000 };
+}
+
+/** Trains, records, analyses one point; returns its summary row and checkpoint rows. */
+async function runPoint(point: CnnPoint, s: CnnSettings, data: Loaded, runsDir: string, log: (m: string) => void): Promise<{ row: Row; checkpoints: Row[] }> {
+	const { train: fullTrain, test } = data;
+	const itemShape = fullTrain.itemShape;
+	const trainSel = take(fullTrain, seededRows(fullTrain.count, s.trainRows, 17 + point.seed));
+	const attack = makeAttack(point.attack, { images: trainSel.images, labels: trainSel.labels, itemShape }, { fraction: point.theta, targetLabel: TARGET, seed: 100 + point.seed });
+	const key = { section: point.section, dataset: point.dataset, attack: point.attack, theta: point.theta, kappa: point.kappa, augment: point.augment, seed: point.seed };
+	const lens = await PoisonLens.start({
+		runName: `reproduce ${point.section} ${point.dataset} ${point.attack} ${point.theta} k${point.kappa} a${point.augment ? 1 : 0} s${point.seed}`,
+		dir: runsDir,
+		probe: { xs: { values: test.images, itemShape }, labels: test.labels, size: s.probeSize, seed: 5 + point.seed, source: test.source },
+		attack,
+		checkpointEvery: s.dense,
+		dataset: { name: point.dataset, source: fullTrain.source, numClasses: 10 },
+		onWarning: (m) => log(`sdk warning: ${m}`),
+	});
+	tf.util.assert(tf.getBackend() === 'wasm', () => `backend is ${tf.getBackend()}, expected wasm`);
+	const t0 = Date.now();
+	let trained: Awaited<ReturnType<typeof trainPoint>>;
+	try {
+		trained = await trainPoint(point, s, lens, attack, itemShape);
+		await lens.end('completed');
+	} catch (err) {
+		lens.error(err);
+		await lens.end('failed');
+		throw err;
+	}
+	const trainSeconds = (Date.now() - t0) / 1000;
+	const final = evaluateFinal(trained.model, test, attack);
+	trained.model.dispose();
+	trained.optimizer.dispose();
+
+	const runDir = lens.runDir;
+	const { checkpoints, fullRec, lag, analysisSeconds } = await analysePoint(runDir, key);
 	fs.rmSync(runDir, { recursive: true, force: true });
 
 	const steps = checkpoints.map((c) => num(c, 'step'));
 	const excess = checkpoints.map((c) => (typeof c.excessAsr === 'number' ? c.excessAsr : null));
 	const overl = checkpoints.map((c) => (typeof c.overlap === 'number' ? c.overlap : null));
 	const curv = checkpoints.map((c) => (typeof c.triggerCurvature === 'number' ? c.triggerCurvature : null));
-	const crossing = crossingLags(steps, excess, overl, curv);
 	const row: Row = {
 		...key,
 		trainRows: s.trainRows,
 		epochs: s.epochs,
-		steps: total,
+		steps: trained.total,
 		poisonRows: attack.poisonIndices.length,
-		cleanAccuracy: correct / test.count,
-		asr,
-		p0,
-		excessAsr: asr - p0,
+		cleanAccuracy: final.cleanAccuracy,
+		asr: final.asr,
+		p0: final.p0,
+		excessAsr: final.asr - final.p0,
 		lambda1: rec(fullRec?.topEigenvalues?.[0]),
 		overlap: rec(fullRec?.triggerOverlap),
 		gap: rec(fullRec?.spectralGap),
@@ -330,7 +352,7 @@ async function runPoint(point: CnnPoint, s: CnnSettings, data: Loaded, runsDir: 
 		cleanOverlap: rec(fullRec?.clean?.triggerOverlap),
 		lagSteps: rec(lag.lag.lagSteps),
 		lagEpochs: rec(lag.lag.lagEpochs),
-		...crossing,
+		...crossingLags(steps, excess, overl, curv),
 		asrStep: rec(lag.lag.asrStep),
 		spectralStep: rec(lag.lag.spectralStep),
 		verdict: lag.verdict,
