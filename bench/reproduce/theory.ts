@@ -72,29 +72,28 @@ function maxOf(rows: readonly Row[], c: string): number {
 	return Math.max(...rows.map((r) => (typeof r[c] === 'number' ? r[c] : 0)));
 }
 
-/** Runs every theory sweep, writes theory_*.csv and theory_summary.json, returns the figures. */
-export function runTheory(out: OutDirs, log: (m: string) => void): TheoryResult {
-	const figures: FigureSpec[] = [];
-	const file = (n: string): string => path.join(out.dir, n);
+type WriteCsv = (name: string, columns: readonly string[], rows: readonly Row[]) => void;
 
-	// Appendix A, rebuilt.
+/** Appendix A rebuilt, and Δf and Λ_GN vs m, linear and RBF on the same geometry (ζ = 2e1, x0 = ζ + 0.1 e1, clean data ⊥ ζ). */
+function cloneSection(write: WriteCsv, log: (m: string) => void): { appendix: ReturnType<typeof appendixATable>; cmp: ReturnType<typeof kernelComparison>; cloneRows: Row[] } {
 	const appendix = appendixATable().map((r) => ({ ...r }));
-	writeCsv(file('theory_appendix_a.csv'), ['cloneCount', 'radius', 'measuredShift', 'predictedShift', 'poisonPartSpike', 'spikeFromMeasuredShift'], appendix);
-
-	// Δf and Λ_GN vs m, linear and RBF on the same geometry (ζ = 2e1, x0 = ζ + 0.1 e1, clean data ⊥ ζ).
+	write('theory_appendix_a.csv', ['cloneCount', 'radius', 'measuredShift', 'predictedShift', 'poisonPartSpike', 'spikeFromMeasuredShift'], appendix);
 	const cloneCounts = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 	const cmp = kernelComparison({ cloneCounts });
 	const cloneRows = [...sweepRows('linear', cmp.linear), ...sweepRows('rbf', cmp.rbf)];
-	writeCsv(file('theory_clones.csv'), SWEEP_COLUMNS, cloneRows);
+	write('theory_clones.csv', SWEEP_COLUMNS, cloneRows);
 	log(`theory: clone sweep, R_k linear ${cmp.linear.spikeRatio[0].toPrecision(4)}, rbf ${cmp.rbf.spikeRatio[0].toPrecision(4)}`);
+	return { appendix, cmp, cloneRows };
+}
 
-	// Near-clone: r/ℓ sweep at ℓ = 1, and ℓ sweep at fixed r (Appendix A geometry, m = 20).
+/** Near-clone: r/ℓ sweep at ℓ = 1, and ℓ sweep at fixed r (Appendix A geometry, m = 20), with their log-log slopes. */
+function nearCloneSection(write: WriteCsv, log: (m: string) => void) {
 	const clean = gaussianCleanSet();
 	const zeta = new Float64Array(5);
 	const radii = logSpace(-3, 0, 13);
 	const near = nearCloneSweep({ kernel: rbfKernel({ lengthScale: 1 }), clean, trigger: zeta, targetLabel: 1, lambda: 1e-2, cloneCount: 20, relativeRadii: radii });
 	const nearRows = sweepRows('rbf', near);
-	writeCsv(file('theory_near_clone_radius.csv'), SWEEP_COLUMNS, nearRows);
+	write('theory_near_clone_radius.csv', SWEEP_COLUMNS, nearRows);
 	const r0 = 0.05;
 	const lengths = [0.5, 0.7, 1, 1.4, 2, 2.8, 4];
 	const lengthRows: Row[] = [];
@@ -102,13 +101,17 @@ export function runTheory(out: OutDirs, log: (m: string) => void): TheoryResult 
 		const s = nearCloneSweep({ kernel: rbfKernel({ lengthScale: ell }), clean, trigger: zeta, targetLabel: 1, lambda: 1e-2, cloneCount: 20, relativeRadii: [r0 / ell] });
 		lengthRows.push({ ...sweepRows('rbf', s)[0], parameter: ell });
 	}
-	writeCsv(file('theory_near_clone_length.csv'), SWEEP_COLUMNS, lengthRows);
+	write('theory_near_clone_length.csv', SWEEP_COLUMNS, lengthRows);
 	const small = near.parameter.map((p, i) => [p, near.measuredSpike[i], near.measuredShift[i] / near.gain[i]] as const).filter(([p]) => p <= 0.1 + 1e-12);
 	const slopeR = logLogSlope(small.map((s) => s[0]), small.map((s) => s[1]));
 	const slopeL = logLogSlope(lengths, lengthRows.map((r) => r.measuredSpike as number));
 	log(`theory: near-clone slopes ${slopeR.toFixed(4)} (r), ${slopeL.toFixed(4)} (ℓ)`);
 
-	// Capacity df(κ) and residual vs κ on three data sets.
+	return { near, nearRows, r0, lengths, lengthRows, small, slopeR, slopeL };
+}
+
+/** Capacity df(κ) and residual vs κ on three data sets. */
+function capacitySection(write: WriteCsv) {
 	const kappas = [0, ...logSpace(-3, 3, 13)];
 	const capacitySets: { name: string; data: { inputs: Float64Array[]; targets: Float64Array }; lambda?: number; ridge?: number }[] = [];
 	{
@@ -138,9 +141,13 @@ export function runTheory(out: OutDirs, log: (m: string) => void): TheoryResult 
 			residualMinKappa: s.kappa[argmin],
 		});
 	}
-	writeCsv(file('theory_capacity.csv'), ['data', 'kappa', 'degreesOfFreedom', 'trainingResidual', 'penalisedFit', 'gradientEnergy'], capRows);
+	write('theory_capacity.csv', ['data', 'kappa', 'degreesOfFreedom', 'trainingResidual', 'penalisedFit', 'gradientEnergy'], capRows);
 
-	// Efficacy and spike of the regularised fit, penalty at the training points vs with augmented copies.
+	return { capRows, capSummary, capNames: capacitySets.map((c) => c.name) };
+}
+
+/** Efficacy and spike of the regularised fit, penalty at the training points vs with augmented copies. */
+function regularisedSection(write: WriteCsv) {
 	const regClean = gaussianCleanSet({ count: 40 });
 	const regKappas = [0, ...logSpace(-2, 2, 9)];
 	const regRows: Row[] = [];
@@ -161,30 +168,20 @@ export function runTheory(out: OutDirs, log: (m: string) => void): TheoryResult 
 		const last = s.kappa.length - 1;
 		regSummary.push({ augmentation: aug, shiftAtZero: s.shift[0], shiftAtMax: s.shift[last], spikeAtZero: s.spike[0], spikeAtMax: s.spike[last], kappaMax: s.kappa[last] });
 	}
-	writeCsv(file('theory_regularised.csv'), ['augmentation', 'kappa', 'shift', 'spike', 'degreesOfFreedom'], regRows);
+	write('theory_regularised.csv', ['augmentation', 'kappa', 'shift', 'spike', 'degreesOfFreedom'], regRows);
 
-	const threshold = 1e-2;
-	const rkLin = cmp.linear.spikeRatio[0];
-	const rkRbf = cmp.rbf.spikeRatio[0];
-	const summary: TheorySummary = {
-		maxShiftRelError: Math.max(maxOf(cloneRows, 'shiftRelError'), maxOf(nearRows, 'shiftRelError'), ...appendix.map((r) => Math.abs(r.measuredShift / r.predictedShift - 1))),
-		maxSpikeRelError: Math.max(maxOf(cloneRows, 'spikeRelError'), maxOf(nearRows, 'spikeRelError'), ...appendix.map((r) => Math.abs(r.poisonPartSpike / r.spikeFromMeasuredShift - 1))),
-		spikeRatioLinear: rkLin,
-		spikeRatioRbf: rkRbf,
-		nearCloneSlopeRadius: slopeR,
-		nearCloneSlopeLength: slopeL,
-		nearCloneShiftOverGainMin: Math.min(...small.map((s) => s[2])),
-		visibilityThreshold: threshold,
-		requiredShiftLinear: Math.sqrt(threshold / rkLin),
-		requiredShiftRbf: Math.sqrt(threshold / rkRbf),
-		maxShiftLinear: Math.max(...cmp.linear.measuredShift),
-		maxShiftRbf: Math.max(...cmp.rbf.measuredShift),
-		capacity: capSummary,
-		regularised: regSummary,
-	};
-	writeJson(file('theory_summary.json'), summary);
+	return { regRows, regSummary };
+}
 
-	// Figures.
+type CloneSection = ReturnType<typeof cloneSection>;
+type NearSection = ReturnType<typeof nearCloneSection>;
+
+/** The clone-sweep figures: Δf and Λ_GN vs m, and Λ_GN against Δf per kernel. */
+function cloneFigures({ cmp }: CloneSection, summary: TheorySummary): FigureSpec[] {
+	const figures: FigureSpec[] = [];
+	const threshold = summary.visibilityThreshold;
+	const rkLin = summary.spikeRatioLinear;
+	const rkRbf = summary.spikeRatioRbf;
 	figures.push(lineChart({
 		title: 'KRR: efficacy Δf and Gauss–Newton spike Λ_GN vs clone count m',
 		subtitle: `Λ_GN / Δf² = R_k: linear ${rkLin.toPrecision(3)}, RBF (r/ℓ = 0.1) ${rkRbf.toPrecision(3)}; markers = measured, lines = Theorems 3.3 / 3.4`,
@@ -215,6 +212,13 @@ export function runTheory(out: OutDirs, log: (m: string) => void): TheoryResult 
 			{ label: `threshold Λ* = ${threshold}`, points: [{ x: Math.min(...cmp.rbf.measuredShift, ...cmp.linear.measuredShift), y: threshold }, { x: Math.max(...cmp.linear.measuredShift), y: threshold }], colour: PALETTE.grey, dash: true },
 		],
 	}, 'theory_kernels'));
+	return figures;
+}
+
+/** The near-clone, capacity and regularisation figures. */
+function sweepFigures({ near, r0 }: NearSection, slopes: { slopeR: number; slopeL: number }, capNames: readonly string[], capRows: readonly Row[], regRows: readonly Row[]): FigureSpec[] {
+	const figures: FigureSpec[] = [];
+	const { slopeR, slopeL } = slopes;
 	figures.push(lineChart({
 		title: 'Near-clone regime (RBF, m = 20): Δf flat, Λ_GN ∝ r²/ℓ⁴',
 		subtitle: `log-log slope of Λ_GN over r/ℓ (r/ℓ ≤ 0.1): ${slopeR.toFixed(3)}; over ℓ at r = ${r0}: ${slopeL.toFixed(3)}`,
@@ -231,7 +235,6 @@ export function runTheory(out: OutDirs, log: (m: string) => void): TheoryResult 
 			{ label: 'S²·(r/ℓ)²/ℓ² (law)', points: near.parameter.map((p, i) => ({ x: p, y: near.gain[i] ** 2 * p * p })), colour: PALETTE.purple, right: true, dash: true },
 		],
 	}, 'theory_near_clone'));
-	const capNames = capacitySets.map((s) => s.name);
 	figures.push(lineChart({
 		title: 'Capacity under input-gradient regularisation: df(κ) and training residual',
 		subtitle: 'df (solid, left) falls strictly on every set; the plain residual (dashed, right) need not rise',
@@ -269,5 +272,39 @@ export function runTheory(out: OutDirs, log: (m: string) => void): TheoryResult 
 			];
 		}),
 	}, 'theory_regularised'));
-	return { summary, figures };
+	return figures;
+}
+
+/** Runs every theory sweep, writes theory_*.csv and theory_summary.json, returns the figures. */
+export function runTheory(out: OutDirs, log: (m: string) => void): TheoryResult {
+	const file = (n: string): string => path.join(out.dir, n);
+	const write: WriteCsv = (name, columns, rows) => writeCsv(file(name), [...columns], rows);
+	const clones = cloneSection(write, log);
+	const nearSec = nearCloneSection(write, log);
+	const { capRows, capSummary, capNames } = capacitySection(write);
+	const { regRows, regSummary } = regularisedSection(write);
+	const { appendix, cmp, cloneRows } = clones;
+	const { nearRows, small, slopeR, slopeL } = nearSec;
+	const threshold = 1e-2;
+	const rkLin = cmp.linear.spikeRatio[0];
+	const rkRbf = cmp.rbf.spikeRatio[0];
+	const summary: TheorySummary = {
+		maxShiftRelError: Math.max(maxOf(cloneRows, 'shiftRelError'), maxOf(nearRows, 'shiftRelError'), ...appendix.map((r) => Math.abs(r.measuredShift / r.predictedShift - 1))),
+		maxSpikeRelError: Math.max(maxOf(cloneRows, 'spikeRelError'), maxOf(nearRows, 'spikeRelError'), ...appendix.map((r) => Math.abs(r.poisonPartSpike / r.spikeFromMeasuredShift - 1))),
+		spikeRatioLinear: rkLin,
+		spikeRatioRbf: rkRbf,
+		nearCloneSlopeRadius: slopeR,
+		nearCloneSlopeLength: slopeL,
+		nearCloneShiftOverGainMin: Math.min(...small.map((s) => s[2])),
+		visibilityThreshold: threshold,
+		requiredShiftLinear: Math.sqrt(threshold / rkLin),
+		requiredShiftRbf: Math.sqrt(threshold / rkRbf),
+		maxShiftLinear: Math.max(...cmp.linear.measuredShift),
+		maxShiftRbf: Math.max(...cmp.rbf.measuredShift),
+		capacity: capSummary,
+		regularised: regSummary,
+	};
+	writeJson(file('theory_summary.json'), summary);
+
+	return { summary, figures: [...cloneFigures(clones, summary), ...sweepFigures(nearSec, { slopeR, slopeL }, capNames, capRows, regRows)] };
 }
