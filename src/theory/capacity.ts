@@ -163,27 +163,19 @@ export interface CapacityMatrices {
 	readonly rangeTolerance?: number;
 }
 
-/**
- * {@link capacityCurve} on explicit K and Ĝ (same definitions), for tests and for Gram matrices
- * built elsewhere.
- */
-export function capacityCurveFromMatrices(options: CapacityMatrices): CapacityCurve {
-	const where = 'capacityCurveFromMatrices';
-	const k = options.kernelMatrix;
-	const gHat = options.rawGradientGram;
-	const n = k.rows;
-	if (gHat.rows !== n || gHat.cols !== n || k.cols !== n) {
-		throw new TheoryError(`${where}: kernelMatrix is ${k.rows}×${k.cols} and rawGradientGram ${gHat.rows}×${gHat.cols}; both must be n×n with the same n`);
-	}
-	if (options.targets.length !== n) {
-		throw new TheoryError(`${where}: targets has length ${options.targets.length}, expected ${n}`);
-	}
-	const c = options.ridge;
-	checkNumber(where, 'ridge', c, 'nonNegative');
-	const rangeTolerance = options.rangeTolerance ?? 1e-10;
-	checkNumber(where, 'rangeTolerance', rangeTolerance, 'nonNegative');
-	const y = Float64Array.from(options.targets);
+/** K and Ĝ in K's range: the eigenbasis U (n×n), the kept eigenvalues D_r, W = U_r D_r^{-1/2} and G_r = Wᵀ Ĝ W. */
+interface RangeBasis {
+	readonly n: number;
+	readonly r: number;
+	readonly u: Float64Array;
+	readonly dr: Float64Array;
+	readonly sqrtD: Float64Array;
+	readonly w: Float64Array;
+	readonly gr: Float64Array;
+}
 
+function rangeBasis(where: string, k: DenseMatrix, gHat: DenseMatrix, rangeTolerance: number): RangeBasis {
+	const n = k.rows;
 	const eig = symmetricEigen(k, { label: 'K', order: 'descending', residuals: false });
 	const top = n > 0 ? eig.eigenvalues[0] : 0;
 	let r = 0;
@@ -226,71 +218,93 @@ export function capacityCurveFromMatrices(options: CapacityMatrices): CapacityCu
 			gr[b * r + a] = s;
 		}
 	}
+	return { n, r, u, dr, sqrtD, w, gr };
+}
+
+/** One point of the curve: solve (D_r + cI + κG_r) β = z and read df, the fit, the residual and the gradient energy. */
+function capacityPoint(basis: RangeBasis, z: Float64Array, y: Float64Array, c: number, kappa: number): CapacityPoint {
+	const { n, r, u, dr, sqrtD, w, gr } = basis;
+	const b = zeroMatrix(r, r);
+	for (let i = 0; i < r; i++) {
+		for (let j = 0; j < r; j++) {
+			b.data[i * r + j] = kappa * gr[i * r + j];
+		}
+		b.data[i * r + i] += dr[i] + c;
+	}
+	const l = cholesky(b, { label: `K + cI + κG (κ = ${kappa})` });
+	const beta = choleskySolve(l, z);
+	// df = tr(D_r B⁻¹) needs only B⁻¹'s diagonal; r is small enough that the full inverse is cheap.
+	const inv = choleskySolve(l, identity(r));
+	let df = 0;
+	for (let i = 0; i < r; i++) {
+		df += dr[i] * inv.data[i * r + i];
+	}
+	const alpha = new Float64Array(n);
+	const fitted = new Float64Array(n);
+	for (let i = 0; i < n; i++) {
+		let sa = 0;
+		let sf = 0;
+		for (let j = 0; j < r; j++) {
+			sa += w[i * r + j] * beta[j];
+			sf += u[i * n + j] * sqrtD[j] * beta[j];
+		}
+		alpha[i] = sa;
+		fitted[i] = sf;
+	}
+	let residual = 0;
+	for (let i = 0; i < n; i++) {
+		residual += (y[i] - fitted[i]) ** 2;
+	}
+	let betaSq = 0;
+	let energy = 0;
+	for (let i = 0; i < r; i++) {
+		betaSq += beta[i] * beta[i];
+		let s = 0;
+		for (let j = 0; j < r; j++) {
+			s += gr[i * r + j] * beta[j];
+		}
+		energy += beta[i] * s;
+	}
+	return Object.freeze({ kappa, degreesOfFreedom: df, trainingResidual: residual, gradientEnergy: energy, penalisedFit: 0.5 * residual + 0.5 * c * betaSq, alpha, fitted });
+}
+
+/**
+ * {@link capacityCurve} on explicit K and Ĝ (same definitions), for tests and for Gram matrices
+ * built elsewhere.
+ */
+export function capacityCurveFromMatrices(options: CapacityMatrices): CapacityCurve {
+	const where = 'capacityCurveFromMatrices';
+	const k = options.kernelMatrix;
+	const gHat = options.rawGradientGram;
+	const n = k.rows;
+	if (gHat.rows !== n || gHat.cols !== n || k.cols !== n) {
+		throw new TheoryError(`${where}: kernelMatrix is ${k.rows}×${k.cols} and rawGradientGram ${gHat.rows}×${gHat.cols}; both must be n×n with the same n`);
+	}
+	if (options.targets.length !== n) {
+		throw new TheoryError(`${where}: targets has length ${options.targets.length}, expected ${n}`);
+	}
+	const c = options.ridge;
+	checkNumber(where, 'ridge', c, 'nonNegative');
+	const rangeTolerance = options.rangeTolerance ?? 1e-10;
+	checkNumber(where, 'rangeTolerance', rangeTolerance, 'nonNegative');
+	const y = Float64Array.from(options.targets);
+	const basis = rangeBasis(where, k, gHat, rangeTolerance);
 	// z = K^{1/2} y in range coordinates: D_r^{1/2} U_rᵀ y.
-	const z = new Float64Array(r);
-	for (let j = 0; j < r; j++) {
+	const z = new Float64Array(basis.r);
+	for (let j = 0; j < basis.r; j++) {
 		let s = 0;
 		for (let i = 0; i < n; i++) {
-			s += u[i * n + j] * y[i];
+			s += basis.u[i * n + j] * y[i];
 		}
-		z[j] = sqrtD[j] * s;
+		z[j] = basis.sqrtD[j] * s;
 	}
 	const points: CapacityPoint[] = [];
 	for (let t = 0; t < options.kappas.length; t++) {
 		const kappa = options.kappas[t];
 		checkNumber(where, `kappas[${t}]`, kappa, 'nonNegative');
-		const b = zeroMatrix(r, r);
-		for (let i = 0; i < r; i++) {
-			for (let j = 0; j < r; j++) {
-				b.data[i * r + j] = kappa * gr[i * r + j];
-			}
-			b.data[i * r + i] += dr[i] + c;
-		}
-		const l = cholesky(b, { label: `K + cI + κG (κ = ${kappa})` });
-		const beta = choleskySolve(l, z);
-		// df = tr(D_r B⁻¹) needs only B⁻¹'s diagonal; r is small enough that the full inverse is cheap.
-		const inv = choleskySolve(l, identity(r));
-		let df = 0;
-		for (let i = 0; i < r; i++) {
-			df += dr[i] * inv.data[i * r + i];
-		}
-		const alpha = new Float64Array(n);
-		const fitted = new Float64Array(n);
-		for (let i = 0; i < n; i++) {
-			let sa = 0;
-			let sf = 0;
-			for (let j = 0; j < r; j++) {
-				sa += w[i * r + j] * beta[j];
-				sf += u[i * n + j] * sqrtD[j] * beta[j];
-			}
-			alpha[i] = sa;
-			fitted[i] = sf;
-		}
-		let residual = 0;
-		for (let i = 0; i < n; i++) {
-			residual += (y[i] - fitted[i]) ** 2;
-		}
-		let betaSq = 0;
-		let energy = 0;
-		for (let i = 0; i < r; i++) {
-			betaSq += beta[i] * beta[i];
-			let s = 0;
-			for (let j = 0; j < r; j++) {
-				s += gr[i * r + j] * beta[j];
-			}
-			energy += beta[i] * s;
-		}
-		points.push(Object.freeze({
-			kappa,
-			degreesOfFreedom: df,
-			trainingResidual: residual,
-			gradientEnergy: energy,
-			penalisedFit: 0.5 * residual + 0.5 * c * betaSq,
-			alpha,
-			fitted,
-		}));
+		points.push(capacityPoint(basis, z, y, c, kappa));
 	}
-	return Object.freeze({ ridge: c, rank: r, points });
+	return Object.freeze({ ridge: c, rank: basis.r, points });
 }
 
 function identity(r: number): DenseMatrix {
