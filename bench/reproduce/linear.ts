@@ -33,7 +33,12 @@ const PROBES = 128;
 const COLUMNS = ['model', 'theta', 'seed', 'trainRows', 'poisonRows', 'cleanAccuracy', 'asr', 'p0', 'excessAsr', 'lambda1Triggered', 'gapTriggered', 'overlapTriggered', 'triggerCurvature', 'lambda1Clean', 'overlapClean', 'perSampleOverlapTriggered', 'perSampleLambda1Triggered', 'alignedLambda', 'alignedOverlap', 'alignedRank', 'seconds'];
 const VALUES = ['cleanAccuracy', 'asr', 'p0', 'excessAsr', 'lambda1Triggered', 'gapTriggered', 'overlapTriggered', 'triggerCurvature', 'lambda1Clean', 'overlapClean', 'perSampleOverlapTriggered', 'perSampleLambda1Triggered', 'alignedLambda', 'alignedOverlap', 'alignedRank'];
 
-function subset(ds: ImageDataset, rows: readonly number[]): { images: Float32Array; labels: Int32Array } {
+interface Subset {
+	readonly images: Float32Array;
+	readonly labels: Int32Array;
+}
+
+function subset(ds: ImageDataset, rows: readonly number[]): Subset {
 	const per = ds.images.length / ds.count;
 	const images = new Float32Array(rows.length * per);
 	const labels = new Int32Array(rows.length);
@@ -67,6 +72,79 @@ function meanCurvature(model: LinearModel, kind: 'softmax' | 'ridge', images: Fl
 	return { mean, perProbe };
 }
 
+interface LinearData {
+	readonly train: ImageDataset;
+	readonly test: ImageDataset;
+	readonly evalSet: Subset;
+	readonly probeSet: Subset;
+	readonly trainRows: number;
+}
+
+/** Trains one linear model on a cross-poisoned MNIST and measures its attack and exact input curvature. */
+function linearPoint(key: { model: 'softmax' | 'ridge'; theta: number; seed: number }, data: LinearData, quick: boolean): Row {
+	const { model: kind, theta, seed } = key;
+	const { train, test, evalSet, probeSet, trainRows } = data;
+	const t0 = Date.now();
+	const attack = crossAttack({ images: train.images, labels: train.labels, itemShape: train.itemShape }, { fraction: theta, targetLabel: TARGET, seed: 1000 + seed });
+	const model = kind === 'softmax'
+		? trainSoftmax(attack.images, attack.labels, { classes: 10, epochs: quick ? 8 : 10, batchSize: 64, learningRate: 0.1, weightDecay: 1e-4, seed: 7 + seed })
+		: trainRidge(attack.images, attack.labels, 10, 1);
+	const trig = attack.trigger(evalSet.images);
+	const predTrig = predict(model, trig, evalSet.labels.length);
+	const predClean = predict(model, evalSet.images, evalSet.labels.length);
+	const predTest = predict(model, test.images, test.count);
+	let correct = 0;
+	predTest.forEach((p, i) => {
+		correct += p === test.labels[i] ? 1 : 0;
+	});
+	const asr = predTrig.filter((p) => p === TARGET).length / predTrig.length;
+	const p0 = predClean.filter((p) => p === TARGET).length / predClean.length;
+	if (attack.spec.type !== 'additive') {
+		throw new Error('linear: the cross trigger is expected to be additive');
+	}
+	const direction = attack.spec.delta;
+	const probesTrig = attack.trigger(probeSet.images);
+	const trigCurv = meanCurvature(model, kind, probesTrig, PROBES);
+	const cleanCurv = meanCurvature(model, kind, probeSet.images, PROBES);
+	const top = topEigenOfSandwich(model, trigCurv.mean);
+	const topClean = topEigenOfSandwich(model, cleanCurv.mean);
+	let perOverlap = 0;
+	let perLambda = 0;
+	if (kind === 'softmax') {
+		for (const a of trigCurv.perProbe) {
+			const e = topEigenOfSandwich(model, a);
+			perOverlap += cosineSquared(e.vector, direction) / PROBES;
+			perLambda += e.value / PROBES;
+		}
+	} else {
+		perOverlap = cosineSquared(top.vector, direction);
+		perLambda = top.value;
+	}
+	const aligned = alignedEigen(top, direction);
+	const row: Row = {
+		...key,
+		trainRows,
+		poisonRows: attack.poisonIndices.length,
+		cleanAccuracy: correct / test.count,
+		asr,
+		p0,
+		excessAsr: asr - p0,
+		lambda1Triggered: top.value,
+		gapTriggered: top.second > 0 ? top.value / top.second : Number.NaN,
+		overlapTriggered: cosineSquared(top.vector, direction),
+		triggerCurvature: sandwichQuadratic(model, trigCurv.mean, direction),
+		lambda1Clean: topClean.value,
+		overlapClean: cosineSquared(topClean.vector, direction),
+		perSampleOverlapTriggered: perOverlap,
+		perSampleLambda1Triggered: perLambda,
+		alignedLambda: aligned.value,
+		alignedOverlap: aligned.overlap,
+		alignedRank: aligned.rank,
+		seconds: (Date.now() - t0) / 1000,
+	};
+	return row;
+}
+
 /** Runs (or resumes) the linear grid; writes linear.csv, linear_agg.csv; returns figures. */
 export function runLinear(out: OutDirs, args: ReproduceArgs, log: (m: string) => void): Promise<{ figures: FigureSpec[] }> {
 	const quick = args.quick;
@@ -92,66 +170,9 @@ export function runLinear(out: OutDirs, args: ReproduceArgs, log: (m: string) =>
 				if (store.has(key) || args.report) {
 					continue;
 				}
-				const t0 = Date.now();
-				const attack = crossAttack({ images: train.images, labels: train.labels, itemShape: train.itemShape }, { fraction: theta, targetLabel: TARGET, seed: 1000 + seed });
-				const model = kind === 'softmax'
-					? trainSoftmax(attack.images, attack.labels, { classes: 10, epochs: quick ? 8 : 10, batchSize: 64, learningRate: 0.1, weightDecay: 1e-4, seed: 7 + seed })
-					: trainRidge(attack.images, attack.labels, 10, 1);
-				const trig = attack.trigger(evalSet.images);
-				const predTrig = predict(model, trig, evalSet.labels.length);
-				const predClean = predict(model, evalSet.images, evalSet.labels.length);
-				const predTest = predict(model, test.images, test.count);
-				let correct = 0;
-				predTest.forEach((p, i) => {
-					correct += p === test.labels[i] ? 1 : 0;
-				});
-				const asr = predTrig.filter((p) => p === TARGET).length / predTrig.length;
-				const p0 = predClean.filter((p) => p === TARGET).length / predClean.length;
-				if (attack.spec.type !== 'additive') {
-					throw new Error('linear: the cross trigger is expected to be additive');
-				}
-				const direction = attack.spec.delta;
-				const probesTrig = attack.trigger(probeSet.images);
-				const trigCurv = meanCurvature(model, kind, probesTrig, PROBES);
-				const cleanCurv = meanCurvature(model, kind, probeSet.images, PROBES);
-				const top = topEigenOfSandwich(model, trigCurv.mean);
-				const topClean = topEigenOfSandwich(model, cleanCurv.mean);
-				let perOverlap = 0;
-				let perLambda = 0;
-				if (kind === 'softmax') {
-					for (const a of trigCurv.perProbe) {
-						const e = topEigenOfSandwich(model, a);
-						perOverlap += cosineSquared(e.vector, direction) / PROBES;
-						perLambda += e.value / PROBES;
-					}
-				} else {
-					perOverlap = cosineSquared(top.vector, direction);
-					perLambda = top.value;
-				}
-				const aligned = alignedEigen(top, direction);
-				const row: Row = {
-					...key,
-					trainRows,
-					poisonRows: attack.poisonIndices.length,
-					cleanAccuracy: correct / test.count,
-					asr,
-					p0,
-					excessAsr: asr - p0,
-					lambda1Triggered: top.value,
-					gapTriggered: top.second > 0 ? top.value / top.second : Number.NaN,
-					overlapTriggered: cosineSquared(top.vector, direction),
-					triggerCurvature: sandwichQuadratic(model, trigCurv.mean, direction),
-					lambda1Clean: topClean.value,
-					overlapClean: cosineSquared(topClean.vector, direction),
-					perSampleOverlapTriggered: perOverlap,
-					perSampleLambda1Triggered: perLambda,
-					alignedLambda: aligned.value,
-					alignedOverlap: aligned.overlap,
-					alignedRank: aligned.rank,
-					seconds: (Date.now() - t0) / 1000,
-				};
+				const row = linearPoint(key, { train, test, evalSet, probeSet, trainRows }, quick);
 				store.add(row);
-				log(`linear ${kind} θ=${theta} seed ${seed}: acc ${num(row, 'cleanAccuracy').toFixed(4)}, ASR ${asr.toFixed(3)} (p0 ${p0.toFixed(3)}), λ1 ${top.value.toPrecision(4)}, cos² ${num(row, 'overlapTriggered').toFixed(3)} (${num(row, 'seconds').toFixed(1)} s)`);
+				log(`linear ${kind} θ=${theta} seed ${seed}: acc ${num(row, 'cleanAccuracy').toFixed(4)}, ASR ${num(row, 'asr').toFixed(3)} (p0 ${num(row, 'p0').toFixed(3)}), λ1 ${num(row, 'lambda1Triggered').toPrecision(4)}, cos² ${num(row, 'overlapTriggered').toFixed(3)} (${num(row, 'seconds').toFixed(1)} s)`);
 			}
 		}
 	}
