@@ -169,6 +169,77 @@ export function bestSplit(values: ArrayLike<number>, minGroup: number, maxFracti
 	return best;
 }
 
+/** The class's rows, (optionally) scaled to unit length and centred, row-major `m × d`; `total` is their squared norm. */
+function centredClassRows(vectors: Float32Array | Float64Array, idx: readonly number[], d: number, normalise: boolean): { c: Float64Array; total: number } {
+	const m = idx.length;
+	const c = new Float64Array(m * d);
+	idx.forEach((i, r) => {
+		const row = vectors.subarray(i * d, (i + 1) * d);
+		const nr = normalise ? Math.sqrt(dot(row, row)) : 1;
+		const inv = nr > 0 ? 1 / nr : 0;
+		for (let j = 0; j < d; j++) {
+			c[r * d + j] = row[j] * inv;
+		}
+	});
+	const mean = new Float64Array(d);
+	for (let r = 0; r < m; r++) {
+		for (let j = 0; j < d; j++) {
+			mean[j] += c[r * d + j] / m;
+		}
+	}
+	let total = 0;
+	for (let r = 0; r < m; r++) {
+		for (let j = 0; j < d; j++) {
+			c[r * d + j] -= mean[j];
+			total += c[r * d + j] ** 2;
+		}
+	}
+	return { c, total };
+}
+
+/** The best-separated split of one class along its top singular directions. */
+interface ClassSplit {
+	/** Index of the direction. */
+	readonly q: number;
+	/** Its share of the class's variance. */
+	readonly share: number;
+	/** Projections of the class's rows on it. */
+	readonly p: number[];
+	/** +1 when the suspect (smaller) group lies above the threshold, −1 below. */
+	readonly sign: number;
+	readonly threshold: number;
+	readonly separation: number;
+	readonly suspects: number;
+}
+
+function bestClassSplit(c: Float64Array, total: number, m: number, d: number, k: number, minGroup: number, maxFraction: number, iterations: number | undefined): ClassSplit | null {
+	let best: ClassSplit | null = null;
+	topDirections(c, m, d, k, iterations).forEach(({ v, sigma2 }, q) => {
+		const p = Array.from({ length: m }, (_, r) => dot(c.subarray(r * d, (r + 1) * d), v));
+		const s = bestSplit(p, Math.max(minGroup, Math.ceil(0.005 * m)), maxFraction);
+		// The suspect group is the smaller one; orient the axis so that it lies on the positive side.
+		const sign = s.high <= s.low ? 1 : -1;
+		const suspects = Math.min(s.high, s.low);
+		if (best === null || s.separation > best.separation) {
+			best = { q, share: total > 0 ? sigma2 / total : 0, p, sign, threshold: s.threshold, separation: s.separation, suspects };
+		}
+	});
+	return best;
+}
+
+/** Per row of the class: signed distance from the rest of the class along the split, in pooled standard deviations. */
+function splitScores(b: ClassSplit, m: number): { scores: number[]; suspectSide: (x: number) => boolean } {
+	const suspectSide = (x: number): boolean => (b.sign > 0 ? x > b.threshold : x <= b.threshold);
+	const rest = b.p.filter((x) => !suspectSide(x));
+	const sus = b.p.filter(suspectSide);
+	const meanOf = (xs: number[]): number => xs.reduce((a, x) => a + x, 0) / Math.max(1, xs.length);
+	const mr = meanOf(rest);
+	const ms = meanOf(sus);
+	const pooled = Math.sqrt((rest.reduce((a, x) => a + (x - mr) ** 2, 0) + sus.reduce((a, x) => a + (x - ms) ** 2, 0)) / Math.max(1, m - 2));
+	const scale = pooled > 0 ? pooled : 1;
+	return { scores: b.p.map((x) => (b.sign * (x - mr)) / scale), suspectSide };
+}
+
 /**
  * Spectral-signature scores of n rows of dimension d (row-major `vectors`) grouped by `labels`:
  * per class, the rows are (optionally) scaled to unit length and centred; along each of the top
@@ -189,8 +260,6 @@ export function spectralSignature(vectors: Float32Array | Float64Array, n: numbe
 	const maxFraction = options.maxFraction ?? 0.35;
 	const minClass = options.minClass ?? 8;
 	const minGroup = options.minGroup ?? 4;
-	const k = options.directions ?? 3;
-	const normalise = options.normalise ?? true;
 	const members = new Map<number, number[]>();
 	for (let i = 0; i < n; i++) {
 		const list = members.get(labels[i]);
@@ -206,67 +275,26 @@ export function spectralSignature(vectors: Float32Array | Float64Array, n: numbe
 	for (const label of [...members.keys()].sort((a, b) => a - b)) {
 		const idx = members.get(label) ?? [];
 		const m = idx.length;
-		if (m < minClass) {
+		let split: ClassSplit | null = null;
+		if (m >= minClass) {
+			const { c, total } = centredClassRows(vectors, idx, d, options.normalise ?? true);
+			split = bestClassSplit(c, total, m, d, options.directions ?? 3, minGroup, maxFraction, options.iterations);
+		}
+		if (split === null) {
 			classes.push({ label, count: m, direction: -1, share: 0, separation: 0, split: NaN, flagged: 0 });
 			continue;
 		}
-		const c = new Float64Array(m * d);
-		idx.forEach((i, r) => {
-			const row = vectors.subarray(i * d, (i + 1) * d);
-			const nr = normalise ? Math.sqrt(dot(row, row)) : 1;
-			const inv = nr > 0 ? 1 / nr : 0;
-			for (let j = 0; j < d; j++) {
-				c[r * d + j] = row[j] * inv;
-			}
-		});
-		const mean = new Float64Array(d);
-		for (let r = 0; r < m; r++) {
-			for (let j = 0; j < d; j++) {
-				mean[j] += c[r * d + j] / m;
-			}
-		}
-		let total = 0;
-		for (let r = 0; r < m; r++) {
-			for (let j = 0; j < d; j++) {
-				c[r * d + j] -= mean[j];
-				total += c[r * d + j] ** 2;
-			}
-		}
-		let best: { q: number; share: number; p: number[]; sign: number; threshold: number; separation: number; suspects: number } | null = null;
-		topDirections(c, m, d, k, options.iterations).forEach(({ v, sigma2 }, q) => {
-			const p = Array.from({ length: m }, (_, r) => dot(c.subarray(r * d, (r + 1) * d), v));
-			const s = bestSplit(p, Math.max(minGroup, Math.ceil(0.005 * m)), maxFraction);
-			// The suspect group is the smaller one; orient the axis so that it lies on the positive side.
-			const sign = s.high <= s.low ? 1 : -1;
-			const suspects = Math.min(s.high, s.low);
-			if (best === null || s.separation > best.separation) {
-				best = { q, share: total > 0 ? sigma2 / total : 0, p, sign, threshold: s.threshold, separation: s.separation, suspects };
-			}
-		});
-		if (best === null) {
-			classes.push({ label, count: m, direction: -1, share: 0, separation: 0, split: NaN, flagged: 0 });
-			continue;
-		}
-		const b: { q: number; share: number; p: number[]; sign: number; threshold: number; separation: number; suspects: number } = best;
-		// Signed distance from the rest of the class, in pooled standard deviations.
-		const suspectSide = (x: number): boolean => (b.sign > 0 ? x > b.threshold : x <= b.threshold);
-		const rest = b.p.filter((x) => !suspectSide(x));
-		const sus = b.p.filter(suspectSide);
-		const meanOf = (xs: number[]): number => xs.reduce((a, x) => a + x, 0) / Math.max(1, xs.length);
-		const mr = meanOf(rest);
-		const ms = meanOf(sus);
-		const pooled = Math.sqrt((rest.reduce((a, x) => a + (x - mr) ** 2, 0) + sus.reduce((a, x) => a + (x - ms) ** 2, 0)) / Math.max(1, m - 2));
-		const scale = pooled > 0 ? pooled : 1;
-		const pass = b.separation >= minSeparation && b.suspects <= maxFraction * m && b.suspects >= 1;
+		const { scores, suspectSide } = splitScores(split, m);
+		const pass = split.separation >= minSeparation && split.suspects <= maxFraction * m && split.suspects >= 1;
 		let count = 0;
 		idx.forEach((i, r) => {
-			score[i] = (b.sign * (b.p[r] - mr)) / scale;
-			if (pass && suspectSide(b.p[r])) {
+			score[i] = scores[r];
+			if (pass && suspectSide(split.p[r])) {
 				flagged.push(i);
 				count++;
 			}
 		});
-		classes.push({ label, count: m, direction: b.q, share: b.share, separation: b.separation, split: b.threshold, flagged: count });
+		classes.push({ label, count: m, direction: split.q, share: split.share, separation: split.separation, split: split.threshold, flagged: count });
 	}
 	flagged.sort((a, b) => score[b] - score[a]);
 	return { score, flagged, classes, minSeparation };
