@@ -34,6 +34,63 @@ function median(v: number[]): number {
 	return s.length % 2 === 1 ? (s[m]) : ((s[m - 1]) + (s[m])) / 2;
 }
 
+interface EpochTime {
+	readonly wall: number;
+	readonly cpu: number;
+}
+
+/** Wraps the SDK callback so the time spent inside its hooks is counted (the direct cost). */
+function timedCallback(lens: PoisonLens, onTime: (ms: number) => void): tf.Callback {
+	const cb = lens.callback();
+	const hooks = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'] as const;
+	for (const name of hooks) {
+		const original = cb[name].bind(cb) as (...args: unknown[]) => Promise<void>;
+		(cb as unknown as Record<string, unknown>)[name] = async (...args: unknown[]): Promise<void> => {
+			const t = performance.now();
+			await original(...args);
+			onTime(performance.now() - t);
+		};
+	}
+	return cb;
+}
+
+function cpuMs(): number {
+	const u = process.cpuUsage();
+	return (u.user + u.system) / 1000;
+}
+
+/** Prints the medians, the paired differences and the headline `sdk overhead: X.X %`. */
+function report(without: EpochTime[], withSdk: EpochTime[], hookPerEpoch: number, runDir: string): void {
+	const aWall = median(without.map((t) => t.wall));
+	const bWall = median(withSdk.map((t) => t.wall));
+	const a = median(without.map((t) => t.cpu));
+	const b = median(withSdk.map((t) => t.cpu));
+	const bytes = fs
+		.readdirSync(runDir, { recursive: true })
+		.map((p) => path.join(runDir, String(p)))
+		.filter((p) => fs.statSync(p).isFile())
+		.reduce((s, p) => s + fs.statSync(p).size, 0);
+	// Paired differences: round r's with-SDK epoch minus its own without-SDK epoch (adjacent in time).
+	const paired = withSdk.map((t, r) => t.cpu - without[r].cpu);
+	const pairedWall = withSdk.map((t, r) => t.wall - without[r].wall);
+	const pct = (ms: number, base: number): string => `${((100 * ms) / base).toFixed(1)} %`;
+	const spread = (v: number[]): string => `${(Math.min(...v) / 1000).toFixed(2)}–${(Math.max(...v) / 1000).toFixed(2)} s`;
+	process.stdout.write(
+		`median epoch wall time: without ${(aWall / 1000).toFixed(2)} s, with ${(bWall / 1000).toFixed(2)} s ` +
+			`(${((100 * (bWall - aWall)) / aWall).toFixed(1)} %; ranges ${spread(without.map((t) => t.wall))} / ${spread(withSdk.map((t) => t.wall))})\n`,
+	);
+	process.stdout.write(`time inside the SDK callback: ${hookPerEpoch.toFixed(0)} ms per epoch (wall), ${pct(hookPerEpoch, aWall)} of an epoch\n`);
+	process.stdout.write(
+		`paired differences (with − without, same round): CPU median ${pct(median(paired), a)}, range ${pct(Math.min(...paired), a)} … ${pct(Math.max(...paired), a)}; ` +
+			`wall median ${pct(median(pairedWall), aWall)}\n`,
+	);
+	process.stdout.write(`run folder ${(bytes / 1e6).toFixed(1)} MB\n`);
+	process.stdout.write(`median epoch CPU time: without ${(a / 1000).toFixed(2)} s, with ${(b / 1000).toFixed(2)} s (process CPU, background writes included)\n`);
+	// The headline uses CPU time (on a shared machine wall-clock epochs vary by tens of percent, CPU time by a few),
+	// as the median paired difference (robust to the odd slow epoch on either side).
+	process.stdout.write(`sdk overhead: ${((100 * median(paired)) / a).toFixed(1)} %\n`);
+}
+
 async function main(): Promise<void> {
 	const rounds = arg('rounds', 10);
 	const rows = arg('rows', 8192);
@@ -57,28 +114,11 @@ async function main(): Promise<void> {
 	// Time spent inside the recorder's hooks: the direct cost, much less noisy than epoch-time differences on a
 	// shared machine (it excludes the background writes, which the A/B epoch times include).
 	let hookMs = 0;
-	const timedCallback = (): tf.Callback => {
-		const cb = lens.callback();
-		const hooks = ['onTrainBegin', 'onTrainEnd', 'onEpochBegin', 'onEpochEnd', 'onBatchBegin', 'onBatchEnd'] as const;
-		for (const name of hooks) {
-			const original = cb[name].bind(cb) as (...args: unknown[]) => Promise<void>;
-			(cb as unknown as Record<string, unknown>)[name] = async (...args: unknown[]): Promise<void> => {
-				const t = performance.now();
-				await original(...args);
-				hookMs += performance.now() - t;
-			};
-		}
-		return cb;
-	};
-	const cpuMs = (): number => {
-		const u = process.cpuUsage();
-		return (u.user + u.system) / 1000;
-	};
 	/** One epoch; returns wall and process CPU milliseconds (CPU time barely moves with other processes' load). */
-	const epoch = async (withSdk: boolean): Promise<{ wall: number; cpu: number }> => {
+	const epoch = async (withSdk: boolean): Promise<EpochTime> => {
 		const t0 = performance.now();
 		const c0 = cpuMs();
-		await model.fit(xs, ys, { batchSize: 64, epochs: 1, shuffle: false, verbose: 0, ...(withSdk ? { callbacks: [timedCallback()] } : {}) });
+		await model.fit(xs, ys, { batchSize: 64, epochs: 1, shuffle: false, verbose: 0, ...(withSdk ? { callbacks: [timedCallback(lens, (ms) => (hookMs += ms))] } : {}) });
 		if (withSdk) {
 			// Count the background writes too: the recorder must keep up, not just return fast.
 			await lens.flush();
@@ -87,49 +127,20 @@ async function main(): Promise<void> {
 	};
 	process.stdout.write(`backend ${backend.description}, ${data.count} rows, batch 64, ${Math.ceil(data.count / 64)} steps per epoch, ${rounds} rounds\n`);
 	await epoch(false); // warm-up: kernels, memory
-	const without: { wall: number; cpu: number }[] = [];
-	const withSdk: { wall: number; cpu: number }[] = [];
+	const without: EpochTime[] = [];
+	const withSdk: EpochTime[] = [];
 	for (let r = 0; r < rounds; r++) {
-		const order = r % 2 === 0 ? [false, true] : [true, false];
-		for (const sdk of order) {
+		for (const sdk of r % 2 === 0 ? [false, true] : [true, false]) {
 			const t = await epoch(sdk);
 			(sdk ? withSdk : without).push(t);
 			process.stdout.write(`round ${r + 1}: ${sdk ? 'with SDK   ' : 'without SDK'} wall ${(t.wall / 1000).toFixed(2)} s, CPU ${(t.cpu / 1000).toFixed(2)} s\n`);
 		}
 	}
 	await lens.end();
-	const aWall = median(without.map((t) => t.wall));
-	const bWall = median(withSdk.map((t) => t.wall));
-	const a = median(without.map((t) => t.cpu));
-	const b = median(withSdk.map((t) => t.cpu));
-	const bytes = fs
-		.readdirSync(lens.runDir, { recursive: true })
-		.map((p) => path.join(lens.runDir, String(p)))
-		.filter((p) => fs.statSync(p).isFile())
-		.reduce((s, p) => s + fs.statSync(p).size, 0);
-	const hookPerEpoch = hookMs / rounds;
-	// Paired differences: round r's with-SDK epoch minus its own without-SDK epoch (adjacent in time).
-	const paired = withSdk.map((t, r) => t.cpu - without[r].cpu);
-	const pairedWall = withSdk.map((t, r) => t.wall - without[r].wall);
-	const pct = (ms: number, base: number): string => `${((100 * ms) / base).toFixed(1)} %`;
-	const spread = (v: number[]): string => `${(Math.min(...v) / 1000).toFixed(2)}–${(Math.max(...v) / 1000).toFixed(2)} s`;
-	process.stdout.write(
-		`median epoch wall time: without ${(aWall / 1000).toFixed(2)} s, with ${(bWall / 1000).toFixed(2)} s ` +
-			`(${((100 * (bWall - aWall)) / aWall).toFixed(1)} %; ranges ${spread(without.map((t) => t.wall))} / ${spread(withSdk.map((t) => t.wall))})\n`,
-	);
-	process.stdout.write(`time inside the SDK callback: ${hookPerEpoch.toFixed(0)} ms per epoch (wall), ${pct(hookPerEpoch, aWall)} of an epoch\n`);
-	process.stdout.write(
-		`paired differences (with − without, same round): CPU median ${pct(median(paired), a)}, range ${pct(Math.min(...paired), a)} … ${pct(Math.max(...paired), a)}; ` +
-			`wall median ${pct(median(pairedWall), aWall)}\n`,
-	);
-	process.stdout.write(`run folder ${(bytes / 1e6).toFixed(1)} MB\n`);
-	process.stdout.write(`median epoch CPU time: without ${(a / 1000).toFixed(2)} s, with ${(b / 1000).toFixed(2)} s (process CPU, background writes included)\n`);
+	report(without, withSdk, hookMs / rounds, lens.runDir);
 	fs.rmSync(runs, { recursive: true, force: true });
 	xs.dispose();
 	ys.dispose();
-	// The headline uses CPU time (on a shared machine wall-clock epochs vary by tens of percent, CPU time by a few),
-	// as the median paired difference (robust to the odd slow epoch on either side).
-	process.stdout.write(`sdk overhead: ${((100 * median(paired)) / a).toFixed(1)} %\n`);
 }
 
 main().catch((err: unknown) => {
