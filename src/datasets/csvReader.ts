@@ -177,7 +177,8 @@ function looksLikeLabels(s: ColumnStats, kind: ColumnKind): boolean {
 	return top < 0.9 * s.nonEmpty;
 }
 
-function inferSchema(sample: RawRecord[], opts: ScanOptions, problems: Problem[]): CsvSchema {
+/** The most common field count of the sample (the first record's count wins a tie). */
+function modalFieldCount(sample: readonly RawRecord[]): number {
 	const counts = new Map<number, number>();
 	for (const r of sample) {
 		counts.set(r.fields.length, (counts.get(r.fields.length) ?? 0) + 1);
@@ -190,6 +191,11 @@ function inferSchema(sample: RawRecord[], opts: ScanOptions, problems: Problem[]
 			best = c;
 		}
 	}
+	return fieldCount;
+}
+
+/** Per-column statistics of the sample's well-formed records after the first (which may be a header). */
+function sampleStats(sample: readonly RawRecord[], fieldCount: number): ColumnStats[] {
 	const stats: ColumnStats[] = [];
 	for (let j = 0; j < fieldCount; j++) {
 		stats.push(newStats());
@@ -203,25 +209,12 @@ function inferSchema(sample: RawRecord[], opts: ScanOptions, problems: Problem[]
 			addToStats(stats[j], f[j]);
 		}
 	}
-	const kinds = stats.map(kindOfStats);
-	const first = sample[0].fields;
-	let hasHeader = opts.header ?? false;
-	if (opts.header === undefined && sample.length > 1) {
-		hasHeader = first.some((cell, j) => {
-			const k = kindOfCell(cell);
-			return j < fieldCount && stats[j].nonEmpty > 0 && k !== null && k !== kinds[j];
-		});
-	}
-	if (hasHeader) {
-		fieldCount = first.length;
-		while (kinds.length < fieldCount) {
-			kinds.push('text');
-			stats.push(newStats());
-		}
-		kinds.length = fieldCount;
-	}
-	const names = hasHeader ? first.map((s) => s.trim()) : kinds.map((_, j) => `column ${j}`);
+	return stats;
+}
 
+/** The label column: the one asked for (by name, case-insensitive name, or index), else a detected one; -1 with a problem when none. */
+function findLabelColumn(opts: ScanOptions, cols: { names: string[]; kinds: ColumnKind[]; stats: ColumnStats[]; hasHeader: boolean; fieldCount: number; first: string[] }, problems: Problem[]): number {
+	const { names, kinds, stats, hasHeader, fieldCount, first } = cols;
 	let label = -1;
 	if (opts.labelColumn !== undefined && opts.labelColumn !== '') {
 		const want = opts.labelColumn;
@@ -237,30 +230,56 @@ function inferSchema(sample: RawRecord[], opts: ScanOptions, problems: Problem[]
 			problems.push(problem(1, 1, end, ProblemCode.noLabelColumn, 'error',
 				`label column '${want}' not found (${hasHeader ? `header: ${names.join(', ')}` : `no header, ${fieldCount} columns`}); label checks are off`));
 		}
-	} else {
-		if (hasHeader) {
-			for (const want of LABEL_NAMES) {
-				label = names.findIndex((n) => n.toLowerCase() === want);
-				if (label >= 0) {
-					break;
-				}
+		return label;
+	}
+	if (hasHeader) {
+		for (const want of LABEL_NAMES) {
+			label = names.findIndex((n) => n.toLowerCase() === want);
+			if (label >= 0) {
+				break;
 			}
-		}
-		if (label < 0) {
-			const textLabels = kinds.map((k, j) => (k === 'text' && looksLikeLabels(stats[j], k) ? j : -1)).filter((j) => j >= 0);
-			if (textLabels.length === 1) {
-				label = textLabels[0];
-			} else if (fieldCount > 1 && looksLikeLabels(stats[0], kinds[0])) {
-				label = 0;
-			} else if (fieldCount > 1 && looksLikeLabels(stats[fieldCount - 1], kinds[fieldCount - 1])) {
-				label = fieldCount - 1;
-			}
-		}
-		if (label < 0) {
-			problems.push(problem(1, 1, 1, ProblemCode.noLabelColumn, 'information',
-				'no label column found; set poisonLens.dataset.labelColumn (or --label-column) to enable the dirty-label checks'));
 		}
 	}
+	if (label < 0) {
+		const textLabels = kinds.map((k, j) => (k === 'text' && looksLikeLabels(stats[j], k) ? j : -1)).filter((j) => j >= 0);
+		if (textLabels.length === 1) {
+			label = textLabels[0];
+		} else if (fieldCount > 1 && looksLikeLabels(stats[0], kinds[0])) {
+			label = 0;
+		} else if (fieldCount > 1 && looksLikeLabels(stats[fieldCount - 1], kinds[fieldCount - 1])) {
+			label = fieldCount - 1;
+		}
+	}
+	if (label < 0) {
+		problems.push(problem(1, 1, 1, ProblemCode.noLabelColumn, 'information',
+			'no label column found; set poisonLens.dataset.labelColumn (or --label-column) to enable the dirty-label checks'));
+	}
+	return label;
+}
+
+function inferSchema(sample: RawRecord[], opts: ScanOptions, problems: Problem[]): CsvSchema {
+	let fieldCount = modalFieldCount(sample);
+	const stats = sampleStats(sample, fieldCount);
+	const kinds = stats.map(kindOfStats);
+	const first = sample[0].fields;
+	let hasHeader = opts.header ?? false;
+	if (opts.header === undefined && sample.length > 1) {
+		// A header is a first record with a cell whose kind differs from its column's.
+		hasHeader = first.some((cell, j) => {
+			const k = kindOfCell(cell);
+			return j < fieldCount && stats[j].nonEmpty > 0 && k !== null && k !== kinds[j];
+		});
+	}
+	if (hasHeader) {
+		fieldCount = first.length;
+		while (kinds.length < fieldCount) {
+			kinds.push('text');
+			stats.push(newStats());
+		}
+		kinds.length = fieldCount;
+	}
+	const names = hasHeader ? first.map((s) => s.trim()) : kinds.map((_, j) => `column ${j}`);
+	const label = findLabelColumn(opts, { names, kinds, stats, hasHeader, fieldCount, first }, problems);
 	const feature: number[] = [];
 	const textCols: number[] = [];
 	for (let j = 0; j < fieldCount; j++) {
