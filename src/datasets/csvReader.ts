@@ -382,6 +382,172 @@ export interface CsvPart {
 	readonly textKey: (string | null)[] | null;
 }
 
+/** The per-record work of {@link parseCsvPart}: positions, problems and the row arrays of one slice. */
+class CsvPartParser {
+	readonly problems: Problem[] = [];
+	readonly startLine: number[] = [];
+	readonly endLine: number[] = [];
+	readonly endColumn: number[] = [];
+	readonly recStart: number[] = [];
+	readonly recEnd: number[] = [];
+	readonly labels: (string | null)[] = [];
+	readonly valid: number[] = [];
+	readonly textKey: (string | null)[] | null;
+	readonly features: FloatBuffer;
+	private readonly index: LineIndex;
+	private readonly shift: number;
+	private readonly dim: number;
+	private headerPending: boolean;
+
+	constructor(
+		private readonly src: string,
+		private readonly sch: CsvSchema,
+		private readonly delimiter: string,
+		avgRecordLength: number,
+		baseLine: number,
+		private readonly baseOffset: number,
+		skipHeader: boolean,
+	) {
+		this.index = new LineIndex(src);
+		this.shift = baseLine - 1;
+		this.dim = sch.featureCols.length;
+		this.textKey = sch.textCols.length > 0 ? [] : null;
+		this.features = new FloatBuffer(Math.ceil((src.length / avgRecordLength) * 1.05 + 16) * this.dim);
+		this.headerPending = skipHeader;
+	}
+
+	private posOf(offset: number): { line: number; column: number } {
+		const p = this.index.position(offset);
+		return { line: p.line + this.shift, column: p.column };
+	}
+
+	private rowProblem(r: RawRecord, code: ProblemCodeValue, severity: Severity, message: string): void {
+		const s = this.posOf(r.start);
+		const e = this.posOf(Math.max(r.start, contentEnd(this.src, r.start, r.end)));
+		this.problems.push(problem(s.line, s.column, e.column, code, severity, message, e.line));
+	}
+
+	private cellProblem(r: RawRecord, col: number, code: ProblemCodeValue, severity: Severity, message: string): void {
+		const offs = fieldOffsets(this.src, r.start, contentEnd(this.src, r.start, r.end), this.delimiter);
+		const at = offs[col] ?? r.start;
+		const next = col + 1 < offs.length ? offs[col + 1] - this.delimiter.length : contentEnd(this.src, r.start, r.end);
+		const s = this.posOf(at);
+		const e = this.posOf(Math.max(at, next));
+		this.problems.push(problem(s.line, s.column, e.line === s.line ? Math.max(e.column, s.column + 1) : s.column + 1, code, severity, message));
+	}
+
+	/** Papaparse keeps searching after a malformed quote and often adds a MissingQuotes error for the same field; the first error is the cause. */
+	private quoteProblem(r: RawRecord): void {
+		const e = r.errors[0];
+		const at = typeof e.index === 'number' ? Math.max(r.start, e.index - 1) : r.start;
+		const p = this.posOf(at);
+		this.problems.push(problem(p.line, p.column, p.column + 1, ProblemCode.badQuote, 'error',
+			e.code === 'MissingQuotes'
+				? 'quoted field is never closed: the rest of the file is read as one field'
+				: 'text after the closing quote of a quoted field (write "" for a quote inside a field)'));
+	}
+
+	private raggedProblem(r: RawRecord): void {
+		const f = r.fields;
+		const sch = this.sch;
+		const what = sch.hasHeader ? 'the header has' : 'the other rows have';
+		if (f.length > sch.fieldCount) {
+			const offs = fieldOffsets(this.src, r.start, contentEnd(this.src, r.start, r.end), this.delimiter);
+			const at = offs[sch.fieldCount] ?? r.start;
+			const p = this.posOf(at);
+			const e = this.posOf(contentEnd(this.src, r.start, r.end));
+			this.problems.push(problem(p.line, p.column, e.column, ProblemCode.raggedRow, 'error',
+				`row has ${f.length} fields, but ${what} ${sch.fieldCount}: extra field(s) start here`, e.line));
+		} else {
+			this.rowProblem(r, ProblemCode.raggedRow, 'error', `row has ${f.length} fields, but ${what} ${sch.fieldCount}`);
+		}
+	}
+
+	/** Reads a well-formed record's label and features into row `row`; false when a cell has a problem. */
+	private readCells(r: RawRecord, row: number): { ok: boolean; label: string | null } {
+		const f = r.fields;
+		const sch = this.sch;
+		let ok = true;
+		let label: string | null = null;
+		if (sch.label >= 0) {
+			const raw = f[sch.label];
+			if (raw.trim() === '') {
+				this.cellProblem(r, sch.label, ProblemCode.missingLabel, 'error', `label '${sch.names[sch.label]}' is empty`);
+				ok = false;
+			} else {
+				label = normaliseLabel(raw);
+			}
+		}
+		const cols = sch.featureCols;
+		const data = this.features.data;
+		const base = row * this.dim;
+		for (let c = 0; c < cols.length; c++) {
+			const s = f[cols[c]];
+			const v = +s;
+			if (v === v && v - v === 0 && !(v === 0 && (s.length === 0 || s.charCodeAt(0) <= 32) && s.trim() === '')) {
+				data[base + c] = v;
+				continue;
+			}
+			data[base + c] = 0;
+			ok = false;
+			this.badCell(r, cols[c], s);
+		}
+		if (this.textKey !== null) {
+			this.textKey[row] = sch.textCols.map((j) => f[j].trim()).join('\u0000');
+		}
+		return { ok, label };
+	}
+
+	private badCell(r: RawRecord, col: number, s: string): void {
+		const cell = parseCell(s);
+		const name = this.sch.names[col];
+		if (cell.kind === 'empty') {
+			this.cellProblem(r, col, ProblemCode.missingValue, 'error', `feature '${name}' is empty`);
+		} else if (cell.kind === 'nonFinite') {
+			this.cellProblem(r, col, ProblemCode.nonFinite, 'error', `feature '${name}' is ${s.trim()}, not a finite number`);
+		} else {
+			this.cellProblem(r, col, ProblemCode.nonNumeric, 'error', `feature '${name}' is '${s.length > 40 ? `${s.slice(0, 40)}…` : s}', not a number`);
+		}
+	}
+
+	/** One record: skipped when blank or the header; otherwise a row, valid or with its problems. */
+	handle(r: RawRecord): void {
+		const f = r.fields;
+		if (f.length === 1 && f[0].trim() === '' && r.errors.length === 0) {
+			return;
+		}
+		if (this.headerPending) {
+			this.headerPending = false;
+			return;
+		}
+		const { index, src, shift } = this;
+		const s0 = index.lineOf(r.start);
+		const stop = contentEnd(src, r.start, r.end);
+		const s1 = index.lineOf(Math.max(r.start, stop - 1));
+		this.startLine.push(s0 + shift);
+		this.endLine.push(s1 + shift);
+		this.endColumn.push(stop - index.lineStart(s1) + 1);
+		this.recStart.push(r.start + this.baseOffset);
+		this.recEnd.push(r.end + this.baseOffset);
+		const row = this.labels.length;
+		this.features.reserve(this.dim);
+		this.features.length = row * this.dim + this.dim;
+		let read: { ok: boolean; label: string | null } = { ok: false, label: null };
+		if (r.errors.length > 0) {
+			this.quoteProblem(r);
+		} else if (f.length !== this.sch.fieldCount) {
+			this.raggedProblem(r);
+		} else {
+			read = this.readCells(r, row);
+		}
+		if (this.textKey !== null && (!read.ok || this.textKey[row] === undefined)) {
+			this.textKey[row] = null;
+		}
+		this.labels.push(read.label);
+		this.valid.push(read.ok ? 1 : 0);
+	}
+}
+
 /**
  * Parses `text` (a whole file, or a slice of one that starts at a record boundary) against a known schema.
  * @param baseLine 1-based line of the slice's first character in the file
@@ -390,160 +556,34 @@ export interface CsvPart {
  */
 export function parseCsvPart(text: string, plan: CsvPlan & { readonly schema: CsvSchema }, baseLine: number, baseOffset: number,
 	skipHeader: boolean, progress?: ProgressFn): CsvPart {
-	const sch = plan.schema;
-	const delimiter = plan.delimiter;
-	const src = text;
-	const index = new LineIndex(src);
-	const shift = baseLine - 1;
-	const problems: Problem[] = [];
-	const startLine: number[] = [];
-	const endLine: number[] = [];
-	const endColumn: number[] = [];
-	const recStart: number[] = [];
-	const recEnd: number[] = [];
-	const labels: (string | null)[] = [];
-	const valid: number[] = [];
-	const textKey: (string | null)[] | null = sch.textCols.length > 0 ? [] : null;
-	const dim = sch.featureCols.length;
-	const features = new FloatBuffer(Math.ceil((src.length / plan.avgRecordLength) * 1.05 + 16) * dim);
+	const parser = new CsvPartParser(text, plan.schema, plan.delimiter, plan.avgRecordLength, baseLine, baseOffset, skipHeader);
 	let prevCursor = 0;
 	let step = 0;
-	let headerPending = skipHeader;
-
-	const posOf = (offset: number): { line: number; column: number } => {
-		const p = index.position(offset);
-		return { line: p.line + shift, column: p.column };
-	};
-
-	const rowProblem = (r: RawRecord, code: ProblemCodeValue, severity: Severity, message: string): void => {
-		const s = posOf(r.start);
-		const e = posOf(Math.max(r.start, contentEnd(src, r.start, r.end)));
-		problems.push(problem(s.line, s.column, e.column, code, severity, message, e.line));
-	};
-
-	const cellProblem = (r: RawRecord, col: number, code: ProblemCodeValue, severity: Severity, message: string): void => {
-		const offs = fieldOffsets(src, r.start, contentEnd(src, r.start, r.end), delimiter);
-		const at = offs[col] ?? r.start;
-		const next = col + 1 < offs.length ? offs[col + 1] - delimiter.length : contentEnd(src, r.start, r.end);
-		const s = posOf(at);
-		const e = posOf(Math.max(at, next));
-		problems.push(problem(s.line, s.column, e.line === s.line ? Math.max(e.column, s.column + 1) : s.column + 1, code, severity, message));
-	};
-
-	const handle = (r: RawRecord): void => {
-		const f = r.fields;
-		if (f.length === 1 && f[0].trim() === '' && r.errors.length === 0) {
-			return;
-		}
-		if (headerPending) {
-			headerPending = false;
-			return;
-		}
-		const s0 = index.lineOf(r.start);
-		const stop = contentEnd(src, r.start, r.end);
-		const s1 = index.lineOf(Math.max(r.start, stop - 1));
-		startLine.push(s0 + shift);
-		endLine.push(s1 + shift);
-		endColumn.push(stop - index.lineStart(s1) + 1);
-		recStart.push(r.start + baseOffset);
-		recEnd.push(r.end + baseOffset);
-		const row = labels.length;
-		features.reserve(dim);
-		const base = row * dim;
-		features.length = base + dim;
-		let ok = 1;
-		let label: string | null = null;
-		if (r.errors.length > 0) {
-			// Papaparse keeps searching after a malformed quote and often adds a MissingQuotes error for the same field;
-			// the first error is the cause, so only it is reported.
-			for (const e of r.errors.slice(0, 1)) {
-				const at = typeof e.index === 'number' ? Math.max(r.start, e.index - 1) : r.start;
-				const p = posOf(at);
-				problems.push(problem(p.line, p.column, p.column + 1, ProblemCode.badQuote, 'error',
-					e.code === 'MissingQuotes'
-						? 'quoted field is never closed: the rest of the file is read as one field'
-						: 'text after the closing quote of a quoted field (write "" for a quote inside a field)'));
-			}
-			ok = 0;
-		} else if (f.length !== sch.fieldCount) {
-			const what = sch.hasHeader ? 'the header has' : 'the other rows have';
-			if (f.length > sch.fieldCount) {
-				const offs = fieldOffsets(src, r.start, contentEnd(src, r.start, r.end), delimiter);
-				const at = offs[sch.fieldCount] ?? r.start;
-				const p = posOf(at);
-				const e = posOf(contentEnd(src, r.start, r.end));
-				problems.push(problem(p.line, p.column, e.column, ProblemCode.raggedRow, 'error',
-					`row has ${f.length} fields, but ${what} ${sch.fieldCount}: extra field(s) start here`, e.line));
-			} else {
-				rowProblem(r, ProblemCode.raggedRow, 'error', `row has ${f.length} fields, but ${what} ${sch.fieldCount}`);
-			}
-			ok = 0;
-		} else {
-			if (sch.label >= 0) {
-				const raw = f[sch.label];
-				if (raw.trim() === '') {
-					cellProblem(r, sch.label, ProblemCode.missingLabel, 'error', `label '${sch.names[sch.label]}' is empty`);
-					ok = 0;
-				} else {
-					label = normaliseLabel(raw);
-				}
-			}
-			const cols = sch.featureCols;
-			const data = features.data;
-			for (let c = 0; c < cols.length; c++) {
-				const s = f[cols[c]];
-				const v = +s;
-				if (v === v && v - v === 0 && !(v === 0 && (s.length === 0 || s.charCodeAt(0) <= 32) && s.trim() === '')) {
-					data[base + c] = v;
-					continue;
-				}
-				data[base + c] = 0;
-				ok = 0;
-				const cell = parseCell(s);
-				const name = sch.names[cols[c]];
-				if (cell.kind === 'empty') {
-					cellProblem(r, cols[c], ProblemCode.missingValue, 'error', `feature '${name}' is empty`);
-				} else if (cell.kind === 'nonFinite') {
-					cellProblem(r, cols[c], ProblemCode.nonFinite, 'error', `feature '${name}' is ${s.trim()}, not a finite number`);
-				} else {
-					cellProblem(r, cols[c], ProblemCode.nonNumeric, 'error', `feature '${name}' is '${s.length > 40 ? `${s.slice(0, 40)}…` : s}', not a number`);
-				}
-			}
-			if (textKey !== null) {
-				textKey[row] = sch.textCols.map((j) => f[j].trim()).join('\u0000');
-			}
-		}
-		if (textKey !== null && (ok === 0 || textKey[row] === undefined)) {
-			textKey[row] = null;
-		}
-		labels.push(label);
-		valid.push(ok);
-	};
-
-	Papa.parse<string[]>(src, {
-		...papaOptions(delimiter),
+	Papa.parse<string[]>(text, {
+		...papaOptions(plan.delimiter),
 		step: (res) => {
 			const r: RawRecord = { fields: res.data, start: prevCursor, end: res.meta.cursor, errors: res.errors };
 			prevCursor = res.meta.cursor;
-			handle(r);
+			parser.handle(r);
 			if (progress && (++step & 4095) === 0) {
-				progress(prevCursor / Math.max(1, src.length), 'parsing');
+				progress(prevCursor / Math.max(1, text.length), 'parsing');
 			}
 		},
 	});
-	const rows = labels.length;
+	const rows = parser.labels.length;
+	const dim = plan.schema.featureCols.length;
 	return {
-		problems,
+		problems: parser.problems,
 		rows,
-		features: features.data.slice(0, rows * dim),
-		labels,
-		valid: Uint8Array.from(valid),
-		startLine: Int32Array.from(startLine),
-		endLine: Int32Array.from(endLine),
-		endColumn: Int32Array.from(endColumn),
-		recStart: Float64Array.from(recStart),
-		recEnd: Float64Array.from(recEnd),
-		textKey,
+		features: parser.features.data.slice(0, rows * dim),
+		labels: parser.labels,
+		valid: Uint8Array.from(parser.valid),
+		startLine: Int32Array.from(parser.startLine),
+		endLine: Int32Array.from(parser.endLine),
+		endColumn: Int32Array.from(parser.endColumn),
+		recStart: Float64Array.from(parser.recStart),
+		recEnd: Float64Array.from(parser.recEnd),
+		textKey: parser.textKey,
 	};
 }
 
