@@ -63,48 +63,58 @@ function selectOrder(values: Float64Array, which: 'LA' | 'LM'): number[] {
 	return idx;
 }
 
-/**
- * Top-k eigenpairs of a symmetric operator by Lanczos with full reorthogonalisation.
- * Deterministic for a given seed; cancellable between products; returns a frozen record.
- */
-export async function lanczos(op: LinearOperator, options: LanczosOptions): Promise<EigenResult> {
-	const { k, maxIter, tol } = validate(op, options);
+/** The Lanczos recurrence so far: the orthonormal basis Q and the tridiagonal T_m (diagonal α, off-diagonal β). */
+interface Krylov {
+	readonly Q: Float64Array[];
+	readonly alpha: number[];
+	readonly beta: number[];
+}
+
+/** Ritz pairs of T_m in the requested order (top k), as coordinates in Q, with their residual estimates |β_m s_m|. */
+interface Ritz {
+	readonly values: number[];
+	readonly s: Float64Array[];
+	readonly residuals: number[];
+}
+
+function solveT({ alpha, beta }: Krylov, k: number, which: 'LA' | 'LM'): Ritz {
+	const m = alpha.length;
+	const eig = tridiagonalEigen(alpha, beta.slice(0, m - 1), { order: 'ascending', residuals: false, label: 'Lanczos T' });
+	const order = selectOrder(eig.eigenvalues, which).slice(0, Math.min(k, m));
+	const bLast = beta.length >= m ? beta[m - 1] : 0;
+	const values: number[] = [];
+	const s: Float64Array[] = [];
+	const residuals: number[] = [];
+	for (const j of order) {
+		const col = new Float64Array(m);
+		for (let i = 0; i < m; i++) {
+			col[i] = eig.eigenvectors.data[i * m + j];
+		}
+		values.push(eig.eigenvalues[j]);
+		s.push(col);
+		residuals.push(Math.abs(bLast * col[m - 1]));
+	}
+	return { values, s, residuals };
+}
+
+function allConverged(values: readonly number[], residuals: readonly number[], k: number, tol: number): boolean {
+	return values.length === k && residuals.every((res, i) => res <= tol * Math.max(Math.abs(values[i]), TINY));
+}
+
+/** Runs the recurrence until the top k Ritz pairs converge, the space is invariant or maxIter steps are taken. */
+async function iterate(op: LinearOperator, options: LanczosOptions, k: number, maxIter: number, tol: number): Promise<{ krylov: Krylov; ritz: Ritz; matvecs: number }> {
 	const which = options.which ?? 'LA';
 	const checkEvery = Math.max(1, options.checkEvery ?? 5);
 	const n = op.size;
-	const Q: Float64Array[] = [];
-	const alpha: number[] = [];
-	const beta: number[] = [];
+	const krylov: Krylov = { Q: [], alpha: [], beta: [] };
+	const { Q, alpha, beta } = krylov;
 	let q = gaussianVector(n, options.seed ?? 0);
 	const q0 = norm(q);
 	for (let i = 0; i < n; i++) {
 		q[i] /= q0;
 	}
 	let matvecs = 0;
-	let ritz: { values: number[]; s: Float64Array[]; residuals: number[] } | null = null;
-
-	const solveT = (): { values: number[]; s: Float64Array[]; residuals: number[] } => {
-		const m = alpha.length;
-		const eig = tridiagonalEigen(alpha, beta.slice(0, m - 1), { order: 'ascending', residuals: false, label: 'Lanczos T' });
-		const order = selectOrder(eig.eigenvalues, which).slice(0, Math.min(k, m));
-		const bLast = beta.length >= m ? beta[m - 1] : 0;
-		const values: number[] = [];
-		const s: Float64Array[] = [];
-		const residuals: number[] = [];
-		for (const j of order) {
-			const col = new Float64Array(m);
-			for (let i = 0; i < m; i++) {
-				col[i] = eig.eigenvectors.data[i * m + j];
-			}
-			values.push(eig.eigenvalues[j]);
-			s.push(col);
-			residuals.push(Math.abs(bLast * col[m - 1]));
-		}
-		return { values, s, residuals };
-	};
-	const isConverged = (r: { values: number[]; residuals: number[] }): boolean =>
-		r.values.length === k && r.residuals.every((res, i) => res <= tol * Math.max(Math.abs(r.values[i]), TINY));
-
+	let ritz: Ritz | null = null;
 	for (let j = 0; j < maxIter; j++) {
 		await checkpoint(options.signal, `lanczos on ${op.label}`, matvecs);
 		Q.push(q);
@@ -126,12 +136,12 @@ export async function lanczos(op: LinearOperator, options: LanczosOptions): Prom
 		const last = j === maxIter - 1;
 		const invariant = b <= 1e-12 * Math.max(Math.abs(a), ...beta.slice(0, -1).map(Math.abs), TINY);
 		if (last || invariant || (j + 1 >= k && (j + 1) % checkEvery === 0)) {
-			ritz = solveT();
+			ritz = solveT(krylov, k, which);
 			if (invariant) {
 				// Krylov space is invariant: the Ritz pairs are exact eigenpairs of A restricted to it.
 				ritz = { ...ritz, residuals: ritz.residuals.map(() => 0) };
 			}
-			if (isConverged(ritz) || invariant) {
+			if (allConverged(ritz.values, ritz.residuals, k, tol) || invariant) {
 				break;
 			}
 		}
@@ -143,12 +153,23 @@ export async function lanczos(op: LinearOperator, options: LanczosOptions): Prom
 			q[i] = w[i] / b;
 		}
 	}
-	ritz ??= solveT();
-	const m = alpha.length;
+	return { krylov, ritz: ritz ?? solveT(krylov, k, which), matvecs };
+}
+
+/**
+ * Top-k eigenpairs of a symmetric operator by Lanczos with full reorthogonalisation.
+ * Deterministic for a given seed; cancellable between products; returns a frozen record.
+ */
+export async function lanczos(op: LinearOperator, options: LanczosOptions): Promise<EigenResult> {
+	const { k, maxIter, tol } = validate(op, options);
+	const n = op.size;
+	const { krylov, ritz, matvecs: iterMatvecs } = await iterate(op, options, k, maxIter, tol);
+	let matvecs = iterMatvecs;
+	const m = krylov.alpha.length;
 	const eigenvectors = ritz.s.map((s) => {
 		const v = new Float64Array(n);
 		for (let i = 0; i < m; i++) {
-			axpy(s[i], Q[i], v);
+			axpy(s[i], krylov.Q[i], v);
 		}
 		const nv = norm(v);
 		for (let i = 0; i < n; i++) {
@@ -168,7 +189,6 @@ export async function lanczos(op: LinearOperator, options: LanczosOptions): Prom
 		}
 		residualKind = 'explicit';
 	}
-	const converged = ritz.values.length === k && residuals.every((r, i) => r <= tol * Math.max(Math.abs(ritz.values[i]), TINY));
 	return Object.freeze({
 		eigenvalues: Object.freeze([...ritz.values]),
 		eigenvectors: Object.freeze(eigenvectors),
@@ -176,7 +196,7 @@ export async function lanczos(op: LinearOperator, options: LanczosOptions): Prom
 		residualKind,
 		iterations: m,
 		matvecs,
-		converged,
+		converged: allConverged(ritz.values, residuals, k, tol),
 		tol,
 		algorithm: 'lanczos (full reorthogonalisation)',
 		operator: op.label,
