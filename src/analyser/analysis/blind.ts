@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BlindSummary, ImageRecord } from '../../protocol/analysisRecord';
-import { mulberry32 } from '../../math/random';
+import { boxMuller, mulberry32 } from '../../math/random';
 import { logitModelFromLayers, type CancelSignal, type LogitModel } from '../curvature/index';
 import { checkpoint as cancelPoint } from '../curvature/cancel';
 import { imageOf, loadCheckpointModel, predictClasses, round6 } from './checkpoint';
@@ -165,7 +165,98 @@ export async function flipRate(
 
 function randomDirection(dim: number, seed: number): Float64Array {
 	const u = mulberry32(seed);
-	return Float64Array.from({ length: dim }, () => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u()));
+	return Float64Array.from({ length: dim }, () => boxMuller(1 - u(), u())[0]);
+}
+
+/** The top eigenpair of every scanned sample's input Hessian, in chunks: λ1 per sample and its unit eigenvector. */
+async function perSampleTopEigen(logit: LogitModel, data: Float32Array, labels: Int32Array, total: number, dim: number, options: BlindOptions): Promise<{ lambda: Float64Array; vectors: Float32Array }> {
+	const chunk = options.chunk ?? 256;
+	const lambda = new Float64Array(total);
+	const vectors = new Float32Array(total * dim);
+	for (let start = 0; start < total; start += chunk) {
+		await cancelPoint(options.signal, 'blind scan', start);
+		const size = Math.min(chunk, total - start);
+		const curv = await batchCurvature(logit, data.subarray(start * dim, (start + size) * dim), labels.subarray(start, start + size), options.signal);
+		try {
+			const ps = await curv.perSample(options.signal);
+			ps.eigenvalues.forEach((l, i) => {
+				lambda[start + i] = l;
+				vectors.set(ps.eigenvectors[i], (start + i) * dim);
+			});
+		} finally {
+			curv.dispose();
+		}
+		options.onProgress?.(start + size, total);
+	}
+	return { lambda, vectors };
+}
+
+/**
+ * Candidate clusters of eigenvector directions: among ALL scanned samples (a memorised poison's λ1 falls below its
+ * label's median late in training while its eigenvector still points along the trigger, docs/metrics.md §4), and
+ * among the curvature outliers alone (early in the backdoor's life the poisons are outliers but a minority of all
+ * samples, so bigger clean clusters hide them above).
+ */
+async function candidateClusters(vectors: Float32Array, total: number, dim: number, outliers: readonly number[], minCos2: number, minCluster: number): Promise<number[][]> {
+	const adjacency = await cos2Adjacency(vectors, total, dim, minCos2);
+	const clusters = denseClusters(adjacency, total, { minCluster, maxClusters: MAX_CANDIDATES });
+	const k = outliers.length;
+	const sub = new Uint8Array(k * k);
+	for (let a = 0; a < k; a++) {
+		for (let b = 0; b < k; b++) {
+			sub[a * k + b] = adjacency[outliers[a] * total + outliers[b]];
+		}
+	}
+	for (const c of denseClusters(sub, k, { minCluster, maxClusters: MAX_CANDIDATES })) {
+		clusters.push(c.map((m) => outliers[m]));
+	}
+	return clusters;
+}
+
+interface Candidate {
+	readonly members: number[];
+	readonly direction: Float64Array;
+	readonly rate: number;
+	readonly cls: number;
+}
+
+/** The candidate trigger: the cluster whose principal direction flips the most clean probes to one class. */
+async function bestCandidate(model: tf.LayersModel, ctx: RunContext, clusters: readonly number[][], vectors: Float32Array, dim: number): Promise<Candidate | null> {
+	let best: Candidate | null = null;
+	for (const members of clusters) {
+		const { direction } = principalDirection(members.map((i) => vectors.subarray(i * dim, (i + 1) * dim)));
+		const f = await flipRate(model, ctx.probe, ctx.itemShape, ctx.numClasses, direction);
+		if (best === null || f.rate > best.rate) {
+			best = { members, direction, rate: f.rate, cls: f.cls };
+		}
+	}
+	return best;
+}
+
+/** Suspects: every scanned sample whose curvature points the candidate's way, most aligned first. */
+function suspectsAlong(vectors: Float32Array, total: number, dim: number, direction: Float64Array, minCos2: number): number[] {
+	const scored: { i: number; c: number }[] = [];
+	for (let i = 0; i < total; i++) {
+		const c = cos2(vectors.subarray(i * dim, (i + 1) * dim), direction);
+		if (c >= minCos2) {
+			scored.push({ i, c });
+		}
+	}
+	scored.sort((a, b) => b.c - a.c);
+	return scored.map((x) => x.i);
+}
+
+/** Precision and recall against the poisoned rows a run recorded (a planted attack), for suspects and for outliers. */
+function evaluateAgainst(poisoned: readonly number[], rows: ArrayLike<number>, suspects: readonly number[], outliers: readonly number[]): BlindEvaluation {
+	const truth = new Set(poisoned);
+	const inSample = Array.from(rows).filter((r) => truth.has(r)).length;
+	const score = (idx: readonly number[]): { p: number | null; r: number | null; tp: number } => {
+		const tp = idx.filter((i) => truth.has(rows[i])).length;
+		return { tp, p: idx.length > 0 ? tp / idx.length : null, r: inSample > 0 ? tp / inSample : null };
+	};
+	const all = score(suspects);
+	const ol = score(outliers);
+	return { poisonedInSample: inSample, truePositives: all.tp, precision: all.p, recall: all.r, outlierPrecision: ol.p, outlierRecall: ol.r };
 }
 
 /**
@@ -184,116 +275,32 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 	let logit: LogitModel | undefined;
 	try {
 		logit = logitModelFromLayers(model, checkpointDir);
-		const chunk = options.chunk ?? 256;
-		const lambda = new Float64Array(total);
-		const vectors = new Float32Array(total * dim);
-		for (let start = 0; start < total; start += chunk) {
-			await cancelPoint(options.signal, 'blind scan', start);
-			const size = Math.min(chunk, total - start);
-			const curv = await batchCurvature(logit, sample.data.subarray(start * dim, (start + size) * dim), labels.subarray(start, start + size), options.signal);
-			try {
-				const ps = await curv.perSample(options.signal);
-				ps.eigenvalues.forEach((l, i) => {
-					lambda[start + i] = l;
-					vectors.set(ps.eigenvectors[i], (start + i) * dim);
-				});
-			} finally {
-				curv.dispose();
-			}
-			options.onProgress?.(start + size, total);
-		}
+		const { lambda, vectors } = await perSampleTopEigen(logit, sample.data, labels, total, dim, options);
 		const out = robustOutliers(lambda, labels, options.outliers);
 		const minCos2 = options.consensus?.minCos2 ?? BLIND_COS2;
-		// Candidate clusters among ALL scanned samples: a memorised poison's λ1 falls below its label's
-		// median late in training while its eigenvector still points along the trigger (docs/metrics.md §4).
 		await cancelPoint(options.signal, 'blind scan: clustering', total);
 		options.onStage?.('clustering eigenvector directions');
-		const adjacency = await cos2Adjacency(vectors, total, dim, minCos2);
-		const minCluster = options.consensus?.minCluster ?? 3;
-		const clusters = denseClusters(adjacency, total, { minCluster, maxClusters: MAX_CANDIDATES });
-		// Also the densest clusters among the curvature outliers alone: early in the backdoor's life the
-		// poisons are outliers but a minority of all samples, so bigger clean clusters hide them above.
-		const k = out.outliers.length;
-		const sub = new Uint8Array(k * k);
-		for (let a = 0; a < k; a++) {
-			for (let b = 0; b < k; b++) {
-				sub[a * k + b] = adjacency[out.outliers[a] * total + out.outliers[b]];
-			}
-		}
-		for (const c of denseClusters(sub, k, { minCluster, maxClusters: MAX_CANDIDATES })) {
-			clusters.push(c.map((m) => out.outliers[m]));
-		}
-		// The candidate: the cluster whose principal direction flips the most clean probes to one class.
-		let best: { members: number[]; direction: Float64Array; rate: number; cls: number } | null = null;
-		for (const members of clusters) {
-			const { direction } = principalDirection(members.map((i) => vectors.subarray(i * dim, (i + 1) * dim)));
-			const f = await flipRate(model, ctx.probe, ctx.itemShape, ctx.numClasses, direction);
-			if (best === null || f.rate > best.rate) {
-				best = { members, direction, rate: f.rate, cls: f.cls };
-			}
-		}
-		const consensus = best;
-		const clusterIdx = consensus === null ? [] : consensus.members;
-		// Suspects: every scanned sample whose curvature points the candidate's way.
-		const scored: { i: number; c: number }[] = [];
-		if (consensus !== null) {
-			for (let i = 0; i < total; i++) {
-				const c = cos2(vectors.subarray(i * dim, (i + 1) * dim), consensus.direction);
-				if (c >= minCos2) {
-					scored.push({ i, c });
-				}
-			}
-			scored.sort((a, b) => b.c - a.c);
-		}
-		const suspects = scored.map((x) => x.i);
-		let rate: number | null = null;
-		let cls: number | null = null;
-		let control: number | null = null;
-		let overlap: number | null = null;
-		if (consensus !== null) {
-			rate = consensus.rate;
-			cls = consensus.cls;
-			control = (await flipRate(model, ctx.probe, ctx.itemShape, ctx.numClasses, randomDirection(dim, 12345))).rate;
-			if (ctx.attack !== null) {
-				overlap = cos2(consensus.direction, ctx.attack.meanDirection);
-			}
-		}
-		let evaluation: BlindEvaluation | null = null;
+		const clusters = await candidateClusters(vectors, total, dim, out.outliers, minCos2, options.consensus?.minCluster ?? 3);
+		const consensus = await bestCandidate(model, ctx, clusters, vectors, dim);
+		const suspects = consensus === null ? [] : suspectsAlong(vectors, total, dim, consensus.direction, minCos2);
+		const control = consensus === null ? null : (await flipRate(model, ctx.probe, ctx.itemShape, ctx.numClasses, randomDirection(dim, 12345))).rate;
+		const overlap = consensus !== null && ctx.attack !== null ? cos2(consensus.direction, ctx.attack.meanDirection) : null;
 		const poisoned = ctx.attack?.poisonedRows ?? ctx.manifest.attack?.poisonedRows ?? null;
-		if (poisoned !== null) {
-			const truth = new Set(poisoned);
-			const inSample = Array.from(rows).filter((r) => truth.has(r)).length;
-			const score = (idx: readonly number[]): { p: number | null; r: number | null; tp: number } => {
-				const tp = idx.filter((i) => truth.has(rows[i])).length;
-				return { tp, p: idx.length > 0 ? tp / idx.length : null, r: inSample > 0 ? tp / inSample : null };
-			};
-			const all = score(suspects);
-			const ol = score(out.outliers);
-			evaluation = {
-				poisonedInSample: inSample,
-				truePositives: all.tp,
-				precision: all.p,
-				recall: all.r,
-				outlierPrecision: ol.p,
-				outlierRecall: ol.r,
-			};
-		}
-		const suspectRows = suspects.map((i) => rows[i]);
 		return {
 			summary: {
 				suspects: suspects.length,
 				candidateTriggerOverlap: overlap === null ? null : round6(overlap),
-				flipRate: rate === null ? null : round6(rate),
-				suspectRows,
-				flipClass: cls,
+				flipRate: consensus === null ? null : round6(consensus.rate),
+				suspectRows: suspects.map((i) => rows[i]),
+				flipClass: consensus?.cls ?? null,
 			},
 			candidateTrigger: consensus === null ? undefined : imageOf(consensus.direction, ctx.itemShape),
 			direction: consensus?.direction ?? null,
 			outliers: out.outliers.length,
-			clusterRows: clusterIdx.map((i) => rows[i]),
+			clusterRows: (consensus?.members ?? []).map((i) => rows[i]),
 			scanned: total,
 			controlFlipRate: control,
-			evaluation,
+			evaluation: poisoned === null ? null : evaluateAgainst(poisoned, rows, suspects, out.outliers),
 			elapsedMs: performance.now() - t0,
 		};
 	} finally {
