@@ -1,7 +1,9 @@
 /**
- * Pure bookkeeping for the reproduce driver: CSV text in and out, keyed rows for resuming a run,
+ * Pure bookkeeping for the reproduce driver: CSV text in and out (papaparse), keyed rows for resuming a run,
  * and mean ± spread over seeds. No file system and no tfjs here, so the unit tests cover it all.
  */
+
+import Papa from 'papaparse';
 
 /** A CSV cell. Numbers are written with full precision (shortest round-trip form). */
 export type Cell = number | string | boolean | null;
@@ -28,12 +30,12 @@ export function formatCell(v: Cell): string {
 
 /**
  * Writes rows as CSV with the given column order (every row must have exactly these keys, so a
- * typo in a column name fails here rather than producing an empty column).
+ * typo in a column name fails here rather than producing an empty column). Numbers are written in
+ * shortest round-trip form, NaN as `NaN`, null as empty; quoting is papaparse's (RFC 4180).
  * @throws Error naming the row and the missing or extra column
  */
 export function toCsv(columns: readonly string[], rows: readonly Row[]): string {
-	const lines = [columns.map((c) => formatCell(c)).join(',')];
-	rows.forEach((row, i) => {
+	const data = rows.map((row, i) => {
 		for (const c of columns) {
 			if (!(c in row)) {
 				throw new Error(`toCsv: row ${i} has no column '${c}'`);
@@ -44,42 +46,9 @@ export function toCsv(columns: readonly string[], rows: readonly Row[]): string 
 				throw new Error(`toCsv: row ${i} has column '${k}' that is not in the header`);
 			}
 		}
-		lines.push(columns.map((c) => formatCell(row[c] ?? null)).join(','));
+		return columns.map((c) => row[c] ?? null);
 	});
-	return `${lines.join('\n')}\n`;
-}
-
-function splitCsvLine(line: string, where: string): string[] {
-	const out: string[] = [];
-	let cur = '';
-	let quoted = false;
-	for (let i = 0; i < line.length; i++) {
-		const ch = line[i];
-		if (quoted) {
-			if (ch === '"') {
-				if (line[i + 1] === '"') {
-					cur += '"';
-					i++;
-				} else {
-					quoted = false;
-				}
-			} else {
-				cur += ch;
-			}
-		} else if (ch === '"') {
-			quoted = true;
-		} else if (ch === ',') {
-			out.push(cur);
-			cur = '';
-		} else {
-			cur += ch;
-		}
-	}
-	if (quoted) {
-		throw new Error(`${where}: unterminated quoted field`);
-	}
-	out.push(cur);
-	return out;
+	return `${Papa.unparse({ fields: [...columns], data }, { newline: '\n' })}\n`;
 }
 
 /** Reads a cell back: numbers (including NaN, ±Infinity), booleans, empty → null, else the string. */
@@ -98,19 +67,24 @@ export function parseCell(text: string): Cell {
 }
 
 /**
- * Parses CSV written by {@link toCsv} (one record per line; quoted fields must not contain newlines).
+ * Parses CSV written by {@link toCsv} (papaparse; blank lines skipped).
  * @param file named in error messages
- * @throws Error naming the file and line of a row with the wrong number of fields
+ * @throws Error naming the file and line of a row with the wrong number of fields or a broken quote
  */
 export function parseCsv(text: string, file: string): { columns: string[]; rows: Row[] } {
-	const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
-	if (lines.length === 0) {
+	const parsed = Papa.parse<string[]>(text, { delimiter: ',', skipEmptyLines: true });
+	const quote = parsed.errors.find((e) => e.type === 'Quotes');
+	if (quote !== undefined) {
+		throw new Error(`${file}:${(quote.row ?? 0) + 1}: unterminated quoted field`);
+	}
+	const records = parsed.data;
+	if (records.length === 0) {
 		return { columns: [], rows: [] };
 	}
-	const columns = splitCsvLine(lines[0], `${file}:1`);
+	const columns = records[0];
 	const rows: Row[] = [];
-	for (let i = 1; i < lines.length; i++) {
-		const fields = splitCsvLine(lines[i], `${file}:${i + 1}`);
+	for (let i = 1; i < records.length; i++) {
+		const fields = records[i];
 		if (fields.length !== columns.length) {
 			throw new Error(`${file}:${i + 1}: ${fields.length} fields, the header has ${columns.length}`);
 		}
