@@ -1,6 +1,6 @@
 /**
  * The dashboard's Chart.js charts. Each chart is rebuilt from the state on every render (datasets
- * are small: the host decimates), with animation and parsing off (style.md §7.2 item 8).
+ * are small: the host decimates), with animation and parsing off.
  *
  * Zoom and pan on the x scale are implemented here (wheel zooms around the cursor, drag pans,
  * double-click resets) because chartjs-plugin-zoom is not a dependency.

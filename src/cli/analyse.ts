@@ -269,7 +269,7 @@ export function formatReport(out: RunAnalysisOutcome, backend: string): string {
 					`curvature outliers alone: precision ${pct(e.outlierPrecision)}, recall ${pct(e.outlierRecall)}`,
 			);
 		}
-		lines.push('  near-clone poisons (science.md §2.6) induce almost no curvature and escape this scan: run "poison-lens scan" for near duplicates.');
+		lines.push('  near-clone poisons (near copies of the inputs they hijack) induce almost no input curvature and escape this scan: run "poison-lens scan" on the training data for near duplicates.');
 	}
 	const times = (pass: string): number[] =>
 		out.records.filter((r) => r.pass === pass && r.error === null && typeof r.analysisMs === 'number').map((r) => r.analysisMs as number);
@@ -279,7 +279,7 @@ export function formatReport(out: RunAnalysisOutcome, backend: string): string {
 		`timing: light pass ${med(times('light'))}, full pass ${med(times('full'))} per checkpoint (median); training epoch ${out.epochSeconds === null ? '–' : `${out.epochSeconds.toFixed(1)} s`}` +
 			`${out.blind === null ? '' : `; blind mode ${(out.blind.elapsedMs / 1000).toFixed(1)} s`}`,
 	);
-	lines.push('note: a quiet clean-probe spectrum proves nothing (science.md §7.1); the triggered-probe columns carry the signal.');
+	lines.push('note: a quiet clean-probe spectrum proves nothing (a backdoor shows only on triggered inputs); the triggered-probe columns carry the signal.');
 	for (const w of out.warnings) {
 		lines.push(`warning: ${w}`);
 	}

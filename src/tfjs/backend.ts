@@ -1,5 +1,5 @@
 /**
- * Backend selection for the analyser, CLI and benches (toolchain.md §2.1, §2.7, §2.8).
+ * Backend selection for the analyser, CLI and benches (docs/numerics.md §2).
  *
  * Three traps this module exists for:
  * - `tf.setBackend` can fail and leave tfjs silently on another backend, so the result of every

@@ -9,7 +9,7 @@
  * per probe (clipping). Here the factors are built once and shared.
  *
  * Method: piecewise-linear nets (ReLU, max-pool) use the factored Gauss–Newton, which equals the
- * input Hessian of the cross-entropy almost everywhere (science.md §7.6); other nets use exact
+ * input Hessian of the cross-entropy almost everywhere (docs/science.md §7.6); other nets use exact
  * double-backprop HVPs.
  */
 import * as tf from '@tensorflow/tfjs';
