@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { BlindSummary, CheckpointAnalysis, CleanSpectrum, SignedLag, Verdict } from '../protocol/analysisRecord';
 import { BACKEND_REQUEST_NAMES, MAX_TOP_K, type BackendRequestName } from '../protocol/analyser';
-import { selectBackend } from '../tfjs/backend';
+import { backendSummary, selectBackend } from '../tfjs/backend';
 import { installGradientFixes } from '../tfjs/gradients';
 import { CurvatureCancelledError } from '../analyser/curvature/index';
 import { AnalysisError } from '../analyser/analysis/errors';
@@ -311,9 +311,6 @@ export async function runAnalyse(argv: string[]): Promise<number> {
 	}
 	const sel = await selectBackend(args.backend);
 	installGradientFixes();
-	if (sel.fallbackReason !== null) {
-		process.stderr.write(`poison-lens analyse: using ${sel.description} (${sel.fallbackReason})\n`);
-	}
 	const signal = { aborted: false };
 	const onSigint = (): void => {
 		signal.aborted = true;
@@ -369,7 +366,7 @@ export async function runAnalyse(argv: string[]): Promise<number> {
 	if (args.json === '-') {
 		process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
 	} else {
-		process.stdout.write(formatReport(out, sel.description));
+		process.stdout.write(formatReport(out, backendSummary(sel)));
 		if (args.json !== null) {
 			await fs.promises.writeFile(args.json, `${JSON.stringify(json, null, 2)}\n`, 'utf8');
 			process.stderr.write(`poison-lens analyse: wrote ${args.json}\n`);

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-const root = path.resolve(import.meta.dirname, '../../..');
+const root = path.resolve(__dirname, '../../..');
 const SCAN_DIRS = ['src', 'webview', 'bench', 'scripts', 'test', 'docs', '.ci'];
 const ROOT_FILES = ['README.md', 'CHANGELOG.md', 'esbuild.mjs', 'eslint.config.mjs', 'package.json'];
 const TEXT_EXT = new Set(['.ts', '.mts', '.mjs', '.js', '.cjs', '.md', '.sh', '.py', '.html', '.css', '']);
