@@ -139,7 +139,7 @@ export interface AnalyseJson {
 	readonly run: string;
 	readonly backend: string;
 	readonly checkpoints: readonly CheckpointJson[];
-	readonly blind: { readonly suspects: number | null; readonly candidateTriggerOverlap: number | null; readonly flipRate: number | null } | null;
+	readonly blind: { readonly suspects: number | null; readonly candidateTriggerOverlap: number | null; readonly flipRate: number | null; readonly flipClass: number | null } | null;
 	readonly lag: SignedLag;
 	readonly verdict: Verdict;
 }
@@ -164,7 +164,7 @@ export function toAnalyseJson(run: string, backend: string, records: readonly Ch
 			clean: r.clean === null ? null : { topEigenvalues: r.clean.topEigenvalues },
 			error: r.error,
 		})),
-		blind: blind === null ? null : { suspects: blind.suspects, candidateTriggerOverlap: blind.candidateTriggerOverlap, flipRate: blind.flipRate },
+		blind: blind === null ? null : { suspects: blind.suspects, candidateTriggerOverlap: blind.candidateTriggerOverlap, flipRate: blind.flipRate, flipClass: blind.flipClass ?? null },
 		lag: { asrStep: lag.asrStep, spectralStep: lag.spectralStep, lagSteps: lag.lagSteps, lagEpochs: lag.lagEpochs },
 		verdict,
 	};
