@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { setup } from './setup.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -60,7 +60,7 @@ function nodeTests(layer, dir) {
 	mkdirSync(tapDir, { recursive: true });
 	const tap = path.join(tapDir, `${layer}.tap`);
 	rmSync(tap, { force: true });
-	const ok = sh(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files]);
+	const ok = sh(process.execPath, ['--import', 'tsx', '--import', pathToFileURL(path.join(root, 'test/quietBanner.mjs')).href, '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files]);
 	const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
 	const count = (key) => Number(text.match(new RegExp(`^# ${key} (\\d+)$`, 'm'))?.[1] ?? 0);
 	const passed = count('pass');
