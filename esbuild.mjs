@@ -1,4 +1,4 @@
-// One build script for every bundle (style.md §7.5).
+// One build script for every bundle.
 //   extension  src/extension.ts      -> dist/extension.js   node, cjs, `vscode` external
 //   analyser   src/analyser/main.ts  -> dist/analyser.js    node, cjs (its own process), wasm files beside it
 //   cli        src/cli/main.ts       -> dist/cli.js         node, cjs, shebang (package `bin`)

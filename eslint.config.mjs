@@ -1,4 +1,4 @@
-// Flat config, type-aware (style.md §7.5): floating promises and `any` are errors; `vscode` may be
+// Flat config, type-aware: floating promises and `any` are errors; `vscode` may be
 // imported only by host code (src/extension.ts and src/host/**), so the analyser, SDK, dataset logic
 // and protocol stay pure and testable in plain Node.
 import js from '@eslint/js';

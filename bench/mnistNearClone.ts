@@ -1,5 +1,5 @@
 /**
- * The paper's cloned-poison regime on real MNIST (science.md §2.2, §2.6-2.7): G groups of P clones of one source
+ * The paper's cloned-poison regime on real MNIST (docs/science.md §2.2, §2.6-2.7): G groups of P clones of one source
  * image, each group labelled with one other class, shifted together by L2 `shift` (pixel units) in a random direction
  * plus per-clone noise (sd 2), so the clones are tight among themselves and, for shifts beyond the radius, no longer
  * near their source. Prints precision and recall of the scan's findings over the clone rows.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs a software Vulkan adapter (Mesa lavapipe 25.x from Debian bookworm-backports) so the
 # tfjs WebGPU backend (npm `webgpu`, Dawn) finds an adapter on a GPU-less machine
-# (toolchain.md §2.8). Bookworm's own mesa-vulkan-drivers 22.3 is rejected by Dawn
+# (docs/numerics.md §2). Bookworm's own mesa-vulkan-drivers 22.3 is rejected by Dawn
 # ("shaderUniform*ArrayDynamicIndexing required"), hence backports.
 # Idempotent: does nothing when a backports lavapipe (>= 25) is already installed.
 set -euo pipefail

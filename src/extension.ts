@@ -6,7 +6,7 @@ import { registerRowScores } from './host/datasets/rowScores';
 import { registerRunCommands } from './host/runs/commands';
 import { registerRunStatusBar } from './host/runs/statusBar';
 
-/** Activation is a list of registrations and nothing else (style.md §7.7 habit 1). */
+/** Activation is a list of registrations and nothing else. */
 export function activate(context: vscode.ExtensionContext): void {
 	registerDatasetDiagnostics(context);
 	const dashboard = registerDashboard(context);

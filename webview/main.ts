@@ -113,7 +113,7 @@ const verdict = h('section', { class: 'pl-verdict', attrs: { role: 'status', 'ar
 const facts = h('p', { class: 'pl-facts' });
 const note = h('p', {
 	class: 'pl-note',
-	text: 'A quiet clean-probe spectrum proves nothing. In the reference experiment the clean probes never showed the trigger (cos² ≤ 2e-4), even when the backdoor worked 99 % of the time; only triggered probes, or the blind-mode scan of training samples, reveal it.',
+	text: 'A quiet clean-probe spectrum proves nothing. A backdoor bends the loss only around triggered inputs: on MNIST the top eigenvector on clean probes stayed at cos² ≤ 2e-4 with the trigger even when the backdoor worked 80–99 % of the time; only triggered probes, or the blind-mode scan of training samples, reveal it.',
 });
 const notice = h('p', { class: 'pl-notice', attrs: { role: 'status', 'aria-live': 'polite' } });
 const problems = h('details', { class: 'pl-problems' });

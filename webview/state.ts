@@ -2,7 +2,7 @@
  * The dashboard's state and its pure reducer. No DOM, no Chart.js: unit-tested in plain Node.
  *
  * Run data comes from the host (snapshot / runUpdated / runRemoved); view settings come from the
- * user and persist through `vscode.setState` (style.md §7.7 habit 10).
+ * user and persist through `vscode.setState`.
  */
 
 import type { ChartId, RunView, Snapshot } from '../src/protocol/webview';

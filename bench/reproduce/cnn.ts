@@ -114,7 +114,7 @@ export function cnnSettings(quick: boolean, section: 'cnn' | 'defence'): CnnSett
 /**
  * The experiments' CNN: conv8-pool-conv16-pool-fc64-fc10 ('same' padding, ReLU, softmax), the
  * demo's architecture as of this writing (src/cli/demo.ts), fixed here so that results do not move
- * when the demo changes. science.md §7's reference used conv16/conv32; this one is cheaper on wasm.
+ * when the demo changes. docs/science.md §7's reference used conv16/conv32; this one is cheaper on wasm.
  * ReLU conv layers: a linear conv would take tfjs's fused path, which wasm cannot train.
  */
 export function buildModel(itemShape: readonly number[], numClasses: number, seed: number): tf.Sequential {

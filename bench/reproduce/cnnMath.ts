@@ -1,6 +1,6 @@
 /**
  * Pure helpers of the CNN experiments: the data augmentation (random shifts), the checkpoint
- * schedule, and a threshold-crossing lag in the style of science.md §7 finding 3 (the step where a
+ * schedule, and a threshold-crossing lag in the style of docs/science.md §7.3 (the step where a
  * curve rises past half of its rise), reported next to the analyser's own signed lag.
  */
 
@@ -92,7 +92,7 @@ export interface CrossingLags {
 }
 
 /**
- * science.md §7's lag measure, made robust to early chance spikes: each curve's step is where it
+ * docs/science.md §7's lag measure, made robust to early chance spikes: each curve's step is where it
  * rises, for good, past half of its rise from the first to the last checkpoint. The attack counts
  * only when its final excess ASR is at least `effective` (the analyser's 0.2); the overlap only
  * when it rose by at least `minOverlapRise`; the curvature only when it at least doubled.

@@ -1,5 +1,5 @@
 /**
- * Experiment 2: linear models on real MNIST with the SDK's cross trigger (science.md §3.1, §5.2).
+ * Experiment 2: linear models on real MNIST with the SDK's cross trigger (docs/science.md §3).
  * Softmax regression and multi-output ridge regression, poison fraction θ ∈ {0, 0.1 %, 0.5 %,
  * 1 %, 5 %}: ASR, excess ASR, clean accuracy, and the exact top input-Hessian eigenpair with its
  * overlap with the trigger, on triggered and on clean probes.
@@ -25,7 +25,7 @@ import {
 } from './linearMath';
 import { type Row, aggregate, aggregateColumns, num } from './table';
 
-/** Poison fractions of the paper's linear experiment grid (our choice of values, science.md §6 q5). */
+/** Poison fractions of the paper's linear experiment grid (our choice of values, docs/science.md §5). */
 export const LINEAR_THETAS = [0, 0.001, 0.005, 0.01, 0.05];
 const TARGET = 0;
 const PROBES = 128;

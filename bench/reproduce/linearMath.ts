@@ -1,6 +1,6 @@
 /**
  * Linear models for experiment 2 in plain float64 (no tfjs: the input Hessians are exact closed
- * forms, science.md §5.2): softmax regression trained by seeded mini-batch SGD, multi-output ridge
+ * forms, docs/science.md §3): softmax regression trained by seeded mini-batch SGD, multi-output ridge
  * regression solved by Cholesky, and the top eigenpair of their input Hessians
  *
  *   softmax, cross-entropy: ∇²_x L = Wᵀ (diag p − p pᵀ) W   (depends on x through p, not on the label)

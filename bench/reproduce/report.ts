@@ -157,7 +157,7 @@ function sectionBlock(section: 'cnn' | 'defence'): Block {
 		}
 		const r0 = runs[0];
 		const sizes = r0 === undefined ? '' : `${String(r0.trainRows)} training rows, ${String(r0.epochs)} epochs (${String(r0.steps)} steps). `;
-		return `${sizes}Final model: clean accuracy and excess ASR on the whole test split; spectrum from the analyser's full pass at the last checkpoint (128 triggered probes).\n\n${runsTable(agg)}\n\nSigned lag per run (negative = the spectrum moved first; "half-max" = the step from which each curve stays above half of its rise from the first to the last checkpoint, science.md §7's measure made robust to early spikes; the analyser's rule is docs/metrics.md's):\n\n${lagTable(runs)}`;
+		return `${sizes}Final model: clean accuracy and excess ASR on the whole test split; spectrum from the analyser's full pass at the last checkpoint (128 triggered probes).\n\n${runsTable(agg)}\n\nSigned lag per run (negative = the spectrum moved first; "half-max" = the step from which each curve stays above half of its rise from the first to the last checkpoint, docs/science.md §7's measure made robust to early spikes; the analyser's rule is docs/metrics.md's):\n\n${lagTable(runs)}`;
 	};
 }
 

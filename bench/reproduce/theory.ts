@@ -1,5 +1,5 @@
 /**
- * Experiment 1: the KRR theory (science.md §2, §5.1), exact float64, from src/theory.
+ * Experiment 1: the KRR theory (docs/science.md §2), exact float64, from src/theory.
  * Deterministic and a few seconds long, so it is recomputed on every run (quick and full alike).
  */
 import * as path from 'node:path';

@@ -2,7 +2,7 @@
  * The analyser process (bundled to dist/analyser.js; the wasm files sit next to it). The host
  * forks it and speaks JSON-RPC over the Node IPC channel (src/protocol/analyser.ts).
  *
- * Lifetime rules (style.md §7.3):
+ * Lifetime rules:
  * - an uncaught exception, an unhandled rejection or a `process.exit` is reported to the host
  *   (`analyser/fatal`) before the process dies, so the host can show why;
  * - when the IPC channel closes (the host died or disposed us) the process exits: no orphans;

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
 import type { BlindSummary, CheckpointAnalysis, CleanSpectrum, SignedLag, Verdict } from '../protocol/analysisRecord';
 import { BACKEND_REQUEST_NAMES, MAX_TOP_K, type BackendRequestName } from '../protocol/analyser';
-import { selectBackend } from '../tfjs/backend';
+import { backendSummary, selectBackend } from '../tfjs/backend';
 import { installGradientFixes } from '../tfjs/gradients';
 import { CurvatureCancelledError } from '../analyser/curvature/index';
 import { AnalysisError } from '../analyser/analysis/errors';
@@ -139,7 +139,7 @@ export interface AnalyseJson {
 	readonly run: string;
 	readonly backend: string;
 	readonly checkpoints: readonly CheckpointJson[];
-	readonly blind: { readonly suspects: number | null; readonly candidateTriggerOverlap: number | null; readonly flipRate: number | null } | null;
+	readonly blind: { readonly suspects: number | null; readonly candidateTriggerOverlap: number | null; readonly flipRate: number | null; readonly flipClass: number | null } | null;
 	readonly lag: SignedLag;
 	readonly verdict: Verdict;
 }
@@ -164,7 +164,7 @@ export function toAnalyseJson(run: string, backend: string, records: readonly Ch
 			clean: r.clean === null ? null : { topEigenvalues: r.clean.topEigenvalues },
 			error: r.error,
 		})),
-		blind: blind === null ? null : { suspects: blind.suspects, candidateTriggerOverlap: blind.candidateTriggerOverlap, flipRate: blind.flipRate },
+		blind: blind === null ? null : { suspects: blind.suspects, candidateTriggerOverlap: blind.candidateTriggerOverlap, flipRate: blind.flipRate, flipClass: blind.flipClass ?? null },
 		lag: { asrStep: lag.asrStep, spectralStep: lag.spectralStep, lagSteps: lag.lagSteps, lagEpochs: lag.lagEpochs },
 		verdict,
 	};
@@ -269,7 +269,7 @@ export function formatReport(out: RunAnalysisOutcome, backend: string): string {
 					`curvature outliers alone: precision ${pct(e.outlierPrecision)}, recall ${pct(e.outlierRecall)}`,
 			);
 		}
-		lines.push('  near-clone poisons (science.md §2.6) induce almost no curvature and escape this scan: run "poison-lens scan" for near duplicates.');
+		lines.push('  near-clone poisons (near copies of the inputs they hijack) induce almost no input curvature and escape this scan: run "poison-lens scan" on the training data for near duplicates.');
 	}
 	const times = (pass: string): number[] =>
 		out.records.filter((r) => r.pass === pass && r.error === null && typeof r.analysisMs === 'number').map((r) => r.analysisMs as number);
@@ -279,7 +279,7 @@ export function formatReport(out: RunAnalysisOutcome, backend: string): string {
 		`timing: light pass ${med(times('light'))}, full pass ${med(times('full'))} per checkpoint (median); training epoch ${out.epochSeconds === null ? '–' : `${out.epochSeconds.toFixed(1)} s`}` +
 			`${out.blind === null ? '' : `; blind mode ${(out.blind.elapsedMs / 1000).toFixed(1)} s`}`,
 	);
-	lines.push('note: a quiet clean-probe spectrum proves nothing (science.md §7.1); the triggered-probe columns carry the signal.');
+	lines.push('note: a quiet clean-probe spectrum proves nothing (a backdoor shows only on triggered inputs); the triggered-probe columns carry the signal.');
 	for (const w of out.warnings) {
 		lines.push(`warning: ${w}`);
 	}
@@ -311,9 +311,6 @@ export async function runAnalyse(argv: string[]): Promise<number> {
 	}
 	const sel = await selectBackend(args.backend);
 	installGradientFixes();
-	if (sel.fallbackReason !== null) {
-		process.stderr.write(`poison-lens analyse: using ${sel.description} (${sel.fallbackReason})\n`);
-	}
 	const signal = { aborted: false };
 	const onSigint = (): void => {
 		signal.aborted = true;
@@ -369,7 +366,7 @@ export async function runAnalyse(argv: string[]): Promise<number> {
 	if (args.json === '-') {
 		process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
 	} else {
-		process.stdout.write(formatReport(out, sel.description));
+		process.stdout.write(formatReport(out, backendSummary(sel)));
 		if (args.json !== null) {
 			await fs.promises.writeFile(args.json, `${JSON.stringify(json, null, 2)}\n`, 'utf8');
 			process.stderr.write(`poison-lens analyse: wrote ${args.json}\n`);

@@ -13,7 +13,8 @@ import * as tf from '@tensorflow/tfjs';
 import { SingleBar } from 'cli-progress';
 import { loadKnownDataset } from '../datasets/idx';
 import type { ImageDataset, KnownDataset } from '../datasets/idx';
-import { selectBackend } from '../tfjs/backend';
+import { backendSummary, selectBackend } from '../tfjs/backend';
+import { pastablePath } from './paths';
 import { installGradientFixes } from '../tfjs/gradients';
 import { PoisonLens } from '../sdk/lens';
 import { ATTACK_NAMES, makeAttack } from '../sdk/attacks/index';
@@ -278,9 +279,6 @@ export async function runDemoWith(
 ): Promise<DemoResult> {
 	const t0 = Date.now();
 	const backend = await selectBackend(opts.backend);
-	if (backend.fallbackReason !== null) {
-		process.stderr.write(`poison-lens demo: using ${backend.description} (${backend.fallbackReason})\n`);
-	}
 	installGradientFixes();
 	tf.util.assert(tf.getBackend() === backend.name, () => `backend switched to ${tf.getBackend()}`);
 
@@ -297,7 +295,7 @@ export async function runDemoWith(
 	});
 	log(
 		`poison-lens demo: ${opts.dataset}, ${train.labels.length} training rows, ${attack.poisonIndices.length} poisoned (θ = ${opts.poisonFraction}), ` +
-			`trigger ${opts.trigger} → label ${opts.target}, κ = ${opts.kappa}, backend ${backend.description}`,
+			`trigger ${opts.trigger} → label ${opts.target}, κ = ${opts.kappa}, backend ${backendSummary(backend)}`,
 	);
 
 	// Held-out sets: the full test split for accuracy; its non-target rows, clean and triggered, for p0 and ASR.
@@ -462,7 +460,7 @@ export async function runDemoWith(
 		);
 	}
 	log(`run folder: ${lens.runDir}`);
-	log(`next: poison-lens analyse ${path.relative(process.cwd(), lens.runDir) || '.'}`);
+	log(`next: poison-lens analyse ${pastablePath(lens.runDir)}`);
 	return { runDir: lens.runDir, epochs, wallSeconds, backend: backend.description };
 }
 

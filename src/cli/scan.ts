@@ -16,7 +16,7 @@ import { ProblemCode } from '../datasets/problem';
 import { rowScoreProblems } from '../datasets/rowScores';
 import { loadRunContext } from '../analyser/analysis/context';
 import { scoreTrainingRows } from '../analyser/analysis/rowScores';
-import { BACKEND_REQUESTS, selectBackend, type BackendRequest } from '../tfjs/backend';
+import { BACKEND_REQUESTS, backendSummary, selectBackend, type BackendRequest } from '../tfjs/backend';
 import { installGradientFixes } from '../tfjs/gradients';
 
 const HELP = `Usage: poison-lens scan <file> [options]
@@ -128,7 +128,7 @@ async function scoreRows(runDir: string, backend: BackendRequest, result: ScanRe
 	const cap = result.problems.find((p) => p.code === ProblemCode.problemCap);
 	const best = res.classes.reduce((m, c) => Math.max(m, Number.isFinite(c.separation) ? c.separation : 0), 0);
 	const summary =
-		`row scores (${sel.description}): run '${res.runName}', checkpoint ${res.step} of ${res.stepsTried.length} tried, ${res.samples} of ${res.totalRows} rows scored, ` +
+		`row scores (${backendSummary(sel)}): run '${res.runName}', checkpoint ${res.step} of ${res.stepsTried.length} tried, ${res.samples} of ${res.totalRows} rows scored, ` +
 		`${res.flagged.length} flagged (largest label separation S = ${best.toFixed(1)}, threshold ${res.minSeparation}), ${(res.elapsedMs / 1000).toFixed(1)} s`;
 	return {
 		result: { ...result, problems: cap === undefined ? problems : [...problems, cap], totalProblems: result.totalProblems + mapped.problems.length },

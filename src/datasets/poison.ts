@@ -4,7 +4,7 @@
  *   cleanlab's near_duplicate issue manager) that carry different labels. The row(s) whose label disagrees with the
  *   cluster's neighbourhood are flagged; the partners are named in `related`.
  * - near-clone clusters: tight same-label clusters (≥ minCloneCluster rows) whose centroid sits farther from its
- *   label's class mean than 95 % of that class (science.md §2.6-2.7: spectrally invisible, so it must be caught here).
+ *   label's class mean than 95 % of that class (docs/science.md §2.6-2.7: spectrally invisible, so it must be caught here).
  *
  * Scaling: exact duplicates are hashed first (so 10 000 identical rows cost one search, not 10^8 pairs); the unique
  * rows are projected on a randomized-PCA basis and indexed in a k-d tree; every radius query in the projection is a

@@ -35,7 +35,7 @@ export const ProblemCode = {
 	dirtyLabelDuplicate: 'dirty-label-duplicate',
 	/** Rows within the near-duplicate radius carry different labels; this row's label disagrees with the neighbourhood. */
 	dirtyLabelNearDuplicate: 'dirty-label-near-duplicate',
-	/** A tight same-label cluster that sits far from its label's class mean (near-clone regime, science.md §2.6-2.7). */
+	/** A tight same-label cluster that sits far from its label's class mean (near-clone regime, docs/science.md §2.6-2.7). */
 	nearCloneCluster: 'near-clone-cluster',
 	/**
 	 * The analyser's per-row score (a spectral signature of input gradients, per class, on a run trained on this file)

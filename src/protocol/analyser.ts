@@ -1,6 +1,6 @@
 /**
  * The host ↔ analyser boundary: JSON-RPC (vscode-jsonrpc) over the Node IPC channel of a forked
- * `dist/analyser.js` (style.md §7.2). Every method is declared once here, as a literal `method`
+ * `dist/analyser.js`. Every method is declared once here, as a literal `method`
  * plus a typed `type`, with who sends it to whom and when (vscode-eslint `customMessages.ts`).
  *
  * Order of a session:
@@ -24,7 +24,7 @@ import {
 	type RunAnalysisSummary,
 } from './analysisRecord';
 
-/** Version of this protocol. The host refuses an analyser with another major (style.md §7.2 item 3). */
+/** Version of this protocol. The host refuses an analyser with another major. */
 export const ANALYSER_PROTOCOL_VERSION = '1.0';
 
 /** Major number of a `major.minor` version string, or NaN. */
@@ -39,7 +39,7 @@ export type BackendRequestName = 'auto' | 'wasm' | 'cpu' | 'gpu' | 'tensorflow';
 export const BACKEND_REQUEST_NAMES: readonly BackendRequestName[] = ['auto', 'wasm', 'cpu', 'gpu', 'tensorflow'];
 
 /**
- * Typed error codes of `ResponseError(code, message, data)` answers (style.md §7.2 item 9).
+ * Typed error codes of `ResponseError(code, message, data)` answers.
  * JSON-RPC reserves −32768…−32000; the analyser's own codes are positive.
  */
 export enum AnalyserErrorCode {
@@ -192,7 +192,7 @@ export interface AnalyseRunResult {
  */
 export const AnalyseRunRequest = { method: 'analysis/run', type: new RequestType<AnalyseRunParams, AnalyseRunResult, AnalyserErrorData>('analysis/run') } as const;
 
-/** analyser → host: progress of a long request (style.md §7.2 item 10). */
+/** analyser → host: progress of a long request. */
 export interface ProgressParams {
 	readonly requestId: string;
 	readonly done: number;
@@ -319,7 +319,7 @@ export interface DebugSlowLanczosResult {
 export const DebugSlowLanczosRequest = { method: 'debug/slowLanczos', type: new RequestType<DebugSlowLanczosParams, DebugSlowLanczosResult, AnalyserErrorData>('debug/slowLanczos') } as const;
 
 // ------------------------------------------------------------------------------------------------
-// Guards for inbound data (style.md §7.2 item 7). Each returns the value typed or throws a
+// Guards for inbound data. Each returns the value typed or throws a
 // GuardError whose message names the field and the value.
 
 /** A params or result object that failed its guard. */

@@ -32,7 +32,7 @@ export interface PerSampleStats {
 	readonly overlap: number | null;
 }
 
-/** The clean-probe spectrum: the baseline. It never showed the trigger in the reference experiment (science.md §7.1). */
+/** The clean-probe spectrum: the baseline. It does not show the trigger (docs/science.md §7.1). */
 export interface CleanSpectrum {
 	/** Top-k eigenvalues of the batch-mean input Hessian on clean probes, descending. */
 	readonly topEigenvalues: readonly number[] | null;

@@ -1,5 +1,5 @@
 /**
- * The host ↔ dashboard-webview boundary: two name → payload maps (style.md §7.2 item 4).
+ * The host ↔ dashboard-webview boundary: two name → payload maps.
  *
  * Messages travel as `{ type, payload }`. The webview speaks first (`ready`); the host answers
  * every `ready` with a full `snapshot`, then sends `runUpdated` as run files grow. Series are
@@ -140,7 +140,7 @@ function isChartId(value: unknown): value is ChartId {
 export const MAX_PNG_DATA_URL = 20_000_000;
 
 /**
- * Validates an untrusted message from the webview (style.md §7.2 item 7).
+ * Validates an untrusted message from the webview.
  * @returns the message, typed, or a string saying what is wrong with it
  */
 export function parseWebviewMessage(value: unknown): WebviewMessage | string {

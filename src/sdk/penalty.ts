@@ -1,9 +1,9 @@
 /**
- * The paper's defence for custom training loops: input-gradient regularisation (science.md §2.8),
+ * The paper's defence for custom training loops: input-gradient regularisation (docs/science.md §2.8),
  * J = mean_i ℓ_i + (κ/2) · mean_i ‖∇ₓ ℓ_i‖².
  *
  * The penalty's gradient with respect to the weights needs second derivatives through the model, which stock tfjs
- * 4.22 gets silently wrong for softmax, tanh, sigmoid, exp and max-pool (toolchain.md §2.4): the gradient fixes are
+ * 4.22 gets silently wrong for softmax, tanh, sigmoid, exp and max-pool (docs/numerics.md §1): the gradient fixes are
  * installed on first use. Write per-sample losses as `-sum(y·log(p))` (see {@link crossEntropyPerSample}), never
  * with `tf.losses.*` or `tf.logSoftmax`, whose custom gradients cannot be differentiated again.
  */

@@ -1,5 +1,5 @@
 /**
- * Backend selection for the analyser, CLI and benches (toolchain.md §2.1, §2.7, §2.8).
+ * Backend selection for the analyser, CLI and benches (docs/numerics.md §2).
  *
  * Three traps this module exists for:
  * - `tf.setBackend` can fail and leave tfjs silently on another backend, so the result of every
@@ -10,6 +10,7 @@
  * - importing the wasm backend makes it the highest-priority backend, so it is imported lazily
  *   here rather than at module load (a tensor created before `setBackend` would otherwise throw).
  */
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -147,9 +148,78 @@ function isMinimalGpu(v: unknown): v is MinimalGpu {
 
 let gpuObject: MinimalGpu | undefined;
 
+/** What the adapter probe found: an adapter (with its info), or why there is none. */
+export type AdapterProbe = { readonly found: true; readonly adapter: GpuAdapterInfo } | { readonly found: false; readonly reason: string };
+
+let adapterProbe: Promise<AdapterProbe> | undefined;
+
+// Runs in a child Node process: loads Dawn, asks for an adapter, prints one JSON line, exits.
+const PROBE_SCRIPT = `
+const m = require(process.argv[1]);
+const gpu = m.create(JSON.parse(process.argv[2]));
+gpu.requestAdapter({ powerPreference: 'high-performance' }).then((a) => {
+	const i = (a && a.info) || {};
+	const out = a ? { found: true, adapter: { vendor: i.vendor || '', architecture: i.architecture || '', device: i.device || '', description: i.description || '',
+		isFallbackAdapter: a.isFallbackAdapter === true || i.isFallbackAdapter === true } } : { found: false };
+	process.stdout.write('\\n' + JSON.stringify(out) + '\\n', () => process.exit(0));
+}, (e) => { process.stdout.write('\\n' + JSON.stringify({ found: false, error: String(e && e.message || e) }) + '\\n', () => process.exit(0)); });
+`;
+
+/** The first line of Dawn's native diagnostics, without its source location (`at operator() (…BackendVk.cpp:368)`). */
+export function dawnDiagnostic(stderr: string): string | null {
+	const line = stderr
+		.split('\n')
+		.map((l) => l.trim())
+		.find((l) => l.length > 0 && !l.startsWith('at '));
+	return line === undefined ? null : line.replace(/^Warning:\s*/, '');
+}
+
+/**
+ * Asks Dawn for a WebGPU adapter in a short child process, so that Dawn's native diagnostics (e.g. "Couldn't load
+ * Vulkan: libvulkan.so.1 … at operator() (…/BackendVk.cpp:368)", written straight to file descriptor 2) never reach
+ * the user's terminal; the first of them becomes part of the reason instead. Probed once per process.
+ */
+export function probeWebgpuAdapter(dawnOptions: readonly string[] = []): Promise<AdapterProbe> {
+	adapterProbe ??= new Promise<AdapterProbe>((resolve) => {
+		let modulePath: string;
+		try {
+			modulePath = require.resolve('webgpu');
+		} catch (e) {
+			resolve({ found: false, reason: `the 'webgpu' package is not installed (${e instanceof Error ? e.message.split('\n')[0] : String(e)})` });
+			return;
+		}
+		const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
+		execFile(process.execPath, ['-e', PROBE_SCRIPT, modulePath, JSON.stringify(dawnOptions)], { env, timeout: 30_000, encoding: 'utf8' }, (err, stdout, stderr) => {
+			const last = stdout.trim().split('\n').pop() ?? '';
+			let parsed: { found?: boolean; adapter?: GpuAdapterInfo; error?: string } = {};
+			try {
+				parsed = JSON.parse(last) as typeof parsed;
+			} catch {
+				// no answer: the child crashed or timed out
+			}
+			if (parsed.found === true && parsed.adapter !== undefined) {
+				resolve({ found: true, adapter: Object.freeze({ ...parsed.adapter }) });
+				return;
+			}
+			const dawn = dawnDiagnostic(stderr);
+			const why = parsed.error ?? dawn ?? (err ? `the probe failed: ${err.message.split('\n')[0]}` : null);
+			resolve({
+				found: false,
+				reason: `no WebGPU adapter${why === null ? '' : ` (${why})`}; Dawn needs a Vulkan, Metal or D3D12 device (on Linux without a GPU, Mesa's lavapipe ≥ 25 is a software one)`,
+			});
+		});
+	});
+	return adapterProbe;
+}
+
 async function startWebgpu(options: SelectBackendOptions): Promise<{ ok: boolean; adapter: GpuAdapterInfo | null; error: string | null }> {
 	try {
 		if (gpuObject === undefined) {
+			// Ask in a child process first: loading Dawn here with no adapter would print its native warnings.
+			const probe = await probeWebgpuAdapter(options.dawnOptions);
+			if (!probe.found) {
+				return { ok: false, adapter: null, error: probe.reason };
+			}
 			const mod: unknown = await import('webgpu');
 			const m = mod as { create?: unknown; globals?: unknown };
 			if (typeof m.create !== 'function') {
@@ -260,6 +330,35 @@ function record(
 }
 
 /**
+ * One line for a terminal or a log saying which backend runs and why, e.g. "wasm (SIMD)", "webgpu: NVIDIA H100 (auto)"
+ * or "wasm (SIMD), chosen by auto: no WebGPU adapter (…)".
+ */
+export function backendSummary(sel: BackendSelection): string {
+	if (sel.fallbackReason === null) {
+		return sel.requested === 'auto' ? `${sel.description} (auto)` : sel.description;
+	}
+	const why = sel.fallbackReason.replace(/^gpu: /, '');
+	return sel.requested === 'auto' ? `${sel.description}, chosen by auto: ${why}` : `${sel.description}, not ${sel.requested}: ${why}`;
+}
+
+/**
+ * Silences TensorFlow.js's "Hi, looks like you are running TensorFlow.js in Node.js … install our node backend"
+ * banner, which its cpu backend prints on its first tensor in Node. Poison Lens calls this only where it chose the
+ * backend on purpose ({@link selectBackend}: the analyser, the CLI, the demo, the benches); the SDK never does, so a
+ * training script's own tfjs keeps its defaults. Only that banner is affected (other tfjs warnings still print).
+ */
+export function quietNodeBanner(): void {
+	try {
+		const cpu = tf.findBackend('cpu') as { firstUse?: boolean } | null;
+		if (cpu !== null && typeof cpu.firstUse === 'boolean') {
+			cpu.firstUse = false;
+		}
+	} catch {
+		// no cpu backend registered: nothing to silence
+	}
+}
+
+/**
  * Selects a tfjs backend and reports the one actually in use.
  *
  * - `wasm`: SIMD build, single thread (the embedded default).
@@ -287,13 +386,22 @@ export async function selectBackend(request: BackendRequest, options: SelectBack
 	const reason = (): string | null => (reasons.length > 0 ? reasons.join('; ') : null);
 
 	if (request === 'cpu') {
+		quietNodeBanner();
 		const r = await trySetBackend('cpu');
 		if (!r.ok) {
 			throw new Error(`backend 'cpu' failed: ${r.error ?? 'unknown error'}`);
 		}
 		return record(request, null, null, null);
 	}
-	if (request === 'gpu' || request === 'auto') {
+	quietNodeBanner();
+	if (request === 'auto' && gpuObject === undefined) {
+		// A software adapter is skipped by auto: find out in the child probe, without loading Dawn here.
+		const p = await probeWebgpuAdapter(options.dawnOptions);
+		if (p.found && p.adapter.isFallbackAdapter) {
+			reasons.push(`gpu: only a software adapter (${describe('webgpu', null, p.adapter)}), slower than wasm`);
+		}
+	}
+	if ((request === 'gpu' || request === 'auto') && reasons.length === 0) {
 		const g = await startWebgpu(options);
 		if (g.ok && !(request === 'auto' && g.adapter?.isFallbackAdapter === true)) {
 			return record(request, null, g.adapter, null);

@@ -1,5 +1,5 @@
 /**
- * Second-order gradient fixes for TensorFlow.js 4.22 (toolchain.md §2.4, §2.5, §2.9).
+ * Second-order gradient fixes for TensorFlow.js 4.22 (docs/numerics.md §1).
  *
  * Stock tfjs computes several gradients from the kernel's saved forward *output*. That output is
  * not connected on the tape, so every second-order term through it is silently dropped (input

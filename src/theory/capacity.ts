@@ -103,7 +103,7 @@ export interface CapacityCurve {
 }
 
 /**
- * Gradient-regularised KRR and its capacity, for the safety–efficacy trade-off (science.md §2.8,
+ * Gradient-regularised KRR and its capacity, for the safety–efficacy trade-off (docs/science.md §2.8,
  * Theorem 3.9).
  *
  * Definition used here (ours; the paper's G is not in our sources). Minimise over f in the span of
@@ -112,7 +112,7 @@ export interface CapacityCurve {
  *     (1/n) Σ_i ½(f(x_i) − y_i)² + (λ/2)‖f‖²_H + (κ/2)(1/n) Σ_l ‖∇_x f(z_l)‖²,
  *
  * i.e. the paper's J = E[L] + (κ/2) E‖∇_x ·‖² with the penalty on ∇_x f rather than ∇_x L (the
- * latter is not quadratic in α, see science.md §6 question 3). The penalty points z_l are the training
+ * latter is not quadratic in α, see docs/science.md §5). The penalty points z_l are the training
  * inputs unless `penaltyPoints` says otherwise. With f = Σ α_i k(·, x_i) the normal
  * equations are (K² + cK + κĜ) α = K y, c = nλ, Ĝ from {@link rawGradientGram}. In whitened
  * coordinates β = K^{1/2} α this is (K + cI + κG) β = K^{1/2} y with the symmetric PSD

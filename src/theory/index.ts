@@ -1,6 +1,6 @@
 /**
  * The paper's exact model in float64: kernel ridge regression with m dirty-label clones at a
- * trigger ζ (science.md §2, Appendix A). Efficacy Δf, gain S(m;λ), R_k, input gradients and
+ * trigger ζ (docs/science.md §2, §7.9). Efficacy Δf, gain S(m;λ), R_k, input gradients and
  * Hessians of f and of the squared loss, the Gauss–Newton spike Λ_GN, and the capacity df(κ) of
  * input-gradient-regularised KRR. See docs/theory.md.
  */

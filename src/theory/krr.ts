@@ -13,7 +13,7 @@ export interface KrrFitOptions {
 	readonly lambda?: number;
 	/**
 	 * The ridge c itself, added to K's diagonal. Use this to compare two fits with the same c, as
-	 * science.md Appendix A compares the poisoned fit (n = n_clean + m) with the clean one.
+	 * docs/science.md §7.9 compares the poisoned fit (n = n_clean + m) with the clean one.
 	 */
 	readonly ridge?: number;
 }
@@ -91,7 +91,7 @@ export function resolveRidge(where: string, n: number, lambda: number | undefine
 }
 
 /**
- * Fits kernel ridge regression, α = (K + cI)⁻¹ y, by Cholesky in float64 (science.md §2.1).
+ * Fits kernel ridge regression, α = (K + cI)⁻¹ y, by Cholesky in float64 (docs/science.md §2.1).
  *
  * @param options kernel, inputs, targets and the ridge (`lambda` gives c = nλ; `ridge` gives c)
  * @returns the fitted model
@@ -146,7 +146,7 @@ export function krrPredict(model: KrrModel, x: Float64Array, range?: TermRange):
 
 /**
  * ∇_x f(x) = Σ_i α_i ∇_x k(x, x_i) (for RBF the closed form −Σ α_i (x − x_i) k(x, x_i)/ℓ² of
- * science.md §5.1), optionally over `range` only.
+ * docs/science.md §7.9), optionally over `range` only.
  * @returns shape (d)
  */
 export function krrInputGradient(model: KrrModel, x: Float64Array, range?: TermRange): Float64Array {
@@ -187,7 +187,7 @@ export interface LossCurvature {
 	readonly lossGradient: Float64Array;
 	/** ∇²_x f. Shape (d, d). */
 	readonly predictionHessian: DenseMatrix;
-	/** ∇²_x L = ∇f ∇fᵀ + (f − y) ∇²f (science.md §2.1). Shape (d, d). */
+	/** ∇²_x L = ∇f ∇fᵀ + (f − y) ∇²f (docs/science.md §2.1). Shape (d, d). */
 	readonly lossHessian: DenseMatrix;
 	/**
 	 * Λ_GN = ‖∇_x f‖², the only non-zero eigenvalue of the rank-one Gauss–Newton term ∇f ∇fᵀ;

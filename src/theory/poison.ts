@@ -13,7 +13,7 @@ export interface ScalarGainOptions {
 }
 
 /**
- * The scalar gain S(m; λ) = m / (c + k_ζ m) of science.md §2.2: the coefficient each clone gets per
+ * The scalar gain S(m; λ) = m / (c + k_ζ m) of docs/science.md §2.2: the coefficient each clone gets per
  * unit target, α_P = y_t S/m, when the clones are decoupled from the clean data.
  * @throws TheoryError for negative or non-finite arguments or a zero denominator
  */
@@ -61,7 +61,7 @@ export interface TheoremPrediction {
 }
 
 /**
- * R_k(x0, ζ) = ‖∇_x k(x0, ζ)‖² / k(x0, ζ)² (science.md §2.4). Linear kernel: ‖ζ‖²/(x0ᵀζ)²;
+ * R_k(x0, ζ) = ‖∇_x k(x0, ζ)‖² / k(x0, ζ)² (docs/science.md §2.4). Linear kernel: ‖ζ‖²/(x0ᵀζ)²;
  * RBF: r²/ℓ⁴ with r = ‖x0 − ζ‖.
  * @returns Infinity when k(x0, ζ) = 0
  */
@@ -78,7 +78,7 @@ export function spikeRatio(kernel: Kernel, testPoint: Float64Array, trigger: Flo
 }
 
 /**
- * Closed-form efficacy and spike of the cloned-poison model (Theorems 3.3 and 3.4, science.md
+ * Closed-form efficacy and spike of the cloned-poison model (Theorems 3.3 and 3.4, docs/science.md
  * §2.3–2.4), exact when the clones are decoupled from the clean data.
  */
 export function predictPoisonEffect(geometry: PoisonGeometry): TheoremPrediction {
@@ -126,7 +126,7 @@ export interface PoisonedTrainingSet {
 }
 
 /**
- * Appends m dirty-label copies of ζ, all labelled y_t (the cloned-poison model of science.md §2.2).
+ * Appends m dirty-label copies of ζ, all labelled y_t (the cloned-poison model of docs/science.md §2.2).
  * @throws TheoryError for a non-integer m or a trigger of the wrong dimension
  */
 export function addClonedPoisons(options: ClonedPoisonOptions): PoisonedTrainingSet {
@@ -198,7 +198,7 @@ export interface PoisonEffect {
 /**
  * Fits KRR on the clean data and on the clean data plus m clones at ζ (both with the same ridge c),
  * then measures the efficacy Δf(x0) and the poison-induced Gauss–Newton spike, next to the closed
- * forms of Theorems 3.3/3.4. This is the experiment of science.md Appendix A.
+ * forms of Theorems 3.3/3.4. This is the experiment of docs/science.md §7.9.
  *
  * @throws TheoryError / LinalgError on invalid input (messages name the option)
  */

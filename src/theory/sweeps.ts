@@ -1,5 +1,5 @@
 /**
- * Plain-array sweeps of the KRR theory (science.md §5.1), for a `reproduce` script or a chart:
+ * Plain-array sweeps of the KRR theory (docs/science.md §7.9), for a `reproduce` script or a chart:
  * Δf and Λ_GN vs m, vs r/ℓ, linear vs RBF, df and residual vs κ. Every function is deterministic
  * (seeded data) and returns numbers only.
  */
@@ -10,7 +10,7 @@ import { type Kernel, linearKernel, rbfKernel } from './kernels';
 import { addClonedPoisons, measurePoisonEffect } from './poison';
 import { seededRandom } from '../math/random';
 
-/** Options for {@link gaussianCleanSet}. Defaults are science.md Appendix A's. */
+/** Options for {@link gaussianCleanSet}. Defaults are docs/science.md §7.9's. */
 export interface GaussianCleanSetOptions {
 	/** Generator seed. Default 20260131. */
 	readonly seed?: number;
@@ -37,7 +37,7 @@ export interface LabelledSet {
 }
 
 /**
- * Clean training data as in science.md Appendix A: i.i.d. N(mean, sd²) coordinates and uniform
+ * Clean training data as in docs/science.md §7.9: i.i.d. N(mean, sd²) coordinates and uniform
  * random ±1 labels from a seeded generator.
  */
 export function gaussianCleanSet(options: GaussianCleanSetOptions = {}): LabelledSet {
@@ -208,7 +208,7 @@ export interface KernelComparison {
 }
 
 /**
- * Linear vs RBF kernel (science.md Remark 3.5): for the linear kernel R_k = ‖ζ‖²/(x0ᵀζ)² stays
+ * Linear vs RBF kernel (docs/science.md §2.5): for the linear kernel R_k = ‖ζ‖²/(x0ᵀζ)² stays
  * bounded away from 0, so Λ_GN tracks efficacy (no lag); for the RBF kernel R_k = r²/ℓ⁴ is tiny
  * near ζ (lag). Clean points sit in ζ's orthogonal complement, around mean 10.
  */
@@ -327,7 +327,7 @@ export interface RegularisedPoisonSweep {
 
 /**
  * How input-gradient regularisation changes the poison's efficacy and spike (the measurable side of
- * science.md Remark 3.10, which we do not reduce to an ℓ_eff formula; see docs/theory.md). Both the
+ * docs/science.md §2.8, which we do not reduce to an ℓ_eff formula; see docs/theory.md). Both the
  * clean and the poisoned sets are fitted with {@link capacityCurve} at the same c and κ.
  */
 export function regularisedPoisonSweep(options: RegularisedPoisonSweepOptions): RegularisedPoisonSweep {
@@ -393,7 +393,7 @@ export function regularisedPoisonSweep(options: RegularisedPoisonSweepOptions): 
 	return out;
 }
 
-/** One row of science.md Appendix A. */
+/** One row of docs/science.md §7.9. */
 export interface AppendixARow {
 	readonly cloneCount: number;
 	readonly radius: number;
@@ -408,7 +408,7 @@ export interface AppendixARow {
 }
 
 /**
- * Rebuilds science.md Appendix A: RBF ℓ = 1, d = 5, 200 clean points (mean 10, sd 3, ±1 labels,
+ * Rebuilds docs/science.md §7.9: RBF ℓ = 1, d = 5, 200 clean points (mean 10, sd 3, ±1 labels,
  * seeded), λ = 1e-2 with c = (200 + m)λ for both fits, ζ = 0, y_t = +1, x0 = ζ + r e1.
  *
  * @param rows (m, r) pairs; default the table's four rows

@@ -1,5 +1,5 @@
 /**
- * Contract tests of the host ↔ analyser boundary (style.md §7.4): they fork the BUNDLED
+ * Contract tests of the host ↔ analyser boundary: they fork the BUNDLED
  * dist/analyser.js (build it first: `node esbuild.mjs`; `npm test` does) through the same
  * vscode-free client the extension uses, and check the initialize handshake, the analysis
  * requests and their records, bad checkpoints, cancellation within one matrix-vector product,

@@ -7,7 +7,7 @@
  * to one class is the candidate trigger; the suspects are every scanned sample whose top
  * eigenvector lies within the cos² radius of it (docs/metrics.md §4).
  *
- * Near-clone poisons (science.md §2.6) induce almost no curvature, so they are expected to escape
+ * Near-clone poisons (docs/science.md §2.6) induce almost no curvature, so they are expected to escape
  * this scan; the dataset near-duplicate check (`poison-lens scan`) is the tool for them.
  */
 import * as tf from '@tensorflow/tfjs';

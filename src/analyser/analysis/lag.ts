@@ -1,6 +1,6 @@
 /**
  * Signed lag and verdict over a run's checkpoint records (docs/metrics.md §2–3). Pure: the
- * thresholds are constants here, justified in docs/metrics.md from science.md §2.5 and §7.
+ * thresholds are constants here, justified in docs/metrics.md from docs/science.md §2.5 and §7.
  */
 import type { BlindSummary, CheckpointAnalysis, SignedLag, Verdict } from '../../protocol/analysisRecord';
 import { median, scaledMad } from './robust';
@@ -59,7 +59,7 @@ export interface LagAnalysis {
 }
 
 const RECOMMEND_INVISIBLE =
-	'The attack works but leaves no input-curvature spike: the near-clone regime (science.md §2.6). Spectral checks cannot see it; ' +
+	'The attack works but leaves no input-curvature spike: the near-clone regime, where poisons are near copies of the inputs they hijack. Spectral checks cannot see it; ' +
 	'train with input-gradient regularisation (κ/2·E‖∇ₓL‖²) together with data augmentation, which the paper finds suppresses it, ' +
 	'and run the dataset near-duplicate check (poison-lens scan).';
 const RECOMMEND_FOUND =

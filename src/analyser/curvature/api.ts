@@ -223,7 +223,7 @@ export async function perSampleTopEigen(
 
 /**
  * Curvature of the loss along one input direction t: tᵀ H_i t / ‖t‖² for every sample (one HVP
- * for the whole batch, exact for any net), and the batch mean. science.md §7.4: the earliest and
+ * for the whole batch, exact for any net), and the batch mean. docs/science.md §7.4: the earliest and
  * cheapest backdoor signal when t is the trigger.
  */
 export async function curvatureAlong(

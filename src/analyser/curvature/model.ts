@@ -4,7 +4,7 @@
  *
  * Why logits: the input Gauss–Newton term Jᵀ(diag p − ppᵀ)J needs J = ∂z/∂x of the logits, and
  * the loss must be written as −Σ y·log softmax(z) (stock `tf.logSoftmax` / `tf.losses.*` are
- * customGrad ops whose second derivative tfjs silently drops; toolchain.md §2.4).
+ * customGrad ops whose second derivative tfjs silently drops; docs/numerics.md §1).
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -16,7 +16,7 @@ export interface LogitModel {
 	readonly numClasses: number;
 	/**
 	 * True when every activation is piecewise linear (ReLU, max-pool, linear): then the input
-	 * Hessian of the cross-entropy equals Jᵀ(diag p − ppᵀ)J almost everywhere (science.md §7.6)
+	 * Hessian of the cross-entropy equals Jᵀ(diag p − ppᵀ)J almost everywhere (docs/science.md §7.6)
 	 * and the structured Gauss–Newton path is exact.
 	 */
 	readonly piecewiseLinear: boolean;
@@ -68,7 +68,7 @@ function activationOf(layer: tf.layers.Layer): string | null {
 }
 
 /**
- * Refuses layers whose tfjs gradients are known to be wrong or missing (toolchain.md §2.9), with
+ * Refuses layers whose tfjs gradients are known to be wrong or missing (docs/numerics.md §1), with
  * the layer named, instead of returning silently wrong curvature.
  */
 function checkSupported(layer: tf.layers.Layer, where: string): void {

@@ -3,7 +3,7 @@
  * algorithm behind Chart.js's own `decimation` plugin). Pure: no `vscode`.
  *
  * Why on the host: the webview gets at most a few hundred points per series, so a long run never
- * floods `postMessage` or Chart.js (style.md §7.2 item 8).
+ * floods `postMessage` or Chart.js.
  */
 
 import type { Series } from '../../protocol/webview';

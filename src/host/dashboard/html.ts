@@ -17,15 +17,14 @@ export interface DashboardHtmlParts {
 	readonly styleUri: string;
 }
 
-/** A nonce from the OS's cryptographic generator (not Math.random: style.md §7.7 habit 9). */
+/** A nonce from the OS's cryptographic generator (not Math.random, which is predictable). */
 export function makeNonce(): string {
 	return randomBytes(18).toString('base64');
 }
 
 /**
  * The content security policy: nothing by default; styles only from the extension's files (no
- * 'unsafe-inline': Chart.js 4 sets canvas styles from script, which CSP allows, toolchain.md
- * §1.3.1); scripts only with this load's nonce; images from the extension and data: URIs (PNG export).
+ * 'unsafe-inline': Chart.js 4 sets canvas styles from script, which CSP allows); scripts only with this load's nonce; images from the extension and data: URIs (PNG export).
  */
 export function dashboardCsp(cspSource: string, nonce: string): string {
 	return [`default-src 'none'`, `img-src ${cspSource} data:`, `style-src ${cspSource}`, `font-src ${cspSource}`, `script-src 'nonce-${nonce}'`].join('; ');

@@ -1,7 +1,7 @@
 /**
  * The dashboard webview panel: one class owns it (create-or-show, revive after reload), a strict
  * CSP with a crypto nonce, resource roots narrowed to dist/ and media/, and the `ready` handshake:
- * the host answers every `ready` with a full snapshot (style.md §7.2 items 4-5, §7.7 habits 4-10).
+ * the host answers every `ready` with a full snapshot.
  */
 
 import * as path from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Attack generators, to red-team one's own pipeline (science.md §3.2, §5.3).
+ * Attack generators, to red-team one's own pipeline (docs/science.md §3).
  *
  * Each takes a clean labelled image set and returns the poisoned set, the poison indices and a trigger function
  * (plus the trigger as data and a declaration for `PoisonLens.start({ attack })`). Everything is seeded.
@@ -53,7 +53,7 @@ export function badNetsAttack(data: LabelledImages, opts: AttackOptions & Placem
 
 /**
  * Cross: the rank-1 additive poison of the paper. A plus sign of arm length `arm` (default 2, i.e. 9 pixels, as in
- * the reference experiment of science.md §7) is added with amplitude `amplitude` (default 1) and clipped to [0, 1],
+ * the reference experiment of docs/science.md §7) is added with amplitude `amplitude` (default 1) and clipped to [0, 1],
  * so x' = clip(x + a·v) with one fixed direction v.
  */
 export function crossAttack(data: LabelledImages, opts: AttackOptions & Placement & { arm?: number; amplitude?: number }): PoisonedDataset {
@@ -147,7 +147,7 @@ export function warpAttack(data: LabelledImages, opts: AttackOptions & { strengt
 }
 
 /**
- * Near-clone (science.md §2.6): poisons are points within distance r of a trigger point ζ, labelled as the target.
+ * Near-clone (docs/science.md §2.6): poisons are points within distance r of a trigger point ζ, labelled as the target.
  * ζ defaults to a seeded pick among source-class training rows; each poison and each triggered input is ζ + r·u with
  * its own seeded unit direction u (poisons and triggered inputs use separate streams, so none coincide).
  * The paper predicts this attack is effective yet nearly invisible to the input-Hessian spectrum for small r.

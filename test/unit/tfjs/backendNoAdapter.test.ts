@@ -1,5 +1,5 @@
 /**
- * The WebGPU fallback trap (toolchain.md §2.8) in its own process: Dawn is told to look for an
+ * The WebGPU fallback trap (docs/numerics.md §2) in its own process: Dawn is told to look for an
  * adapter that does not exist, so requestAdapter() finds none; selectBackend must then leave
  * tfjs on a working backend (not on a half-initialised 'webgpu') and say why.
  */

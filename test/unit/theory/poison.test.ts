@@ -142,7 +142,7 @@ describe('Theorems 3.3 and 3.4 in the decoupled setting (to 1e-9 relative)', () 
 	});
 });
 
-describe('science.md Appendix A table (independent published reference)', () => {
+describe('docs/science.md §7.9 table (independent published reference)', () => {
 	// RBF ℓ = 1, d = 5, 200 clean points (mean 10, sd 3, ±1 labels, seeded), λ = 1e-2, c = nλ with
 	// n = 200 + m, ζ = 0, y_t = +1, x0 = ζ + r e1; the clean fit uses the same c.
 	const clean = gaussianCleanSet({ seed: 20260131, count: 200, dimension: 5, mean: 10, standardDeviation: 3 });
@@ -182,7 +182,7 @@ describe('appendixATable helper', () => {
 	});
 });
 
-describe('near-clone law (science.md §2.6): Λ ∝ r²/ℓ⁴ while Δf stays O(1)', () => {
+describe('near-clone law (docs/science.md §2.6): Λ ∝ r²/ℓ⁴ while Δf stays O(1)', () => {
 	test('log-log slope of Λ over r is 2, and Δf ≥ 0.99·y_t·S for r/ℓ ≤ 0.1', () => {
 		for (const ell of [0.5, 2]) {
 			// Clean data scaled with ℓ so that the clones stay decoupled.

@@ -1,6 +1,6 @@
 /**
  * Lanczos, batched power iteration and Hutchinson on explicit seeded matrices with known
- * spectra (style.md habit 12), plus cancellation, validation and determinism.
+ * spectra, plus cancellation, validation and determinism.
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';

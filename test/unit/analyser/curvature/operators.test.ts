@@ -1,6 +1,6 @@
 /**
  * Operators and entry points on small seeded nets (cpu): the Gauss–Newton identity
- * H = Jᵀ(diag p − ppᵀ)J for piecewise-linear nets (exact a.e., toolchain.md §2.4), GN ≠ H for
+ * H = Jᵀ(diag p − ppᵀ)J for piecewise-linear nets (exact a.e., docs/numerics.md §1), GN ≠ H for
  * smooth nets, exact Gram paths vs Lanczos, validation, and a tf.memory() leak test per path.
  */
 import { test, describe, before } from 'node:test';
