@@ -30,6 +30,7 @@ export const FIXED_GRADIENT_KERNELS: readonly string[] = Object.freeze([
 	'Min',
 	'MaxPool',
 	'MaxPoolGrad',
+	'AvgPool',
 	'Conv2D',
 	'BatchMatMul',
 ]);
@@ -312,6 +313,7 @@ function gradientFixes(): GradConfig[] {
 				};
 			},
 		},
+		avgPoolGrad(),
 		conv2dGrad(),
 		{
 			// Same products as the stock gradient, with the transposes made explicit: the wasm
@@ -331,6 +333,52 @@ function gradientFixes(): GradConfig[] {
 			},
 		},
 	];
+}
+
+/**
+ * AvgPool gradient that is right at 'same' borders and differentiable again.
+ *
+ * Stock tfjs 4.22 (cpu, wasm and webgl sources alike) divides every window's gradient by the full
+ * window size, while the forward pass averages only the in-bounds cells of a 'same' window: the
+ * input gradient is too small at the borders (the Jacobian of an AveragePooling1D 'same' layer was
+ * off by 0.35 on a 0.8 scale), and `AvgPoolGrad` has no gradient, so no second derivative exists.
+ *
+ * Here avgPool is seen per channel as a stride-s convolution with a ones filter divided by the
+ * in-bounds cell count of each window (`counts`, from the same convolution of a ones image, so the
+ * padding rule is tfjs's own); its adjoint is `conv2dTranspose(dy / counts, ones)`, and
+ * Conv2DBackpropInput's gradient is a conv2d, so HVPs through average pooling work.
+ */
+function avgPoolGrad(): GradConfig {
+	return {
+		kernelName: 'AvgPool',
+		inputsToSave: ['x'],
+		gradFunc: (dy, saved, attrs) => {
+			const x = saved[0] as tf.Tensor4D;
+			const g = single(dy) as tf.Tensor4D;
+			return { x: () => avgPoolInputGradient(g, x.shape, pair(attrs.filterSize, 'filterSize'), pair(attrs.strides, 'strides'), attrs.pad as 'valid' | 'same') };
+		},
+	};
+}
+
+/** The exact adjoint of `tf.avgPool(x, filter, strides, pad)` applied to `dy` (x of shape `xShape`, NHWC). */
+export function avgPoolInputGradient(
+	dy: tf.Tensor4D,
+	xShape: readonly number[],
+	filter: [number, number],
+	strides: [number, number],
+	pad: 'valid' | 'same',
+): tf.Tensor4D {
+	if (pad !== 'valid' && pad !== 'same') {
+		throw new Error(`AvgPool gradient: pad ${JSON.stringify(pad)} is not supported (only 'valid' and 'same')`);
+	}
+	const [n, h, w, c] = xShape;
+	const [, oh, ow] = dy.shape;
+	const ones = tf.ones([filter[0], filter[1], 1, 1]) as tf.Tensor4D;
+	const counts = constantOf(() => tf.conv2d(tf.ones([1, h, w, 1]) as tf.Tensor4D, ones, strides, pad), dy);
+	const scaled = tf.div(dy, counts);
+	const rows = tf.reshape<tf.Rank.R4>(tf.transpose(scaled, [0, 3, 1, 2]), [n * c, oh, ow, 1]);
+	const back = tf.conv2dTranspose(rows, ones, [n * c, h, w, 1], strides, pad);
+	return tf.transpose<tf.Tensor4D>(tf.reshape(back, [n, c, h, w]), [0, 2, 3, 1]);
 }
 
 /** Swaps the last two axes. */

@@ -74,11 +74,6 @@ function activationOf(layer: tf.layers.Layer): string | null {
 function checkSupported(layer: tf.layers.Layer, where: string): void {
 	const cls = layer.getClassName();
 	const cfg = configOf(layer);
-	if (cls === 'AveragePooling2D' && cfg.padding === 'same') {
-		throw new Error(
-			`${where}: layer '${layer.name}' (AveragePooling2D, padding 'same') is unsupported: tfjs 4.22's avgPool 'same' input gradient is wrong at the borders`,
-		);
-	}
 	const dil = cfg.dilation_rate ?? cfg.dilationRate;
 	if (cls.startsWith('Conv') && Array.isArray(dil) && dil.some((d) => d !== 1)) {
 		throw new Error(`${where}: layer '${layer.name}' (${cls}, dilation ${JSON.stringify(dil)}) is unsupported: tfjs has no dilated conv gradient`);
@@ -123,8 +118,9 @@ export function logitModelFromLayers(model: tf.LayersModel, where = model.name):
 		const last = i === layers.length - 1;
 		const cls = layer.getClassName();
 		const act = activationOf(layer);
-		if (last && act === 'softmax') {
-			if (cls === 'Activation') {
+		if (last && (act === 'softmax' || cls === 'Softmax')) {
+			// A separate Activation('softmax') or Softmax layer head: the logits are its input.
+			if (cls === 'Activation' || cls === 'Softmax') {
 				return;
 			}
 			chainLayers.push(layer);
