@@ -373,8 +373,8 @@ export function avgPoolInputGradient(
 	}
 	const [n, h, w, c] = xShape;
 	const [, oh, ow] = dy.shape;
-	const ones = tf.ones([filter[0], filter[1], 1, 1]) as tf.Tensor4D;
-	const counts = constantOf(() => tf.conv2d(tf.ones([1, h, w, 1]) as tf.Tensor4D, ones, strides, pad), dy);
+	const ones = tf.ones<tf.Rank.R4>([filter[0], filter[1], 1, 1]);
+	const counts = constantOf(() => tf.conv2d(tf.ones<tf.Rank.R4>([1, h, w, 1]), ones, strides, pad), dy);
 	const scaled = tf.div(dy, counts);
 	const rows = tf.reshape<tf.Rank.R4>(tf.transpose(scaled, [0, 3, 1, 2]), [n * c, oh, ow, 1]);
 	const back = tf.conv2dTranspose(rows, ones, [n * c, h, w, 1], strides, pad);

@@ -59,7 +59,7 @@ for (const backend of ['cpu', 'wasm'] as TestBackend[]) {
 				const m = headNet(head);
 				const lm = logitModelFromLayers(m);
 				const x = tf.tensor2d(randomData(4 * 6, 3), [4, 6]);
-				const pre = tf.model({ inputs: m.inputs, outputs: m.layers[1].output as tf.SymbolicTensor });
+				const pre = tf.model({ inputs: m.inputs, outputs: m.layers[1].output });
 				const want = (pre.predict(x) as tf.Tensor).dataSync();
 				const got = tf.tidy(() => lm.logits(x).dataSync());
 				assert.equal(lm.numClasses, 3);
