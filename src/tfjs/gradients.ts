@@ -12,6 +12,7 @@
  * `registerGradient` is global for every backend, so calling this once per process is enough.
  */
 import * as tf from '@tensorflow/tfjs';
+import { installWasmTrainingKernels } from './wasmKernels';
 
 type GradConfig = Parameters<typeof tf.registerGradient>[0];
 type AttrMap = Parameters<GradConfig['gradFunc']>[2];
@@ -49,6 +50,7 @@ export function installGradientFixes(): void {
 	for (const config of gradientFixes()) {
 		tf.registerGradient(config);
 	}
+	installWasmTrainingKernels();
 	installed = true;
 }
 
