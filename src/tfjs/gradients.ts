@@ -32,6 +32,7 @@ export const FIXED_GRADIENT_KERNELS: readonly string[] = Object.freeze([
 	'MaxPool',
 	'MaxPoolGrad',
 	'AvgPool',
+	'DepthwiseConv2dNative',
 	'Conv2D',
 	'BatchMatMul',
 ]);
@@ -316,6 +317,7 @@ function gradientFixes(): GradConfig[] {
 			},
 		},
 		avgPoolGrad(),
+		depthwiseConv2dGrad(),
 		conv2dGrad(),
 		{
 			// Same products as the stock gradient, with the transposes made explicit: the wasm
@@ -381,6 +383,45 @@ export function avgPoolInputGradient(
 	const rows = tf.reshape<tf.Rank.R4>(tf.transpose(scaled, [0, 3, 1, 2]), [n * c, oh, ow, 1]);
 	const back = tf.conv2dTranspose(rows, ones, [n * c, h, w, 1], strides, pad);
 	return tf.transpose<tf.Tensor4D>(tf.reshape(back, [n, c, h, w]), [0, 2, 3, 1]);
+}
+
+/**
+ * DepthwiseConv2dNative gradient through the equivalent full convolution: a depthwise filter W [kh, kw, c, M]
+ * is the block-diagonal conv filter Wf [kh, kw, c, c·M] (Wf[a, b, k, k·M + m] = W[a, b, k, m]). Why: stock wasm
+ * has neither DepthwiseConv2dNativeBackpropInput nor ...Filter (DepthwiseConv2D / SeparableConv2D cannot train
+ * or be analysed there); the full-conv kernels exist (Conv2DBackpropInput natively, Conv2DBackpropFilter from
+ * wasmKernels.ts), and their gradients are convolutions again, so HVPs work on every backend. Costs c× the
+ * depthwise arithmetic, which is small next to the rest of a separable net. Dilation 1 only (the layer table
+ * refuses dilated convolutions).
+ */
+function depthwiseConv2dGrad(): GradConfig {
+	return {
+		kernelName: 'DepthwiseConv2dNative',
+		inputsToSave: ['x', 'filter'],
+		gradFunc: (dy, saved, attrs) => {
+			const x = saved[0] as tf.Tensor4D;
+			const filter = saved[1] as tf.Tensor4D;
+			const g = single(dy) as tf.Tensor4D;
+			const strides = pair(attrs.strides, 'strides');
+			const dilations = attrs.dilations === undefined || attrs.dilations === null ? ([1, 1] as [number, number]) : pair(attrs.dilations, 'dilations');
+			if (dilations[0] !== 1 || dilations[1] !== 1) {
+				throw new Error(`DepthwiseConv2dNative gradient: dilations ${dilations.join('x')} are not supported`);
+			}
+			const pad = attrs.pad as 'valid' | 'same';
+			const [kh, kw, c, M] = filter.shape;
+			const eye = tf.reshape(tf.eye(c), [1, 1, c, c, 1]);
+			return {
+				x: () => {
+					const full = tf.reshape<tf.Rank.R4>(tf.mul(tf.reshape(filter, [kh, kw, c, 1, M]), eye), [kh, kw, c, c * M]);
+					return tf.conv2dTranspose(g, full, x.shape, strides, pad);
+				},
+				filter: () => {
+					const full = tf.engine().runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy: g }, { strides, pad, dataFormat: 'NHWC', dilations: [1, 1], filterShape: [kh, kw, c, c * M] });
+					return tf.sum(tf.mul(tf.reshape(full, [kh, kw, c, c, M]), eye), 3);
+				},
+			};
+		},
+	};
 }
 
 /** Swaps the last two axes. */
