@@ -18,6 +18,7 @@ import { AnalysisError } from '../analyser/analysis/errors';
 import { analyseRunDir, type RunAnalysisOutcome } from '../analyser/analysis/runner';
 import { BLIND_COS2 } from '../analyser/analysis/blind';
 import { relativeTriggerCurvature } from '../analyser/analysis/lag';
+import { LIGHT_LANCZOS_STEPS } from '../analyser/analysis/checkpoint';
 
 const HELP = `Usage: poison-lens analyse <runDir> [options]
 
@@ -224,16 +225,23 @@ export function formatReport(out: RunAnalysisOutcome, backend: string): string {
 			pct(r.asr),
 			pct(r.p0),
 			pct(r.excessAsr),
-			fmt(r.topEigenvalues?.[0]),
+			fmt(r.topEigenvalues?.[0]) + (r.convergence?.triggered?.converged === false ? '*' : ''),
 			fmt(r.triggerOverlap),
 			fmt(r.spectralGap, 2),
 			fmt(r.triggerCurvature),
 			fmt(relativeTriggerCurvature(r)),
 			fmt(r.perSample?.overlap),
-			fmt(r.clean?.topEigenvalues?.[0] ?? null),
+			fmt(r.clean?.topEigenvalues?.[0] ?? null) + (r.convergence?.clean?.converged === false ? '*' : ''),
 			r.analysisMs === null || r.analysisMs === undefined ? '–' : r.analysisMs.toFixed(0),
 		];
-		lines.push(cells.map((c, i) => pad(c, cols[i][1])).join(''));
+		lines.push(cells.map((c, i) => pad(c, cols[i][1])).join('') + (r.degenerate === null || r.degenerate === undefined ? '' : `degenerate: ${r.degenerate}`));
+	}
+	const unconverged = out.records.filter((r) => r.convergence?.triggered?.converged === false || r.convergence?.clean?.converged === false);
+	if (unconverged.length > 0) {
+		const worst = Math.max(...unconverged.flatMap((r) => [...(r.convergence?.triggered?.residuals ?? []), ...(r.convergence?.clean?.residuals ?? [])]));
+		lines.push(
+			`* Lanczos not converged to its tolerance at ${unconverged.length} checkpoint(s) (largest relative residual ${fmt(worst)}); light passes stop at ${LIGHT_LANCZOS_STEPS} steps, a full pass (--full) converges`,
+		);
 	}
 	const l = out.lag;
 	lines.push('');

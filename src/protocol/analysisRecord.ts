@@ -50,6 +50,17 @@ export interface AnalysisImages {
 	readonly candidateTrigger?: ImageRecord;
 }
 
+/** How a spectrum's Lanczos run ended: unconverged values are marked by the CLI and the dashboard. */
+export interface SpectrumConvergence {
+	/** Lanczos steps taken. */
+	readonly steps: number;
+	/** Residual ‖Hv − λv‖ / |λ| of each reported eigenpair (Ritz estimates), in eigenvalue order. */
+	readonly residuals: readonly number[];
+	/** Every residual ≤ tol·|λ|. */
+	readonly converged: boolean;
+	readonly tol: number;
+}
+
 /** Which pass produced a checkpoint record. */
 export type AnalysisPass = 'light' | 'full';
 
@@ -82,6 +93,10 @@ export interface CheckpointAnalysis {
 	readonly clean: CleanSpectrum | null;
 	/** Why this checkpoint could not be analysed (fully); the other fields are then mostly null. */
 	readonly error: string | null;
+	/** Set when the predictions are degenerate (NaN outputs, one class for every probe); the spectra are then not evidence. Optional. */
+	readonly degenerate?: string | null;
+	/** Lanczos convergence of the triggered-probe (`topEigenvalues`) and clean-probe spectra. Optional. */
+	readonly convergence?: { readonly triggered?: SpectrumConvergence; readonly clean?: SpectrumConvergence };
 	/** Wall-clock milliseconds the analysis of this checkpoint took. Optional. */
 	readonly analysisMs?: number | null;
 	readonly images?: AnalysisImages;
@@ -287,6 +302,25 @@ function parseCheckpoint(data: Record<string, unknown>, r: Reader): CheckpointAn
 		error = r.str(data, 'error', '');
 	}
 	const images = r.images(data);
+	const degenerate = r.str(data, 'degenerate', '');
+	const conv = r.obj(data, 'convergence', '');
+	const convOf = (key: 'triggered' | 'clean'): SpectrumConvergence | null => {
+		const c = conv === null ? null : r.obj(conv, key, 'convergence.');
+		if (c === null) {
+			return null;
+		}
+		if (typeof c.converged !== 'boolean') {
+			r.fail(`field "convergence.${key}.converged" must be true or false, got ${JSON.stringify(c.converged)}`);
+		}
+		return {
+			steps: r.num(c, 'steps', `convergence.${key}.`) ?? 0,
+			residuals: r.numArray(c, 'residuals', `convergence.${key}.`) ?? [],
+			converged: c.converged,
+			tol: r.num(c, 'tol', `convergence.${key}.`) ?? 0,
+		};
+	};
+	const triggeredConv = convOf('triggered');
+	const cleanConv = convOf('clean');
 	const rec: CheckpointAnalysis = {
 		kind: 'checkpoint',
 		checkpoint: r.str(data, 'checkpoint', ''),
@@ -304,6 +338,10 @@ function parseCheckpoint(data: Record<string, unknown>, r: Reader): CheckpointAn
 		perSample: ps === null ? null : { median: r.num(ps, 'median', 'perSample.'), p90: r.num(ps, 'p90', 'perSample.'), overlap: r.num(ps, 'overlap', 'perSample.') },
 		clean: cl === null ? null : { topEigenvalues: r.numArray(cl, 'topEigenvalues', 'clean.'), triggerOverlap: r.num(cl, 'triggerOverlap', 'clean.') },
 		error,
+		...(degenerate === null ? {} : { degenerate }),
+		...(triggeredConv === null && cleanConv === null
+			? {}
+			: { convergence: { ...(triggeredConv === null ? {} : { triggered: triggeredConv }), ...(cleanConv === null ? {} : { clean: cleanConv }) } }),
 		analysisMs: r.num(data, 'analysisMs', ''),
 		...(images === undefined ? {} : { images }),
 	};

@@ -25,6 +25,8 @@ import { writeStoredTrigger } from '../protocol/trigger';
 import { mulberry32 } from '../math/random';
 import type { AttackDeclaration, PoisonedDataset } from './attacks/common';
 import { RunWriter, writeFileAtomic } from './writer';
+import { installGradientFixes } from '../tfjs/gradients';
+import { planModel } from '../analyser/curvature/layers';
 import type { WarningSink } from './writer';
 import { version as SDK_VERSION } from '../../package.json';
 
@@ -137,14 +139,54 @@ function toRows(xs: InputRows): RowSource {
 	return { itemShape: [...xs.itemShape], count: xs.values.length / per, take: (rows) => takeRows(xs.values, per, rows) };
 }
 
-function toLabels(labels: LabelRows): Int32Array {
+/**
+ * Class indices from labels. One-hot / probability rows [n, C ≥ 2] give their argmax; anything else must hold
+ * non-negative integers (a regression target is out of scope, and the error names the option and the value).
+ * @param option the option's name for messages, e.g. `probe.labels`
+ */
+function toLabels(labels: LabelRows, option: string): Int32Array {
+	let values: ArrayLike<number>;
 	if (labels instanceof tf.Tensor) {
-		if (labels.rank === 2) {
+		if (labels.rank === 2 && (labels.shape[1] ?? 0) >= 2) {
 			return tf.tidy(() => Int32Array.from(tf.argMax(labels, 1).dataSync()));
 		}
-		return Int32Array.from(labels.dataSync());
+		values = labels.dataSync();
+	} else {
+		values = labels;
 	}
-	return Int32Array.from(labels);
+	const out = new Int32Array(values.length);
+	for (let i = 0; i < values.length; i++) {
+		const v = values[i];
+		if (!Number.isInteger(v) || v < 0) {
+			throw new Error(
+				`poison-lens: ${option}[${i}] is ${String(v)}: labels must be class indices (non-negative integers) or one-hot rows; regression targets are not supported (Poison Lens analyses classifiers)`,
+			);
+		}
+		out[i] = v;
+	}
+	return out;
+}
+
+/** Integer inputs are token ids (text models): their input-space curvature is undefined, so they are refused at start. */
+function checkContinuousInputs(xs: InputRows, option: string): void {
+	if (xs instanceof tf.Tensor && xs.dtype !== 'float32') {
+		throw new Error(
+			`poison-lens: ${option} has dtype ${xs.dtype} (token ids?): Poison Lens analyses classifiers of continuous inputs (images, tabular features); integer-token models (Embedding inputs) are not supported`,
+		);
+	}
+}
+
+/**
+ * What the analyser's layer table says about `model`: null when it can be analysed, else the refusal.
+ * Token-id models are refused by {@link PoisonLens.start}; anything else is a warning (training goes on).
+ */
+function modelProblem(model: tf.LayersModel, where: string): { message: string; fatal: boolean } | null {
+	const plan = planModel(model, where);
+	if (plan.refusal === null) {
+		return null;
+	}
+	const fatal = plan.refusedLayer?.className === 'Embedding' || model.inputs.some((i) => i.dtype === 'int32');
+	return { message: plan.refusal, fatal };
 }
 
 /** Seeded choice of `k` of `n` rows, ascending. */
@@ -245,6 +287,8 @@ export class PoisonLens {
 	private lastMetrics: Record<string, number | null> = {};
 	private ended = false;
 	private modelKnown = false;
+	private modelChecked = false;
+	private warnModel: WarningSink = (m: string) => console.warn(m);
 	private batchEventEvery = 1;
 
 	private constructor(runDir: string, runId: string, manifest: RunManifest, writer: RunWriter) {
@@ -266,8 +310,18 @@ export class PoisonLens {
 		const root = options.dir ?? path.join(process.cwd(), RUNS_DIR);
 		const runDir = path.join(root, runId);
 
+		// Everything training on wasm needs (the Conv2D filter gradient for every activation / BatchNorm
+		// arrangement) and the analyser's second-order fixes; idempotent and global.
+		installGradientFixes();
+		checkContinuousInputs(options.probe.xs, 'probe.xs');
+		if (options.model !== undefined) {
+			const problem = modelProblem(options.model, 'the model passed to PoisonLens.start (option model)');
+			if (problem?.fatal === true) {
+				throw new Error(`poison-lens: ${problem.message}`);
+			}
+		}
 		const probeRows = toRows(options.probe.xs);
-		const probeLabels = toLabels(options.probe.labels);
+		const probeLabels = toLabels(options.probe.labels, 'probe.labels');
 		if (probeLabels.length !== probeRows.count) {
 			throw new Error(`poison-lens: probe has ${probeRows.count} inputs but ${probeLabels.length} labels`);
 		}
@@ -278,8 +332,9 @@ export class PoisonLens {
 		let maxLabel = probeLabels.reduce((a, b) => Math.max(a, b), 0);
 		if (options.trainSample !== undefined) {
 			const t = options.trainSample;
+			checkContinuousInputs(t.xs, 'trainSample.xs');
 			const rows = toRows(t.xs);
-			const labels = toLabels(t.labels);
+			const labels = toLabels(t.labels, 'trainSample.labels');
 			if (labels.length !== rows.count) {
 				throw new Error(`poison-lens: trainSample has ${rows.count} inputs but ${labels.length} labels`);
 			}
@@ -366,6 +421,10 @@ export class PoisonLens {
 		validateManifest(manifest, path.join(runDir, MANIFEST_FILE));
 
 		const lens = new PoisonLens(runDir, runId, manifest, writer);
+		lens.warnModel = warn;
+		if (options.model !== undefined) {
+			lens.checkModel(options.model, 'the model passed to PoisonLens.start (option model)');
+		}
 		lens.modelKnown = options.model !== undefined;
 		lens.batchEventEvery = Math.max(1, Math.floor(options.batchEventEvery ?? 1));
 		if (!writer.failed) {
@@ -405,12 +464,29 @@ export class PoisonLens {
 		return this.writer.failed;
 	}
 
+	/** Warns once (naming the layer) when the analyser will refuse this model, or reads classes differently from the run. */
+	private checkModel(model: tf.LayersModel, where: string): void {
+		if (this.modelChecked) {
+			return;
+		}
+		this.modelChecked = true;
+		const plan = planModel(model, where);
+		if (plan.refusal !== null) {
+			this.warnModel(`poison-lens: this run's checkpoints cannot be analysed: ${plan.refusal}`);
+		} else if (plan.numClasses !== this.manifest.dataset.numClasses) {
+			this.warnModel(
+				`poison-lens: ${where}: ${plan.outputNote}, i.e. ${String(plan.numClasses)} classes, but the run has ${this.manifest.dataset.numClasses} (set dataset.numClasses); its checkpoints cannot be analysed`,
+			);
+		}
+	}
+
 	/** Records the model summary in the manifest (rewritten once, atomically). */
 	private noteModel(model: tf.LayersModel): void {
 		if (this.modelKnown) {
 			return;
 		}
 		this.modelKnown = true;
+		this.checkModel(model, 'the trained model (first checkpoint)');
 		this.manifest = { ...this.manifest, model: summariseModel(model) };
 		const text = `${JSON.stringify(this.manifest, null, '\t')}\n`;
 		this.writer.enqueue('update manifest.json', () => writeFileAtomic(path.join(this.runDir, MANIFEST_FILE), text));

@@ -12,6 +12,7 @@
  * `registerGradient` is global for every backend, so calling this once per process is enough.
  */
 import * as tf from '@tensorflow/tfjs';
+import { installWasmTrainingKernels } from './wasmKernels';
 
 type GradConfig = Parameters<typeof tf.registerGradient>[0];
 type AttrMap = Parameters<GradConfig['gradFunc']>[2];
@@ -30,6 +31,8 @@ export const FIXED_GRADIENT_KERNELS: readonly string[] = Object.freeze([
 	'Min',
 	'MaxPool',
 	'MaxPoolGrad',
+	'AvgPool',
+	'DepthwiseConv2dNative',
 	'Conv2D',
 	'BatchMatMul',
 ]);
@@ -48,6 +51,7 @@ export function installGradientFixes(): void {
 	for (const config of gradientFixes()) {
 		tf.registerGradient(config);
 	}
+	installWasmTrainingKernels();
 	installed = true;
 }
 
@@ -312,6 +316,8 @@ function gradientFixes(): GradConfig[] {
 				};
 			},
 		},
+		avgPoolGrad(),
+		depthwiseConv2dGrad(),
 		conv2dGrad(),
 		{
 			// Same products as the stock gradient, with the transposes made explicit: the wasm
@@ -331,6 +337,91 @@ function gradientFixes(): GradConfig[] {
 			},
 		},
 	];
+}
+
+/**
+ * AvgPool gradient that is right at 'same' borders and differentiable again.
+ *
+ * Stock tfjs 4.22 (cpu, wasm and webgl sources alike) divides every window's gradient by the full
+ * window size, while the forward pass averages only the in-bounds cells of a 'same' window: the
+ * input gradient is too small at the borders (the Jacobian of an AveragePooling1D 'same' layer was
+ * off by 0.35 on a 0.8 scale), and `AvgPoolGrad` has no gradient, so no second derivative exists.
+ *
+ * Here avgPool is seen per channel as a stride-s convolution with a ones filter divided by the
+ * in-bounds cell count of each window (`counts`, from the same convolution of a ones image, so the
+ * padding rule is tfjs's own); its adjoint is `conv2dTranspose(dy / counts, ones)`, and
+ * Conv2DBackpropInput's gradient is a conv2d, so HVPs through average pooling work.
+ */
+function avgPoolGrad(): GradConfig {
+	return {
+		kernelName: 'AvgPool',
+		inputsToSave: ['x'],
+		gradFunc: (dy, saved, attrs) => {
+			const x = saved[0] as tf.Tensor4D;
+			const g = single(dy) as tf.Tensor4D;
+			return { x: () => avgPoolInputGradient(g, x.shape, pair(attrs.filterSize, 'filterSize'), pair(attrs.strides, 'strides'), attrs.pad as 'valid' | 'same') };
+		},
+	};
+}
+
+/** The exact adjoint of `tf.avgPool(x, filter, strides, pad)` applied to `dy` (x of shape `xShape`, NHWC). */
+export function avgPoolInputGradient(
+	dy: tf.Tensor4D,
+	xShape: readonly number[],
+	filter: [number, number],
+	strides: [number, number],
+	pad: 'valid' | 'same',
+): tf.Tensor4D {
+	if (pad !== 'valid' && pad !== 'same') {
+		throw new Error(`AvgPool gradient: pad ${JSON.stringify(pad)} is not supported (only 'valid' and 'same')`);
+	}
+	const [n, h, w, c] = xShape;
+	const [, oh, ow] = dy.shape;
+	const ones = tf.ones<tf.Rank.R4>([filter[0], filter[1], 1, 1]);
+	const counts = constantOf(() => tf.conv2d(tf.ones<tf.Rank.R4>([1, h, w, 1]), ones, strides, pad), dy);
+	const scaled = tf.div(dy, counts);
+	const rows = tf.reshape<tf.Rank.R4>(tf.transpose(scaled, [0, 3, 1, 2]), [n * c, oh, ow, 1]);
+	const back = tf.conv2dTranspose(rows, ones, [n * c, h, w, 1], strides, pad);
+	return tf.transpose<tf.Tensor4D>(tf.reshape(back, [n, c, h, w]), [0, 2, 3, 1]);
+}
+
+/**
+ * DepthwiseConv2dNative gradient through the equivalent full convolution: a depthwise filter W [kh, kw, c, M]
+ * is the block-diagonal conv filter Wf [kh, kw, c, c·M] (Wf[a, b, k, k·M + m] = W[a, b, k, m]). Why: stock wasm
+ * has neither DepthwiseConv2dNativeBackpropInput nor ...Filter (DepthwiseConv2D / SeparableConv2D cannot train
+ * or be analysed there); the full-conv kernels exist (Conv2DBackpropInput natively, Conv2DBackpropFilter from
+ * wasmKernels.ts), and their gradients are convolutions again, so HVPs work on every backend. Costs c× the
+ * depthwise arithmetic, which is small next to the rest of a separable net. Dilation 1 only (the layer table
+ * refuses dilated convolutions).
+ */
+function depthwiseConv2dGrad(): GradConfig {
+	return {
+		kernelName: 'DepthwiseConv2dNative',
+		inputsToSave: ['x', 'filter'],
+		gradFunc: (dy, saved, attrs) => {
+			const x = saved[0] as tf.Tensor4D;
+			const filter = saved[1] as tf.Tensor4D;
+			const g = single(dy) as tf.Tensor4D;
+			const strides = pair(attrs.strides, 'strides');
+			const dilations = attrs.dilations === undefined || attrs.dilations === null ? ([1, 1] as [number, number]) : pair(attrs.dilations, 'dilations');
+			if (dilations[0] !== 1 || dilations[1] !== 1) {
+				throw new Error(`DepthwiseConv2dNative gradient: dilations ${dilations.join('x')} are not supported`);
+			}
+			const pad = attrs.pad as 'valid' | 'same';
+			const [kh, kw, c, M] = filter.shape;
+			const eye = tf.reshape(tf.eye(c), [1, 1, c, c, 1]);
+			return {
+				x: () => {
+					const full = tf.reshape<tf.Rank.R4>(tf.mul(tf.reshape(filter, [kh, kw, c, 1, M]), eye), [kh, kw, c, c * M]);
+					return tf.conv2dTranspose(g, full, x.shape, strides, pad);
+				},
+				filter: () => {
+					const full = tf.engine().runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy: g }, { strides, pad, dataFormat: 'NHWC', dilations: [1, 1], filterShape: [kh, kw, c, c * M] });
+					return tf.sum(tf.mul(tf.reshape(full, [kh, kw, c, c, M]), eye), 3);
+				},
+			};
+		},
+	};
 }
 
 /** Swaps the last two axes. */

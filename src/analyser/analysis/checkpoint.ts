@@ -13,9 +13,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AnalyserErrorCode } from '../../protocol/analyser';
-import type { AnalysisPass, CheckpointAnalysis, ImageRecord } from '../../protocol/analysisRecord';
+import type { AnalysisPass, CheckpointAnalysis, ImageRecord, SpectrumConvergence } from '../../protocol/analysisRecord';
 import { readCheckpoint, RunFormatError, type CheckpointArtifacts } from '../../protocol/runFormat';
-import { CurvatureCancelledError, logitModelFromLayers, type CancelSignal, type LogitModel } from '../curvature/index';
+import { CurvatureCancelledError, logitModelFromLayers, type CancelSignal, type EigenResult, type LogitModel } from '../curvature/index';
+import { planModel } from '../curvature/layers';
 import { checkpoint as cancelPoint } from '../curvature/cancel';
 import type { RunContext } from './context';
 import { AnalysisError } from './errors';
@@ -100,8 +101,13 @@ export async function loadCheckpointModel(ctx: RunContext, dir: string): Promise
 	} catch (err) {
 		throw new AnalysisError(AnalyserErrorCode.CheckpointCorrupt, `${modelFile}: tfjs cannot build the model (${err instanceof Error ? err.message : String(err)})`);
 	}
+	// The layer table decides up front (before any tensor work) whether this model can be analysed.
+	const plan = planModel(model, modelFile);
+	if (plan.refusal !== null) {
+		model.dispose();
+		throw new AnalysisError(AnalyserErrorCode.SchemaMismatch, plan.refusal);
+	}
 	const inShape = model.inputs[0]?.shape.slice(1) ?? [];
-	const outShape = model.outputs[0]?.shape ?? [];
 	if (!sameShape(inShape, ctx.itemShape)) {
 		model.dispose();
 		throw new AnalysisError(
@@ -109,19 +115,22 @@ export async function loadCheckpointModel(ctx: RunContext, dir: string): Promise
 			`${modelFile}: model input shape ${JSON.stringify(inShape)} does not match the run's dataset.inputShape ${JSON.stringify(ctx.itemShape)}`,
 		);
 	}
-	if (outShape.length !== 2 || outShape[1] !== ctx.numClasses) {
+	if (plan.numClasses !== ctx.numClasses) {
 		model.dispose();
+		const outShape = model.outputs[0]?.shape ?? [];
 		throw new AnalysisError(
 			AnalyserErrorCode.SchemaMismatch,
-			`${modelFile}: model output shape ${JSON.stringify(outShape)} does not match the run's ${ctx.numClasses} classes`,
+			`${modelFile}: model output shape ${JSON.stringify(outShape)} (${plan.outputNote}) gives ${String(plan.numClasses)} classes, the run has ${ctx.numClasses}`,
 		);
 	}
 	return model;
 }
 
 /**
- * argmax of the model's outputs for `count` items stored back to back. Reads back asynchronously: the WebGPU backend
- * cannot read synchronously in Node (its dataSync path needs OffscreenCanvas).
+ * The predicted class of `count` items stored back to back: argmax of the outputs, or for a single
+ * sigmoid unit, 1 where it exceeds 0.5. An item whose outputs are not finite gets class -1. Reads back
+ * asynchronously: the WebGPU backend cannot read synchronously in Node (its dataSync path needs
+ * OffscreenCanvas).
  */
 export async function predictClasses(model: tf.LayersModel, items: Float32Array, itemShape: readonly number[], batchSize = 256): Promise<Int32Array> {
 	const dim = itemShape.reduce((a, b) => a * b, 1);
@@ -131,12 +140,32 @@ export async function predictClasses(model: tf.LayersModel, items: Float32Array,
 		const size = Math.min(batchSize, n - start);
 		const pred = tf.tidy(() => {
 			const x = tf.tensor(items.subarray(start * dim, (start + size) * dim), [size, ...itemShape]);
-			return tf.argMax(model.predict(x) as tf.Tensor, 1);
+			const y = model.predict(x) as tf.Tensor2D;
+			const cls = y.shape[1] === 1 ? tf.cast(tf.step(tf.sub(tf.reshape(y, [size]), 0.5)), 'int32') : tf.argMax(y, 1);
+			// -1 for rows with a non-finite output: sum(y − y) is NaN exactly then.
+			const finite = tf.logicalNot(tf.isNaN(tf.sum(tf.sub(y, y), 1)));
+			return tf.where(finite, cls, tf.fill([size], -1, 'int32'));
 		});
 		out.set(await pred.data(), start);
 		pred.dispose();
 	}
 	return out;
+}
+
+/**
+ * Why a checkpoint's predictions are degenerate, or null: outputs that are not finite, or one
+ * class for every probe (a collapsed model; its curvature says nothing about a trigger).
+ */
+export function degenerateReason(preds: Int32Array, numClasses: number): string | null {
+	const n = preds.length;
+	const bad = preds.reduce((a, p) => a + (p < 0 ? 1 : 0), 0);
+	if (bad > 0) {
+		return `the model's outputs are NaN or infinite on ${bad} of ${n} probes`;
+	}
+	if (n >= 2 && numClasses >= 2 && preds.every((p) => p === preds[0])) {
+		return `the model predicts class ${preds[0]} for all ${n} probes (collapsed)`;
+	}
+	return null;
 }
 
 /** A vector as a signed grey (or RGB) image record, 4 significant digits. */
@@ -149,6 +178,16 @@ export function imageOf(values: ArrayLike<number>, itemShape: readonly number[])
 		width: itemShape[1],
 		channels: itemShape[2],
 		data: Array.from(values, (v) => (Number.isFinite(v) ? Number(v.toPrecision(4)) : 0)),
+	};
+}
+
+/** What a spectrum record keeps of its Lanczos run: steps, residuals relative to |λ|, and whether all converged. */
+export function convergenceOf(eig: EigenResult): SpectrumConvergence {
+	return {
+		steps: eig.iterations,
+		residuals: eig.residuals.map((r, i) => round6(r / Math.max(Math.abs(eig.eigenvalues[i] ?? 0), 1e-30))),
+		converged: eig.converged,
+		tol: eig.tol,
 	};
 }
 
@@ -210,6 +249,7 @@ export async function analyseCheckpoint(ctx: RunContext, target: CheckpointTarge
 			}
 		});
 		const cleanAccuracy = correct / Math.max(1, preds.length);
+		const degenerate = degenerateReason(preds, ctx.numClasses);
 		let asr: number | null = null;
 		let p0: number | null = null;
 		if (attack !== null && attack.nonTarget.length > 0) {
@@ -234,6 +274,7 @@ export async function analyseCheckpoint(ctx: RunContext, target: CheckpointTarge
 		let perSample: CheckpointAnalysis['perSample'] = null;
 		let clean: CheckpointAnalysis['clean'] = null;
 		let topImage: ImageRecord | undefined;
+		const convergence: Array<['triggered' | 'clean', SpectrumConvergence]> = [];
 		if (attack !== null && attack.nonTarget.length > 0) {
 			const xs = pick(attack.triggered, dim, nProbes);
 			const b = xs.length / dim;
@@ -250,6 +291,7 @@ export async function analyseCheckpoint(ctx: RunContext, target: CheckpointTarge
 				triggerCurvature = along.reduce((a, v) => a + v, 0) / along.length;
 				stage('triggered-probe spectrum');
 				const eig = await curv.topK(k, maxIter, signal);
+				convergence.push(['triggered', convergenceOf(eig)]);
 				topEigenvalues = eig.eigenvalues.map(round6);
 				const top = eig.eigenvectors[0];
 				if (top !== undefined) {
@@ -289,6 +331,7 @@ export async function analyseCheckpoint(ctx: RunContext, target: CheckpointTarge
 			const curv = await batchCurvature(logit, xs, labels, signal);
 			try {
 				const eig = await curv.topK(k, maxIter, signal);
+				convergence.push(['clean', convergenceOf(eig)]);
 				const top = eig.eigenvectors[0];
 				clean = {
 					topEigenvalues: eig.eigenvalues.map(round6),
@@ -315,6 +358,8 @@ export async function analyseCheckpoint(ctx: RunContext, target: CheckpointTarge
 			perSample,
 			clean,
 			error: null,
+			...(degenerate === null ? {} : { degenerate }),
+			...(convergence.length === 0 ? {} : { convergence: Object.fromEntries(convergence) }),
 			analysisMs: round6(performance.now() - t0),
 			...(topImage === undefined ? {} : { images: { topEigenvector: topImage } }),
 		};

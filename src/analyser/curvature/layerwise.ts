@@ -13,60 +13,24 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { conv2dInputGradient, poolArgmaxMask, unpool } from '../../tfjs/gradients';
+import { activationName, classifyLayer } from './layers';
 
 function cfg(layer: tf.layers.Layer): Record<string, unknown> {
 	return layer.getConfig();
 }
 
-function isPair(v: unknown, a: number, b: number): boolean {
-	return Array.isArray(v) && v.length === 2 && v[0] === a && v[1] === b;
-}
-
-/** Null when {@link layerwiseJacobian} supports the chain, else why not (layer named). */
+/**
+ * Null when {@link layerwiseJacobian} supports the chain, else why not (layer named). The decision is
+ * the layer table's (`layers.ts`, route `structured`); a Dense softmax head at the end is evaluated
+ * linearly (its softmax belongs to the loss).
+ */
 export function layerwiseUnsupportedReason(chain: readonly tf.layers.Layer[]): string | null {
 	for (let i = 0; i < chain.length; i++) {
 		const layer = chain[i];
-		const last = i === chain.length - 1;
-		const cls = layer.getClassName();
-		const c = cfg(layer);
-		const act = typeof c.activation === 'string' ? c.activation : 'linear';
-		const actOk = act === 'linear' || act === 'relu' || (last && act === 'softmax' && cls === 'Dense');
-		switch (cls) {
-			case 'Dense':
-				if (!actOk) {
-					return `layer '${layer.name}': activation '${act}'`;
-				}
-				break;
-			case 'Conv2D':
-				if (!actOk || !isPair(c.strides, 1, 1) || !isPair(c.dilationRate, 1, 1) || (c.padding !== 'valid' && c.padding !== 'same') || c.dataFormat !== 'channelsLast') {
-					return `layer '${layer.name}': Conv2D with strides ${JSON.stringify(c.strides)}, padding ${JSON.stringify(c.padding)}, activation '${act}'`;
-				}
-				break;
-			case 'MaxPooling2D': {
-				const ps = c.poolSize;
-				const st = c.strides;
-				if (!Array.isArray(ps) || !Array.isArray(st) || ps[0] !== st[0] || ps[1] !== st[1] || c.padding !== 'valid') {
-					return `layer '${layer.name}': MaxPooling2D pool ${JSON.stringify(ps)} strides ${JSON.stringify(st)} padding ${JSON.stringify(c.padding)}`;
-				}
-				break;
-			}
-			case 'Activation':
-				if (act !== 'relu' && act !== 'linear') {
-					return `layer '${layer.name}': Activation '${act}'`;
-				}
-				break;
-			case 'ReLU':
-				if (c.maxValue !== null && c.maxValue !== undefined) {
-					return `layer '${layer.name}': ReLU with maxValue`;
-				}
-				break;
-			case 'Flatten':
-			case 'Reshape':
-			case 'Dropout':
-			case 'InputLayer':
-				break;
-			default:
-				return `layer '${layer.name}' (${cls})`;
+		const head = i === chain.length - 1 && layer.getClassName() === 'Dense' && activationName(layer) === 'softmax';
+		const e = classifyLayer(layer, head);
+		if (e.route !== 'structured' || (e.head && layer.getClassName() !== 'Dense')) {
+			return e.reason ?? `layer '${layer.name}' (${e.className})`;
 		}
 	}
 	return null;

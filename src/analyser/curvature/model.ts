@@ -7,6 +7,7 @@
  * customGrad ops whose second derivative tfjs silently drops; docs/numerics.md §1).
  */
 import * as tf from '@tensorflow/tfjs';
+import { planModel, type ModelPlan, type OutputConvention } from './layers';
 
 /** A classifier seen as inputs → logits. */
 export interface LogitModel {
@@ -27,147 +28,119 @@ export interface LogitModel {
 	 * dropped from `layers`): lets the structured path form Jacobians layer by layer.
 	 */
 	readonly chain?: readonly tf.layers.Layer[];
+	/** How the model's outputs are read (layers models only). */
+	readonly output?: OutputConvention;
+	/** The layer table's plan (layers models only). */
+	readonly plan?: ModelPlan;
 	/** Logits [batch, C] for inputs [batch, ...inputShape]. Must be twice differentiable in tfjs. */
 	logits(x: tf.Tensor): tf.Tensor2D;
 	/** Releases tensors the adapter owns (weight copies). Safe to call twice. */
 	dispose(): void;
 }
 
-const PIECEWISE_LINEAR_ACTIVATIONS = new Set(['linear', 'relu', 'relu6', 'leakyrelu', 'leakyReLU']);
-const LINEAR_LAYERS = new Set([
-	'Dense',
-	'Conv2D',
-	'Conv1D',
-	'DepthwiseConv2D',
-	'SeparableConv2D',
-	'MaxPooling2D',
-	'MaxPooling1D',
-	'AveragePooling2D',
-	'AveragePooling1D',
-	'Flatten',
-	'Reshape',
-	'Permute',
-	'Dropout',
-	'SpatialDropout1D',
-	'ZeroPadding2D',
-	'Cropping2D',
-	'InputLayer',
-	'ReLU',
-	'LeakyReLU',
-	'Activation',
-	'BatchNormalization',
-]);
-
-function configOf(layer: tf.layers.Layer): Record<string, unknown> {
-	return layer.getConfig();
-}
-
-function activationOf(layer: tf.layers.Layer): string | null {
-	const a = configOf(layer).activation;
-	return typeof a === 'string' ? a : null;
-}
-
 /**
- * Refuses layers whose tfjs gradients are known to be wrong or missing (docs/numerics.md §1), with
- * the layer named, instead of returning silently wrong curvature.
+ * Thrown by {@link logitModelFromLayers} for a model the layer table refuses (layer named, what is
+ * supported); callers report it as a schema mismatch, never as an internal error.
  */
-function checkSupported(layer: tf.layers.Layer, where: string): void {
-	const cls = layer.getClassName();
-	const cfg = configOf(layer);
-	if (cls === 'AveragePooling2D' && cfg.padding === 'same') {
-		throw new Error(
-			`${where}: layer '${layer.name}' (AveragePooling2D, padding 'same') is unsupported: tfjs 4.22's avgPool 'same' input gradient is wrong at the borders`,
-		);
-	}
-	const dil = cfg.dilation_rate ?? cfg.dilationRate;
-	if (cls.startsWith('Conv') && Array.isArray(dil) && dil.some((d) => d !== 1)) {
-		throw new Error(`${where}: layer '${layer.name}' (${cls}, dilation ${JSON.stringify(dil)}) is unsupported: tfjs has no dilated conv gradient`);
+export class UnsupportedModelError extends Error {
+	constructor(
+		message: string,
+		readonly plan: ModelPlan,
+	) {
+		super(message);
+		this.name = 'UnsupportedModelError';
 	}
 }
 
+/** Logits [b, 2] = [0, s] from a single sigmoid pre-activation s [b, 1]: softmax gives [1 − σ(s), σ(s)]. */
+function binaryLogits(s: tf.Tensor): tf.Tensor2D {
+	const s2 = tf.reshape<tf.Rank.R2>(s, [s.shape[0], 1]);
+	return tf.concat([tf.zerosLike(s2), s2], 1);
+}
+
 /**
- * Wraps a tfjs layers model whose layers form a single chain (every `tf.sequential`, and
- * functional models without branches) as a {@link LogitModel}. A final softmax (a Dense layer's
- * activation or a trailing Activation layer) is removed so `logits()` returns pre-softmax values;
- * a Dense head is re-created with a linear activation and a copy of the weights.
+ * Wraps a tfjs layers model as a {@link LogitModel}, following the layer table (`layers.ts`): a final
+ * softmax (a Dense layer's activation, or a separate Activation / Softmax layer) is removed so
+ * `logits()` returns pre-softmax values; a single sigmoid unit becomes the two-class logits [0, s];
+ * a last layer without activation is taken as logits. Chains (every `tf.sequential`) run layer by
+ * layer (and expose `chain` for the structured path when every layer takes it); functional graphs
+ * (residual Add / Concatenate / Multiply) run as a sub-model up to the head.
  *
  * @param where names the source (checkpoint file) in error messages.
+ * @throws UnsupportedModelError when the table refuses the model (layer named)
  */
 export function logitModelFromLayers(model: tf.LayersModel, where = model.name): LogitModel {
+	const plan = planModel(model, where);
+	if (plan.refusal !== null || plan.numClasses === null) {
+		throw new UnsupportedModelError(plan.refusal ?? `${where}: unsupported model`, plan);
+	}
 	const layers = model.layers.filter((l) => l.getClassName() !== 'InputLayer');
-	if (layers.length === 0) {
-		throw new Error(`${where}: model has no layers`);
-	}
-	for (let i = 1; i < layers.length; i++) {
-		const inbound = layers[i].inboundNodes.flatMap((n) => n.inboundLayers);
-		if (inbound.length !== 1 || inbound[0] !== layers[i - 1]) {
-			throw new Error(`${where}: layer '${layers[i].name}' does not simply follow '${layers[i - 1].name}'; only chain (sequential) models are supported`);
-		}
-	}
-	const inputShape = model.inputs[0].shape.slice(1);
-	if (inputShape.some((d) => d === null)) {
-		throw new Error(`${where}: input shape ${JSON.stringify(model.inputs[0].shape)} must be fully defined`);
-	}
-	const outShape = model.outputs[0].shape;
-	const numClasses = outShape[outShape.length - 1];
-	if (typeof numClasses !== 'number' || outShape.length !== 2) {
-		throw new Error(`${where}: output shape ${JSON.stringify(outShape)} is not [batch, classes]`);
-	}
-	layers.forEach((l) => checkSupported(l, where));
-
-	const chain: Array<(x: tf.Tensor) => tf.Tensor> = [];
-	const chainLayers: tf.layers.Layer[] = [];
+	const inputShape = model.inputs[0].shape.slice(1) as number[];
+	const last = layers[layers.length - 1];
+	const headEntry = plan.layers[plan.layers.length - 1];
 	const owned: tf.Tensor[] = [];
-	let piecewiseLinear = true;
-	layers.forEach((layer, i) => {
-		const last = i === layers.length - 1;
-		const cls = layer.getClassName();
-		const act = activationOf(layer);
-		if (last && act === 'softmax') {
-			if (cls === 'Activation') {
-				return;
-			}
-			chainLayers.push(layer);
-			if (cls !== 'Dense') {
-				throw new Error(`${where}: final layer '${layer.name}' (${cls}) applies softmax; only Dense or Activation heads are supported`);
-			}
-			// Logits as plain matMul + bias on copies of the weights: a cloned Dense layer would use
-			// the fused-matMul customGrad, whose gradient tfjs computes with transposed-operand
-			// kernels (slow on wasm) and which the gradient fixes cannot reach.
-			const [kernel, bias] = layer.getWeights();
+	// The head: a separate activation layer is dropped; a Dense head is re-created as plain matMul + bias on
+	// copies of the weights (a cloned Dense layer would use the fused-matMul customGrad, whose gradient
+	// tfjs computes with transposed-operand kernels, slow on wasm, and which the gradient fixes cannot reach).
+	let headFn: ((x: tf.Tensor) => tf.Tensor) | null = null;
+	let bodyLayers = layers;
+	if (headEntry.head) {
+		bodyLayers = layers.slice(0, -1);
+		const cls = last.getClassName();
+		if (cls === 'Dense') {
+			const [kernel, bias] = last.getWeights();
 			const W = tf.keep(tf.clone(kernel)) as tf.Tensor2D;
-			const b0 = configOf(layer).useBias === false || bias === undefined ? null : tf.keep(tf.clone(bias));
+			const b0 = last.getConfig().useBias === false || bias === undefined ? null : tf.keep(tf.clone(bias));
 			owned.push(W);
 			if (b0 !== null) {
 				owned.push(b0);
 			}
-			chain.push((x) => {
+			headFn = (x) => {
 				const flat = x.rank === 2 ? (x as tf.Tensor2D) : tf.reshape<tf.Rank.R2>(x, [x.shape[0], -1]);
 				const z = tf.matMul(flat, W);
 				return b0 === null ? z : tf.add(z, b0);
-			});
-			return;
+			};
+		} else if (cls === 'Activation' || cls === 'Softmax') {
+			headFn = (x) => x;
+		} else {
+			throw new UnsupportedModelError(
+				`${where}: final layer '${last.name}' (${cls}) applies ${plan.output}; only Dense heads or a separate Activation / Softmax layer are supported`,
+				plan,
+			);
 		}
-		if (!LINEAR_LAYERS.has(cls) || (act !== null && !PIECEWISE_LINEAR_ACTIVATIONS.has(act))) {
-			piecewiseLinear = false;
+	}
+	const finish = (z: tf.Tensor): tf.Tensor2D => (plan.output === 'sigmoid' ? binaryLogits(z) : (z as tf.Tensor2D));
+	let body: (x: tf.Tensor) => tf.Tensor;
+	if (plan.topology === 'chain') {
+		body = (x) => {
+			let h = x;
+			for (const layer of bodyLayers) {
+				h = layer.apply(h) as tf.Tensor;
+			}
+			return h;
+		};
+	} else {
+		const headInput = headEntry.head ? last.input : model.outputs[0];
+		if (Array.isArray(headInput)) {
+			throw new UnsupportedModelError(`${where}: final layer '${last.name}' has several inputs`, plan);
 		}
-		chain.push((x) => layer.apply(x) as tf.Tensor);
-		chainLayers.push(layer);
-	});
-	const label = `${model.name} (${layers.map((l) => l.getClassName()).join('→')})`;
+		const m = headEntry.head ? tf.model({ inputs: model.inputs, outputs: headInput }) : model;
+		body = (x) => m.apply(x) as tf.Tensor;
+	}
+	const label = `${model.name} (${plan.topology === 'chain' ? layers.map((l) => l.getClassName()).join('→') : `graph of ${layers.length} layers`}; ${plan.output})`;
 	let disposed = false;
 	return Object.freeze({
-		inputShape: Object.freeze(inputShape as number[]),
-		numClasses,
-		piecewiseLinear,
+		inputShape: Object.freeze(inputShape),
+		numClasses: plan.numClasses,
+		piecewiseLinear: plan.piecewiseLinear,
 		label,
-		chain: Object.freeze(chainLayers),
+		output: plan.output,
+		plan,
+		// The layerwise path needs the chain with a Dense head kept (it evaluates it linearly).
+		chain: plan.topology === 'chain' && plan.output !== 'sigmoid' ? Object.freeze(headEntry.head && last.getClassName() !== 'Dense' ? bodyLayers : layers) : undefined,
 		logits(x: tf.Tensor): tf.Tensor2D {
-			let h = x;
-			for (const f of chain) {
-				h = f(h);
-			}
-			return h as tf.Tensor2D;
+			const h = body(x);
+			return finish(headFn === null ? h : headFn(h));
 		},
 		dispose(): void {
 			if (!disposed) {
