@@ -9,11 +9,11 @@
  * A bad checkpoint (missing, corrupt, schema mismatch, NaN weights) is not thrown: it becomes a
  * record with `error` set, so the rest of the run is still analysed.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AnalyserErrorCode } from '../../protocol/analyser';
 import type { AnalysisPass, CheckpointAnalysis, ImageRecord } from '../../protocol/analysisRecord';
+import { fileFault, resolveInsideSync } from '../../protocol/safeFile';
 import { readCheckpoint, RunFormatError, type CheckpointArtifacts } from '../../protocol/runFormat';
 import { CurvatureCancelledError, logitModelFromLayers, type CancelSignal, type LogitModel } from '../curvature/index';
 import { checkpoint as cancelPoint } from '../curvature/cancel';
@@ -67,8 +67,15 @@ function sameShape(a: readonly (number | null)[], b: readonly number[]): boolean
  */
 export async function loadCheckpointModel(ctx: RunContext, dir: string): Promise<tf.LayersModel> {
 	const modelFile = path.join(dir, 'model.json');
-	if (!fs.existsSync(modelFile)) {
-		throw new AnalysisError(AnalyserErrorCode.CheckpointNotFound, `${modelFile}: checkpoint file is missing`);
+	// The checkpoint folder must stay inside the run folder (a symlinked or `../` checkpoint is not followed out).
+	try {
+		resolveInsideSync(ctx.runDir, path.relative(ctx.runDir, modelFile), 'a checkpoint');
+	} catch (err) {
+		const f = fileFault(err, 'read', modelFile);
+		throw new AnalysisError(
+			f.kind === 'outside' || f.kind === 'missing' ? AnalyserErrorCode.CheckpointNotFound : AnalyserErrorCode.CheckpointCorrupt,
+			f.kind === 'outside' ? `${modelFile}: checkpoint file is missing (or outside the run folder)` : f.message,
+		);
 	}
 	let artifacts: CheckpointArtifacts;
 	try {
