@@ -294,6 +294,12 @@ export function formatReport(out: RunAnalysisOutcome, backend: string): string {
 	return `${lines.join('\n')}\n`;
 }
 
+/**
+ * Set (to 1) by a parent that starts `analyse` as its child (the demo): the analyser then watches its stdin, a pipe
+ * the parent never writes, and stops when it closes, that is when the parent is gone whatever killed it.
+ */
+export const EXIT_WITH_PARENT_ENV = 'POISON_LENS_EXIT_WITH_PARENT';
+
 /** `POISON_LENS_FOLLOW_STALE_MS`: how long `--follow` waits without events before checking the writer (tests). */
 function staleAfterMs(): number | undefined {
 	const v = Number(process.env.POISON_LENS_FOLLOW_STALE_MS);
@@ -320,6 +326,17 @@ export function describeFailure(err: unknown): string {
  * @returns the process exit code (see the module comment)
  */
 export async function runAnalyse(argv: string[]): Promise<number> {
+	try {
+		return await runAnalyseInner(argv);
+	} finally {
+		releaseStdin();
+	}
+}
+
+/** Stops watching stdin (set while the parent is watched), so the process can exit. */
+let releaseStdin = (): void => undefined;
+
+async function runAnalyseInner(argv: string[]): Promise<number> {
 	let args: AnalyseArgs | 'help';
 	try {
 		args = parseAnalyseArgs(argv);
@@ -354,6 +371,26 @@ export async function runAnalyse(argv: string[]): Promise<number> {
 		process.stderr.write('\npoison-lens analyse: interrupted; stopping after the current product\n');
 	};
 	process.once('SIGINT', onSigint);
+	process.once('SIGTERM', onSigint);
+	if (process.env[EXIT_WITH_PARENT_ENV] === '1') {
+		const parentGone = (): void => {
+			if (!signal.aborted) {
+				signal.aborted = true;
+				process.stderr.write('\npoison-lens analyse: the process that started it is gone; stopping\n');
+				// Whatever is computing now cannot keep the process past this.
+				setTimeout(() => process.exit(130), 5000).unref();
+			}
+		};
+		process.stdin.on('end', parentGone);
+		process.stdin.on('close', parentGone);
+		process.stdin.on('error', parentGone);
+		process.stdin.resume();
+		releaseStdin = (): void => {
+			process.stdin.off('end', parentGone);
+			process.stdin.off('close', parentGone);
+			process.stdin.destroy();
+		};
+	}
 	const bar = new SingleBar({
 		stream: process.stderr,
 		format: ' analyse [{bar}] {value}/{total} | {message}',
@@ -390,6 +427,7 @@ export async function runAnalyse(argv: string[]): Promise<number> {
 			bar.stop();
 		}
 		process.removeListener('SIGINT', onSigint);
+		process.removeListener('SIGTERM', onSigint);
 		if (err instanceof CurvatureCancelledError) {
 			process.stderr.write(`poison-lens analyse: ${err.message}\n`);
 			return 130;
@@ -401,6 +439,7 @@ export async function runAnalyse(argv: string[]): Promise<number> {
 		bar.stop();
 	}
 	process.removeListener('SIGINT', onSigint);
+	process.removeListener('SIGTERM', onSigint);
 	if (out.followStop === 'writer-gone') {
 		process.stderr.write(`poison-lens analyse: stopped following ${args.runDir}: no new event for ${Math.round((staleAfterMs() ?? 60_000) / 1000)} s and the process that wrote the run is gone (the run has no end event: it was killed or crashed)\n`);
 	}

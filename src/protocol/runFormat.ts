@@ -215,7 +215,7 @@ export class RunFormatError extends Error {
 		readonly file: string,
 		message: string,
 	) {
-		super(`${file}: ${message}`);
+		super(`${escapeControl(file)}: ${escapeControl(message)}`);
 		this.name = 'RunFormatError';
 	}
 }
@@ -327,9 +327,9 @@ export async function readManifest(runDir: string): Promise<RunManifest> {
 	const file = runDir.endsWith('.json') ? runDir : path.join(runDir, MANIFEST_FILE);
 	let text: string;
 	try {
-		text = await fs.promises.readFile(file, 'utf8');
+		text = (await readRegularFile(file, { maxBytes: MAX_MODEL_JSON_BYTES })).toString('utf8');
 	} catch (err) {
-		throw new RunFormatError(file, `cannot read (${(err as Error).message})`);
+		throw new RunFormatError(file, `cannot read (${fileFault(err, 'read', file).reason})`);
 	}
 	let data: unknown;
 	try {
@@ -425,15 +425,19 @@ export async function readEvents(file: string, fromOffset = 0, fromLine = 1): Pr
 	const target = file.endsWith('.jsonl') ? file : path.join(file, EVENTS_FILE);
 	let handle: fs.promises.FileHandle;
 	try {
-		handle = await fs.promises.open(target, 'r');
+		handle = await fs.promises.open(target, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
 	} catch (err) {
 		if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
 			return { events: [], nextOffset: fromOffset, nextLine: fromLine, errors: [], partialTail: false };
 		}
-		throw new RunFormatError(target, `cannot read (${(err as Error).message})`);
+		throw new RunFormatError(target, `cannot read (${fileFault(err, 'read', target).reason})`);
 	}
 	try {
-		const { size } = await handle.stat();
+		const st = await handle.stat();
+		if (!st.isFile()) {
+			throw new RunFormatError(target, `cannot read (${st.isDirectory() ? 'is a folder, not a file' : 'not a regular file'})`);
+		}
+		const size = st.size;
 		if (size < fromOffset) {
 			throw new RunFormatError(target, `file shrank below offset ${fromOffset} (size ${size}): events files are append-only`);
 		}
@@ -447,6 +451,8 @@ export async function readEvents(file: string, fromOffset = 0, fromLine = 1): Pr
 			read += r.bytesRead;
 		}
 		return parseEventsChunk(bytes.subarray(0, read), target, fromOffset, fromLine);
+	} catch (err) {
+		throw err instanceof RunFormatError ? err : new RunFormatError(target, `cannot read (${fileFault(err, 'read', target).reason})`);
 	} finally {
 		await handle.close();
 	}
