@@ -76,11 +76,14 @@ export function scanText(text: string, fileName: string, opts: ScanOptions = {},
 }
 
 /**
- * Guards a text before parsing: lines longer than `opts.maxLineChars` are blanked and reported (see
+ * Guards a text before parsing: lone CR line ends become LF (same length), lines longer than `opts.maxLineChars` are blanked and reported (see
  * {@link blankLongLines}). Readers then never see a giant line.
  */
 export function prepareText(text: string, opts: ScanOptions = {}): { text: string; problems: Problem[] } {
-	const long = blankLongLines(text, opts.maxLineChars ?? DEFAULT_MAX_LINE_CHARS);
+	// A lone CR (classic Mac line ends) breaks a line in the editor; the readers count LF. Same length, so every
+	// offset stays valid and reported lines match the editor's.
+	const lf = text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
+	const long = blankLongLines(lf, opts.maxLineChars ?? DEFAULT_MAX_LINE_CHARS);
 	return { text: long.text, problems: long.problems };
 }
 

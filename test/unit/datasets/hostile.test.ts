@@ -215,3 +215,11 @@ describe('IDX budgets and values', () => {
 		assert.match(nf[1].message, /record 5: value 2 is Infinity/);
 	});
 });
+
+describe('line ends', () => {
+	test('lone CR line ends (classic Mac) give the editor\'s line numbers, not everything on line 1', () => {
+		const r = scanText('x,y,label\r1,2,a\r3,oops,b\r4,5,a\r6,7,b\r', 'mac.csv', { structureOnly: true });
+		assert.equal(r.rows, 4);
+		assert.deepEqual(r.problems.filter((p) => p.code === 'non-numeric').map((p) => p.line), [3]);
+	});
+});
