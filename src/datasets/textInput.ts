@@ -105,7 +105,8 @@ function reportInvalidUtf8(bytes: Uint8Array, problems: Problem[]): void {
 	let skipped = 0;
 	for (let i = 0; i < bytes.length;) {
 		const c = bytes[i];
-		if (c === 0x0a) {
+		// LF, CRLF and a lone CR each end a line (as in the editor and the readers).
+		if (c === 0x0a || (c === 0x0d && bytes[i + 1] !== 0x0a)) {
 			line++;
 			column = 1;
 			i++;
@@ -146,9 +147,12 @@ function reportNul(text: string, problems: Problem[]): void {
 	let reported = 0;
 	let lastLine = 0;
 	while (at >= 0 && reported < MAX_ENCODING_REPORTS) {
-		for (let nl = text.indexOf('\n', scanned); nl !== -1 && nl < at; nl = text.indexOf('\n', nl + 1)) {
-			line++;
-			lineStart = nl + 1;
+		for (let i = scanned; i < at; i++) {
+			const ch = text.charCodeAt(i);
+			if (ch === 10 || (ch === 13 && text.charCodeAt(i + 1) !== 10)) {
+				line++;
+				lineStart = i + 1;
+			}
 		}
 		scanned = at;
 		if (line !== lastLine) {

@@ -619,8 +619,9 @@ export async function readCheckpoint(dir: string): Promise<CheckpointArtifacts> 
 			try {
 				real = resolveInsideSync(dir, rel, 'a weights file');
 			} catch (err) {
+				// Named as written in model.json: the message is the same whether the path is missing or leads out.
 				const f = fileFault(err, 'read', path.join(dir, rel));
-				throw new RunFormatError(f.file, `cannot read weights (${f.reason})`);
+				throw new RunFormatError(modelFile, `weights path "${rel}": cannot read weights (${f.reason})`);
 			}
 			weightFiles.push({ shown: path.join(dir, rel), real });
 		}

@@ -60,6 +60,19 @@ function sameShape(a: readonly (number | null)[], b: readonly number[]): boolean
 	return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** Largest |value| among float32 weights. */
+function maxAbs(data: ArrayBuffer): number {
+	const v = new Float32Array(data, 0, Math.floor(data.byteLength / 4));
+	let m = 0;
+	for (let i = 0; i < v.length; i++) {
+		const a = Math.abs(v[i]);
+		if (a > m) {
+			m = a;
+		}
+	}
+	return m;
+}
+
 /**
  * Loads a checkpoint folder (model.json + weights.bin) with our own file-system IOHandler
  * (`tf.io.fromMemory` over the bytes read by `readCheckpoint`) and checks it against the run.
@@ -122,6 +135,22 @@ export async function loadCheckpointModel(ctx: RunContext, dir: string): Promise
 			AnalyserErrorCode.SchemaMismatch,
 			`${modelFile}: model output shape ${JSON.stringify(outShape)} does not match the run's ${ctx.numClasses} classes`,
 		);
+	}
+	// Finite weights can still overflow (values near the float32 limit): check the outputs on a few probes, so the
+	// failure is named here instead of surfacing as a NaN deep inside the eigen-solver.
+	const n = Math.min(8, ctx.probe.count);
+	if (n > 0) {
+		const out = tf.tidy(() => model.predict(tf.tensor(ctx.probe.data.subarray(0, n * ctx.dim), [n, ...ctx.itemShape])) as tf.Tensor);
+		const values = await out.data();
+		out.dispose();
+		const bad = values.findIndex((v) => !Number.isFinite(v));
+		if (bad >= 0) {
+			model.dispose();
+			throw new AnalysisError(
+				AnalyserErrorCode.NonFiniteWeights,
+				`${path.join(dir, 'weights.bin')}: the model's output on probe ${Math.floor(bad / ctx.numClasses)} is ${String(values[bad])}: its weights are finite but overflow (values up to ${maxAbs(artifacts.weightData).toExponential(2)})`,
+			);
+		}
 	}
 	return model;
 }

@@ -52,7 +52,8 @@ describe('readCheckpoint on hostile checkpoint folders', () => {
 		const e1 = await readCheckpoint(dir).then(() => '', (e: Error) => e.message);
 		const e2 = await readCheckpoint(missing).then(() => '', (e: Error) => e.message);
 		assert.ok(!/\d+ bytes/.test(e1), e1);
-		assert.equal(e1.replace(/^.*?: /, '').replaceAll(dir, '<cp>'), e2.replace(/^.*?: /, '').replaceAll(missing, '<cp>'));
+		const tail = (m: string, cp: string): string => m.replaceAll(cp, '<cp>').replace(/weights path "[^"]*"/, 'weights path <p>');
+		assert.equal(tail(e1, dir), tail(e2, missing));
 	});
 
 	test('a symlinked weights file pointing out of the folder is refused', async () => {
