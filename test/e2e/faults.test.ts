@@ -168,6 +168,21 @@ describe('run-folder faults (bundled CLI)', { timeout: 600_000 }, () => {
 		assert.doesNotMatch(r.stderr, /tridiagonalEigen|\n\s+at /);
 	});
 
+	test('overflowing (finite) weights are named as such with the file, not an eigen-solver NaN', () => {
+		const dir = copyRun('cross');
+		const w = path.join(dir, 'checkpoints/50/weights.bin');
+		const b = fs.readFileSync(w);
+		for (let i = 0; i < b.length; i += 4) {
+			b.writeFloatLE(3e38, i);
+		}
+		fs.writeFileSync(w, b);
+		const r = run(['analyse', dir, '--backend', 'wasm', '--no-blind']);
+		assert.equal(r.code, 0, r.stderr);
+		const err = records(dir).find((c) => c.step === 50)?.error ?? '';
+		assert.match(err, /^NonFiniteWeights: .*checkpoints\/50\/weights\.bin: the model's output on probe 0 is (NaN|-?Infinity): its weights are finite but overflow \(values up to 3\.00e\+38\)/);
+		assert.doesNotMatch(err, /tridiagonalEigen/);
+	});
+
 	test('fs errors print the operation, the file and the reason: no stack trace', () => {
 		const dir = copyRun('cross');
 		fs.mkdirSync(path.join(dir, 'analysis.jsonl'));
