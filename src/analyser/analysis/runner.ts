@@ -406,9 +406,10 @@ export async function analyseOneCheckpoint(
 			`${path.join(runDir, 'events.jsonl')}: no checkpoint at step ${step} (announced: ${known.length > 12 ? `${known.slice(0, 12).join(', ')}, …` : known.join(', ') || 'none'})`,
 		);
 	}
+	const stamp = inputStamp(ctx, target.dir);
 	const rec = await analyseCheckpoint(ctx, target, { pass: options.pass, k: options.k, signal: options.signal, onStage: options.onStage });
 	if (options.persist ?? true) {
-		await appendAnalysisLine(runDir, rec);
+		await appendAnalysisLine(runDir, rec.error === null ? rec : { ...rec, errorKind: errorKindOf(rec.error), backend: currentBackend(), inputStamp: stamp });
 	}
 	return rec;
 }
