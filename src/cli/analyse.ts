@@ -19,6 +19,7 @@ import { analyseRunDir, type RunAnalysisOutcome } from '../analyser/analysis/run
 import { BLIND_COS2 } from '../analyser/analysis/blind';
 import { relativeTriggerCurvature } from '../analyser/analysis/lag';
 import { LIGHT_LANCZOS_STEPS } from '../analyser/analysis/checkpoint';
+import { escapeControl, fileFault, FileFault } from '../protocol/safeFile';
 
 const HELP = `Usage: poison-lens analyse <runDir> [options]
 
@@ -33,6 +34,8 @@ Options:
   --full           full pass (per-sample curvature, clean-probe spectrum, more Lanczos steps)
                    instead of the light pass (ASR, p0, tᵀHt, ≤ 20 Lanczos steps)
   --no-blind       skip blind mode
+  --retry-errors   analyse again the checkpoints whose stored record is an error (without it, an
+                   error is retried only when its files changed or it came from another backend)
   --help           show this help
 
 Exit codes: 0 analysed; 1 the run cannot be read or the analysis failed; 2 usage error;
@@ -48,6 +51,7 @@ export interface AnalyseArgs {
 	readonly follow: boolean;
 	readonly full: boolean;
 	readonly blind: boolean;
+	readonly retryErrors: boolean;
 }
 
 /** A command-line mistake; the message names the flag and the value. */
@@ -65,6 +69,7 @@ export function parseAnalyseArgs(argv: readonly string[], cwd = process.cwd()): 
 	let follow = false;
 	let full = false;
 	let blind = true;
+	let retryErrors = false;
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i];
 		let name = arg;
@@ -113,6 +118,9 @@ export function parseAnalyseArgs(argv: readonly string[], cwd = process.cwd()): 
 			case '--no-blind':
 				blind = false;
 				break;
+			case '--retry-errors':
+				retryErrors = true;
+				break;
 			default:
 				if (arg.startsWith('-')) {
 					throw new UsageError(`unknown option "${arg}"`);
@@ -126,7 +134,7 @@ export function parseAnalyseArgs(argv: readonly string[], cwd = process.cwd()): 
 	if (runDir === undefined) {
 		throw new UsageError('missing <runDir>');
 	}
-	return { runDir: path.resolve(cwd, runDir), backend, k, json: json === null || json === '-' ? json : path.resolve(cwd, json), follow, full, blind };
+	return { runDir: path.resolve(cwd, runDir), backend, k, json: json === null || json === '-' ? json : path.resolve(cwd, json), follow, full, blind, retryErrors };
 }
 
 /** One checkpoint in the JSON output (the documented shape, docs/analyser.md): the record's fields, the clean spectrum's eigenvalues only. */
@@ -214,7 +222,7 @@ export function formatReport(out: RunAnalysisOutcome, backend: string): string {
 	lines.push(cols.map(([h, w]) => pad(h, w)).join(''));
 	for (const r of out.records) {
 		if (r.error !== null) {
-			lines.push(`${pad(String(r.step), 7)}${pad(r.epoch.toFixed(2), 7)}${pad(r.pass ?? '–', 6)}error: ${r.error}`);
+			lines.push(`${pad(String(r.step), 7)}${pad(r.epoch.toFixed(2), 7)}${pad(r.pass ?? '–', 6)}error: ${escapeControl(r.error)}`);
 			continue;
 		}
 		const cells = [
@@ -289,9 +297,36 @@ export function formatReport(out: RunAnalysisOutcome, backend: string): string {
 	);
 	lines.push('note: a quiet clean-probe spectrum proves nothing (a backdoor shows only on triggered inputs); the triggered-probe columns carry the signal.');
 	for (const w of out.warnings) {
-		lines.push(`warning: ${w}`);
+		lines.push(`warning: ${escapeControl(w)}`);
 	}
 	return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Set (to 1) by a parent that starts `analyse` as its child (the demo): the analyser then watches its stdin, a pipe
+ * the parent never writes, and stops when it closes, that is when the parent is gone whatever killed it.
+ */
+export const EXIT_WITH_PARENT_ENV = 'POISON_LENS_EXIT_WITH_PARENT';
+
+/** `POISON_LENS_FOLLOW_STALE_MS`: how long `--follow` waits without events before checking the writer (tests). */
+function staleAfterMs(): number | undefined {
+	const v = Number(process.env.POISON_LENS_FOLLOW_STALE_MS);
+	return Number.isFinite(v) && v > 0 ? v : undefined;
+}
+
+/** A failure in words: analysis errors by code, fs errors as operation + file + reason; never a stack trace. */
+export function describeFailure(err: unknown): string {
+	if (err instanceof AnalysisError) {
+		return err.toRecordText();
+	}
+	const e = err as NodeJS.ErrnoException | undefined;
+	if (e instanceof FileFault) {
+		return e.message;
+	}
+	if (e !== undefined && typeof e.code === 'string' && typeof e.path === 'string') {
+		return fileFault(e, e.syscall === 'open' || e.syscall === 'read' ? 'read' : (e.syscall ?? 'use'), e.path).message;
+	}
+	return err instanceof Error ? err.message : String(err);
 }
 
 /**
@@ -299,6 +334,17 @@ export function formatReport(out: RunAnalysisOutcome, backend: string): string {
  * @returns the process exit code (see the module comment)
  */
 export async function runAnalyse(argv: string[]): Promise<number> {
+	try {
+		return await runAnalyseInner(argv);
+	} finally {
+		releaseStdin();
+	}
+}
+
+/** Stops watching stdin (set while the parent is watched), so the process can exit. */
+let releaseStdin = (): void => undefined;
+
+async function runAnalyseInner(argv: string[]): Promise<number> {
 	let args: AnalyseArgs | 'help';
 	try {
 		args = parseAnalyseArgs(argv);
@@ -313,8 +359,13 @@ export async function runAnalyse(argv: string[]): Promise<number> {
 		process.stdout.write(HELP);
 		return 0;
 	}
-	if (!fs.existsSync(args.runDir)) {
-		process.stderr.write(`poison-lens analyse: ${args.runDir}: no such folder\n`);
+	try {
+		const st = fs.statSync(args.runDir);
+		if (!st.isDirectory()) {
+			throw new FileFault('not-a-directory', args.runDir, 'open the run folder', 'not a folder');
+		}
+	} catch (err) {
+		process.stderr.write(`poison-lens analyse: ${fileFault(err, 'open the run folder', args.runDir).message}\n`);
 		return 1;
 	}
 	const sel = await selectBackend(args.backend);
@@ -325,6 +376,26 @@ export async function runAnalyse(argv: string[]): Promise<number> {
 		process.stderr.write('\npoison-lens analyse: interrupted; stopping after the current product\n');
 	};
 	process.once('SIGINT', onSigint);
+	process.once('SIGTERM', onSigint);
+	if (process.env[EXIT_WITH_PARENT_ENV] === '1') {
+		const parentGone = (): void => {
+			if (!signal.aborted) {
+				signal.aborted = true;
+				process.stderr.write('\npoison-lens analyse: the process that started it is gone; stopping\n');
+				// Whatever is computing now cannot keep the process past this.
+				setTimeout(() => process.exit(130), 5000).unref();
+			}
+		};
+		process.stdin.on('end', parentGone);
+		process.stdin.on('close', parentGone);
+		process.stdin.on('error', parentGone);
+		process.stdin.resume();
+		releaseStdin = (): void => {
+			process.stdin.off('end', parentGone);
+			process.stdin.off('close', parentGone);
+			process.stdin.destroy();
+		};
+	}
 	const bar = new SingleBar({
 		stream: process.stderr,
 		format: ' analyse [{bar}] {value}/{total} | {message}',
@@ -344,6 +415,8 @@ export async function runAnalyse(argv: string[]): Promise<number> {
 			k: args.k,
 			follow: args.follow,
 			blind: args.blind,
+			retryErrors: args.retryErrors,
+			...(staleAfterMs() === undefined ? {} : { staleAfterMs: staleAfterMs() }),
 			signal,
 			onProgress: (done, total, message) => {
 				if (!barStarted) {
@@ -359,17 +432,22 @@ export async function runAnalyse(argv: string[]): Promise<number> {
 			bar.stop();
 		}
 		process.removeListener('SIGINT', onSigint);
+		process.removeListener('SIGTERM', onSigint);
 		if (err instanceof CurvatureCancelledError) {
 			process.stderr.write(`poison-lens analyse: ${err.message}\n`);
 			return 130;
 		}
-		process.stderr.write(`poison-lens analyse: ${err instanceof AnalysisError ? err.toRecordText() : err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+		process.stderr.write(`poison-lens analyse: ${escapeControl(describeFailure(err))}\n`);
 		return 1;
 	}
 	if (barStarted) {
 		bar.stop();
 	}
 	process.removeListener('SIGINT', onSigint);
+	process.removeListener('SIGTERM', onSigint);
+	if (out.followStop === 'writer-gone') {
+		process.stderr.write(`poison-lens analyse: stopped following ${args.runDir}: no new event for ${Math.round((staleAfterMs() ?? 60_000) / 1000)} s and the process that wrote the run is gone (the run has no end event: it was killed or crashed)\n`);
+	}
 	const json = toAnalyseJson(args.runDir, sel.description, out.records, out.summary.blind, out.summary.lag, out.summary.verdict);
 	if (args.json === '-') {
 		process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { EXIT_WITH_PARENT_ENV } from './analyse';
 import * as fs from 'node:fs';
 /**
  * `poison-lens demo`: trains a small CNN on real MNIST (or Fashion-MNIST) with a poisoned training set through the
@@ -521,13 +522,25 @@ function startLiveAnalysis(runDir: string): LiveAnalysis | undefined {
 		process.stderr.write('poison-lens demo: dist/cli.js not found (run "node esbuild.mjs"); skipping the live analysis\n');
 		return undefined;
 	}
-	const child = spawn(process.execPath, [cli, 'analyse', runDir, '--follow', '--backend', 'wasm'], { stdio: ['ignore', 'pipe', 'pipe'] });
+	// Its stdin is a pipe from this process that is never written: when this process dies, by any signal (SIGKILL
+	// included), the pipe closes and the analyser stops instead of following a run nobody writes.
+	const child = spawn(process.execPath, [cli, 'analyse', runDir, '--follow', '--backend', 'wasm'], {
+		stdio: ['pipe', 'pipe', 'pipe'],
+		env: { ...process.env, [EXIT_WITH_PARENT_ENV]: '1' },
+	});
+	const stopChild = (): void => {
+		child.kill('SIGTERM');
+	};
+	process.once('exit', stopChild);
 	let stdout = '';
 	let stderr = '';
 	child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
 	child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
 	const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-		child.on('close', (code) => resolve({ code, stdout, stderr }));
+		child.on('close', (code) => {
+			process.off('exit', stopChild);
+			resolve({ code, stdout, stderr });
+		});
 	});
 	return { child, done };
 }

@@ -9,7 +9,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isIdxFile, scanIdx } from '../datasets/idxScan';
-import { DEFAULT_MAX_PROBLEMS, isDatasetFile, scanText } from '../datasets/scan';
+import { DEFAULT_MAX_PROBLEMS, isDatasetFile, scanBytes } from '../datasets/scan';
+import { escapeControl, FileFault, readRegularFile } from '../protocol/safeFile';
 import type { ScanResult } from '../datasets/scan';
 import type { ScanOptions } from '../datasets/table';
 import { ProblemCode } from '../datasets/problem';
@@ -167,14 +168,19 @@ export async function runScan(argv: string[]): Promise<number> {
 			}
 			result = scanIdx(args.file, args.labels, args.options);
 		} else {
-			const text = await fs.promises.readFile(args.file, 'utf8');
+			const bytes = await readRegularFile(args.file);
 			if (!isDatasetFile(args.file)) {
-				console.error(`poison-lens scan: ${args.file}: not a .csv/.tsv/.tab/.jsonl/.ndjson file; reading it as CSV`);
+				console.error(`poison-lens scan: ${escapeControl(args.file)}: not a .csv/.tsv/.tab/.jsonl/.ndjson file; reading it as CSV`);
 			}
-			result = scanText(text, path.basename(args.file), { ...args.options, baseDir: path.dirname(path.resolve(args.file)) });
+			const baseDir = path.dirname(path.resolve(args.file));
+			// Image paths stay inside the current folder (or the dataset's folder when it lies outside that).
+			const cwd = process.cwd();
+			const inCwd = !path.relative(cwd, baseDir).startsWith('..') && !path.isAbsolute(path.relative(cwd, baseDir));
+			result = scanBytes(bytes, path.basename(args.file), { ...args.options, baseDir, imageRoot: inCwd ? cwd : baseDir });
 		}
 	} catch (e) {
-		console.error(`poison-lens scan: cannot scan ${args.file}: ${e instanceof Error ? e.message : String(e)}`);
+		const why = e instanceof FileFault ? `${e.operation === 'read' ? '' : `${e.operation}: `}${e.reason}` : e instanceof Error ? e.message : String(e);
+		console.error(`poison-lens scan: cannot scan ${escapeControl(args.file)}: ${escapeControl(why)}`);
 		return 2;
 	}
 	let rowScoreLine: string | null = null;

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
+import { fileFault, readRegularFileSync } from '../protocol/safeFile';
 
 /** An IDX array as stored. */
 export interface IdxArray {
@@ -106,18 +107,55 @@ export function parseIdx(bytes: Uint8Array, file: string): IdxArray {
 export function readIdxFile(file: string): IdxArray {
 	let raw: Buffer;
 	try {
-		raw = fs.readFileSync(file);
+		raw = readRegularFileSync(file, { maxBytes: MAX_IDX_BYTES });
 	} catch (err) {
-		throw new IdxError(file, `cannot read (${(err as Error).message})`);
+		throw new IdxError(file, `cannot read (${fileFault(err, 'read', file).reason})`);
 	}
 	if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+		// Never inflate more than the header declares: a small gzip can hold gigabytes (a "zip bomb").
+		let head: Buffer;
 		try {
-			raw = zlib.gunzipSync(raw);
+			head = zlib.gunzipSync(raw.subarray(0, Math.min(raw.length, 1024)), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
 		} catch (err) {
+			throw new IdxError(file, `corrupt or truncated gzip data (${(err as Error).message})`);
+		}
+		const declared = declaredIdxBytes(head);
+		if (declared !== null && declared > MAX_IDX_BYTES) {
+			throw new IdxError(file, `the IDX header declares ${declared} bytes of data, more than the limit of ${MAX_IDX_BYTES}`);
+		}
+		const limit = Math.min(MAX_IDX_BYTES, declared ?? MAX_IDX_BYTES);
+		try {
+			raw = zlib.gunzipSync(raw, { maxOutputLength: limit + 1 });
+		} catch (err) {
+			if (err instanceof RangeError || (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+				throw new IdxError(file, `the gzip data inflates to more than the ${limit} bytes ${declared === null ? 'allowed' : 'its IDX header declares'}; not read further`);
+			}
 			throw new IdxError(file, `corrupt or truncated gzip data (${(err as Error).message})`);
 		}
 	}
 	return parseIdx(raw, file);
+}
+
+/** Largest IDX data read (bytes, decompressed): 4 GiB is past Node's buffer limit on some platforms; 2 GiB is not. */
+export const MAX_IDX_BYTES = 2 ** 31 - 1;
+
+/** Total bytes (header + data) an IDX header declares, or null when the bytes hold no complete header. */
+export function declaredIdxBytes(head: Uint8Array): number | null {
+	if (head.length < 4 || head[0] !== 0 || head[1] !== 0) {
+		return null;
+	}
+	const type = TYPES[head[2]];
+	const rank = head[3];
+	const header = 4 + 4 * rank;
+	if (type === undefined || rank === 0 || head.length < header) {
+		return null;
+	}
+	const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+	let count = 1;
+	for (let i = 0; i < rank; i++) {
+		count *= view.getUint32(4 + 4 * i, false);
+	}
+	return header + count * type.size;
 }
 
 /** Image data set split as float32 NHWC in [0, 1] with int labels. */

@@ -5,7 +5,7 @@
  */
 import { readIdxFile } from './idx';
 import { analysePoisoning } from './poison';
-import { capProblems } from './problem';
+import { capProblems, ProblemCode, type Problem } from './problem';
 import type { ScanResult } from './scan';
 import { DEFAULT_MAX_PROBLEMS } from './scan';
 import type { FeatureTable, ScanOptions } from './table';
@@ -29,11 +29,32 @@ export function scanIdx(imagesFile: string, labelsFile: string, opts: ScanOption
 	}
 	const dim = n === 0 ? 0 : images.data.length / n;
 	const line = Int32Array.from({ length: n }, (_, i) => i + 1);
+	const features = Float32Array.from(images.data);
+	const valid = new Uint8Array(n).fill(1);
+	// Float IDX files can hold NaN or ±Infinity (or values past float32): reported per record, like CSV cells.
+	const structure: Problem[] = [];
+	if (images.data instanceof Float32Array || images.data instanceof Float64Array) {
+		for (let i = 0; i < n; i++) {
+			for (let j = 0; j < dim; j++) {
+				const v = features[i * dim + j];
+				if (v - v !== 0) {
+					structure.push({
+						line: i + 1, column: 1, endColumn: 2, code: ProblemCode.nonFinite, severity: 'error',
+						message: `record ${i + 1}: value ${j} is ${String(images.data[i * dim + j])}${Number.isFinite(images.data[i * dim + j]) ? ' (beyond float32)' : ''}, not a finite number`,
+						related: [], evidence: [],
+					});
+					valid[i] = 0;
+					features.fill(0, i * dim, (i + 1) * dim);
+					break;
+				}
+			}
+		}
+	}
 	const table: FeatureTable = {
 		rows: n,
 		dim,
-		features: Float32Array.from(images.data),
-		valid: new Uint8Array(n).fill(1),
+		features,
+		valid,
 		labels: Array.from(labels.data, (l) => String(l)),
 		startLine: line,
 		endLine: line,
@@ -43,13 +64,14 @@ export function scanIdx(imagesFile: string, labelsFile: string, opts: ScanOption
 		hasHeader: false,
 	};
 	const r = analysePoisoning(table, opts);
+	const problems = [...structure, ...r.problems];
 	return {
 		file: imagesFile,
 		rows: n,
 		labelColumn: labelsFile,
 		hasHeader: false,
-		problems: capProblems(r.problems, opts.maxProblems ?? DEFAULT_MAX_PROBLEMS),
-		totalProblems: r.problems.length,
+		problems: capProblems(problems, opts.maxProblems ?? DEFAULT_MAX_PROBLEMS),
+		totalProblems: problems.length,
 		poison: r.stats,
 		elapsedMs: performance.now() - t0,
 	};

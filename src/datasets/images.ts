@@ -9,11 +9,64 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { escapeControl, fileFault, readRegularFileSync, resolveInsideSync } from '../protocol/safeFile';
 import { ProblemCode, type Problem } from './problem';
 import type { FeatureTable, ParsedDataset, ProgressFn } from './table';
 
 /** Side of the grey square every image is reduced to (16 × 16 = 256 features). */
 export const IMAGE_SIDE = 16;
+
+/** Most pixels an image may declare before it is decoded (4096 × 4096; a decoded pixel takes 4 bytes). */
+export const DEFAULT_MAX_IMAGE_PIXELS = 4096 * 4096;
+
+/** Largest image file read (bytes). */
+export const MAX_IMAGE_FILE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Width and height a PNG (IHDR) or baseline/progressive JPEG (SOFn marker) header declares, read without decoding;
+ * null when the header is not there (the decoder then reports the corrupt file).
+ */
+export function imageDimensions(bytes: Uint8Array): { width: number; height: number } | null {
+	const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+	if (bytes.length >= 24 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[12] === 0x49 && bytes[13] === 0x48 && bytes[14] === 0x44 && bytes[15] === 0x52) {
+		return { width: view.getUint32(16), height: view.getUint32(20) };
+	}
+	if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8) {
+		let i = 2;
+		while (i + 4 <= bytes.length) {
+			if (bytes[i] !== 0xff) {
+				return null;
+			}
+			const marker = bytes[i + 1];
+			if (marker === 0xff) {
+				i++;
+				continue;
+			}
+			if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) {
+				i += 2;
+				continue;
+			}
+			const len = view.getUint16(i + 2);
+			if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+				return i + 9 <= bytes.length ? { height: view.getUint16(i + 5), width: view.getUint16(i + 7) } : null;
+			}
+			if (marker === 0xd9 || marker === 0xda || len < 2) {
+				return null;
+			}
+			i += 2 + len;
+		}
+	}
+	return null;
+}
+
+/** How image paths are resolved: confined to a folder (default) or anywhere (trusted workspaces that ask for it). */
+export interface ImagePathPolicy {
+	/** Folder image paths must stay inside (after symlinks); default the dataset's folder. */
+	readonly root?: string;
+	/** Allow paths outside `root`. */
+	readonly outside?: boolean;
+	readonly maxPixels?: number;
+}
 
 /** A decoded image as grey levels 0–255. */
 export interface GreyImage {
@@ -30,9 +83,14 @@ export class ImageDecodeError extends Error {}
  * (ITU-R BT.601 luma of RGB; alpha composited over black).
  * @throws ImageDecodeError naming `file` for other formats or corrupt data
  */
-export function decodeImage(bytes: Uint8Array, file: string): GreyImage {
+export function decodeImage(bytes: Uint8Array, file: string, maxPixels = DEFAULT_MAX_IMAGE_PIXELS): GreyImage {
 	const isPng = bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
 	const isJpeg = bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+	// The decoders allocate width × height × 4 bytes from the header alone: check the declared size first.
+	const declared = isPng || isJpeg ? imageDimensions(bytes) : null;
+	if (declared !== null && declared.width * declared.height > maxPixels) {
+		throw new ImageDecodeError(`${file}: the ${isPng ? 'PNG' : 'JPEG'} header declares ${declared.width} × ${declared.height} pixels, more than the limit of ${maxPixels}; it is not decoded`);
+	}
 	let width: number;
 	let height: number;
 	let rgba: Uint8Array;
@@ -92,6 +150,44 @@ export function resizeArea(img: GreyImage, side: number): Float32Array {
 	return out;
 }
 
+const MISSING_WORDS = 'no such file';
+
+/**
+ * One image cell: its resized pixels, or the message of its problem. Paths stay inside `root` unless `outside`:
+ * a path that leads out gets the same message as a missing file, naming only the path as written. Only regular
+ * files are read (a FIFO or `/dev/zero` behind a path is refused before reading), and headers declaring more than
+ * `maxPixels` are refused before decoding.
+ */
+function loadImage(file: string, rel: string, column: string, root: string, outside: boolean, checkOnly: boolean, side: number, maxPixels: number): Float32Array | string {
+	const shown = escapeControl(rel.length > 200 ? `${rel.slice(0, 200)}…` : rel);
+	let real = file;
+	try {
+		if (!outside) {
+			real = resolveInsideSync(root, path.relative(root, file), 'an image');
+		}
+		if (checkOnly) {
+			const st = fs.statSync(real);
+			if (!st.isFile()) {
+				return `${column} '${shown}': ${st.isDirectory() ? 'is a folder' : 'not a regular file'}, not an image file`;
+			}
+			return new Float32Array(0);
+		}
+		const bytes = readRegularFileSync(real, { maxBytes: MAX_IMAGE_FILE_BYTES });
+		return resizeArea(decodeImage(bytes, shown, maxPixels), side);
+	} catch (e) {
+		if (!(e instanceof ImageDecodeError)) {
+			const f = fileFault(e, 'read', file);
+			if (f.kind === 'outside' || f.kind === 'missing') {
+				return outside
+					? `${column} '${shown}': ${MISSING_WORDS} (resolved to ${escapeControl(file)})`
+					: `${column} '${shown}': ${MISSING_WORDS} inside ${escapeControl(root)} (image paths must stay inside it)`;
+			}
+			return `${column} '${shown}': cannot read: ${f.reason}`;
+		}
+		return e instanceof Error ? e.message : String(e);
+	}
+}
+
 /**
  * Checks and loads the images of an image-path table. Rows whose image is missing or unreadable get a
  * `missing-image` / `unreadable-image` problem and leave the poisoning analysis. Unless `checkOnly`, the table's
@@ -99,7 +195,9 @@ export function resizeArea(img: GreyImage, side: number): Float32Array {
  * leaves the rows' text identity, so two files with the same content are duplicates whatever their names.
  * @returns the parsed dataset unchanged when the table has no image column
  */
-export function withImageFeatures(parsed: ParsedDataset, baseDir: string, checkOnly: boolean, progress?: ProgressFn): ParsedDataset {
+export function withImageFeatures(parsed: ParsedDataset, baseDir: string, checkOnly: boolean, progress?: ProgressFn, policy: ImagePathPolicy = {}): ParsedDataset {
+	const root = policy.root ?? baseDir;
+	const maxPixels = policy.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS;
 	const t = parsed.table;
 	const image = t.image;
 	if (image === undefined || t.textKey === null) {
@@ -140,21 +238,11 @@ export function withImageFeatures(parsed: ParsedDataset, baseDir: string, checkO
 		const file = path.resolve(baseDir, rel);
 		let hit = cache.get(file);
 		if (hit === undefined) {
-			if (!fs.existsSync(file)) {
-				hit = `${image.column} '${rel}': no such file (resolved to ${file})`;
-			} else if (checkOnly) {
-				hit = new Float32Array(0);
-			} else {
-				try {
-					hit = resizeArea(decodeImage(fs.readFileSync(file), rel), side);
-				} catch (e) {
-					hit = e instanceof Error ? e.message : String(e);
-				}
-			}
+			hit = loadImage(file, rel, image.column, root, policy.outside === true, checkOnly, side, maxPixels);
 			cache.set(file, hit);
 		}
 		if (typeof hit === 'string') {
-			flag(row, hit.includes('no such file') ? ProblemCode.missingImage : ProblemCode.unreadableImage, hit);
+			flag(row, hit.includes(MISSING_WORDS) ? ProblemCode.missingImage : ProblemCode.unreadableImage, hit);
 		} else if (!checkOnly) {
 			features.set(hit, row * dim);
 			features.set(t.features.subarray(row * t.dim, (row + 1) * t.dim), row * dim + side * side);

@@ -50,6 +50,16 @@ export const ProblemCode = {
 	unreadableImage: 'unreadable-image',
 	/** No label column was found or the configured one does not exist; label checks are off. */
 	noLabelColumn: 'no-label-column',
+	/**
+	 * A line is longer than the per-line limit (1 MiB of text by default): it is not parsed (its row is excluded),
+	 * so one giant line cannot exhaust memory.
+	 */
+	lineTooLong: 'line-too-long',
+	/**
+	 * The bytes are not UTF-8 text: invalid UTF-8 sequences, NUL bytes, or a UTF-16/UTF-32 byte order mark (the
+	 * whole file is then not read as text).
+	 */
+	encoding: 'encoding',
 	/** More problems were found than the per-file cap; this summary counts the rest. */
 	problemCap: 'problem-cap',
 } as const;

@@ -5,11 +5,13 @@
 import { readCsv } from './csvReader';
 import { readJsonl } from './jsonlReader';
 import { analysePoisoning } from './poison';
-import { withImageFeatures } from './images';
+import { DEFAULT_MAX_IMAGE_PIXELS, withImageFeatures } from './images';
+import { escapeControl } from '../protocol/safeFile';
 import type { PoisonStats } from './poison';
 import { capProblems } from './problem';
 import type { Problem } from './problem';
 import type { ParsedDataset, ProgressFn, ScanOptions } from './table';
+import { blankLongLines, decodeDatasetBytes, DEFAULT_MAX_LINE_CHARS } from './textInput';
 
 /** Default per-file cap on problems. */
 export const DEFAULT_MAX_PROBLEMS = 1000;
@@ -68,15 +70,53 @@ export function readDataset(text: string, fileName: string, opts: ScanOptions = 
  */
 export function scanText(text: string, fileName: string, opts: ScanOptions = {}, progress?: ProgressFn): ScanResult {
 	const t0 = performance.now();
-	const parsed = readDataset(text, fileName, opts, (f, phase) => progress?.(0.6 * f, phase));
-	return finishScan(parsed, fileName, opts, progress, t0);
+	const pre = prepareText(text, opts);
+	const parsed = readDataset(pre.text, fileName, opts, (f, phase) => progress?.(0.6 * f, phase));
+	return finishScan(withProblems(parsed, pre.problems), fileName, opts, progress, t0);
+}
+
+/**
+ * Guards a text before parsing: lone CR line ends become LF (same length), lines longer than `opts.maxLineChars` are blanked and reported (see
+ * {@link blankLongLines}). Readers then never see a giant line.
+ */
+export function prepareText(text: string, opts: ScanOptions = {}): { text: string; problems: Problem[] } {
+	// A lone CR (classic Mac line ends) breaks a line in the editor; the readers count LF. Same length, so every
+	// offset stays valid and reported lines match the editor's.
+	const lf = text.includes('\r') ? text.replace(/\r(?!\n)/g, '\n') : text;
+	const long = blankLongLines(lf, opts.maxLineChars ?? DEFAULT_MAX_LINE_CHARS);
+	return { text: long.text, problems: long.problems };
+}
+
+/** The parse result with `extra` problems (found before parsing) added. */
+export function withProblems(parsed: ParsedDataset, extra: readonly Problem[]): ParsedDataset {
+	return extra.length === 0 ? parsed : { ...parsed, problems: [...extra, ...parsed.problems] };
+}
+
+/**
+ * Scans a dataset file's bytes: decodes them as UTF-8 (reporting foreign byte order marks, invalid UTF-8 and NUL
+ * bytes on their line) and scans the text. A UTF-16/32 file yields only its encoding problem.
+ */
+export function scanBytes(bytes: Uint8Array, fileName: string, opts: ScanOptions = {}, progress?: ProgressFn): ScanResult {
+	const t0 = performance.now();
+	const decoded = decodeDatasetBytes(bytes);
+	const pre = prepareText(decoded.text, opts);
+	const parsed = readDataset(pre.text, fileName, opts, (f, phase) => progress?.(0.6 * f, phase));
+	return finishScan(withProblems(parsed, [...decoded.problems, ...pre.problems]), fileName, opts, progress, t0);
+}
+
+// eslint-disable-next-line no-control-regex
+const CONTROL_CHAR = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+function hasControl(text: string): boolean {
+	return CONTROL_CHAR.test(text);
 }
 
 /** The analysis and the cap after parsing (shared by {@link scanText} and the worker's two-thread parse). */
 export function finishScan(parsedText: ParsedDataset, fileName: string, opts: ScanOptions, progress: ProgressFn | undefined, t0: number): ScanResult {
 	let poison: PoisonStats | null = null;
 	// Image-path datasets: check the images and (unless structure only) compare their pixels, not their names.
-	const parsed = opts.baseDir === undefined ? parsedText : withImageFeatures(parsedText, opts.baseDir, opts.structureOnly === true, (_, phase) => progress?.(0.6, phase));
+	const parsed = opts.baseDir === undefined ? parsedText : withImageFeatures(parsedText, opts.baseDir, opts.structureOnly === true, (_, phase) => progress?.(0.6, phase),
+		{ outside: opts.imagesOutside === true, root: opts.imageRoot ?? opts.baseDir, maxPixels: opts.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS });
 	const problems = [...parsed.problems];
 	if (!opts.structureOnly) {
 		const r = analysePoisoning(parsed.table, opts, (f, phase) => progress?.(0.6 + 0.4 * f, phase));
@@ -90,7 +130,8 @@ export function finishScan(parsedText: ParsedDataset, fileName: string, opts: Sc
 		rows: parsed.table.rows,
 		labelColumn: parsed.table.labelName,
 		hasHeader: parsed.table.hasHeader,
-		problems: capProblems(problems, opts.maxProblems ?? DEFAULT_MAX_PROBLEMS),
+		// Text from the file (cells, keys) must not break a message: control characters are escaped.
+		problems: capProblems(problems, opts.maxProblems ?? DEFAULT_MAX_PROBLEMS).map((p) => (hasControl(p.message) ? { ...p, message: escapeControl(p.message) } : p)),
 		totalProblems: problems.length,
 		poison,
 		elapsedMs: performance.now() - t0,

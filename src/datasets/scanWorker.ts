@@ -7,12 +7,14 @@
  * `part` message) and parses the first half meanwhile; only on machines with 4 or more cores, since on 2 cores the
  * extension host's thread needs the other one. Anything else is parsed here alone.
  */
-import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { Worker, parentPort } from 'node:worker_threads';
 import { finishCsv, parseCsvPart, planCsv, stripBom } from './csvReader';
 import type { CsvPart } from './csvReader';
-import { finishScan, scanText } from './scan';
+import { finishScan, prepareText, readDataset, withProblems } from './scan';
+import { decodeDatasetBytes } from './textInput';
+import { readRegularFileSync } from '../protocol/safeFile';
+import type { Problem } from './problem';
 import type { ScanResult } from './scan';
 import { isPartReply, isPartRequest, isScanRequest } from '../protocol/scan';
 import type { PartReply, PartRequest, ScanReply, ScanRequest } from '../protocol/scan';
@@ -49,7 +51,7 @@ function parseInHelper(helperPath: string, req: PartRequest): Promise<CsvPart> {
 }
 
 /** The two-thread parse, or null when the file does not qualify. */
-async function scanInTwoThreads(req: ScanRequest, text: string, progress: ProgressFn): Promise<ScanResult | null> {
+async function scanInTwoThreads(req: ScanRequest, text: string, progress: ProgressFn, before: Problem[]): Promise<ScanResult | null> {
 	const lower = req.fileName.toLowerCase();
 	if (req.helperPath === undefined || lower.endsWith('.jsonl') || lower.endsWith('.ndjson')
 		|| text.length < (req.parallelMinChars ?? PARALLEL_MIN_CHARS) || os.availableParallelism() < (req.parallelMinCores ?? PARALLEL_MIN_CORES)) {
@@ -76,14 +78,18 @@ async function scanInTwoThreads(req: ScanRequest, text: string, progress: Progre
 	second.catch(() => undefined);
 	const first = parseCsvPart(src.slice(0, mid), withSchema, 1, 0, schema.hasHeader, (f, phase) => progress(0.55 * f, phase));
 	const parsed = finishCsv(src, withSchema, [first, await second], req.options);
-	return { ...finishScan(parsed, req.fileName, req.options, progress, t0), parseThreads: 2 };
+	return { ...finishScan(withProblems(parsed, before), req.fileName, req.options, progress, t0), parseThreads: 2 };
 }
 
 /** Runs one request; exported for tests that call it without a thread. */
 export async function handleRequest(req: ScanRequest, send: (reply: ScanReply) => void): Promise<void> {
+	const t0 = performance.now();
 	try {
-		const bytes = 'path' in req.source ? fs.readFileSync(req.source.path) : req.source.bytes;
-		const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+		const bytes = 'path' in req.source ? readRegularFileSync(req.source.path) : req.source.bytes;
+		const decoded = decodeDatasetBytes(bytes);
+		const pre = prepareText(decoded.text, req.options);
+		const text = pre.text;
+		const before = [...decoded.problems, ...pre.problems];
 		let lastPost = 0;
 		const progress: ProgressFn = (fraction, phase) => {
 			const now = Date.now();
@@ -92,7 +98,8 @@ export async function handleRequest(req: ScanRequest, send: (reply: ScanReply) =
 				send({ kind: 'progress', id: req.id, fraction, phase });
 			}
 		};
-		const result = await scanInTwoThreads(req, text, progress) ?? scanText(text, req.fileName, req.options, progress);
+		const result = await scanInTwoThreads(req, text, progress, before) ?? finishScan(
+			withProblems(readDataset(text, req.fileName, req.options, (f, phase) => progress(0.6 * f, phase)), before), req.fileName, req.options, progress, t0);
 		send({ kind: 'result', id: req.id, result });
 	} catch (e) {
 		send({ kind: 'error', id: req.id, message: `${req.fileName}: ${e instanceof Error ? e.message : String(e)}` });

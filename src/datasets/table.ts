@@ -30,6 +30,18 @@ export interface ScanOptions {
 	 * features of the near-duplicate search. Absent (an untitled buffer): image paths are compared as text only.
 	 */
 	readonly baseDir?: string;
+	/**
+	 * Image paths may lead outside `baseDir` (absolute paths, `../`, symlinks out). Default false: such paths are
+	 * reported like missing files, with the same words, so a scan reveals nothing about files outside. Only for
+	 * trusted workspaces (setting `poisonLens.dataset.imagesOutsideWorkspace`).
+	 */
+	readonly imagesOutside?: boolean;
+	/** Folder image paths must stay inside (the workspace folder); default `baseDir`. */
+	readonly imageRoot?: string;
+	/** Longest line parsed, in characters; longer lines are reported as `line-too-long`. Default 1 MiB. */
+	readonly maxLineChars?: number;
+	/** Most pixels (width × height) an image may declare before it is decoded. Default 4 096 × 4 096. */
+	readonly maxImagePixels?: number;
 }
 
 /** Called with a fraction in [0, 1] and a phase name as a scan progresses. */

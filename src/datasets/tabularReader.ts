@@ -2,7 +2,7 @@
  * Reads a tabular data set (CSV/TSV via papaparse, or JSON Lines) into numeric features and integer labels for
  * training. Every bad cell is an error naming the file, the line and the column. Pure Node, no tfjs.
  */
-import * as fs from 'node:fs';
+import { fileFault, readRegularFileSync } from '../protocol/safeFile';
 import Papa from 'papaparse';
 
 /** Options of {@link readTabular}. */
@@ -244,9 +244,9 @@ export function parseTabular(text: string, file: string, opts: TabularOptions): 
 export function readTabular(file: string, opts: TabularOptions): TabularDataset {
 	let text: string;
 	try {
-		text = fs.readFileSync(file, 'utf8');
+		text = readRegularFileSync(file).toString('utf8');
 	} catch (err) {
-		throw new TabularError(file, undefined, `cannot read (${(err as Error).message})`);
+		throw new TabularError(file, undefined, `cannot read (${fileFault(err, 'read', file).reason})`);
 	}
 	return parseTabular(text, file, opts);
 }

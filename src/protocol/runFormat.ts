@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { escapeControl, fileFault, FileFault, readRegularFile, resolveInsideSync } from './safeFile';
 import Ajv from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import manifestSchema from './schemas/manifest.schema.json';
@@ -139,6 +140,10 @@ export interface RunManifest extends RunManifestCore {
 		readonly version: string;
 		readonly tfjsVersion?: string;
 		readonly backend?: string;
+		/** Process id of the writing process (readers use it to tell a live run from an abandoned one). */
+		readonly pid?: number;
+		/** Host the writer runs on: its pid means something only there. */
+		readonly hostname?: string;
 	};
 }
 
@@ -210,7 +215,7 @@ export class RunFormatError extends Error {
 		readonly file: string,
 		message: string,
 	) {
-		super(`${file}: ${message}`);
+		super(`${escapeControl(file)}: ${escapeControl(message)}`);
 		this.name = 'RunFormatError';
 	}
 }
@@ -322,9 +327,9 @@ export async function readManifest(runDir: string): Promise<RunManifest> {
 	const file = runDir.endsWith('.json') ? runDir : path.join(runDir, MANIFEST_FILE);
 	let text: string;
 	try {
-		text = await fs.promises.readFile(file, 'utf8');
+		text = (await readRegularFile(file, { maxBytes: MAX_MODEL_JSON_BYTES })).toString('utf8');
 	} catch (err) {
-		throw new RunFormatError(file, `cannot read (${(err as Error).message})`);
+		throw new RunFormatError(file, `cannot read (${fileFault(err, 'read', file).reason})`);
 	}
 	let data: unknown;
 	try {
@@ -420,15 +425,19 @@ export async function readEvents(file: string, fromOffset = 0, fromLine = 1): Pr
 	const target = file.endsWith('.jsonl') ? file : path.join(file, EVENTS_FILE);
 	let handle: fs.promises.FileHandle;
 	try {
-		handle = await fs.promises.open(target, 'r');
+		handle = await fs.promises.open(target, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
 	} catch (err) {
 		if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
 			return { events: [], nextOffset: fromOffset, nextLine: fromLine, errors: [], partialTail: false };
 		}
-		throw new RunFormatError(target, `cannot read (${(err as Error).message})`);
+		throw new RunFormatError(target, `cannot read (${fileFault(err, 'read', target).reason})`);
 	}
 	try {
-		const { size } = await handle.stat();
+		const st = await handle.stat();
+		if (!st.isFile()) {
+			throw new RunFormatError(target, `cannot read (${st.isDirectory() ? 'is a folder, not a file' : 'not a regular file'})`);
+		}
+		const size = st.size;
 		if (size < fromOffset) {
 			throw new RunFormatError(target, `file shrank below offset ${fromOffset} (size ${size}): events files are append-only`);
 		}
@@ -442,6 +451,8 @@ export async function readEvents(file: string, fromOffset = 0, fromLine = 1): Pr
 			read += r.bytesRead;
 		}
 		return parseEventsChunk(bytes.subarray(0, read), target, fromOffset, fromLine);
+	} catch (err) {
+		throw err instanceof RunFormatError ? err : new RunFormatError(target, `cannot read (${fileFault(err, 'read', target).reason})`);
 	} finally {
 		await handle.close();
 	}
@@ -509,6 +520,64 @@ export function checkpointPath(step: number): string {
 	return `${CHECKPOINTS_DIR}/${step}`;
 }
 
+/** Largest `model.json` read (it holds the topology and the weight manifest, never the weights). */
+export const MAX_MODEL_JSON_BYTES = 16 * 1024 * 1024;
+
+/** Largest input a topology may declare (elements of one item), far above any image model. */
+export const MAX_INPUT_ELEMENTS = 1 << 26;
+
+/**
+ * Checks a layers-format topology against the parameter count of its weight manifest before tfjs builds the
+ * model: tfjs allocates every layer's weights while building, so a topology declaring a Dense layer of a million
+ * units would take gigabytes before failing on the shape mismatch. Every layer with `units` or `filters` owns at
+ * least that many parameters (its bias or its kernel), and every declared input shape is bounded.
+ * @throws RunFormatError naming the file and the layer
+ */
+export function checkTopologyAgainstWeights(topology: unknown, parameters: number, file: string): void {
+	let declared = 0;
+	const visit = (node: unknown, depth: number): void => {
+		if (depth > 64 || node === null || typeof node !== 'object') {
+			return;
+		}
+		if (Array.isArray(node)) {
+			for (const n of node) {
+				visit(n, depth + 1);
+			}
+			return;
+		}
+		const rec = node as Record<string, unknown>;
+		const config = rec.config;
+		if (typeof rec.class_name === 'string' && isRecord(config)) {
+			const name = escapeControl(typeof config.name === 'string' ? config.name : rec.class_name);
+			for (const key of ['units', 'filters'] as const) {
+				const v = config[key];
+				if (typeof v === 'number') {
+					if (!Number.isFinite(v) || v < 0 || v > parameters) {
+						throw new RunFormatError(file, `the topology declares layer "${name}" with ${key} = ${v}, but the weights hold only ${parameters} parameters`);
+					}
+					declared += v;
+				}
+			}
+			for (const key of ['batch_input_shape', 'batchInputShape', 'input_shape', 'inputShape'] as const) {
+				const shape = config[key];
+				if (Array.isArray(shape)) {
+					const elems = shape.reduce<number>((a, d) => a * (typeof d === 'number' ? d : 1), 1);
+					if (!Number.isFinite(elems) || elems > MAX_INPUT_ELEMENTS) {
+						throw new RunFormatError(file, `the topology declares layer "${name}" with input shape ${JSON.stringify(shape)}, more than ${MAX_INPUT_ELEMENTS} values per item`);
+					}
+				}
+			}
+		}
+		for (const v of Object.values(rec)) {
+			visit(v, depth + 1);
+		}
+	};
+	visit(topology, 0);
+	if (declared > parameters) {
+		throw new RunFormatError(file, `the topology's layers declare at least ${declared} units and filters, but the weights hold only ${parameters} parameters`);
+	}
+}
+
 /** A checkpoint's `model.json` plus its weights, in tfjs `ModelArtifacts` shape (no tfjs needed to read it). */
 export interface CheckpointArtifacts {
 	readonly modelTopology: unknown;
@@ -528,37 +597,61 @@ export async function readCheckpoint(dir: string): Promise<CheckpointArtifacts> 
 	const modelFile = path.join(dir, CHECKPOINT_MODEL_FILE);
 	let json: unknown;
 	try {
-		json = JSON.parse(await fs.promises.readFile(modelFile, 'utf8'));
+		const real = resolveInsideSync(dir, CHECKPOINT_MODEL_FILE, 'the checkpoint\'s model.json');
+		json = JSON.parse((await readRegularFile(real, { maxBytes: MAX_MODEL_JSON_BYTES })).toString('utf8'));
 	} catch (err) {
-		throw new RunFormatError(modelFile, `cannot read checkpoint (${(err as Error).message})`);
+		throw new RunFormatError(modelFile, `cannot read checkpoint (${err instanceof FileFault ? err.reason : (err as Error).message})`);
 	}
 	if (!isRecord(json) || !Array.isArray(json.weightsManifest) || json.modelTopology === undefined) {
 		throw new RunFormatError(modelFile, 'expected tfjs layers format with "modelTopology" and "weightsManifest"');
 	}
 	const weightSpecs: CheckpointArtifacts['weightSpecs'] = [];
-	const buffers: Buffer[] = [];
+	const weightFiles: { shown: string; real: string }[] = [];
 	for (const group of json.weightsManifest as unknown[]) {
 		if (!isRecord(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) {
 			throw new RunFormatError(modelFile, 'malformed "weightsManifest" entry');
 		}
 		for (const p of group.paths as unknown[]) {
-			const weightsFile = path.join(dir, String(p));
+			const rel = String(p);
+			// Weight files must stay inside the checkpoint folder (after symlinks): `../` or a symlink out is
+			// refused with the same words as a missing file, so nothing about the outside is revealed.
+			let real: string;
 			try {
-				buffers.push(await fs.promises.readFile(weightsFile));
+				real = resolveInsideSync(dir, rel, 'a weights file');
 			} catch (err) {
-				throw new RunFormatError(weightsFile, `cannot read weights (${(err as Error).message})`);
+				// Named as written in model.json: the message is the same whether the path is missing or leads out.
+				const f = fileFault(err, 'read', path.join(dir, rel));
+				throw new RunFormatError(modelFile, `weights path "${rel}": cannot read weights (${f.reason})`);
 			}
+			weightFiles.push({ shown: path.join(dir, rel), real });
 		}
 		weightSpecs.push(...(group.weights as CheckpointArtifacts['weightSpecs']));
 	}
-	const data = Buffer.concat(buffers);
 	let expected = 0;
 	for (const spec of weightSpecs) {
-		if (!Array.isArray(spec.shape)) {
-			throw new RunFormatError(modelFile, `weight "${String(spec.name)}" has no shape`);
+		if (!isRecord(spec) || !Array.isArray(spec.shape) || !spec.shape.every((d) => Number.isInteger(d) && d >= 0)) {
+			throw new RunFormatError(modelFile, `weight "${escapeControl(String((spec as { name?: unknown } | null)?.name))}" has no valid shape`);
 		}
 		expected += spec.shape.reduce((a, b) => a * b, 1) * 4;
 	}
+	checkTopologyAgainstWeights(json.modelTopology, expected / 4, modelFile);
+	const buffers: Buffer[] = [];
+	let total = 0;
+	for (const w of weightFiles) {
+		try {
+			// Never read more than the manifest declares: a huge file (or a device) is refused before reading.
+			const b = await readRegularFile(w.real, { maxBytes: expected - total });
+			buffers.push(b);
+			total += b.length;
+		} catch (err) {
+			const f = fileFault(err, 'read', w.shown);
+			if (f.kind === 'too-large') {
+				throw new RunFormatError(w.shown, `weights file is larger than the ${expected} bytes the manifest describes`);
+			}
+			throw new RunFormatError(w.shown, `cannot read weights (${f.reason})`);
+		}
+	}
+	const data = Buffer.concat(buffers);
 	if (expected !== data.length) {
 		throw new RunFormatError(modelFile, `weights hold ${data.length} bytes but the manifest describes ${expected}`);
 	}

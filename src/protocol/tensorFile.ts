@@ -16,6 +16,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fileFault, readRegularFile, resolveInsideSync } from './safeFile';
 import { RunFormatError } from './runFormat';
 
 /** The four magic bytes "PLTS". */
@@ -141,6 +142,12 @@ export function decodeTensorSet(bytes: Uint8Array, file: string): TensorSet {
 	for (let i = 0; i < data.length; i++) {
 		data[i] = view.getFloat32(offset + 4 * i, true);
 	}
+	for (let i = 0; i < data.length; i++) {
+		const v = data[i];
+		if (v - v !== 0) {
+			throw new RunFormatError(file, `item ${Math.floor(i / Math.max(1, per))} holds ${String(v)} at value ${i % Math.max(1, per)}: tensor files must hold finite numbers`);
+		}
+	}
 	offset += 4 * data.length;
 	let labels: Int32Array | undefined;
 	if (hasLabels) {
@@ -166,13 +173,19 @@ export function decodeTensorSet(bytes: Uint8Array, file: string): TensorSet {
 	};
 }
 
-/** Reads and decodes a tensor file. @throws RunFormatError naming the file */
-export async function readTensorSet(file: string): Promise<TensorSet> {
+/**
+ * Reads and decodes a tensor file (a regular file only: FIFOs and devices are refused before reading).
+ * @param root when given, the file must resolve (symlinks followed) inside this folder, e.g. the run folder;
+ *   a missing file and one outside get the same message
+ * @throws RunFormatError naming the file
+ */
+export async function readTensorSet(file: string, root?: string, what = 'a tensor file'): Promise<TensorSet> {
 	let bytes: Buffer;
 	try {
-		bytes = await fs.promises.readFile(file);
+		const real = root === undefined ? file : resolveInsideSync(root, path.relative(root, file), what);
+		bytes = await readRegularFile(real);
 	} catch (err) {
-		throw new RunFormatError(file, `cannot read (${(err as Error).message})`);
+		throw new RunFormatError(file, `cannot read (${fileFault(err, 'read', file).reason})`);
 	}
 	return decodeTensorSet(bytes, file);
 }

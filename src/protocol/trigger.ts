@@ -158,7 +158,7 @@ export async function writeStoredTrigger(runDir: string, spec: TriggerSpec, item
 export async function loadStoredTrigger(runDir: string, stored: StoredTrigger): Promise<TriggerSpec> {
 	const one = async (rel: string): Promise<Float32Array> => {
 		const file = path.join(runDir, rel);
-		const set = await readTensorSet(file);
+		const set = await readTensorSet(file, runDir, 'a trigger file');
 		if (set.count !== 1) {
 			throw new RunFormatError(file, `a trigger file holds exactly one item, found ${set.count}`);
 		}

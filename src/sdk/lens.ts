@@ -79,6 +79,12 @@ export interface PoisonLensOptions {
 	readonly dataset?: { readonly name: string; readonly source?: string; readonly numClasses?: number };
 	/** The model, if known now (otherwise taken from `model.fit` or the first checkpoint). */
 	readonly model?: tf.LayersModel;
+	/**
+	 * On SIGINT, SIGTERM or SIGHUP, write the `end` event with status `stopped` before the process goes (default
+	 * true). When the program has its own handler for the signal, it is left to it to exit; otherwise the signal is
+	 * raised again after the event is written, so the process ends as it would have.
+	 */
+	readonly handleSignals?: boolean;
 	/** Write a `batch` event every this many steps (default 1). */
 	readonly batchEventEvery?: number;
 	/** Receives the single warning emitted when the run folder cannot be written (default `console.warn`). */
@@ -382,6 +388,7 @@ export class PoisonLens {
 
 		const writer = new RunWriter(runDir, warn);
 		let stored: StoredTrigger | undefined;
+		await removeStaleTempFolders(root);
 		try {
 			await fs.promises.mkdir(path.join(runDir, CHECKPOINTS_DIR), { recursive: true });
 			if (declaration?.trigger !== undefined) {
@@ -415,7 +422,7 @@ export class PoisonLens {
 			probe: { path: PROBE_FILE, count: probeIdx.length, seed: probeSeed, source: options.probe.source ?? dataset.source },
 			...(sample === undefined ? {} : { trainSample: sample.ref }),
 			checkpointEvery: options.checkpointEvery,
-			writer: { name: 'poison-lens/sdk', version: SDK_VERSION, tfjsVersion: tf.version.tfjs, backend: tf.getBackend() },
+			writer: { name: 'poison-lens/sdk', version: SDK_VERSION, tfjsVersion: tf.version.tfjs, backend: tf.getBackend(), pid: process.pid, hostname: os.hostname() },
 		};
 		// Fail fast on our own bugs: never write a manifest that readers would reject.
 		validateManifest(manifest, path.join(runDir, MANIFEST_FILE));
@@ -424,6 +431,9 @@ export class PoisonLens {
 		lens.warnModel = warn;
 		if (options.model !== undefined) {
 			lens.checkModel(options.model, 'the model passed to PoisonLens.start (option model)');
+		}
+		if (options.handleSignals ?? true) {
+			watchSignals(lens);
 		}
 		lens.modelKnown = options.model !== undefined;
 		lens.batchEventEvery = Math.max(1, Math.floor(options.batchEventEvery ?? 1));
@@ -691,6 +701,7 @@ export class PoisonLens {
 			return this.writer.flush();
 		}
 		this.ended = true;
+		unwatchSignals(this);
 		// Pending checkpoints announce themselves when their folder is in place; `end` must come after them.
 		await this.writer.flush();
 		this.emit({ type: 'end', time: nowIso(), step: this.step, epoch: this.epoch, status });
@@ -701,6 +712,100 @@ export class PoisonLens {
 	flush(): Promise<void> {
 		return this.writer.flush();
 	}
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+const watched = new Set<PoisonLens>();
+let signalHandler: ((signal: NodeJS.Signals) => void) | undefined;
+
+/** Writes `end` (stopped) for every open run on a terminating signal, then lets the signal do its work. */
+function watchSignals(lens: PoisonLens): void {
+	watched.add(lens);
+	if (signalHandler !== undefined) {
+		return;
+	}
+	const handler = (signal: NodeJS.Signals): void => {
+		const open = [...watched];
+		watched.clear();
+		const done = Promise.allSettled(open.map((l) => l.end('stopped')));
+		// A write that hangs (a full or stale network disk) must not keep the process alive.
+		const timeout = new Promise<void>((resolve) => setTimeout(resolve, 3000).unref());
+		void Promise.race([done, timeout]).then(() => {
+			removeSignalHandler();
+			if (SIGNALS.every((s) => process.listenerCount(s) === 0)) {
+				process.kill(process.pid, signal);
+			}
+		});
+	};
+	signalHandler = handler;
+	for (const s of SIGNALS) {
+		process.on(s, handler);
+	}
+}
+
+function removeSignalHandler(): void {
+	if (signalHandler !== undefined) {
+		for (const s of SIGNALS) {
+			process.off(s, signalHandler);
+		}
+		signalHandler = undefined;
+	}
+}
+
+function unwatchSignals(lens: PoisonLens): void {
+	watched.delete(lens);
+	if (watched.size === 0) {
+		removeSignalHandler();
+	}
+}
+
+/** Whether a process id is alive on this host. */
+export function pidAlive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (err) {
+		return (err as NodeJS.ErrnoException).code === 'EPERM';
+	}
+}
+
+/**
+ * Removes `checkpoints/.tmp-<step>-<pid>` folders that a killed writer left in the runs folder: only those whose
+ * pid is no longer alive (a live writer may be filling one now). Best effort: a folder that cannot be removed stays.
+ */
+export async function removeStaleTempFolders(root: string): Promise<string[]> {
+	const removed: string[] = [];
+	let runs: string[];
+	try {
+		runs = await fs.promises.readdir(root);
+	} catch {
+		return removed;
+	}
+	for (const run of runs.slice(0, 10000)) {
+		const dir = path.join(root, run, CHECKPOINTS_DIR);
+		let names: string[];
+		try {
+			names = await fs.promises.readdir(dir);
+		} catch {
+			continue;
+		}
+		for (const name of names) {
+			const m = /^\.tmp-\d+-(\d+)$/.exec(name);
+			if (m === null || (Number(m[1]) !== process.pid && pidAlive(Number(m[1])))) {
+				continue;
+			}
+			if (Number(m[1]) === process.pid) {
+				continue;
+			}
+			try {
+				await fs.promises.rm(path.join(dir, name), { recursive: true, force: true });
+				removed.push(path.join(dir, name));
+			} catch {
+				// Not ours to insist on.
+			}
+		}
+	}
+	return removed;
 }
 
 /** The folder runs go to by default: `<cwd>/.poison-lens/runs`. */

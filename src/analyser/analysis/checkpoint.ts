@@ -9,11 +9,11 @@
  * A bad checkpoint (missing, corrupt, schema mismatch, NaN weights) is not thrown: it becomes a
  * record with `error` set, so the rest of the run is still analysed.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AnalyserErrorCode } from '../../protocol/analyser';
 import type { AnalysisPass, CheckpointAnalysis, ImageRecord, SpectrumConvergence } from '../../protocol/analysisRecord';
+import { fileFault, resolveInsideSync } from '../../protocol/safeFile';
 import { readCheckpoint, RunFormatError, type CheckpointArtifacts } from '../../protocol/runFormat';
 import { CurvatureCancelledError, logitModelFromLayers, type CancelSignal, type EigenResult, type LogitModel } from '../curvature/index';
 import { planModel } from '../curvature/layers';
@@ -61,6 +61,19 @@ function sameShape(a: readonly (number | null)[], b: readonly number[]): boolean
 	return a.length === b.length && a.every((d, i) => d === b[i]);
 }
 
+/** Largest |value| among float32 weights. */
+function maxAbs(data: ArrayBuffer): number {
+	const v = new Float32Array(data, 0, Math.floor(data.byteLength / 4));
+	let m = 0;
+	for (let i = 0; i < v.length; i++) {
+		const a = Math.abs(v[i]);
+		if (a > m) {
+			m = a;
+		}
+	}
+	return m;
+}
+
 /**
  * Loads a checkpoint folder (model.json + weights.bin) with our own file-system IOHandler
  * (`tf.io.fromMemory` over the bytes read by `readCheckpoint`) and checks it against the run.
@@ -68,8 +81,15 @@ function sameShape(a: readonly (number | null)[], b: readonly number[]): boolean
  */
 export async function loadCheckpointModel(ctx: RunContext, dir: string): Promise<tf.LayersModel> {
 	const modelFile = path.join(dir, 'model.json');
-	if (!fs.existsSync(modelFile)) {
-		throw new AnalysisError(AnalyserErrorCode.CheckpointNotFound, `${modelFile}: checkpoint file is missing`);
+	// The checkpoint folder must stay inside the run folder (a symlinked or `../` checkpoint is not followed out).
+	try {
+		resolveInsideSync(ctx.runDir, path.relative(ctx.runDir, modelFile), 'a checkpoint');
+	} catch (err) {
+		const f = fileFault(err, 'read', modelFile);
+		throw new AnalysisError(
+			f.kind === 'outside' || f.kind === 'missing' ? AnalyserErrorCode.CheckpointNotFound : AnalyserErrorCode.CheckpointCorrupt,
+			f.kind === 'outside' ? `${modelFile}: checkpoint file is missing (or outside the run folder)` : f.message,
+		);
 	}
 	let artifacts: CheckpointArtifacts;
 	try {
@@ -122,6 +142,22 @@ export async function loadCheckpointModel(ctx: RunContext, dir: string): Promise
 			AnalyserErrorCode.SchemaMismatch,
 			`${modelFile}: model output shape ${JSON.stringify(outShape)} (${plan.outputNote}) gives ${String(plan.numClasses)} classes, the run has ${ctx.numClasses}`,
 		);
+	}
+	// Finite weights can still overflow (values near the float32 limit): check the outputs on a few probes, so the
+	// failure is named here instead of surfacing as a NaN deep inside the eigen-solver.
+	const n = Math.min(8, ctx.probe.count);
+	if (n > 0) {
+		const out = tf.tidy(() => model.predict(tf.tensor(ctx.probe.data.subarray(0, n * ctx.dim), [n, ...ctx.itemShape])) as tf.Tensor);
+		const values = await out.data();
+		out.dispose();
+		const bad = values.findIndex((v) => !Number.isFinite(v));
+		if (bad >= 0) {
+			model.dispose();
+			throw new AnalysisError(
+				AnalyserErrorCode.NonFiniteWeights,
+				`${path.join(dir, 'weights.bin')}: the model's output on probe ${Math.floor(bad / ctx.numClasses)} is ${String(values[bad])}: its weights are finite but overflow (values up to ${maxAbs(artifacts.weightData).toExponential(2)})`,
+			);
+		}
 	}
 	return model;
 }

@@ -64,7 +64,7 @@ export async function loadRunContext(runDir: string): Promise<RunContext> {
 	const probeFile = path.join(runDir, manifest.probe.path);
 	let probeSet: TensorSet;
 	try {
-		probeSet = await readTensorSet(probeFile);
+		probeSet = await readTensorSet(probeFile, runDir, 'the probe file');
 	} catch (err) {
 		throw wrap(err, AnalyserErrorCode.RunFormat);
 	}
@@ -149,7 +149,7 @@ export async function readTrainingSample(ctx: RunContext, purpose: string): Prom
 	}
 	let sample: TensorSet;
 	try {
-		sample = await readTensorSet(ctx.trainSamplePath);
+		sample = await readTensorSet(ctx.trainSamplePath, ctx.runDir, 'the training sample');
 	} catch (err) {
 		throw wrap(err, AnalyserErrorCode.RunFormat);
 	}

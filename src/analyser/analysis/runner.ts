@@ -4,7 +4,10 @@
  * result comes first and the older ones are backfilled — then blind mode, the signed lag and the
  * verdict. Used by the analyser process (`analysis/run`) and by the CLI in-process.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { AnalyserErrorCode } from '../../protocol/analyser';
 import type { AnalysisPass, CheckpointAnalysis, ImageRecord } from '../../protocol/analysisRecord';
 import { readEvents, type RunEvent } from '../../protocol/runFormat';
@@ -15,7 +18,7 @@ import { analyseCheckpoint, errorRecord, imageOf, type CheckpointTarget } from '
 import { loadRunContext, type RunContext } from './context';
 import { AnalysisError } from './errors';
 import { analyseLag, type LagAnalysis } from './lag';
-import { appendAnalysisLine, readStoredAnalysis, type StoredSummary } from './store';
+import { appendAnalysisLine, errorKindOf, readStoredAnalysis, type StoredSummary } from './store';
 
 /** Options of {@link analyseRunDir}. */
 export interface RunAnalysisOptions {
@@ -32,6 +35,18 @@ export interface RunAnalysisOptions {
 	readonly signal?: CancelSignal;
 	readonly onProgress?: (done: number, total: number, message: string) => void;
 	readonly onRecord?: (record: CheckpointAnalysis) => void;
+	/**
+	 * Analyse checkpoints again whose stored record is an error (default false). Without it, an error is retried
+	 * only when its inputs changed since (size or modification time of the checkpoint's files, the probe set, the
+	 * trigger or the training sample) or when it came from another backend.
+	 */
+	readonly retryErrors?: boolean;
+	/**
+	 * In follow mode, stop when the run has had no new event for this long and its writer process is gone
+	 * (manifest writer.pid on this host no longer alive; default 60 000 ms). A run without a recorded pid
+	 * stops after this long without events.
+	 */
+	readonly staleAfterMs?: number;
 	/** Reuse an already loaded context (the analyser process caches them). */
 	readonly context?: RunContext;
 }
@@ -51,6 +66,11 @@ export interface RunAnalysisOutcome {
 	readonly epochSeconds: number | null;
 	/** Problems that did not stop the analysis (malformed lines, blind mode failures). */
 	readonly warnings: string[];
+	/**
+	 * Follow mode: why following stopped. `ended`: the run wrote its end event; `writer-gone`: no event for
+	 * `staleAfterMs` and its writer is not running. Absent without follow.
+	 */
+	readonly followStop?: 'ended' | 'writer-gone';
 }
 
 /** Incremental reader of events.jsonl: new checkpoints and whether the run ended. */
@@ -60,15 +80,29 @@ class EventTail {
 	readonly checkpoints = new Map<number, CheckpointTarget>();
 	readonly epochTimes: number[] = [];
 	ended = false;
+	/** When the last complete event line arrived (reader clock). */
+	lastEventAt = Date.now();
+	/** Lines that were skipped (not JSON or not valid events), and the first one's number. */
+	skipped = 0;
+	firstSkipped: number | null = null;
 
 	constructor(private readonly runDir: string) {}
 
 	async poll(): Promise<void> {
 		const chunk = await readEvents(path.join(this.runDir, 'events.jsonl'), this.offset, this.line);
+		if (chunk.nextOffset !== this.offset) {
+			this.lastEventAt = Date.now();
+		}
 		this.offset = chunk.nextOffset;
 		this.line = chunk.nextLine;
 		for (const e of chunk.events) {
 			this.add(e);
+		}
+		if (chunk.errors.length > 0) {
+			this.skipped += chunk.errors.length;
+			if (this.firstSkipped === null) {
+				this.firstSkipped = Number(/:(\d+)$/.exec(chunk.errors[0].file)?.[1] ?? NaN);
+			}
 		}
 	}
 
@@ -80,6 +114,69 @@ class EventTail {
 		} else if (e.type === 'end') {
 			this.ended = true;
 		}
+	}
+}
+
+/** The tfjs backend in use (the analyser's records depend on it), or "unknown". */
+function currentBackend(): string {
+	try {
+		return tf.getBackend() ?? 'unknown';
+	} catch {
+		return 'unknown';
+	}
+}
+
+function stampOf(file: string): string {
+	try {
+		const st = fs.statSync(file);
+		return `${st.size}:${Math.round(st.mtimeMs)}`;
+	} catch (err) {
+		return `-${(err as NodeJS.ErrnoException).code ?? 'error'}`;
+	}
+}
+
+/**
+ * Sizes and modification times of everything a checkpoint's analysis reads: its folder's files, the probe set,
+ * the stored trigger and the training sample. An error record stores it; a rerun retries when it changed.
+ */
+export function inputStamp(ctx: RunContext, checkpointDir: string): string {
+	const parts: string[] = [];
+	let names: string[] = [];
+	try {
+		names = fs.readdirSync(checkpointDir).sort();
+	} catch (err) {
+		parts.push(`dir-${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+	}
+	for (const n of names.slice(0, 64)) {
+		parts.push(`${n}=${stampOf(path.join(checkpointDir, n))}`);
+	}
+	parts.push(`probe=${stampOf(path.join(ctx.runDir, ctx.manifest.probe.path))}`);
+	const stored = ctx.manifest.attack?.trigger.stored;
+	if (stored !== undefined) {
+		for (const [key, rel] of Object.entries(stored)) {
+			if (key.endsWith('File') && typeof rel === 'string') {
+				parts.push(`${key}=${stampOf(path.join(ctx.runDir, rel))}`);
+			}
+		}
+	}
+	if (ctx.trainSamplePath !== null) {
+		parts.push(`sample=${stampOf(ctx.trainSamplePath)}`);
+	}
+	parts.push(`manifest=${stampOf(path.join(ctx.runDir, 'manifest.json'))}`);
+	return parts.join(' ');
+}
+
+/** Whether the run's writer may still be running: unknown pid or another host count as alive. */
+export function writerAlive(ctx: RunContext): boolean {
+	const w = ctx.manifest.writer;
+	if (w.pid === undefined || (w.hostname !== undefined && w.hostname !== os.hostname())) {
+		return false;
+	}
+	try {
+		process.kill(w.pid, 0);
+		return true;
+	} catch (err) {
+		return (err as NodeJS.ErrnoException).code === 'EPERM';
 	}
 }
 
@@ -126,10 +223,32 @@ export async function analyseRunDir(runDir: string, options: RunAnalysisOptions)
 	const records = new Map<number, CheckpointAnalysis>(stored.byStep);
 	const tail = new EventTail(runDir);
 	await tail.poll();
+	const backend = currentBackend();
+	// Errors stored before this call: retried when asked, when their inputs changed, or from another backend.
+	const retry = new Set<number>();
+	for (const [step, r] of records) {
+		if (r.error === null) {
+			continue;
+		}
+		const cause = stored.errorContext.get(step);
+		const target = tail.checkpoints.get(step);
+		const stampNow = target === undefined ? null : inputStamp(ctx, target.dir);
+		if (
+			options.retryErrors === true ||
+			cause === undefined ||
+			(cause.backend !== null && cause.backend !== backend) ||
+			cause.inputStamp === null ||
+			cause.inputStamp !== stampNow
+		) {
+			retry.add(step);
+		}
+	}
 	const needs = (step: number): boolean => {
 		const r = records.get(step);
-		return r === undefined || (options.pass === 'full' && r.pass === 'light' && r.error === null);
+		return r === undefined || retry.has(step) || (options.pass === 'full' && r.pass === 'light' && r.error === null);
 	};
+	let followStop: 'ended' | 'writer-gone' | undefined;
+	const staleAfter = options.staleAfterMs ?? 60_000;
 	let analysed = 0;
 	const total = (): number => analysed + [...tail.checkpoints.keys()].filter(needs).length;
 	for (;;) {
@@ -139,7 +258,15 @@ export async function analyseRunDir(runDir: string, options: RunAnalysisOptions)
 		const pending = [...tail.checkpoints.values()].filter((c) => needs(c.step)).sort((a, b) => b.step - a.step);
 		const next = pending[0];
 		if (next === undefined) {
-			if (!options.follow || tail.ended) {
+			if (!options.follow) {
+				break;
+			}
+			if (tail.ended) {
+				followStop = 'ended';
+				break;
+			}
+			if (Date.now() - tail.lastEventAt >= staleAfter && !writerAlive(ctx)) {
+				followStop = 'writer-gone';
 				break;
 			}
 			progress(analysed, total(), 'waiting for checkpoints');
@@ -148,6 +275,8 @@ export async function analyseRunDir(runDir: string, options: RunAnalysisOptions)
 			continue;
 		}
 		progress(analysed, total(), `checkpoint ${next.step} (${options.pass})`);
+		retry.delete(next.step);
+		const stampBefore = inputStamp(ctx, next.dir);
 		let rec: CheckpointAnalysis;
 		try {
 			rec = await analyseCheckpoint(ctx, next, {
@@ -165,7 +294,11 @@ export async function analyseRunDir(runDir: string, options: RunAnalysisOptions)
 		records.set(rec.step, rec);
 		analysed++;
 		if (persist) {
-			await appendAnalysisLine(runDir, rec);
+			const line = rec.error === null ? rec : { ...rec, errorKind: errorKindOf(rec.error), backend, inputStamp: stampBefore };
+			const repaired = await appendAnalysisLine(runDir, line);
+			if (repaired > 0) {
+				warnings.push(`${path.join(runDir, 'analysis.jsonl')}: ended in a partial line of ${repaired} bytes (a cut write); it was moved to analysis.jsonl.corrupt before appending`);
+			}
 		}
 		options.onRecord?.(rec);
 		// New checkpoints may have arrived meanwhile: the loop re-sorts, newest first.
@@ -237,7 +370,11 @@ export async function analyseRunDir(runDir: string, options: RunAnalysisOptions)
 		await appendAnalysisLine(runDir, summary);
 	}
 	progress(analysed, analysed, 'done');
+	if (tail.skipped > 0) {
+		warnings.push(`${path.join(runDir, 'events.jsonl')}: ${tail.skipped} line${tail.skipped === 1 ? ' was' : 's were'} skipped (not valid JSON or not a valid event), the first at line ${String(tail.firstSkipped)}`);
+	}
 	return {
+		...(followStop === undefined ? {} : { followStop }),
 		runDir,
 		records: all,
 		summary: changed ? summary : (stored.summary ?? summary),
@@ -269,9 +406,10 @@ export async function analyseOneCheckpoint(
 			`${path.join(runDir, 'events.jsonl')}: no checkpoint at step ${step} (announced: ${known.length > 12 ? `${known.slice(0, 12).join(', ')}, …` : known.join(', ') || 'none'})`,
 		);
 	}
+	const stamp = inputStamp(ctx, target.dir);
 	const rec = await analyseCheckpoint(ctx, target, { pass: options.pass, k: options.k, signal: options.signal, onStage: options.onStage });
 	if (options.persist ?? true) {
-		await appendAnalysisLine(runDir, rec);
+		await appendAnalysisLine(runDir, rec.error === null ? rec : { ...rec, errorKind: errorKindOf(rec.error), backend: currentBackend(), inputStamp: stamp });
 	}
 	return rec;
 }

@@ -4,7 +4,8 @@
  * one small read per file change. Pure Node (no `vscode`): the panel drives it from file-watcher events.
  */
 
-import { promises as fsp } from 'node:fs';
+import { constants, promises as fsp } from 'node:fs';
+import { FileFault, readRegularFile } from '../../protocol/safeFile';
 import * as path from 'node:path';
 import { ANALYSIS_FILE, parseAnalysisLine, type AnalysisImages, type AnalysisLine, type CheckpointAnalysis, type RunAnalysisSummary, mergeAnalysisLines } from '../../protocol/analysisRecord';
 import { runStatus } from '../../protocol/runStatus';
@@ -44,7 +45,8 @@ export class JsonlTail {
 	async read(): Promise<{ lines: { text: string; line: number }[]; restarted: boolean }> {
 		let handle: fsp.FileHandle;
 		try {
-			handle = await fsp.open(this.file, 'r');
+			// Non-blocking, then a regular-file check: a FIFO in a run folder must not hang the extension host.
+			handle = await fsp.open(this.file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
 		} catch (err) {
 			if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
 				const restarted = this.offset > 0;
@@ -54,7 +56,11 @@ export class JsonlTail {
 			throw err;
 		}
 		try {
-			const { size } = await handle.stat();
+			const st = await handle.stat();
+			if (!st.isFile()) {
+				throw new FileFault(st.isDirectory() ? 'is-directory' : 'not-regular', this.file, 'read', st.isDirectory() ? 'is a folder, not a file' : 'not a regular file');
+			}
+			const size = st.size;
 			let restarted = false;
 			if (size < this.offset) {
 				this.reset();
@@ -200,13 +206,13 @@ export class RunReader {
 		if (this.manifest === null) {
 			const file = path.join(this.dir, MANIFEST_FILE);
 			try {
-				const text = await fsp.readFile(file, 'utf8');
+				const text = (await readRegularFile(file, { maxBytes: 16 * 1024 * 1024 })).toString('utf8');
 				const { facts, problem } = parseManifestFacts(text, file);
 				this.manifest = facts;
 				this.manifestProblem = problem;
 				changed = true;
 			} catch (err) {
-				const msg = (err as NodeJS.ErrnoException).code === 'ENOENT' ? `${file}: missing` : (err as Error).message;
+				const msg = err instanceof FileFault && err.kind === 'missing' ? `${file}: missing` : (err as Error).message;
 				if (msg !== this.manifestProblem) {
 					this.manifestProblem = msg;
 					changed = true;

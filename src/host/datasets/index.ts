@@ -50,6 +50,17 @@ export function setRowScoreProvider(provider: RowScoreProvider | undefined): voi
 	rowScoreProvider = provider;
 }
 
+/**
+ * Where a file's image paths may lead: inside its workspace folder (or its own folder when it is in none). Outside
+ * only in a trusted workspace whose setting `poisonLens.dataset.imagesOutsideWorkspace` allows it.
+ */
+function imagePolicy(uri: vscode.Uri): { baseDir: string; imageRoot: string; imagesOutside: boolean } {
+	const baseDir = path.dirname(uri.fsPath);
+	const folder = vscode.workspace.getWorkspaceFolder(uri);
+	const allow = vscode.workspace.getConfiguration('poisonLens.dataset', uri).get<boolean>('imagesOutsideWorkspace', false);
+	return { baseDir, imageRoot: folder?.uri.scheme === 'file' ? folder.uri.fsPath : baseDir, imagesOutside: vscode.workspace.isTrusted && allow };
+}
+
 /** Whether a document is a dataset we scan (files and untitled buffers; not git/diff views of them). */
 export function isDatasetDocument(doc: vscode.TextDocument): boolean {
 	if (doc.uri.scheme === 'untitled') {
@@ -283,7 +294,7 @@ class DatasetDiagnostics extends Disposable implements vscode.HoverProvider, vsc
 						workerPath: this.context.asAbsolutePath(path.join('dist', 'scanWorker.js')),
 						fileName: name,
 						source,
-						options: uri.scheme === 'file' ? { ...settings.options, baseDir: path.dirname(uri.fsPath) } : settings.options,
+						options: uri.scheme === 'file' ? { ...settings.options, ...imagePolicy(uri) } : settings.options,
 						signal: abort.signal,
 						onProgress: (fraction, phase) => {
 							const pct = Math.round(fraction * 100);

@@ -1,8 +1,8 @@
-import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { ANALYSIS_FILE, parseAnalysisFile } from '../../protocol/analysisRecord';
 import { RUNS_DIR } from '../../protocol/runFormat';
+import { readRegularFile } from '../../protocol/safeFile';
 import { isBroken, type RunSummary } from '../../protocol/runSummary';
 import { Disposable } from '../disposable';
 import { OPEN_DASHBOARD } from '../commandIds';
@@ -18,7 +18,7 @@ const MAX_RUNS_READ = 20;
 async function readVerdict(run: RunSummary): Promise<LiveRun['verdict']> {
 	try {
 		const file = path.join(run.dir, ANALYSIS_FILE);
-		return parseAnalysisFile(await fs.readFile(file, 'utf8'), file).summary?.verdict ?? null;
+		return parseAnalysisFile((await readRegularFile(file)).toString('utf8'), file).summary?.verdict ?? null;
 	} catch {
 		return null;
 	}

@@ -147,7 +147,7 @@ describe('scan plumbing', () => {
 	test('a worker error names the file', async () => {
 		await assert.rejects(scanInWorker({
 			workerPath: WORKER, fileName: 'missing.csv', source: { path: path.join(FIXTURES, 'does-not-exist.csv') }, options: {},
-		}), /missing\.csv: ENOENT/);
+		}), /missing\.csv: .*does-not-exist\.csv: cannot read: no such file or folder \(ENOENT\)/);
 	});
 
 	test('the per-file cap keeps maxProblems findings plus one summary', () => {

@@ -68,7 +68,9 @@ describe('poison-lens analyse arguments and JSON', () => {
 			follow: true,
 			full: true,
 			blind: false,
+			retryErrors: false,
 		});
+		assert.equal((parseAnalyseArgs(['run', '--retry-errors'], '/w') as { retryErrors: boolean }).retryErrors, true);
 		assert.equal(parseAnalyseArgs(['--help']), 'help');
 	});
 
