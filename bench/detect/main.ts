@@ -29,15 +29,19 @@ interface Args {
 	report: boolean;
 	/** Leave the quick grid's points to a quick run going on beside this one. */
 	excludeQuick: boolean;
+	/** Discard the results folder's finished runs first. */
+	fresh: boolean;
 }
 
 export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Args {
-	const a: Args = { quick: env.npm_config_quick === 'true', shard: null, deadline: null, out: null, merge: [], report: false, excludeQuick: false };
+	const a: Args = { quick: env.npm_config_quick === 'true', shard: null, deadline: null, out: null, merge: [], report: false, excludeQuick: false, fresh: false };
 	for (const s of argv) {
 		if (s === '--quick') {
 			a.quick = true;
 		} else if (s === '--full') {
 			a.quick = false;
+		} else if (s === '--fresh') {
+			a.fresh = true;
 		} else if (s === '--exclude-quick') {
 			a.excludeQuick = true;
 		} else if (s === '--report') {
@@ -59,8 +63,11 @@ export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<st
 		} else if (s.startsWith('--merge=')) {
 			a.merge.push(...s.slice(8).split(',').filter((x) => x.length > 0).map((x) => path.resolve(x)));
 		} else {
-			throw new Error(`bench:detect: unknown argument '${s}' (known: --quick, --full, --report, --exclude-quick, --shard=I/N, --deadline=S, --out=DIR, --merge=DIR[,DIR])`);
+			throw new Error(`bench:detect: unknown argument '${s}' (known: --quick, --full, --fresh, --report, --exclude-quick, --shard=I/N, --deadline=S, --out=DIR, --merge=DIR[,DIR])`);
 		}
+	}
+	if (a.fresh && a.report) {
+		throw new Error('bench:detect: --report reads the finished runs, --fresh discards them; use one');
 	}
 	return a;
 }
@@ -161,6 +168,11 @@ function main(): void {
 	const jsonFile = path.join(resultsDir, 'runs.jsonl');
 	const errFile = path.join(resultsDir, 'errors.jsonl');
 	const header = COLUMNS.join(',');
+	if (args.fresh) {
+		for (const f of [csvFile, jsonFile, errFile]) {
+			fs.rmSync(f, { force: true });
+		}
+	}
 	// Fold finished workers' rows in (each key once).
 	for (const dir of args.merge) {
 		const have = readCsvKeys(csvFile);
@@ -173,6 +185,10 @@ function main(): void {
 		const tj = path.join(dir, 'runs.jsonl');
 		if (fs.existsSync(tj)) {
 			appendLines(jsonFile, fs.readFileSync(tj, 'utf8').split('\n').filter((l) => l.length > 0 && !have.has((JSON.parse(l) as { key: string }).key)), null);
+		}
+		const te = path.join(dir, 'errors.jsonl');
+		if (fs.existsSync(te)) {
+			appendLines(errFile, fs.readFileSync(te, 'utf8').split('\n').filter((l) => l.length > 0), null);
 		}
 		process.stderr.write(`bench:detect: merged ${lines.length} rows from ${dir}\n`);
 	}

@@ -149,7 +149,7 @@ export function renderPage(rows: readonly RunDetectorRow[], grid: readonly GridP
 	L.push('## 6. How to run', '');
 	L.push(
 		'```',
-		'npm run bench:detect -- --quick                      # the 9-run quick subset (same keys as the full grid)',
+		'npm run bench:detect -- --quick                      # the 9-run quick subset (same keys as the full grid; add --fresh --out=DIR to redo it elsewhere)',
 		'npm run bench:detect                                 # the full grid, resumable: finished keys in runs.csv are skipped',
 		'node --import tsx bench/detect/main.ts --full --shard=I/N --out=DIR --deadline=S   # a worker (no page)',
 		'node --import tsx bench/detect/main.ts --report --merge=DIR1,DIR2                  # fold workers in, regenerate this page',

@@ -156,5 +156,6 @@ describe('aggregation, CSV, bench triggers, arguments', () => {
 		assert.equal(parseDetectArgs([], { npm_config_quick: 'true' }).quick, true);
 		assert.throws(() => parseDetectArgs(['--shard=4/4']), /0 <= I < N/);
 		assert.throws(() => parseDetectArgs(['--bogus']), /unknown argument '--bogus'/);
+		assert.throws(() => parseDetectArgs(['--fresh', '--report']), /use one/);
 	});
 });
