@@ -31,15 +31,19 @@ interface Args {
 	excludeQuick: boolean;
 	/** Discard the results folder's finished runs first. */
 	fresh: boolean;
+	/** Only points whose key contains this text. */
+	only: string | null;
 }
 
 export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Args {
-	const a: Args = { quick: env.npm_config_quick === 'true', shard: null, deadline: null, out: null, merge: [], report: false, excludeQuick: false, fresh: false };
+	const a: Args = { quick: env.npm_config_quick === 'true', shard: null, deadline: null, out: null, merge: [], report: false, excludeQuick: false, fresh: false, only: null };
 	for (const s of argv) {
 		if (s === '--quick') {
 			a.quick = true;
 		} else if (s === '--full') {
 			a.quick = false;
+		} else if (s.startsWith('--only=')) {
+			a.only = s.slice(7);
 		} else if (s === '--fresh') {
 			a.fresh = true;
 		} else if (s === '--exclude-quick') {
@@ -63,7 +67,7 @@ export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<st
 		} else if (s.startsWith('--merge=')) {
 			a.merge.push(...s.slice(8).split(',').filter((x) => x.length > 0).map((x) => path.resolve(x)));
 		} else {
-			throw new Error(`bench:detect: unknown argument '${s}' (known: --quick, --full, --fresh, --report, --exclude-quick, --shard=I/N, --deadline=S, --out=DIR, --merge=DIR[,DIR])`);
+			throw new Error(`bench:detect: unknown argument '${s}' (known: --quick, --full, --fresh, --only=TEXT, --report, --exclude-quick, --shard=I/N, --deadline=S, --out=DIR, --merge=DIR[,DIR])`);
 		}
 	}
 	if (a.fresh && a.report) {
@@ -197,7 +201,7 @@ function main(): void {
 		const failed = fs.existsSync(errFile)
 			? new Set(fs.readFileSync(errFile, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => (JSON.parse(l) as { key: string }).key))
 			: new Set<string>();
-		let pending = buildGrid().filter((p) => (args.quick ? p.quick : !(args.excludeQuick && p.quick)) && !done.has(p.key) && !failed.has(p.key));
+		let pending = buildGrid().filter((p) => (args.quick ? p.quick : !(args.excludeQuick && p.quick)) && !done.has(p.key) && !failed.has(p.key) && (args.only === null || p.key.includes(args.only)));
 		if (!args.quick) {
 			// A fixed random order: any prefix of a partial full run is a uniform sample of the grid.
 			pending = shuffled(pending, 14);
@@ -226,6 +230,12 @@ function main(): void {
 			}
 		}
 		fs.rmSync(workRoot, { recursive: true, force: true });
+	}
+	// An error superseded by a finished run of the same key (a rerun after a fix) is dropped.
+	if (fs.existsSync(errFile)) {
+		const done = readCsvKeys(csvFile);
+		const kept = fs.readFileSync(errFile, 'utf8').split('\n').filter((l) => l.length > 0 && !done.has((JSON.parse(l) as { key: string }).key));
+		fs.writeFileSync(errFile, kept.map((l) => `${l}\n`).join(''));
 	}
 	if (args.out === null) {
 		const rows = fs.existsSync(csvFile) ? parseCsv(fs.readFileSync(csvFile, 'utf8')) : [];

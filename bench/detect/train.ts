@@ -76,13 +76,13 @@ export function buildModel(arch: Architecture, itemShape: readonly number[], see
 		m.add(tf.layers.dropout({ rate: 0.5 }));
 		m.add(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: init(6) as never }));
 	} else if (arch === 'bn-cnn') {
-		m.add(tf.layers.conv2d({ inputShape, filters: 16, kernelSize: 3, padding: 'same', kernelInitializer: init(1) as never }));
+		// conv-relu-BatchNorm-pool (BN after the activation). conv-BN-relu was the first choice, but a Conv2D layer with a
+		// linear activation trains through a gradient that needs Conv2DBackpropFilter, which tfjs 4.22's wasm lacks.
+		m.add(tf.layers.conv2d({ inputShape, filters: 16, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1) as never }));
 		m.add(tf.layers.batchNormalization());
-		m.add(tf.layers.activation({ activation: 'relu' }));
 		m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-		m.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', kernelInitializer: init(2) as never }));
+		m.add(tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(2) as never }));
 		m.add(tf.layers.batchNormalization());
-		m.add(tf.layers.activation({ activation: 'relu' }));
 		m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
 		m.add(tf.layers.flatten());
 		m.add(tf.layers.dense({ units: 64, activation: 'relu', kernelInitializer: init(3) as never }));
