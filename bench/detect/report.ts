@@ -132,6 +132,10 @@ export function renderPage(rows: readonly RunDetectorRow[], grid: readonly GridP
 	L.push(
 		`Grid: ${grid.length} runs (${grid.filter((p) => p.attack === null).length} clean controls), ${gridCount('dev')} dev and ${gridCount('held-out')} held-out. Finished so far: **${runs.length}** — dev ${count('dev')} (${count('dev', 'clean')} clean, ${count('dev', 'works')} attack works, ${count('dev', 'failed')} attack failed), held-out ${count('held-out')} (${count('held-out', 'clean')} clean, ${count('held-out', 'works')} works, ${count('held-out', 'failed')} failed).`,
 		'',
+		runs.length < grid.length
+			? `**The full grid is not complete (${runs.length} of ${grid.length} runs).** The full driver runs the grid in a fixed seeded random order, so the finished runs are a uniform random subset of it (plus the quick subset); every table below is partial and small-sample, and says how many runs it rests on.`
+			: 'The full grid is complete.',
+		'',
 		'"Attack works" = final excess ASR (ASR − p0 on 1 000 held-out test rows, measured by the bench at every checkpoint) ≥ 0.5. Row AUROC is over the run\'s 2 048-row training sample against the bench\'s record of poisoned rows; "within target label" restricts it to rows trained with the target label (anything that flags the target label gets a high overall AUROC). Lead = first alarm epoch − epoch where excess ASR first reached half its final value (negative = warned early; blind mode, STRIP and the row scores run once per run, on the newest checkpoint). Analysis seconds are wall-clock on a 2-core machine shared with other jobs: noisy.',
 		'',
 	);
