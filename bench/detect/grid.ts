@@ -1,0 +1,113 @@
+/**
+ * The detection benchmark's grid and its two splits (pure, unit-tested). Every level of every factor
+ * appears; clean controls (θ = 0) exist for every architecture × dataset × optimiser × seed; the
+ * poisoned runs rotate attacks, θ, optimisers and epoch budgets through the cells in a fixed order
+ * (a cyclic Latin design), so the grid is varied without being the full product.
+ */
+
+export const ARCHITECTURES = ['demo-cnn', 'mnist-node', 'bn-cnn', 'mlp', 'lenet'] as const;
+export type Architecture = (typeof ARCHITECTURES)[number];
+export const DATASETS = ['mnist', 'fashion-mnist'] as const;
+export type Dataset = (typeof DATASETS)[number];
+/** The SDK's generators (src/sdk/attacks). */
+export const SDK_ATTACKS = ['badnets', 'cross', 'blend', 'warp', 'near-clone'] as const;
+/** Trigger shapes and poisoning routines written inside bench/detect only (triggers.ts). */
+export const BENCH_ATTACKS = ['sinusoid', 'checker-alpha', 'clean-label'] as const;
+export const ATTACKS = [...SDK_ATTACKS, ...BENCH_ATTACKS] as const;
+export type Attack = (typeof ATTACKS)[number];
+export const THETAS = [0.005, 0.01, 0.05] as const;
+export const OPTIMISERS = ['adam', 'rmsprop', 'sgd'] as const;
+export type Optimiser = (typeof OPTIMISERS)[number];
+/** Epoch budgets: `short` (2 epochs, where some attacks do not form yet) and `long`. */
+export const BUDGETS = ['short', 'long'] as const;
+export type Budget = (typeof BUDGETS)[number];
+export const SEEDS = [0, 1, 2] as const;
+
+/** Architectures of the dev split; the others are held out. */
+export const DEV_ARCHITECTURES: readonly Architecture[] = ['demo-cnn', 'mnist-node', 'mlp'];
+/** Seeds of the dev split; the others are held out. */
+export const DEV_SEEDS: readonly number[] = [0];
+
+export type Split = 'dev' | 'held-out';
+
+/** One training run of the grid. */
+export interface GridPoint {
+	readonly key: string;
+	readonly arch: Architecture;
+	readonly dataset: Dataset;
+	/** null: a clean control (θ = 0). */
+	readonly attack: Attack | null;
+	/** For a clean control: the trigger its declared-trigger analysis tests against (it plants nothing). */
+	readonly controlTrigger: Attack;
+	readonly theta: number;
+	readonly optimiser: Optimiser;
+	readonly budget: Budget;
+	readonly epochs: number;
+	readonly seed: number;
+	readonly split: Split;
+	readonly quick: boolean;
+}
+
+/** Epochs of a budget per architecture (long: enough for most attacks to form on 10 000 rows). */
+export function epochsFor(arch: Architecture, budget: Budget): number {
+	if (budget === 'short') {
+		return 2;
+	}
+	return arch === 'mnist-node' ? 4 : arch === 'mlp' ? 8 : 6;
+}
+
+/** The split of a point: dev only for a dev architecture, a dev seed and an SDK attack (or none). */
+export function splitOf(arch: Architecture, seed: number, attack: Attack | null): Split {
+	const benchOnly = attack !== null && (BENCH_ATTACKS as readonly string[]).includes(attack);
+	return DEV_ARCHITECTURES.includes(arch) && DEV_SEEDS.includes(seed) && !benchOnly ? 'dev' : 'held-out';
+}
+
+/** Poisoned runs per architecture × dataset × seed cell (the clean controls are 3 per cell: one per optimiser). */
+export const POISONED_PER_CELL = 6;
+
+function keyOf(p: Omit<GridPoint, 'key' | 'split' | 'quick'>): string {
+	const a = p.attack === null ? `clean-${p.controlTrigger}` : `${p.attack}-t${p.theta}`;
+	return `${p.arch}_${p.dataset}_${a}_${p.optimiser}_${p.budget}_s${p.seed}`;
+}
+
+/** Quick mode: a small, fixed subset of the full grid (same keys, so a full run reuses it). */
+function isQuick(p: Omit<GridPoint, 'key' | 'split' | 'quick'>, cellIndex: number, j: number): boolean {
+	if (p.seed !== 0 || p.dataset !== 'mnist' || !(['demo-cnn', 'mlp', 'bn-cnn'] as string[]).includes(p.arch)) {
+		return false;
+	}
+	if (p.attack === null) {
+		return p.optimiser === 'adam';
+	}
+	void cellIndex;
+	return j < 2;
+}
+
+/** The full grid, in a fixed order. */
+export function buildGrid(): GridPoint[] {
+	const out: GridPoint[] = [];
+	let cell = 0;
+	let combo = 0;
+	for (const seed of SEEDS) {
+		for (const arch of ARCHITECTURES) {
+			for (const dataset of DATASETS) {
+				OPTIMISERS.forEach((optimiser, o) => {
+					const controlTrigger = ATTACKS[(cell + o) % ATTACKS.length];
+					const base = { arch, dataset, attack: null, controlTrigger, theta: 0, optimiser, budget: 'long' as Budget, epochs: epochsFor(arch, 'long'), seed };
+					out.push({ ...base, key: keyOf(base), split: splitOf(arch, seed, null), quick: isQuick(base, cell, -1) });
+				});
+				for (let j = 0; j < POISONED_PER_CELL; j++) {
+					// Attacks cycle fastest, θ next, so every attack meets every θ over the grid.
+					const attack = ATTACKS[combo % ATTACKS.length];
+					const theta = THETAS[Math.floor(combo / ATTACKS.length) % THETAS.length];
+					const optimiser = OPTIMISERS[(combo + cell) % OPTIMISERS.length];
+					const budget: Budget = combo % 4 === 3 ? 'short' : 'long';
+					combo++;
+					const base = { arch, dataset, attack, controlTrigger: attack, theta, optimiser, budget, epochs: epochsFor(arch, budget), seed };
+					out.push({ ...base, key: keyOf(base), split: splitOf(arch, seed, attack), quick: isQuick(base, cell, j) });
+				}
+				cell++;
+			}
+		}
+	}
+	return out;
+}

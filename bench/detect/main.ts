@@ -1,0 +1,254 @@
+/**
+ * `npm run bench:detect [-- --quick] [--shard=I/N] [--deadline=S] [--out=DIR] [--merge=DIR,…] [--report]`
+ *
+ * Trains the grid's runs through the SDK (one child process each), analyses each with the real CLI
+ * (`node dist/cli.js analyse`, blind copy and declared copy) and the analyser's baseline detectors (a child
+ * process running src/analyser/detectors), scores every detector against the bench's own truth, and appends
+ * one CSV row per run × detector to docs/detection/runs.csv (a worker with --out writes to its own folder;
+ * --merge folds finished workers' rows in). Finished runs are skipped, so a killed run resumes. Then
+ * docs/detection.md is generated from the CSV.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { buildGrid, type GridPoint } from './grid';
+import { COLUMNS, parseCsv, scoreRun, toCsvLine, type BaselineJson, type CliOutcome } from './score';
+import type { Truth } from './train';
+import { renderPage } from './report';
+import { mulberry32 } from '../../src/math/random';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+interface Args {
+	quick: boolean;
+	shard: { index: number; count: number } | null;
+	deadline: number | null;
+	out: string | null;
+	merge: string[];
+	report: boolean;
+	/** Leave the quick grid's points to a quick run going on beside this one. */
+	excludeQuick: boolean;
+	/** Discard the results folder's finished runs first. */
+	fresh: boolean;
+	/** Only points whose key contains this text. */
+	only: string | null;
+}
+
+export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Args {
+	const a: Args = { quick: env.npm_config_quick === 'true', shard: null, deadline: null, out: null, merge: [], report: false, excludeQuick: false, fresh: false, only: null };
+	for (const s of argv) {
+		if (s === '--quick') {
+			a.quick = true;
+		} else if (s === '--full') {
+			a.quick = false;
+		} else if (s.startsWith('--only=')) {
+			a.only = s.slice(7);
+		} else if (s === '--fresh') {
+			a.fresh = true;
+		} else if (s === '--exclude-quick') {
+			a.excludeQuick = true;
+		} else if (s === '--report') {
+			a.report = true;
+		} else if (s.startsWith('--shard=')) {
+			const m = /^(\d+)\/(\d+)$/.exec(s.slice(8));
+			if (m === null || !(Number(m[2]) >= 1 && Number(m[1]) < Number(m[2]))) {
+				throw new Error(`bench:detect: ${s}: expected --shard=I/N with 0 <= I < N`);
+			}
+			a.shard = { index: Number(m[1]), count: Number(m[2]) };
+		} else if (s.startsWith('--deadline=')) {
+			const n = Number(s.slice(11));
+			if (!(Number.isFinite(n) && n >= 0)) {
+				throw new Error(`bench:detect: ${s}: expected seconds`);
+			}
+			a.deadline = n;
+		} else if (s.startsWith('--out=')) {
+			a.out = path.resolve(s.slice(6));
+		} else if (s.startsWith('--merge=')) {
+			a.merge.push(...s.slice(8).split(',').filter((x) => x.length > 0).map((x) => path.resolve(x)));
+		} else {
+			throw new Error(`bench:detect: unknown argument '${s}' (known: --quick, --full, --fresh, --only=TEXT, --report, --exclude-quick, --shard=I/N, --deadline=S, --out=DIR, --merge=DIR[,DIR])`);
+		}
+	}
+	if (a.fresh && a.report) {
+		throw new Error('bench:detect: --report reads the finished runs, --fresh discards them; use one');
+	}
+	return a;
+}
+
+function run(cmd: string, args: string[], label: string): { seconds: number } {
+	const t0 = performance.now();
+	const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+	if (r.status !== 0) {
+		throw new Error(`${label} failed (exit ${r.status}): ${(r.stderr ?? '').split('\n').filter((l) => !l.startsWith('    at')).slice(-6).join(' | ')}`);
+	}
+	return { seconds: (performance.now() - t0) / 1000 };
+}
+
+function readSummary(runDir: string): { spectralStep: number | null; blind: { flipRate: number | null; suspectRows: number[] } | null } {
+	const lines = fs.readFileSync(path.join(runDir, 'analysis.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"summary"'));
+	const last = JSON.parse(lines[lines.length - 1]) as { lag?: { spectralStep: number | null }; blind?: { flipRate: number | null; suspectRows?: number[] } | null };
+	return {
+		spectralStep: last.lag?.spectralStep ?? null,
+		blind: last.blind === null || last.blind === undefined ? null : { flipRate: last.blind.flipRate, suspectRows: last.blind.suspectRows ?? [] },
+	};
+}
+
+function analyse(runDir: string, jsonOut: string, blind: boolean): CliOutcome {
+	const { seconds } = run(process.execPath, ['dist/cli.js', 'analyse', runDir, '--backend', 'wasm', '--json', jsonOut, ...(blind ? [] : ['--no-blind'])], `analyse ${runDir}`);
+	const j = JSON.parse(fs.readFileSync(jsonOut, 'utf8')) as { verdict: string; checkpoints: { step: number; triggerOverlap: number | null; spectralGap: number | null }[] };
+	const s = readSummary(runDir);
+	return { verdict: j.verdict, seconds, checkpoints: j.checkpoints, spectralStep: s.spectralStep, blind: s.blind };
+}
+
+/** Trains, analyses and scores one point; returns its CSV lines and a JSON summary line. */
+function runPoint(p: GridPoint, workRoot: string): { csv: string[]; json: string } {
+	const work = path.join(workRoot, p.key);
+	fs.rmSync(work, { recursive: true, force: true });
+	fs.mkdirSync(work, { recursive: true });
+	run(process.execPath, ['--import', 'tsx', 'bench/detect/train.ts', JSON.stringify(p), work], `train ${p.key}`);
+	const truth = JSON.parse(fs.readFileSync(path.join(work, 'truth.json'), 'utf8')) as Truth;
+	// Ground truth never enters what a detector reads: the blind copy has no declaration and no trigger.
+	const manifest = JSON.parse(fs.readFileSync(path.join(truth.blindDir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
+	if ('attack' in manifest || fs.existsSync(path.join(truth.blindDir, 'trigger'))) {
+		throw new Error(`${truth.blindDir}: the blind copy still declares an attack`);
+	}
+	const declaredManifest = JSON.parse(fs.readFileSync(path.join(truth.declaredDir, 'manifest.json'), 'utf8')) as { attack?: { poisonedRows?: unknown; poisonFraction?: unknown } };
+	if (declaredManifest.attack?.poisonedRows !== undefined || declaredManifest.attack?.poisonFraction !== undefined) {
+		throw new Error(`${truth.declaredDir}: the declared copy names poisoned rows`);
+	}
+	const blind = analyse(truth.blindDir, path.join(work, 'blind.json'), true);
+	const declared = analyse(truth.declaredDir, path.join(work, 'declared.json'), false);
+	const baseOut = path.join(work, 'baselines.json');
+	run(process.execPath, ['--import', 'tsx', 'bench/detect/baselines.ts', truth.blindDir, baseOut], `baselines ${p.key}`);
+	const base = JSON.parse(fs.readFileSync(baseOut, 'utf8')) as BaselineJson;
+	const rows = scoreRun(p, truth, base, blind, declared);
+	const json = JSON.stringify({
+		key: p.key,
+		point: p,
+		trigger: truth.trigger,
+		poisoned: truth.poisonedRows.length,
+		timeline: truth.timeline,
+		trainSeconds: truth.trainSeconds,
+		blindVerdict: blind.verdict,
+		declaredVerdict: declared.verdict,
+		detectors: base.detectors.map((d) => ({ detector: d.detector, runScore: d.runScore, alarm: d.alarm, flagged: d.flagged.length, seconds: d.seconds })),
+	});
+	fs.rmSync(work, { recursive: true, force: true });
+	return { csv: rows.map(toCsvLine), json };
+}
+
+/** Seeded Fisher–Yates shuffle (mulberry32). */
+export function shuffled<T>(items: readonly T[], seed: number): T[] {
+	const a = [...items];
+	const rand = mulberry32(seed);
+	for (let i = a.length - 1; i > 0; i--) {
+		const j = Math.floor(rand() * (i + 1));
+		[a[i], a[j]] = [a[j], a[i]];
+	}
+	return a;
+}
+
+function readCsvKeys(file: string): Set<string> {
+	if (!fs.existsSync(file)) {
+		return new Set();
+	}
+	return new Set(parseCsv(fs.readFileSync(file, 'utf8')).map((r) => r.key));
+}
+
+function appendLines(file: string, lines: string[], header: string | null): void {
+	if (!fs.existsSync(file) && header !== null) {
+		fs.writeFileSync(file, `${header}\n`);
+	}
+	fs.appendFileSync(file, lines.map((l) => `${l}\n`).join(''));
+}
+
+function main(): void {
+	const args = parseDetectArgs(process.argv.slice(2), process.env);
+	const t0 = Date.now();
+	const resultsDir = args.out ?? path.join(ROOT, 'docs', 'detection');
+	fs.mkdirSync(resultsDir, { recursive: true });
+	const csvFile = path.join(resultsDir, 'runs.csv');
+	const jsonFile = path.join(resultsDir, 'runs.jsonl');
+	const errFile = path.join(resultsDir, 'errors.jsonl');
+	const header = COLUMNS.join(',');
+	if (args.fresh) {
+		for (const f of [csvFile, jsonFile, errFile]) {
+			fs.rmSync(f, { force: true });
+		}
+	}
+	// Fold finished workers' rows in (each key once).
+	for (const dir of args.merge) {
+		const have = readCsvKeys(csvFile);
+		const theirs = path.join(dir, 'runs.csv');
+		if (!fs.existsSync(theirs)) {
+			continue;
+		}
+		const lines = fs.readFileSync(theirs, 'utf8').split('\n').slice(1).filter((l) => l.length > 0 && !have.has(l.split(',')[0]));
+		appendLines(csvFile, lines, header);
+		const tj = path.join(dir, 'runs.jsonl');
+		if (fs.existsSync(tj)) {
+			appendLines(jsonFile, fs.readFileSync(tj, 'utf8').split('\n').filter((l) => l.length > 0 && !have.has((JSON.parse(l) as { key: string }).key)), null);
+		}
+		const te = path.join(dir, 'errors.jsonl');
+		if (fs.existsSync(te)) {
+			appendLines(errFile, fs.readFileSync(te, 'utf8').split('\n').filter((l) => l.length > 0), null);
+		}
+		process.stderr.write(`bench:detect: merged ${lines.length} rows from ${dir}\n`);
+	}
+	if (!args.report) {
+		const done = readCsvKeys(csvFile);
+		const failed = fs.existsSync(errFile)
+			? new Set(fs.readFileSync(errFile, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => (JSON.parse(l) as { key: string }).key))
+			: new Set<string>();
+		let pending = buildGrid().filter((p) => (args.quick ? p.quick : !(args.excludeQuick && p.quick)) && !done.has(p.key) && !failed.has(p.key) && (args.only === null || p.key.includes(args.only)));
+		if (!args.quick) {
+			// A fixed random order: any prefix of a partial full run is a uniform sample of the grid.
+			pending = shuffled(pending, 14);
+		}
+		if (args.shard !== null) {
+			const { index, count } = args.shard;
+			pending = pending.filter((_, i) => i % count === index);
+		}
+		process.stderr.write(`bench:detect: ${pending.length} runs to do (${args.quick ? 'quick' : 'full'} grid${args.shard === null ? '' : `, shard ${args.shard.index}/${args.shard.count}`})\n`);
+		const workRoot = path.join(os.tmpdir(), `poison-lens-bench-detect-${process.pid}`);
+		for (const [i, p] of pending.entries()) {
+			if (args.deadline !== null && (Date.now() - t0) / 1000 > args.deadline) {
+				process.stderr.write(`bench:detect: deadline reached, ${pending.length - i} runs left\n`);
+				break;
+			}
+			const ts = Date.now();
+			try {
+				const r = runPoint(p, workRoot);
+				appendLines(csvFile, r.csv, header);
+				appendLines(jsonFile, [r.json], null);
+				process.stderr.write(`bench:detect: [${i + 1}/${pending.length}] ${p.key} done in ${((Date.now() - ts) / 1000).toFixed(0)} s\n`);
+			} catch (err) {
+				const message = err instanceof Error ? err.message : String(err);
+				appendLines(errFile, [JSON.stringify({ key: p.key, error: message })], null);
+				process.stderr.write(`bench:detect: [${i + 1}/${pending.length}] ${p.key} FAILED: ${message}\n`);
+			}
+		}
+		fs.rmSync(workRoot, { recursive: true, force: true });
+	}
+	// An error superseded by a finished run of the same key (a rerun after a fix) is dropped.
+	if (fs.existsSync(errFile)) {
+		const done = readCsvKeys(csvFile);
+		const kept = fs.readFileSync(errFile, 'utf8').split('\n').filter((l) => l.length > 0 && !done.has((JSON.parse(l) as { key: string }).key));
+		fs.writeFileSync(errFile, kept.map((l) => `${l}\n`).join(''));
+	}
+	if (args.out === null) {
+		const rows = fs.existsSync(csvFile) ? parseCsv(fs.readFileSync(csvFile, 'utf8')) : [];
+		fs.writeFileSync(path.join(ROOT, 'docs', 'detection.md'), renderPage(rows, buildGrid()));
+		process.stderr.write(`bench:detect: wrote docs/detection.md from ${rows.length} rows\n`);
+	}
+}
+
+if (require.main === module) {
+	try {
+		main();
+	} catch (err) {
+		process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n`);
+		process.exit(1);
+	}
+}

@@ -1,0 +1,166 @@
+/** docs/detection.md, generated from docs/detection/runs.csv (pure). */
+import { aggregate, type Aggregate, type RunDetectorRow } from './metrics';
+import { ARCHITECTURES, ATTACKS, BENCH_ATTACKS, DEV_ARCHITECTURES, DEV_SEEDS, type GridPoint } from './grid';
+
+export const DETECTORS = ['blind-mode', 'declared-rules', 'row-scores', 'spectral-signatures', 'activation-clustering', 'loss-isolation', 'strip'];
+
+const f2 = (v: number | null): string => (v === null ? '–' : v.toFixed(2));
+const frac = (x: { hits: number; of: number }): string => (x.of === 0 ? '–' : `${x.hits}/${x.of} (${((100 * x.hits) / x.of).toFixed(0)} %)`);
+
+function table(rows: readonly RunDetectorRow[]): string[] {
+	const out = [
+		'| detector | runs | detection (attack works) | false alarms, clean | false alarms, attack failed | run AUC | row AUROC | row AUROC within target label | precision | recall | lead (epochs) | analysis s / run | training s / run |',
+		'|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+	];
+	for (const d of DETECTORS) {
+		const r = rows.filter((x) => x.detector === d);
+		if (r.length === 0) {
+			continue;
+		}
+		const a = aggregate(r);
+		out.push(
+			`| ${d} | ${a.runs} | ${frac(a.detection)} | ${frac(a.falseAlarmClean)} | ${frac(a.falseAlarmFailed)} | ${f2(a.runAuc)} | ${f2(a.rowAuroc)} | ${f2(a.rowAurocTarget)} | ${f2(a.precision)} | ${f2(a.recall)} | ${f2(a.lead)} | ${f2(a.analysisSeconds)} | ${f2(a.trainSeconds)} |`,
+		);
+	}
+	return out;
+}
+
+function byFactor(rows: readonly RunDetectorRow[], factor: 'attack' | 'arch', levels: readonly string[]): string[] {
+	const present = levels.filter((l) => rows.some((r) => r[factor] === l));
+	if (present.length === 0) {
+		return ['(no runs yet)'];
+	}
+	const out = [`| detector | ${present.join(' | ')} |`, `|---|${present.map(() => '---').join('|')}|`];
+	for (const d of DETECTORS) {
+		const cells = present.map((l) => {
+			const a: Aggregate = aggregate(rows.filter((r) => r.detector === d && r[factor] === l));
+			const det = a.detection.of + a.falseAlarmClean.of === 0 ? '–' : `${a.detection.hits}/${a.detection.of} · FA ${a.falseAlarmClean.hits}/${a.falseAlarmClean.of}`;
+			return `${det} · AUROC ${f2(a.rowAuroc)}`;
+		});
+		out.push(`| ${d} | ${cells.join(' | ')} |`);
+	}
+	return out;
+}
+
+function findings(rows: readonly RunDetectorRow[], split: string): string[] {
+	const r = rows.filter((x) => x.split === split);
+	if (r.length === 0) {
+		return [`No ${split} run has finished yet.`];
+	}
+	const out: string[] = [];
+	const agg = (d: string, filter: (x: RunDetectorRow) => boolean = () => true): Aggregate => aggregate(r.filter((x) => x.detector === d && filter(x)));
+	const blind = agg('blind-mode');
+	out.push(
+		`**Blind mode's false-alarm rate on clean runs (${split}) is ${frac(blind.falseAlarmClean)}**; on runs whose attack failed it is ${frac(blind.falseAlarmFailed)}; it detects ${frac(blind.detection)} of the runs whose attack works. Its verdict \`visible\` is the alarm (the rule of docs/metrics.md §3: a candidate trigger flipping ≥ 20 % of clean probes).`,
+	);
+	const declared = agg('declared-rules');
+	out.push(
+		`The declared-trigger rules (rank-one spike or relative trigger curvature, with the trigger declared) fire on ${frac(declared.falseAlarmClean)} clean controls (tested against a trigger they were never trained with), ${frac(declared.falseAlarmFailed)} failed attacks and ${frac(declared.detection)} working attacks.`,
+	);
+	const ours = Math.max(...['blind-mode', 'row-scores'].map((d) => agg(d).rowAurocTarget ?? -1));
+	const beat: string[] = [];
+	const notBeat: string[] = [];
+	for (const d of ['spectral-signatures', 'activation-clustering', 'loss-isolation', 'strip']) {
+		const a = agg(d);
+		if (a.rowAurocTarget === null || ours < 0) {
+			continue;
+		}
+		(a.rowAurocTarget > ours ? beat : notBeat).push(`${d} ${f2(a.rowAurocTarget)}`);
+	}
+	if (beat.length + notBeat.length > 0) {
+		out.push(
+			`Ranking poisoned rows within the target label, our best row score (blind mode's suspects or the input-gradient row scores) reaches a mean AUROC of ${f2(ours)}. ` +
+				(beat.length > 0 ? `**A baseline beats us here: ${beat.join(', ')}.** ` : '') +
+				(notBeat.length > 0 ? `Not above ours: ${notBeat.join(', ')}.` : ''),
+		);
+	}
+	const runAucs = DETECTORS.map((d) => ({ d, a: agg(d) })).filter((x) => x.a.runAuc !== null);
+	if (runAucs.length > 0) {
+		const best = runAucs.reduce((p, q) => ((q.a.runAuc ?? 0) > (p.a.runAuc ?? 0) ? q : p));
+		out.push(
+			`As a run-level score (working attacks vs clean controls), ${best.d} separates best (ROC AUC ${f2(best.a.runAuc)}); ` +
+				runAucs.filter((x) => x !== best).map((x) => `${x.d} ${f2(x.a.runAuc)}`).join(', ') +
+				'. The baselines\' own run alarms are a-priori rules, so their false-alarm rates above are what an uncalibrated user would see.',
+		);
+	}
+	const poisoned = [...new Set(r.filter((x) => x.status !== 'clean').map((x) => x.key))].map((k) => r.find((x) => x.key === k) as RunDetectorRow);
+	if (poisoned.length > 0) {
+		const works = poisoned.filter((x) => x.status === 'works');
+		const failedAttacks = [...new Set(poisoned.filter((x) => x.status === 'failed').map((x) => x.attack))];
+		out.push(
+			`${works.length} of ${poisoned.length} poisoned runs formed a working backdoor (final excess ASR ≥ 0.5)` +
+				(failedAttacks.length > 0 ? `; attacks that failed at least once: ${failedAttacks.join(', ')}.` : '.'),
+		);
+	}
+	const cost = DETECTORS.map((d) => `${d} ${f2(agg(d).analysisSeconds)} s`).join(', ');
+	out.push(`Cost per run (mean wall-clock seconds on the shared 2-core machine; training ${f2(blind.trainSeconds)} s): ${cost}.`);
+	return out.flatMap((p) => [p, '']);
+}
+
+/** The whole page. */
+export function renderPage(rows: readonly RunDetectorRow[], grid: readonly GridPoint[]): string {
+	const keys = new Set(rows.map((r) => r.key));
+	const runs = [...keys].map((k) => rows.find((r) => r.key === k) as RunDetectorRow);
+	const count = (s: string, st?: string): number => runs.filter((r) => r.split === s && (st === undefined || r.status === st)).length;
+	const gridCount = (s: string): number => grid.filter((p) => p.split === s).length;
+	const L: string[] = [];
+	L.push('# Detection benchmark: every detector on the same runs, dev and held-out', '');
+	L.push('_Generated by `npm run bench:detect` from `docs/detection/runs.csv` (one row per run × detector) and `docs/detection/runs.jsonl` (per run: the ASR timeline, verdicts). Do not edit by hand._', '');
+	L.push('## 1. Splits (fixed before any held-out number existed)', '');
+	L.push(
+		`- **dev** (thresholds may be chosen here): architectures ${DEV_ARCHITECTURES.join(', ')}; seed ${DEV_SEEDS.join(', ')}; the SDK's attacks (badnets, cross, blend, warp, near-clone) and clean controls.`,
+		`- **held-out** (final numbers only): everything else — seeds 1 and 2, the bench-only attacks (${BENCH_ATTACKS.join(', ')}) at any seed, and the architectures ${ARCHITECTURES.filter((a) => !DEV_ARCHITECTURES.includes(a)).join(', ')} (in no dev run).`,
+		'- No threshold of any detector was moved after a held-out number was seen. The baselines\' run-level alarms and cuts are a-priori choices written in their source files (src/analyser/detectors/*.ts); blind mode and the declared-trigger rules are the product as it stands (docs/metrics.md).',
+		'',
+	);
+	L.push('## 2. Detectors', '');
+	L.push(
+		'All run on the same runs, on the run\'s recorded 2 048-row training sample (as trained, poisons included) and its checkpoints (every half epoch). None reads the bench\'s truth: the blind run folder has no declaration and no trigger file (asserted per run); the declared copy names the trigger but no poisoned rows or fraction (asserted).',
+		'',
+		'| detector | where | row score | own cut | run score / alarm |',
+		'|---|---|---|---|---|',
+		'| blind-mode | `poison-lens analyse` (undeclared), docs/metrics.md §4 | suspects ranked by cos² to the candidate trigger, others 0 | the suspects | candidate flip rate; alarm = verdict `visible` |',
+		'| declared-rules | `poison-lens analyse --no-blind` on the copy with the trigger declared, docs/metrics.md §2 | – | – | max over checkpoints of min(cos²/0.3, (λ1/λ2)/5); alarm = a spectral step exists (rule 2.1 or 2.2 persisted) |',
+		'| row-scores | spectral signature of input gradients (src/analyser/analysis/signature.ts, the `dataset/rowScores` method), all rows kept | signed distance along the best direction | the flagged group | best class separation; alarm = any row flagged |',
+		'| spectral-signatures | src/analyser/detectors/spectralSignatures.ts (Tran et al. 2018) | squared projection on the top singular vector of the label\'s centred penultimate representations | top 1.5·ε per label, ε = 0.05 fixed | max over labels of σ1²/σ2²; alarm ≥ 3 |',
+		'| activation-clustering | src/analyser/detectors/activationClustering.ts (Chen et al. 2018) | (1 − 2·relative size)·silhouette for the smaller of two 2-means clusters (PCA to 10 dims) | smaller cluster when its relative size ≤ 0.35 | largest such value; alarm = a flagged label with silhouette ≥ 0.15 |',
+		'| loss-isolation | src/analyser/detectors/lossIsolation.ts (ABL, Li et al. 2021) | −(mean cross-entropy over the first epoch\'s checkpoints) | lowest-loss 1 % | label concentration of the isolated 1 %; alarm ≥ 0.5 |',
+		'| strip | src/analyser/detectors/strip.ts (Gao et al. 2019) | −(mean entropy over 20 superimpositions with probe images) | entropy below μ − 2.33σ of the probes\' own (FRR 1 %) | largest share of a label below the cut; alarm > 0.05 |',
+		'',
+	);
+	L.push('## 3. What ran', '');
+	L.push(
+		`Grid: ${grid.length} runs (${grid.filter((p) => p.attack === null).length} clean controls), ${gridCount('dev')} dev and ${gridCount('held-out')} held-out. Finished so far: **${runs.length}** — dev ${count('dev')} (${count('dev', 'clean')} clean, ${count('dev', 'works')} attack works, ${count('dev', 'failed')} attack failed), held-out ${count('held-out')} (${count('held-out', 'clean')} clean, ${count('held-out', 'works')} works, ${count('held-out', 'failed')} failed).`,
+		'',
+		runs.length < grid.length
+			? `**The full grid is not complete (${runs.length} of ${grid.length} runs).** The full driver runs the grid in a fixed seeded random order, so the finished runs are a uniform random subset of it (plus the quick subset); every table below is partial and small-sample, and says how many runs it rests on.`
+			: 'The full grid is complete.',
+		'',
+		'"Attack works" = final excess ASR (ASR − p0 on 1 000 held-out test rows, measured by the bench at every checkpoint) ≥ 0.5. Row AUROC is over the run\'s 2 048-row training sample against the bench\'s record of poisoned rows; "within target label" restricts it to rows trained with the target label (anything that flags the target label gets a high overall AUROC). Lead = first alarm epoch − epoch where excess ASR first reached half its final value (negative = warned early; blind mode, STRIP and the row scores run once per run, on the newest checkpoint). Analysis seconds are wall-clock on a 2-core machine shared with other jobs: noisy.',
+		'',
+	);
+	for (const split of ['dev', 'held-out']) {
+		const r = rows.filter((x) => x.split === split);
+		L.push(`## ${split === 'dev' ? 4 : 5}. ${split} split${split === 'held-out' ? ' (final numbers; nothing was tuned on these)' : ''}`, '');
+		L.push(...table(r), '');
+		L.push(`### By attack (${split}; detection on working attacks · false alarms on clean controls · mean row AUROC)`, '');
+		L.push(...byFactor(r, 'attack', ['none', ...ATTACKS]), '');
+		L.push(`### By architecture (${split})`, '');
+		L.push(...byFactor(r, 'arch', ARCHITECTURES), '');
+		L.push(`### Findings (${split})`, '');
+		L.push(...findings(rows, split), '');
+	}
+	L.push('## 6. How to run', '');
+	L.push(
+		'```',
+		'npm run bench:detect -- --quick                      # the 9-run quick subset (same keys as the full grid; add --fresh --out=DIR to redo it elsewhere)',
+		'npm run bench:detect                                 # the full grid, resumable: finished keys in runs.csv are skipped',
+		'node --import tsx bench/detect/main.ts --full --shard=I/N --out=DIR --deadline=S   # a worker (no page)',
+		'node --import tsx bench/detect/main.ts --report --merge=DIR1,DIR2                  # fold workers in, regenerate this page',
+		'```',
+		'',
+		'The full grid runs in a fixed seeded random order, so a partial run is a uniform sample of it. Each run: training in a child process through the SDK (tfjs wasm), `poison-lens analyse` twice (blind and declared copies), the baseline detectors in a child process; the run folders are deleted afterwards (CSV and JSONL keep the results). Runs that fail are listed in docs/detection/errors.jsonl.',
+		'',
+	);
+	return `${L.join('\n')}\n`;
+}

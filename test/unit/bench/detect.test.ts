@@ -1,0 +1,161 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ARCHITECTURES, ATTACKS, BENCH_ATTACKS, DATASETS, DEV_ARCHITECTURES, OPTIMISERS, SEEDS, THETAS, BUDGETS, buildGrid, splitOf } from '../../../bench/detect/grid';
+import { aggregate, auroc, halfAsrEpoch, leadTime, precisionRecall, type RunDetectorRow } from '../../../bench/detect/metrics';
+import { parseCsv, toCsvLine } from '../../../bench/detect/score';
+import { benchPoison, benchTrigger } from '../../../bench/detect/triggers';
+import { applyTrigger } from '../../../src/protocol/trigger';
+import { parseDetectArgs } from '../../../bench/detect/main';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+describe('detection grid', () => {
+	const grid = buildGrid();
+	test('every level of every factor is present', () => {
+		type P = (typeof grid)[number];
+		const factors: [string, readonly unknown[], (p: P) => unknown][] = [
+			['arch', ARCHITECTURES, (p) => p.arch],
+			['dataset', DATASETS, (p) => p.dataset],
+			['attack', ATTACKS, (p) => p.attack],
+			['theta', THETAS, (p) => p.theta],
+			['optimiser', OPTIMISERS, (p) => p.optimiser],
+			['budget', BUDGETS, (p) => p.budget],
+			['seed', SEEDS, (p) => p.seed],
+		];
+		for (const [name, levels, get] of factors) {
+			// Poisoned runs alone must cover every level of every factor (clean controls cover theirs by construction).
+			const seen = new Set(grid.filter((p) => p.attack !== null).map(get));
+			for (const l of levels) {
+				assert.ok(seen.has(l), `${name} level ${String(l)} missing`);
+			}
+		}
+		// Every attack at every θ.
+		for (const a of ATTACKS) {
+			for (const t of THETAS) {
+				assert.ok(grid.some((p) => p.attack === a && p.theta === t), `${a} at θ = ${t} missing`);
+			}
+		}
+	});
+	test('clean controls: every architecture × dataset × optimiser × seed, and at least a third of all runs', () => {
+		const clean = grid.filter((p) => p.attack === null);
+		for (const a of ARCHITECTURES) {
+			for (const d of DATASETS) {
+				for (const o of OPTIMISERS) {
+					for (const s of SEEDS) {
+						assert.ok(clean.some((p) => p.arch === a && p.dataset === d && p.optimiser === o && p.seed === s), `${a} ${d} ${o} seed ${s}`);
+					}
+				}
+			}
+		}
+		assert.ok(clean.length * 3 >= grid.length, `${clean.length} of ${grid.length}`);
+		assert.ok(clean.every((p) => p.theta === 0));
+	});
+	test('keys are unique; the quick grid is a subset with clean controls and poisoned runs', () => {
+		assert.equal(new Set(grid.map((p) => p.key)).size, grid.length);
+		const quick = grid.filter((p) => p.quick);
+		assert.ok(quick.length >= 6 && quick.length <= 12, `${quick.length}`);
+		assert.ok(quick.some((p) => p.attack === null) && quick.some((p) => p.attack !== null));
+	});
+	test('splits: disjoint, held-out has other seeds, every bench-only attack, and an architecture not in dev', () => {
+		const dev = grid.filter((p) => p.split === 'dev');
+		const held = grid.filter((p) => p.split === 'held-out');
+		assert.equal(dev.length + held.length, grid.length);
+		assert.ok(dev.length > 0 && held.length > 0);
+		const devKeys = new Set(dev.map((p) => p.key));
+		assert.ok(held.every((p) => !devKeys.has(p.key)));
+		const devSeeds = new Set(dev.map((p) => p.seed));
+		assert.ok(held.some((p) => !devSeeds.has(p.seed)), 'held-out has seeds dev lacks');
+		assert.ok(dev.every((p) => p.attack === null || !(BENCH_ATTACKS as readonly string[]).includes(p.attack)), 'no bench-only attack in dev');
+		const devArchs = new Set(dev.map((p) => p.arch));
+		assert.ok(ARCHITECTURES.some((a) => !devArchs.has(a) && held.some((p) => p.arch === a)));
+		assert.ok(dev.some((p) => p.attack === null), 'dev has clean controls');
+		assert.equal(splitOf(DEV_ARCHITECTURES[0], 0, 'sinusoid'), 'held-out');
+		assert.equal(splitOf(DEV_ARCHITECTURES[0], 1, 'cross'), 'held-out');
+		assert.equal(splitOf(DEV_ARCHITECTURES[0], 0, 'cross'), 'dev');
+	});
+});
+
+describe('detection metrics (hand-computed cases)', () => {
+	test('AUROC: perfect, reversed, ties, and numpy\'s rank-sum value', () => {
+		assert.equal(auroc([1, 2, 3, 4], [false, false, true, true]), 1);
+		assert.equal(auroc([4, 3, 2, 1], [false, false, true, true]), 0);
+		assert.equal(auroc([1, 1, 1, 1], [false, true, false, true]), 0.5);
+		// positives {0.4, 0.8, 0.9, 0.4} vs negatives {0.1, 0.35, 0.4, 0.2}: pairs won 3.5 + 4 + 4 + 3.5 = 15 of 16.
+		assert.equal(auroc([0.1, 0.4, 0.35, 0.8, 0.4, 0.2, 0.9, 0.4], [false, true, false, true, false, false, true, true]), 15 / 16);
+		const ref = JSON.parse(fs.readFileSync(path.join(__dirname, '../../fixtures/detectors/reference.json'), 'utf8')) as { auroc: { scores: number[]; truth: boolean[]; auroc: number } };
+		assert.equal(auroc(ref.auroc.scores, ref.auroc.truth), ref.auroc.auroc);
+		assert.equal(auroc([1, 2], [true, true]), null);
+		// NaN ranks lowest.
+		assert.equal(auroc([NaN, 1], [false, true]), 1);
+	});
+	test('half-ASR epoch and lead time', () => {
+		const tl = [
+			{ epoch: 0, excessAsr: 0 },
+			{ epoch: 0.5, excessAsr: 0.1 },
+			{ epoch: 1, excessAsr: 0.45 },
+			{ epoch: 1.5, excessAsr: 0.8 },
+			{ epoch: 2, excessAsr: 0.9 },
+		];
+		// final 0.9: half is 0.45, first reached at epoch 1.
+		assert.equal(halfAsrEpoch(tl), 1);
+		assert.equal(halfAsrEpoch([{ epoch: 0, excessAsr: 0 }, { epoch: 1, excessAsr: 0.49 }]), null, 'below 0.5 the attack does not work');
+		assert.equal(leadTime(0.5, 1), -0.5);
+		assert.equal(leadTime(3, 1), 2);
+		assert.equal(leadTime(null, 1), null);
+		assert.equal(leadTime(1, null), null);
+	});
+	test('precision and recall at a cut', () => {
+		assert.deepEqual(precisionRecall([1, 2, 3, 4], new Set([2, 4, 9]), 3), { tp: 2, precision: 0.5, recall: 2 / 3 });
+		assert.deepEqual(precisionRecall([], new Set([2]), 1), { tp: 0, precision: null, recall: 0 });
+	});
+});
+
+describe('aggregation, CSV, bench triggers, arguments', () => {
+	const row = (status: RunDetectorRow['status'], alarm: boolean, runScore: number, rowAuroc: number | null): RunDetectorRow => ({
+		key: `k${Math.random()}`, split: 'dev', arch: 'mlp', dataset: 'mnist', attack: status === 'clean' ? 'none' : 'cross', benchOnly: false, theta: 0.01,
+		optimiser: 'adam', epochs: 6, seed: 0, finalExcessAsr: status === 'works' ? 0.9 : 0, status, trainSeconds: 10, detector: 'strip', runScore, alarm,
+		rowAuroc, rowAurocTarget: rowAuroc, precision: 0.5, recall: 1, flagged: 2, poisonedInSample: 1, leadEpochs: status === 'works' ? -1 : null, analysisSeconds: 2,
+	});
+	test('detection, false alarms (clean and failed separately) and run AUC', () => {
+		const a = aggregate([row('works', true, 0.9, 0.8), row('works', false, 0.3, 0.6), row('clean', true, 0.5, null), row('clean', false, 0.1, null), row('failed', true, 0.7, 0.5)]);
+		assert.deepEqual(a.detection, { hits: 1, of: 2 });
+		assert.deepEqual(a.falseAlarmClean, { hits: 1, of: 2 });
+		assert.deepEqual(a.falseAlarmFailed, { hits: 1, of: 1 });
+		// works {0.9, 0.3} vs clean {0.5, 0.1}: 3 of 4 pairs.
+		assert.equal(a.runAuc, 0.75);
+		assert.ok(Math.abs((a.rowAuroc ?? 0) - (0.8 + 0.6 + 0.5) / 3) < 1e-12);
+		assert.equal(a.lead, -1);
+	});
+	test('CSV round trip', () => {
+		const r = row('works', true, 0.25, null);
+		const [back] = parseCsv(`${['key', 'split', 'arch', 'dataset', 'attack', 'benchOnly', 'theta', 'optimiser', 'epochs', 'seed', 'finalExcessAsr', 'status', 'trainSeconds', 'detector', 'runScore', 'alarm', 'rowAuroc', 'rowAurocTarget', 'precision', 'recall', 'flagged', 'poisonedInSample', 'leadEpochs', 'analysisSeconds'].join(',')}\n${toCsvLine(r)}\n`);
+		assert.deepEqual(back, r);
+	});
+	test('bench triggers equal the run format\'s reading of their spec (so the declared analysis sees the same trigger)', () => {
+		const items = Float32Array.from({ length: 2 * 28 * 28 }, (_, i) => ((i * 37) % 101) / 100);
+		for (const name of ['sinusoid', 'checker-alpha', 'clean-label'] as const) {
+			const t = benchTrigger(name, 28, 28);
+			const ours = t.apply(items);
+			const theirs = applyTrigger(t.spec, [28, 28, 1], items);
+			ours.forEach((v, i) => assert.ok(Math.abs(v - theirs[i]) < 1e-6, `${name} ${i}: ${v} vs ${theirs[i]}`));
+		}
+	});
+	test('bench poisoning: θ·n rows, dirty-label relabels to the target, clean-label only target rows and no relabel', () => {
+		const n = 200;
+		const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
+		const images = new Float32Array(n * 28 * 28);
+		const dirty = benchPoison('checker-alpha', images, labels, [28, 28, 1], 0.05, 0, 3);
+		assert.equal(dirty.poisonIndices.length, 10);
+		assert.ok(Array.from(dirty.poisonIndices).every((i) => labels[i] !== 0 && dirty.labels[i] === 0));
+		const clean = benchPoison('clean-label', images, labels, [28, 28, 1], 0.05, 0, 3);
+		assert.ok(Array.from(clean.poisonIndices).every((i) => labels[i] === 0 && clean.labels[i] === 0));
+		assert.deepEqual(clean.labels, labels);
+	});
+	test('arguments', () => {
+		assert.deepEqual(parseDetectArgs(['--quick', '--shard=1/4', '--deadline=60']).shard, { index: 1, count: 4 });
+		assert.equal(parseDetectArgs([], { npm_config_quick: 'true' }).quick, true);
+		assert.throws(() => parseDetectArgs(['--shard=4/4']), /0 <= I < N/);
+		assert.throws(() => parseDetectArgs(['--bogus']), /unknown argument '--bogus'/);
+		assert.throws(() => parseDetectArgs(['--fresh', '--report']), /use one/);
+	});
+});
