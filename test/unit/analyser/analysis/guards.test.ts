@@ -60,7 +60,7 @@ describe('protocol guards', () => {
 
 describe('poison-lens analyse arguments and JSON', () => {
 	test('parses every documented option', () => {
-		assert.deepEqual(parseAnalyseArgs(['run', '--backend', 'cpu', '--k=3', '--json', 'o.json', '--follow', '--full', '--no-blind'], '/w'), {
+		assert.deepEqual(parseAnalyseArgs(['run', '--backend', 'cpu', '--k=3', '--json', 'o.json', '--follow', '--full', '--no-blind'], '/w', {}), {
 			runDir: '/w/run',
 			backend: 'cpu',
 			k: 3,
@@ -68,6 +68,11 @@ describe('poison-lens analyse arguments and JSON', () => {
 			follow: true,
 			full: true,
 			blind: false,
+			failOn: [],
+			format: 'text',
+			output: null,
+			summary: null,
+			summaryFile: null,
 		});
 		assert.equal(parseAnalyseArgs(['--help']), 'help');
 	});
