@@ -3,8 +3,10 @@ import { registerAnalyser } from './host/analyser';
 import { registerDashboard } from './host/dashboard';
 import { registerDatasetDiagnostics } from './host/datasets';
 import { registerRowScores } from './host/datasets/rowScores';
+import { registerInstrumentation } from './host/instrument';
 import { registerRunCommands } from './host/runs/commands';
 import { registerRunStatusBar } from './host/runs/statusBar';
+import { registerRunsView } from './host/runs/runsView';
 
 /** Activation is a list of registrations and nothing else (style.md §7.7 habit 1). */
 export function activate(context: vscode.ExtensionContext): void {
@@ -14,6 +16,8 @@ export function activate(context: vscode.ExtensionContext): void {
 	const analyser = registerAnalyser(context);
 	registerRowScores(context, analyser);
 	registerRunCommands(context, { dashboard, analyser, statusBar });
+	registerRunsView(context, dashboard);
+	registerInstrumentation(context);
 }
 
 export function deactivate(): void {

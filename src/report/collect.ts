@@ -13,14 +13,22 @@ import type { ReportInput, SuspectRow } from './html';
 /** How many suspect rows the report lists (the count is always given in full). */
 export const MAX_SUSPECT_ROWS = 200;
 
-/** Resolves the manifest's dataset source to a dataset file, if it names one that exists. */
-function datasetFile(manifest: RunManifest | null, runDir: string, workspaceRoot: string | null): string | null {
+/**
+ * Resolves the manifest's dataset source to a dataset file, if it names one that exists (relative sources against
+ * `workspaceRoot`, the folder holding `.poison-lens/runs/<run>`, then the current folder).
+ */
+export function datasetFile(manifest: RunManifest | null, runDir: string, workspaceRoot: string | null): string | null {
 	const src = manifest?.dataset.source;
 	if (src === undefined || !isDatasetFile(src)) {
 		return null;
 	}
 	const candidates = path.isAbsolute(src) ? [src] : [workspaceRoot, path.resolve(runDir, '../../..'), process.cwd()].filter((d): d is string => d !== null).map((d) => path.resolve(d, src));
 	return candidates.find((f) => fs.existsSync(f)) ?? null;
+}
+
+/** The 1-based first line of every data row of a dataset file (row i → lines[i]). */
+export async function datasetRowLines(file: string): Promise<Int32Array> {
+	return readDataset(await fs.promises.readFile(file, 'utf8'), path.basename(file), { structureOnly: true }).table.startLine;
 }
 
 /**
@@ -40,7 +48,7 @@ export async function collectReport(runDir: string, opts: { workspaceRoot?: stri
 	} catch (err) {
 		manifestProblem = (err as Error).message;
 		if (!fs.existsSync(path.join(runDir, 'manifest.json'))) {
-			throw new Error(`${runDir}: not a Poison Lens run folder (no manifest.json)`);
+			throw new Error(`${runDir}: not a Poison Lens run folder (no manifest.json)`, { cause: err });
 		}
 	}
 	const rows = view.summary?.blind?.suspectRows ?? [];
@@ -49,8 +57,7 @@ export async function collectReport(runDir: string, opts: { workspaceRoot?: stri
 	let datasetNote: string | null = null;
 	if (file !== null && rows.length > 0) {
 		try {
-			const parsed = readDataset(await fs.promises.readFile(file, 'utf8'), path.basename(file), { structureOnly: true });
-			lines = parsed.table.startLine;
+			lines = await datasetRowLines(file);
 		} catch (err) {
 			datasetNote = `${file}: ${(err as Error).message}`;
 		}

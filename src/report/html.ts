@@ -151,9 +151,17 @@ function suspects(input: ReportInput): string {
 	if (input.suspects.length === 0) {
 		return head;
 	}
-	const body = input.suspects.map((s, k) => `<tr><td>${k + 1}</td><td>${s.row}</td><td>${s.line ?? '–'}</td></tr>`).join('');
+	// Five suspects per table row keeps a long list short.
+	const per = 5;
+	const cells = input.suspects.map((s, k) => `<td class="n">${k + 1}</td><td>${s.row}</td><td>${s.line ?? '–'}</td>`);
+	const trs: string[] = [];
+	for (let i = 0; i < cells.length; i += per) {
+		trs.push(`<tr>${cells.slice(i, i + per).join('')}${'<td></td><td></td><td></td>'.repeat(Math.max(0, i + per - cells.length))}</tr>`);
+	}
+	const heads = '<th>#</th><th>training row</th><th>dataset line</th>'.repeat(Math.min(per, cells.length));
+	const body = trs.join('');
 	const more = input.suspectCount > input.suspects.length ? `<p class="muted">First ${input.suspects.length} of ${input.suspectCount} listed.</p>` : '';
-	return `${head}<table class="grid"><thead><tr><th>#</th><th>training row</th><th>dataset line</th></tr></thead><tbody>${body}</tbody></table>${more}`;
+	return `${head}<table class="grid suspects"><thead><tr>${heads}</tr></thead><tbody>${body}</tbody></table>${more}`;
 }
 
 function checkpointTable(view: RunView): string {
@@ -177,7 +185,7 @@ export function buildReportHtml(input: ReportInput): string {
 	const v = verdictText(view);
 	const s = view.summary;
 	const explanation = s === null ? '' : `<p>${esc(verdictExplanation(s.verdict))}</p>`;
-	const facts = s === null ? '' : `<p class="facts">verdict <code>${esc(s.verdict)}</code> · signed lag ${esc(fmtSignedLag(s.lag.lagSteps, s.lag.lagEpochs))}${view.info.attackDeclared ? '' : ' · no declared attack (blind mode)'}</p>`;
+	const facts = s === null ? '' : `<p class="facts">verdict <code>${esc(s.verdict)}</code> · ${esc(fmtSignedLag(s.lag.lagSteps, s.lag.lagEpochs))}${view.info.attackDeclared ? '' : ' · no declared attack (blind mode)'}</p>`;
 	const problems = input.problems.length === 0 ? '' : `<h2>Problems reading the run</h2><ul>${input.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>`;
 	return `<!DOCTYPE html>
 <html lang="en">
@@ -198,7 +206,7 @@ h1 { font-size: 22px; margin-bottom: 2px; } h2 { font-size: 17px; margin-top: 28
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(460px, 1fr)); gap: 12px; } .charts svg { width: 100%; height: auto; border: 1px solid #eee; }
 .figs { display: flex; gap: 18px; flex-wrap: wrap; } figure { margin: 0; width: 180px; } figure img { image-rendering: pixelated; border: 1px solid #ccc; }
 table { border-collapse: collapse; } .kv th { text-align: left; padding: 3px 14px 3px 0; color: #555; font-weight: 500; vertical-align: top; } .kv td { padding: 3px 0; }
-.grid th, .grid td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; } .grid th { background: #f3f3f3; } .err { color: #b00; text-align: left !important; }
+.grid th, .grid td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; } .grid th { background: #f3f3f3; } .err { color: #b00; text-align: left !important; } .suspects td.n { color: #888; border-left: 2px solid #bbb; }
 footer { margin-top: 32px; color: #777; font-size: 12px; }
 </style>
 </head>

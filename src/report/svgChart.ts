@@ -97,12 +97,18 @@ export function lineChartSvg(spec: ChartSpec): string {
 	}
 	parts.push(`<text x="${m.left + pw / 2}" y="${H - 8}" text-anchor="middle" fill="#333">${escapeXml(spec.xLabel)}</text>`);
 	parts.push(`<text transform="translate(14 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle" fill="#333">${escapeXml(spec.yLabel)}</text>`);
-	for (const mk of spec.markersX ?? []) {
+	(spec.markersX ?? []).forEach((mk, k) => {
 		if (mk.x >= x0 && mk.x <= x1) {
 			const x = sx(mk.x).toFixed(1);
-			parts.push(`<line x1="${x}" x2="${x}" y1="${m.top}" y2="${m.top + ph}" stroke="${escapeXml(mk.color)}" stroke-dasharray="4 3"/><text x="${x}" y="${m.top - 4}" text-anchor="middle" fill="${escapeXml(mk.color)}">${escapeXml(mk.label)}</text>`);
+			// Alternate labels left and right of their line, so two markers at one step stay readable.
+			const anchor = k % 2 === 0 ? 'end' : 'start';
+			const dx = k % 2 === 0 ? -3 : 3;
+			parts.push(
+				`<line x1="${x}" x2="${x}" y1="${m.top}" y2="${m.top + ph}" stroke="${escapeXml(mk.color)}" stroke-dasharray="4 3"/>` +
+					`<text x="${(Number(x) + dx).toFixed(1)}" y="${m.top + ph - 6}" text-anchor="${anchor}" fill="${escapeXml(mk.color)}">${escapeXml(mk.label)}</text>`,
+			);
 		}
-	}
+	});
 	let legendX = m.left + 6;
 	for (const s of spec.series) {
 		const pts = s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
@@ -117,7 +123,7 @@ export function lineChartSvg(spec: ChartSpec): string {
 			}
 		}
 		parts.push(`<rect x="${legendX}" y="${m.top + 6}" width="10" height="3" fill="${color}"/><text x="${legendX + 14}" y="${m.top + 10}" fill="#333">${escapeXml(s.name)}</text>`);
-		legendX += 24 + s.name.length * 6;
+		legendX += 30 + s.name.length * 6.5;
 	}
 	parts.push('</svg>');
 	return parts.join('');
