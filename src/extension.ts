@@ -4,6 +4,7 @@ import { registerDashboard } from './host/dashboard';
 import { registerDatasetDiagnostics } from './host/datasets';
 import { registerRowScores } from './host/datasets/rowScores';
 import { registerInstrumentation } from './host/instrument';
+import { registerRowImageHover } from './host/datasets/imageHover';
 import { registerRunCommands } from './host/runs/commands';
 import { registerRunStatusBar } from './host/runs/statusBar';
 import { registerRunsView } from './host/runs/runsView';
@@ -18,6 +19,7 @@ export function activate(context: vscode.ExtensionContext): void {
 	registerRunCommands(context, { dashboard, analyser, statusBar });
 	registerRunsView(context, dashboard);
 	registerInstrumentation(context);
+	registerRowImageHover(context);
 }
 
 export function deactivate(): void {

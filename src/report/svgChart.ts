@@ -43,8 +43,8 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
 	const mag = 10 ** Math.floor(Math.log10(raw));
 	const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
 	const out: number[] = [];
-	for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
-		out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+	for (let k = Math.ceil(lo / step - 1e-9); k * step <= hi + step * 1e-9; k++) {
+		out.push(k === 0 ? 0 : Number((k * step).toPrecision(12)));
 	}
 	return out;
 }
