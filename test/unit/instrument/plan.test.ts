@@ -6,7 +6,7 @@ import * as vm from 'node:vm';
 import { applyEdits, codeMask, findFitCalls, guessProbe, needsInstrumentation, planInstrumentation, visibleNames } from '../../../src/instrument/plan';
 
 const fixtures = path.resolve(__dirname, '../../fixtures');
-const current = fs.readFileSync(path.join(fixtures, 'workspaces/native/mnist-node/main.js'), 'utf8');
+const current = fs.readFileSync(path.join(fixtures, 'instrument/mnist-node-main-current.js'), 'utf8');
 const old = fs.readFileSync(path.join(fixtures, 'instrument/mnist-node-main-2018.js'), 'utf8');
 
 describe('instrumentation plan', () => {
