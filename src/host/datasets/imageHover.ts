@@ -124,10 +124,11 @@ export class RowImageHover implements vscode.HoverProvider {
 			md.appendMarkdown(`**Poison Lens** · ${caption(self, 'row on')} (${what})\n\n${cell(self)}\n`);
 		} else {
 			md.appendMarkdown(`**Poison Lens** · this row and ${partnerLines.length === 1 ? 'its partner' : `${partnerLines.length} partners${partnerLines.length > MAX_PARTNERS ? ` (first ${MAX_PARTNERS} shown)` : ''}`} (${what})\n\n`);
+			// One paragraph of images (a Markdown table cell does not render a data: image in the hover), then the
+			// captions left to right.
 			const all = [self, ...partners];
-			md.appendMarkdown(`| ${all.map((p, i) => caption(p, i === 0 ? 'this row,' : 'partner,')).join(' | ')} |\n`);
-			md.appendMarkdown(`|${all.map(() => ':---:').join('|')}|\n`);
-			md.appendMarkdown(`| ${all.map(cell).join(' | ')} |\n`);
+			md.appendMarkdown(`${all.map(cell).join('&nbsp;&nbsp;')}\n\n`);
+			md.appendMarkdown(`left to right: ${all.map((p, i) => caption(p, i === 0 ? 'this row,' : 'partner,')).join(' · ')}\n`);
 		}
 		return new vscode.Hover(md, doc.lineAt(position.line).range);
 	}

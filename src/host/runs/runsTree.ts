@@ -17,6 +17,8 @@ export const RUNS_VIEW = 'poisonLens.runs';
 const RUN_COUNT_KEY = 'poisonLens.runCount';
 /** Re-read now and then, so a run that stopped writing turns from training to interrupted. */
 const STALE_CHECK_MS = 30_000;
+/** Safety-net poll while the view is visible: file watchers can miss or delay appends (as the dashboard's poll). */
+const VISIBLE_POLL_MS = 1000;
 const DEBOUNCE_MS = 150;
 
 /** Row lines of a run's dataset, cached by file and mtime. */
@@ -33,8 +35,31 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<RunNode>, vscod
 	private timer: NodeJS.Timeout | undefined;
 	private readonly lineCache = new Map<string, LineCache | null>();
 
+	private polling = false;
+	/** Set by the view: whether it is visible (the poll runs only then). */
+	visible = false;
+
 	constructor(private readonly dashboard: Dashboard) {
 		this.disposables.push(dashboard.onDidChangeRuns(() => this.schedule()));
+		const poll = setInterval(() => {
+			if (!this.visible || this.polling) {
+				return;
+			}
+			this.polling = true;
+			void (async () => {
+				try {
+					const changes = [...(await dashboard.model.discover()), ...(await dashboard.model.refreshAll())];
+					if (changes.length > 0) {
+						this.schedule();
+					}
+				} catch {
+					// A run folder vanishing mid-read: the next poll sees the new state.
+				} finally {
+					this.polling = false;
+				}
+			})();
+		}, VISIBLE_POLL_MS);
+		this.disposables.push({ dispose: () => clearInterval(poll) });
 		const interval = setInterval(() => {
 			void dashboard.model.refreshAll().then(() => this.schedule());
 		}, STALE_CHECK_MS);

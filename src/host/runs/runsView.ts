@@ -96,6 +96,8 @@ function runDemo(extensionUri: vscode.Uri): vscode.Terminal | undefined {
 export function registerRunsView(context: vscode.ExtensionContext, dashboard: Dashboard): RunsTreeProvider {
 	const provider = new RunsTreeProvider(dashboard);
 	const view = vscode.window.createTreeView(RUNS_VIEW, { treeDataProvider: provider, showCollapseAll: true });
+	provider.visible = view.visible;
+	context.subscriptions.push(view.onDidChangeVisibility((e) => (provider.visible = e.visible)));
 	context.subscriptions.push(
 		provider,
 		view,

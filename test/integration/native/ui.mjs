@@ -107,7 +107,7 @@ export const tests = {
 	},
 
 	async 'the edited script trains; the Runs view follows it live and the run is valid'(page, { screenshot, folder }) {
-		const child = spawn(process.execPath, ['mnist-node/main.js', '--epochs', '3'], { cwd: folder, env: { ...process.env, NODE_PATH: path.join(folder, 'shims') }, stdio: ['ignore', 'pipe', 'pipe'] });
+		const child = spawn(process.execPath, ['mnist-node/main.js', '--epochs', '5'], { cwd: folder, env: { ...process.env, NODE_PATH: path.join(folder, 'shims') }, stdio: ['ignore', 'pipe', 'pipe'] });
 		let out = '';
 		child.stdout.on('data', (d) => (out += d));
 		child.stderr.on('data', (d) => (out += d));
@@ -136,9 +136,9 @@ export const tests = {
 			if (code !== 0) {
 				throw new Error(`the instrumented script exited ${code}: ${out.slice(-1500)}`);
 			}
-			await until('the row to show the finished run (epoch 3.0)', async () => {
+			await until('the row to show the finished run (epoch 5.0)', async () => {
 				await record();
-				return seen[seen.length - 1].includes('epoch 3.0');
+				return seen[seen.length - 1].includes('epoch 5.0');
 			}, 60_000);
 			console.log(`    Runs view row over time: ${JSON.stringify(seen)}`);
 			if (new Set(seen).size < 2) {
