@@ -3,8 +3,11 @@ import { registerAnalyser } from './host/analyser';
 import { registerDashboard } from './host/dashboard';
 import { registerDatasetDiagnostics } from './host/datasets';
 import { registerRowScores } from './host/datasets/rowScores';
+import { registerInstrumentation } from './host/instrument';
+import { registerRowImageHover } from './host/datasets/imageHover';
 import { registerRunCommands } from './host/runs/commands';
 import { registerRunStatusBar } from './host/runs/statusBar';
+import { registerRunsView } from './host/runs/runsView';
 
 /** Activation is a list of registrations and nothing else. */
 export function activate(context: vscode.ExtensionContext): void {
@@ -14,6 +17,9 @@ export function activate(context: vscode.ExtensionContext): void {
 	const analyser = registerAnalyser(context);
 	registerRowScores(context, analyser);
 	registerRunCommands(context, { dashboard, analyser, statusBar });
+	registerRunsView(context, dashboard);
+	registerInstrumentation(context);
+	registerRowImageHover(context);
 }
 
 export function deactivate(): void {

@@ -406,6 +406,9 @@ window.addEventListener('message', (ev: MessageEvent<unknown>) => {
 		case 'runRemoved':
 			dispatch({ type: 'runRemoved', runId: m.payload.runId });
 			return;
+		case 'compare':
+			dispatch({ type: 'setCompare', runIds: m.payload.runIds });
+			return;
 		case 'exportResult': {
 			const r = m.payload;
 			const text = r.error !== null ? `Export failed: ${r.error}` : r.path !== null ? `Saved ${r.format.toUpperCase()} to ${r.path}` : 'Export cancelled.';

@@ -67,6 +67,7 @@ export type Action =
 	| { readonly type: 'setLogY'; readonly logY: boolean }
 	| { readonly type: 'setSignal'; readonly signal: SpectralSignal }
 	| { readonly type: 'toggleCompare'; readonly runId: string }
+	| { readonly type: 'setCompare'; readonly runIds: readonly string[] }
 	| { readonly type: 'zoom'; readonly chart: ChartId; readonly range: ZoomRange | null }
 	| { readonly type: 'notice'; readonly notice: State['notice'] };
 
@@ -211,6 +212,8 @@ export function reduce(state: State, action: Action): State {
 			return action.logY === state.settings.logY ? state : withSettings(state, { logY: action.logY });
 		case 'setSignal':
 			return action.signal === state.settings.signal ? state : withSettings(state, { signal: action.signal });
+		case 'setCompare':
+			return withSettings(state, { compare: [...action.runIds] });
 		case 'toggleCompare': {
 			const current = state.settings.compare ?? state.order;
 			const next = current.includes(action.runId) ? current.filter((id) => id !== action.runId) : [...current, action.runId];

@@ -3,13 +3,14 @@
  * has no extension host to protect), appends the results to `<run>/analysis.jsonl`, prints a
  * table on stdout and a progress bar on stderr, and optionally writes the JSON documented in docs/analyser.md.
  *
- * Exit codes: 0 analysed (whatever the verdict); 1 the run cannot be read or analysis failed;
- * 2 usage error; 130 interrupted (Ctrl-C; records written so far stay in analysis.jsonl).
+ * Exit codes: 0 analysed (whatever the verdict, unless --fail-on names it); 1 the run cannot be read or analysis
+ * failed; 2 usage error; 3 the verdict is in --fail-on; 130 interrupted (Ctrl-C; records written so far stay in
+ * analysis.jsonl).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import type { BlindSummary, CheckpointAnalysis, CleanSpectrum, SignedLag, Verdict } from '../protocol/analysisRecord';
+import { VERDICTS, type BlindSummary, type CheckpointAnalysis, type CleanSpectrum, type SignedLag, type Verdict } from '../protocol/analysisRecord';
 import { BACKEND_REQUEST_NAMES, MAX_TOP_K, type BackendRequestName } from '../protocol/analyser';
 import { backendSummary, selectBackend } from '../tfjs/backend';
 import { installGradientFixes } from '../tfjs/gradients';
@@ -20,6 +21,12 @@ import { BLIND_COS2 } from '../analyser/analysis/blind';
 import { relativeTriggerCurvature } from '../analyser/analysis/lag';
 import { LIGHT_LANCZOS_STEPS } from '../analyser/analysis/checkpoint';
 import { escapeControl, fileFault, FileFault } from '../protocol/safeFile';
+import { analysisToSarif, relativeUri, type AnalysisFacts } from '../ci/sarif';
+import { analysisSummaryMd } from '../ci/summary';
+import { EXIT_VERDICT_GATE, verdictGateFails } from '../ci/gate';
+import { readManifest } from '../protocol/runFormat';
+import { sarifBase, writeSummary } from './ciOutput';
+import { flagOpt, parseCommandLine, reportUsageError, stringOpt, UsageError, wantsHelp, type OptionSpec } from './args';
 
 const HELP = `Usage: poison-lens analyse <runDir> [options]
 
@@ -36,11 +43,23 @@ Options:
   --no-blind       skip blind mode
   --retry-errors   analyse again the checkpoints whose stored record is an error (without it, an
                    error is retried only when its files changed or it came from another backend)
-  --help           show this help
+  --format F       text | json | sarif: what is printed (or written to --output); default text.
+                   sarif: SARIF 2.1.0 for code scanning, the verdict located at the run's manifest.json
+  -o, --output F   write the --format output to FILE; stdout keeps the text table
+  --fail-on LIST   exit ${EXIT_VERDICT_GATE} when the verdict is one of LIST (comma-separated: clean, early-warning,
+                   visible, lagging, invisible; any-risk = all but clean)
+  --summary md     append a Markdown summary to --summary-file, else $GITHUB_STEP_SUMMARY, else stdout
+  --summary-file F where --summary goes
+  -h, --help       show this help
 
-Exit codes: 0 analysed; 1 the run cannot be read or the analysis failed; 2 usage error;
-130 interrupted (what was analysed is kept in analysis.jsonl).
+Options take their value as "--opt value" or "--opt=value".
+
+Exit codes: 0 analysed (and the verdict passed --fail-on); 1 the run cannot be read or the analysis failed;
+2 usage error; ${EXIT_VERDICT_GATE} the verdict is in --fail-on; 130 interrupted (what was analysed is kept in analysis.jsonl).
 `;
+
+/** Output formats of `analyse --format`. */
+export type AnalyseFormat = 'text' | 'json' | 'sarif';
 
 /** Parsed `analyse` options. */
 export interface AnalyseArgs {
@@ -52,89 +71,123 @@ export interface AnalyseArgs {
 	readonly full: boolean;
 	readonly blind: boolean;
 	readonly retryErrors: boolean;
+	/** Verdicts that make the command exit 3 (`--fail-on`); empty: never. */
+	readonly failOn: readonly Verdict[];
+	/** What goes to `output` (stdout when null). */
+	readonly format: AnalyseFormat;
+	/** `--output FILE`: the format's output goes there, and stdout keeps the text table. */
+	readonly output: string | null;
+	/** `--summary md`: a Markdown summary is appended to `summaryFile`. */
+	readonly summary: 'md' | null;
+	/** `--summary-file FILE`, else $GITHUB_STEP_SUMMARY, else null (stdout). */
+	readonly summaryFile: string | null;
 }
 
-/** A command-line mistake; the message names the flag and the value. */
-export class UsageError extends Error {}
+export { UsageError };
+
+const ANALYSE_OPTIONS = {
+	backend: { type: 'string' },
+	k: { type: 'string' },
+	json: { type: 'string' },
+	follow: { type: 'boolean' },
+	full: { type: 'boolean' },
+	'no-blind': { type: 'boolean' },
+	'retry-errors': { type: 'boolean' },
+	'fail-on': { type: 'string' },
+	format: { type: 'string' },
+	output: { type: 'string', short: 'o' },
+	summary: { type: 'string' },
+	'summary-file': { type: 'string' },
+	help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionSpec;
+
+/**
+ * Parses a `--fail-on` verdict list (`lagging,invisible`; `any-risk` = every verdict but clean).
+ * @throws UsageError naming the unknown verdict
+ */
+export function parseVerdictList(raw: string): Verdict[] {
+	const out = new Set<Verdict>();
+	for (const part of raw.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+		if (part === 'any-risk') {
+			VERDICTS.filter((v) => v !== 'clean').forEach((v) => out.add(v));
+		} else if ((VERDICTS as readonly string[]).includes(part)) {
+			out.add(part as Verdict);
+		} else {
+			throw new UsageError(`--fail-on: "${part}" is not a verdict (${VERDICTS.join(', ')}, or any-risk)`);
+		}
+	}
+	if (out.size === 0) {
+		throw new UsageError('--fail-on needs at least one verdict');
+	}
+	return VERDICTS.filter((v) => out.has(v));
+}
 
 /**
  * Parses `analyse` arguments.
+ * @param env where `$GITHUB_STEP_SUMMARY` is read
  * @throws UsageError naming the bad flag or value
  */
-export function parseAnalyseArgs(argv: readonly string[], cwd = process.cwd()): AnalyseArgs | 'help' {
-	let runDir: string | undefined;
-	let backend: BackendRequestName = 'auto';
-	let k = 5;
-	let json: string | null = null;
-	let follow = false;
-	let full = false;
-	let blind = true;
-	let retryErrors = false;
-	for (let i = 0; i < argv.length; i++) {
-		const arg = argv[i];
-		let name = arg;
-		let inline: string | undefined;
-		if (arg.startsWith('--') && arg.includes('=')) {
-			name = arg.slice(0, arg.indexOf('='));
-			inline = arg.slice(arg.indexOf('=') + 1);
-		}
-		const value = (): string => {
-			const v = inline ?? argv[++i];
-			if (v === undefined || (inline === undefined && v.startsWith('--'))) {
-				throw new UsageError(`option "${name}" needs a value`);
-			}
-			return v;
-		};
-		switch (name) {
-			case '--help':
-			case '-h':
-				return 'help';
-			case '--backend': {
-				const v = value();
-				if (!(BACKEND_REQUEST_NAMES as readonly string[]).includes(v) || v === 'tensorflow') {
-					throw new UsageError(`--backend must be auto, wasm, cpu or gpu, got "${v}"`);
-				}
-				backend = v as BackendRequestName;
-				break;
-			}
-			case '--k': {
-				const v = value();
-				const n = Number(v);
-				if (!Number.isInteger(n) || n < 1 || n > MAX_TOP_K) {
-					throw new UsageError(`--k must be an integer in [1, ${MAX_TOP_K}], got "${v}"`);
-				}
-				k = n;
-				break;
-			}
-			case '--json':
-				json = value();
-				break;
-			case '--follow':
-				follow = true;
-				break;
-			case '--full':
-				full = true;
-				break;
-			case '--no-blind':
-				blind = false;
-				break;
-			case '--retry-errors':
-				retryErrors = true;
-				break;
-			default:
-				if (arg.startsWith('-')) {
-					throw new UsageError(`unknown option "${arg}"`);
-				}
-				if (runDir !== undefined) {
-					throw new UsageError(`unexpected argument "${arg}" (the run folder is already "${runDir}")`);
-				}
-				runDir = arg;
-		}
+export function parseAnalyseArgs(argv: readonly string[], cwd = process.cwd(), env: NodeJS.ProcessEnv = process.env): AnalyseArgs | 'help' {
+	if (wantsHelp(argv)) {
+		return 'help';
 	}
+	const parsed = parseCommandLine(argv, ANALYSE_OPTIONS);
+	let backend: BackendRequestName = 'auto';
+	const b = stringOpt(parsed, 'backend');
+	if (b !== undefined) {
+		if (!(BACKEND_REQUEST_NAMES as readonly string[]).includes(b) || b === 'tensorflow') {
+			throw new UsageError(`--backend must be auto, wasm, cpu or gpu, got "${b}"`);
+		}
+		backend = b as BackendRequestName;
+	}
+	let k = 5;
+	const kRaw = stringOpt(parsed, 'k');
+	if (kRaw !== undefined) {
+		const n = Number(kRaw);
+		if (kRaw.trim() === '' || !Number.isInteger(n) || n < 1 || n > MAX_TOP_K) {
+			throw new UsageError(`--k must be an integer in [1, ${MAX_TOP_K}], got "${kRaw}"`);
+		}
+		k = n;
+	}
+	const format = stringOpt(parsed, 'format') ?? 'text';
+	if (format !== 'text' && format !== 'json' && format !== 'sarif') {
+		throw new UsageError(`--format must be text, json or sarif, got "${format}"`);
+	}
+	const summary = stringOpt(parsed, 'summary') ?? null;
+	if (summary !== null && summary !== 'md') {
+		throw new UsageError(`--summary must be md, got "${summary}"`);
+	}
+	const failOnRaw = stringOpt(parsed, 'fail-on');
+	const failOn = failOnRaw === undefined ? [] : parseVerdictList(failOnRaw);
+	const [runDir, extra] = parsed.positionals;
 	if (runDir === undefined) {
 		throw new UsageError('missing <runDir>');
 	}
-	return { runDir: path.resolve(cwd, runDir), backend, k, json: json === null || json === '-' ? json : path.resolve(cwd, json), follow, full, blind, retryErrors };
+	if (extra !== undefined) {
+		throw new UsageError(`unexpected argument "${extra}" (the run folder is already "${runDir}")`);
+	}
+	const json = stringOpt(parsed, 'json') ?? null;
+	const output = stringOpt(parsed, 'output') ?? null;
+	const summaryFile = stringOpt(parsed, 'summary-file') ?? (env.GITHUB_STEP_SUMMARY !== undefined && env.GITHUB_STEP_SUMMARY !== '' ? env.GITHUB_STEP_SUMMARY : null);
+	if (summary !== null && summaryFile === null && (json === '-' || (format !== 'text' && (output === null || output === '-')))) {
+		throw new UsageError('--summary md would mix Markdown into the JSON/SARIF on stdout: give --summary-file, --output, or set $GITHUB_STEP_SUMMARY');
+	}
+	const abs = (f: string | null): string | null => (f === null || f === '-' ? f : path.resolve(cwd, f));
+	return {
+		runDir: path.resolve(cwd, runDir),
+		backend,
+		k,
+		json: abs(json),
+		follow: flagOpt(parsed, 'follow'),
+		full: flagOpt(parsed, 'full'),
+		blind: !flagOpt(parsed, 'no-blind'),
+		retryErrors: flagOpt(parsed, 'retry-errors'),
+		failOn,
+		format,
+		output: abs(output),
+		summary,
+		summaryFile: abs(summaryFile),
+	};
 }
 
 /** One checkpoint in the JSON output (the documented shape, docs/analyser.md): the record's fields, the clean spectrum's eigenvalues only. */
@@ -350,8 +403,7 @@ async function runAnalyseInner(argv: string[]): Promise<number> {
 		args = parseAnalyseArgs(argv);
 	} catch (err) {
 		if (err instanceof UsageError) {
-			process.stderr.write(`poison-lens analyse: ${err.message}\n\n${HELP}`);
-			return 2;
+			return reportUsageError('analyse', err, HELP);
 		}
 		throw err;
 	}
@@ -449,14 +501,56 @@ async function runAnalyseInner(argv: string[]): Promise<number> {
 		process.stderr.write(`poison-lens analyse: stopped following ${args.runDir}: no new event for ${Math.round((staleAfterMs() ?? 60_000) / 1000)} s and the process that wrote the run is gone (the run has no end event: it was killed or crashed)\n`);
 	}
 	const json = toAnalyseJson(args.runDir, sel.description, out.records, out.summary.blind, out.summary.lag, out.summary.verdict);
+	const failed = verdictGateFails(out.summary.verdict, args.failOn);
+	const facts = await analysisFactsOf(out, process.cwd());
+	const formatted = (): string => {
+		if (args.format === 'sarif') {
+			return `${JSON.stringify(analysisToSarif(facts, sarifBase(process.cwd(), ['analyse', ...argv])), null, 2)}\n`;
+		}
+		return args.format === 'json' ? `${JSON.stringify(json, null, 2)}\n` : formatReport(out, backendSummary(sel));
+	};
 	if (args.json === '-') {
 		process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+	} else if (args.output === null || args.output === '-') {
+		process.stdout.write(formatted());
 	} else {
 		process.stdout.write(formatReport(out, backendSummary(sel)));
-		if (args.json !== null) {
-			await fs.promises.writeFile(args.json, `${JSON.stringify(json, null, 2)}\n`, 'utf8');
-			process.stderr.write(`poison-lens analyse: wrote ${args.json}\n`);
-		}
+		await fs.promises.writeFile(args.output, formatted(), 'utf8');
+		process.stderr.write(`poison-lens analyse: wrote ${args.output}\n`);
+	}
+	if (args.json !== null && args.json !== '-') {
+		await fs.promises.writeFile(args.json, `${JSON.stringify(json, null, 2)}\n`, 'utf8');
+		process.stderr.write(`poison-lens analyse: wrote ${args.json}\n`);
+	}
+	if (args.summary === 'md') {
+		const md = analysisSummaryMd(facts, out.records, { failed, failOn: args.failOn });
+		await writeSummary(md, args.summaryFile);
+	}
+	if (failed) {
+		process.stderr.write(`poison-lens analyse: verdict "${out.summary.verdict}" is in --fail-on ${args.failOn.join(',')}: exit ${EXIT_VERDICT_GATE}\n`);
+		return EXIT_VERDICT_GATE;
 	}
 	return 0;
+}
+
+/** The facts SARIF and the summary report, from an analysis outcome (manifest path relative to `cwd`). */
+async function analysisFactsOf(out: RunAnalysisOutcome, cwd: string): Promise<AnalysisFacts> {
+	let runName = path.basename(out.runDir);
+	try {
+		runName = (await readManifest(out.runDir)).name || runName;
+	} catch {
+		// The analysis already read the run; a name is all that is wanted here.
+	}
+	return {
+		runName,
+		manifestUri: relativeUri(path.relative(cwd, path.join(out.runDir, 'manifest.json'))),
+		verdict: out.summary.verdict,
+		lag: out.summary.lag,
+		finalExcessAsr: out.lag.finalExcessAsr,
+		recommendation: out.lag.recommendation,
+		blind: out.summary.blind,
+		declaredAttack: out.lag.finalExcessAsr !== null,
+		checkpoints: out.records.length,
+		errors: out.records.filter((r) => r.error !== null).map((r) => ({ step: r.step, error: r.error ?? '' })),
+	};
 }

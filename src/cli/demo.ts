@@ -23,6 +23,7 @@ import type { AttackName } from '../sdk/attacks/index';
 import { crossEntropyPerSample, inputGradientPenalty } from '../sdk/penalty';
 import { mulberry32 } from '../math/random';
 import { RUNS_DIR } from '../protocol/runFormat';
+import { parseCommandLine, reportUsageError, stringOpt, UsageError, wantsHelp, type OptionSpec } from './args';
 
 /** Parsed demo options. */
 export interface DemoOptions {
@@ -60,57 +61,47 @@ Options:
   --backend NAME        wasm | cpu (default wasm)
   --learning-rate η     Adam learning rate (default 0.001)
   --no-analyse          do not analyse the run live (by default \`poison-lens analyse --follow\` runs beside training)
-  --help                show this help
+  -h, --help            show this help
+
+Options take their value as "--opt value" or "--opt=value".
 `;
 
-class UsageError extends Error {}
+const DEMO_OPTIONS = {
+	'poison-fraction': { type: 'string' },
+	trigger: { type: 'string' },
+	target: { type: 'string' },
+	epochs: { type: 'string' },
+	kappa: { type: 'string' },
+	dataset: { type: 'string' },
+	out: { type: 'string' },
+	'train-size': { type: 'string' },
+	'batch-size': { type: 'string' },
+	'checkpoint-every': { type: 'string' },
+	seed: { type: 'string' },
+	backend: { type: 'string' },
+	'learning-rate': { type: 'string' },
+	'no-analyse': { type: 'boolean' },
+	help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionSpec;
 
 /**
- * Parses demo arguments.
+ * Parses demo arguments (`--no-analyse` is accepted and read by {@link runDemo}).
  * @throws UsageError naming the bad flag or value
  */
 export function parseDemoArgs(argv: readonly string[], cwd = process.cwd()): DemoOptions | 'help' {
+	if (wantsHelp(argv)) {
+		return 'help';
+	}
+	const parsed = parseCommandLine(argv, DEMO_OPTIONS);
+	if (parsed.positionals.length > 0) {
+		throw new UsageError(`unexpected argument "${parsed.positionals[0]}"`);
+	}
 	const values = new Map<string, string>();
-	const known = new Set([
-		'poison-fraction',
-		'trigger',
-		'target',
-		'epochs',
-		'kappa',
-		'dataset',
-		'out',
-		'train-size',
-		'batch-size',
-		'checkpoint-every',
-		'seed',
-		'backend',
-		'learning-rate',
-	]);
-	for (let i = 0; i < argv.length; i++) {
-		const arg = argv[i];
-		if (arg === '--help' || arg === '-h') {
-			return 'help';
+	for (const name of Object.keys(DEMO_OPTIONS)) {
+		const v = stringOpt(parsed, name);
+		if (v !== undefined) {
+			values.set(name, v);
 		}
-		if (!arg.startsWith('--')) {
-			throw new UsageError(`unexpected argument "${arg}"`);
-		}
-		let name = arg.slice(2);
-		let value: string | undefined;
-		const eq = name.indexOf('=');
-		if (eq >= 0) {
-			value = name.slice(eq + 1);
-			name = name.slice(0, eq);
-		}
-		if (!known.has(name)) {
-			throw new UsageError(`unknown option "--${name}"`);
-		}
-		if (value === undefined) {
-			value = argv[++i];
-			if (value === undefined) {
-				throw new UsageError(`option "--${name}" needs a value`);
-			}
-		}
-		values.set(name, value);
 	}
 	const num = (name: string, def: number, check: (v: number) => boolean, what: string): number => {
 		const raw = values.get(name);
@@ -473,11 +464,10 @@ export async function runDemo(argv: string[]): Promise<number> {
 	const analyse = !argv.includes('--no-analyse');
 	let opts: DemoOptions | 'help';
 	try {
-		opts = parseDemoArgs(argv.filter((a) => a !== '--no-analyse'));
+		opts = parseDemoArgs(argv);
 	} catch (err) {
 		if (err instanceof UsageError) {
-			process.stderr.write(`poison-lens demo: ${err.message}\n\n${HELP}`);
-			return 2;
+			return reportUsageError('demo', err, HELP);
 		}
 		throw err;
 	}

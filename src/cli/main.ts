@@ -4,6 +4,7 @@
  *   poison-lens analyse <runDir> [options]   analyse a run folder (src/cli/analyse.ts)
  *   poison-lens scan <file> [options]        dataset diagnostics (src/cli/scan.ts)
  *   poison-lens demo [options]               train a poisoned demo run (src/cli/demo.ts)
+ *   poison-lens report <runDir> [options]    a self-contained HTML report of a run (src/cli/report.ts)
  *   poison-lens --help | --version
  *
  * Exit codes (docs/analyser.md): 0 success; 1 failure; 2 usage error; each command documents more.
@@ -11,13 +12,16 @@
 import { version } from '../../package.json';
 import { runAnalyse } from './analyse';
 import { runDemo } from './demo';
+import { runReport } from './report';
 import { runScan } from './scan';
 
 const HELP = `poison-lens ${version}: spots data-poisoning and backdoor risk in TensorFlow.js training runs.
 
 Usage:
   poison-lens analyse <runDir> [--backend auto|wasm|cpu|gpu] [--k 5] [--json out.json] [--follow] [--full]
-  poison-lens scan <dataset file> [options]
+                      [--format text|json|sarif] [--output FILE] [--fail-on VERDICTS] [--summary md]
+  poison-lens scan <dataset file> [--format text|json|sarif] [--fail-on SEVERITY] [--summary md] [options]
+  poison-lens report <runDir> [--out report.html]
   poison-lens demo [options]
   poison-lens --help | --version
 
@@ -38,6 +42,8 @@ export async function main(argv: string[]): Promise<number> {
 			return runScan(rest);
 		case 'demo':
 			return runDemo(rest);
+		case 'report':
+			return runReport(rest);
 		case '--version':
 		case '-v':
 			process.stdout.write(`${version}\n`);

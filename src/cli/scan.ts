@@ -4,7 +4,8 @@
  * "line" is the record number). Prints a table (line, column, severity, code, message, partner lines) or writes
  * JSON `{ file, rows, problems: [{ line, column, code, severity, message, related }] }`.
  * With `--run DIR` (a run trained on this file) the analyser's per-row scores are added (`spectral-signature`).
- * Exit code: 0 when no error-severity problem was found, 1 when some were, 2 on bad usage or an unreadable file.
+ * Exit code: 0 when no problem reaches the --fail-on severity (default error), 1 when some do, 2 on bad usage or an
+ * unreadable file.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,6 +20,11 @@ import { loadRunContext } from '../analyser/analysis/context';
 import { scoreTrainingRows } from '../analyser/analysis/rowScores';
 import { BACKEND_REQUESTS, backendSummary, selectBackend, type BackendRequest } from '../tfjs/backend';
 import { installGradientFixes } from '../tfjs/gradients';
+import { relativeUri, scanToSarif } from '../ci/sarif';
+import { scanSummaryMd } from '../ci/summary';
+import { EXIT_FINDINGS_GATE, SCAN_FAIL_ON, scanGateFails, type ScanFailOn } from '../ci/gate';
+import { flagOpt, parseCommandLine, reportUsageError, stringOpt, UsageError, wantsHelp, type OptionSpec } from './args';
+import { sarifBase, writeSummary } from './ciOutput';
 
 const HELP = `Usage: poison-lens scan <file> [options]
 
@@ -35,10 +41,17 @@ Options:
   --run DIR            also score the rows with a run trained on this file (spectral signature of input
                        gradients per label; data row i of the file is row i of the run's training set)
   --backend NAME       tfjs backend for --run: wasm | cpu | gpu | auto (default wasm)
+  --format F           text | json | sarif (default text); sarif: SARIF 2.1.0 for code scanning (file, line, rule)
+  -o, --output F       write the --format output to FILE instead of stdout
+  --fail-on S          exit 1 when a finding has severity S or worse: error (default) | warning | information | none
+  --summary md         append a Markdown summary to --summary-file, else $GITHUB_STEP_SUMMARY, else stdout
+  --summary-file F     where --summary goes
   -h, --help           show this help
 
-Exit status: 0 when no finding has severity error, 1 when one does (CI can gate on it), 2 on a usage error or an
-unreadable file.`;
+Options take their value as "--opt value" or "--opt=value".
+
+Exit status: 0 when no finding reaches the --fail-on severity, 1 when one does (CI can gate on it), 2 on a usage
+error or an unreadable file.`;
 
 interface CliArgs {
 	readonly file: string;
@@ -47,67 +60,113 @@ interface CliArgs {
 	readonly run: string | null;
 	readonly backend: BackendRequest;
 	readonly options: ScanOptions;
+	readonly failOn: ScanFailOn;
+	readonly format: 'text' | 'json' | 'sarif';
+	readonly output: string | null;
+	readonly summary: 'md' | null;
+	readonly summaryFile: string | null;
 }
 
-function parseArgs(argv: string[]): CliArgs | string {
-	let file: string | null = null;
-	let json: string | null = null;
-	let labels: string | null = null;
-	let run: string | null = null;
-	let backend: BackendRequest = 'wasm';
-	const options: { labelColumn?: string; maxProblems?: number; radiusFactor?: number; structureOnly?: boolean } = {};
-	for (let i = 0; i < argv.length; i++) {
-		const a = argv[i];
-		const value = (): string => {
-			const v = argv[++i];
-			if (v === undefined) {
-				throw new Error(`${a} needs a value`);
-			}
-			return v;
-		};
-		const number = (): number => {
-			const raw = value();
-			const v = Number(raw);
-			if (!Number.isFinite(v) || v <= 0) {
-				throw new Error(`${a}: '${raw}' is not a positive number`);
-			}
-			return v;
-		};
-		if (a === '--label-column') {
-			options.labelColumn = value();
-		} else if (a === '--labels') {
-			labels = value();
-		} else if (a === '--json') {
-			json = value();
-		} else if (a === '--max-problems') {
-			options.maxProblems = Math.floor(number());
-		} else if (a === '--radius-factor') {
-			options.radiusFactor = number();
-		} else if (a === '--run') {
-			run = value();
-		} else if (a === '--backend') {
-			const b = value();
-			if (!(BACKEND_REQUESTS as readonly string[]).includes(b)) {
-				throw new Error(`--backend: '${b}' is not one of ${BACKEND_REQUESTS.join(', ')}`);
-			}
-			backend = b as BackendRequest;
-		} else if (a === '--structure-only') {
-			options.structureOnly = true;
-		} else if (a.startsWith('-') && a !== '-') {
-			throw new Error(`unknown option '${a}'`);
-		} else if (file === null) {
-			file = a;
-		} else {
-			throw new Error(`unexpected argument '${a}' (one file per scan)`);
+const SCAN_OPTIONS = {
+	'label-column': { type: 'string' },
+	labels: { type: 'string' },
+	json: { type: 'string' },
+	'max-problems': { type: 'string' },
+	'radius-factor': { type: 'string' },
+	'structure-only': { type: 'boolean' },
+	run: { type: 'string' },
+	backend: { type: 'string' },
+	'fail-on': { type: 'string' },
+	format: { type: 'string' },
+	output: { type: 'string', short: 'o' },
+	summary: { type: 'string' },
+	'summary-file': { type: 'string' },
+	help: { type: 'boolean', short: 'h' },
+} as const satisfies OptionSpec;
+
+/**
+ * Parses `scan` arguments.
+ * @throws UsageError naming the bad flag or value
+ */
+export function parseScanArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliArgs | 'help' {
+	if (wantsHelp(argv)) {
+		return 'help';
+	}
+	const parsed = parseCommandLine(argv, SCAN_OPTIONS);
+	const number = (name: string): number | undefined => {
+		const raw = stringOpt(parsed, name);
+		if (raw === undefined) {
+			return undefined;
 		}
+		const v = Number(raw);
+		if (raw.trim() === '' || !Number.isFinite(v) || v <= 0) {
+			throw new UsageError(`--${name}: '${raw}' is not a positive number`);
+		}
+		return v;
+	};
+	const options: { labelColumn?: string; maxProblems?: number; radiusFactor?: number; structureOnly?: boolean } = {};
+	const labelColumn = stringOpt(parsed, 'label-column');
+	if (labelColumn !== undefined) {
+		options.labelColumn = labelColumn;
 	}
-	if (file === null) {
-		return 'missing <file>';
+	const maxProblems = number('max-problems');
+	if (maxProblems !== undefined) {
+		options.maxProblems = Math.floor(maxProblems);
 	}
+	const radiusFactor = number('radius-factor');
+	if (radiusFactor !== undefined) {
+		options.radiusFactor = radiusFactor;
+	}
+	if (flagOpt(parsed, 'structure-only')) {
+		options.structureOnly = true;
+	}
+	const backend = stringOpt(parsed, 'backend') ?? 'wasm';
+	if (!(BACKEND_REQUESTS as readonly string[]).includes(backend)) {
+		throw new UsageError(`--backend: '${backend}' is not one of ${BACKEND_REQUESTS.join(', ')}`);
+	}
+	const failOn = stringOpt(parsed, 'fail-on') ?? 'error';
+	if (!(SCAN_FAIL_ON as readonly string[]).includes(failOn)) {
+		throw new UsageError(`--fail-on: '${failOn}' is not one of ${SCAN_FAIL_ON.join(', ')}`);
+	}
+	const format = stringOpt(parsed, 'format') ?? 'text';
+	if (format !== 'text' && format !== 'json' && format !== 'sarif') {
+		throw new UsageError(`--format: '${format}' is not one of text, json, sarif`);
+	}
+	const summary = stringOpt(parsed, 'summary') ?? null;
+	if (summary !== null && summary !== 'md') {
+		throw new UsageError(`--summary: '${summary}' is not md`);
+	}
+	const [file, extra] = parsed.positionals;
+	if (file === undefined) {
+		throw new UsageError('missing <file>');
+	}
+	if (extra !== undefined) {
+		throw new UsageError(`unexpected argument '${extra}' (one file per scan)`);
+	}
+	const labels = stringOpt(parsed, 'labels') ?? null;
+	const run = stringOpt(parsed, 'run') ?? null;
 	if (run !== null && (labels !== null || isIdxFile(file))) {
-		throw new Error('--run works on CSV/TSV/JSONL files, not IDX');
+		throw new UsageError('--run works on CSV/TSV/JSONL files, not IDX');
 	}
-	return { file, labels, json, run, backend, options };
+	const summaryFile = stringOpt(parsed, 'summary-file') ?? (env.GITHUB_STEP_SUMMARY !== undefined && env.GITHUB_STEP_SUMMARY !== '' ? env.GITHUB_STEP_SUMMARY : null);
+	const json = stringOpt(parsed, 'json') ?? null;
+	const output = stringOpt(parsed, 'output') ?? null;
+	if (summary !== null && summaryFile === null && (json === '-' || (format !== 'text' && (output === null || output === '-')))) {
+		throw new UsageError('--summary md would mix Markdown into the JSON/SARIF on stdout: give --summary-file, --output, or set $GITHUB_STEP_SUMMARY');
+	}
+	return {
+		file,
+		labels,
+		json,
+		run,
+		backend: backend as BackendRequest,
+		options,
+		failOn: failOn as ScanFailOn,
+		format,
+		output,
+		summary,
+		summaryFile,
+	};
 }
 
 /** Adds the analyser's row scores of `runDir` to a scan result (in this process, on the given backend). */
@@ -146,19 +205,18 @@ function pad(s: string, n: number): string {
  * @returns the process exit code
  */
 export async function runScan(argv: string[]): Promise<number> {
-	if (argv.includes('-h') || argv.includes('--help')) {
+	let args: CliArgs | 'help';
+	try {
+		args = parseScanArgs(argv);
+	} catch (e) {
+		if (e instanceof UsageError) {
+			return reportUsageError('scan', e, HELP);
+		}
+		throw e;
+	}
+	if (args === 'help') {
 		console.log(HELP);
 		return 0;
-	}
-	let args: CliArgs | string;
-	try {
-		args = parseArgs(argv);
-	} catch (e) {
-		args = e instanceof Error ? e.message : String(e);
-	}
-	if (typeof args === 'string') {
-		console.error(`poison-lens scan: ${args}\n\n${HELP}`);
-		return 2;
 	}
 	let result: ScanResult;
 	try {
@@ -194,21 +252,44 @@ export async function runScan(argv: string[]): Promise<number> {
 			return 2;
 		}
 	}
-	const errors = result.problems.filter((p) => p.severity === 'error').length;
-	if (args.json !== null) {
+	const failed = scanGateFails(result.problems, args.failOn);
+	const exit = failed ? EXIT_FINDINGS_GATE : 0;
+	const finish = async (): Promise<number> => {
+		if (args.summary === 'md') {
+			await writeSummary(scanSummaryMd(args.file, result.rows, result.problems, result.totalProblems, { failed, failOn: args.failOn }), args.summaryFile);
+		}
+		return exit;
+	};
+	const jsonBody = (): string => {
 		const out = {
 			file: args.file,
 			rows: result.rows,
 			problems: result.problems.map((p) => ({ line: p.line, column: p.column, code: p.code, severity: p.severity, message: p.message, related: p.related })),
 		};
-		const body = `${JSON.stringify(out, null, 2)}\n`;
+		return `${JSON.stringify(out, null, 2)}\n`;
+	};
+	const sarifBody = (): string => {
+		const log = scanToSarif(relativeUri(path.relative(process.cwd(), path.resolve(args.file))), result.problems, sarifBase(process.cwd(), ['scan', ...argv]), { rows: result.rows });
+		return `${JSON.stringify(log, null, 2)}\n`;
+	};
+	if (args.format !== 'text') {
+		const body = args.format === 'sarif' ? sarifBody() : jsonBody();
+		if (args.output === null || args.output === '-') {
+			process.stdout.write(body);
+			return finish();
+		}
+		await fs.promises.writeFile(args.output, body);
+		console.error(`poison-lens scan: ${args.format === 'sarif' ? 'SARIF' : 'JSON'} written to ${args.output}`);
+	}
+	if (args.json !== null) {
+		const body = jsonBody();
 		if (args.json === '-') {
 			process.stdout.write(body);
 		} else {
 			await fs.promises.writeFile(args.json, body);
 			console.log(`${args.file}: ${result.rows} rows, ${result.totalProblems} problem(s); JSON written to ${args.json}`);
 		}
-		return errors > 0 ? 1 : 0;
+		return finish();
 	}
 	console.log(`${args.file}: ${result.rows} rows, label column ${result.labelColumn === null ? '(none)' : `'${result.labelColumn}'`}, ` +
 		`${result.totalProblems} problem(s)${result.problems.some((p) => p.code === 'problem-cap') ? ` (showing ${result.problems.length - 1})` : ''}` +
@@ -223,7 +304,7 @@ export async function runScan(argv: string[]): Promise<number> {
 		console.log(rowScoreLine);
 	}
 	if (result.problems.length === 0) {
-		return 0;
+		return finish();
 	}
 	const rows = result.problems.map((p) => [
 		`${p.line}:${p.column}`, p.severity, p.code, p.message + (p.related.length > 0 ? ` [partners: ${p.related.slice(0, 10).join(', ')}${p.related.length > 10 ? ', …' : ''}]` : ''),
@@ -233,5 +314,5 @@ export async function runScan(argv: string[]): Promise<number> {
 	for (const r of rows) {
 		console.log(`${pad(r[0], widths[0])}  ${pad(r[1], widths[1])}  ${pad(r[2], widths[2])}  ${r[3]}`);
 	}
-	return errors > 0 ? 1 : 0;
+	return finish();
 }

@@ -100,6 +100,8 @@ export interface HostToWebview {
 	runUpdated: RunView;
 	/** A run folder disappeared. */
 	runRemoved: { readonly runId: string };
+	/** Limit the compare chart to these runs (the Runs view's "Compare with…"). */
+	compare: { readonly runIds: readonly string[] };
 	/** The outcome of an export request. */
 	exportResult: { readonly chart: ChartId; readonly format: 'png' | 'csv'; readonly path: string | null; readonly error: string | null };
 }

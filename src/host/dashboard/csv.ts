@@ -1,21 +1,31 @@
 /**
  * CSV export of the data behind a chart, at full resolution (not the decimated series the webview
- * draws). Pure: no `vscode`.
+ * draws). Pure: no `vscode`. Written with papaparse's `unparse` (the library that reads the datasets), so quoting
+ * follows RFC 4180: a field with a comma, a quote or a line break is quoted, inner quotes doubled.
  */
 
+import Papa from 'papaparse';
 import type { ChartId, AnalysisPoint, RunInfo, Series } from '../../protocol/webview';
 
-/** Quotes a field when it holds a comma, a quote or a line break (RFC 4180). */
-export function csvField(v: string | number | null | undefined): string {
-	if (v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v))) {
-		return '';
-	}
-	const s = String(v);
-	return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+type Cell = string | number | null | undefined;
+
+/** Empty for null, undefined, NaN and ±Infinity; the text otherwise. */
+function cellText(v: Cell): string {
+	return v === null || v === undefined || (typeof v === 'number' && !Number.isFinite(v)) ? '' : String(v);
 }
 
-function row(fields: (string | number | null | undefined)[]): string {
-	return fields.map(csvField).join(',');
+/** One field as it appears in the file (quoted when it holds a comma, a quote or a line break). */
+export function csvField(v: Cell): string {
+	return Papa.unparse([[cellText(v)]], { newline: '\n', header: false });
+}
+
+/** Rows to CSV text with a trailing newline. */
+function toCsv(rows: readonly Cell[][]): string {
+	return `${Papa.unparse(rows.map((r) => r.map(cellText)), { newline: '\n', header: false })}\n`;
+}
+
+function row(fields: Cell[]): Cell[] {
+	return fields;
 }
 
 /** One run's full training metrics. */
@@ -35,7 +45,7 @@ export function metricsCsv(runs: readonly MetricsSource[]): string {
 			}
 		}
 	}
-	return lines.join('\n') + '\n';
+	return toCsv(lines);
 }
 
 /** One run's analysed checkpoints. */
@@ -102,7 +112,7 @@ export function analysisCsv(runs: readonly AnalysisSource[]): string {
 			);
 		}
 	}
-	return lines.join('\n') + '\n';
+	return toCsv(lines);
 }
 
 /** Which export a chart gets: its training metrics, or its analysis rows. */

@@ -22,6 +22,12 @@ const POLL_MS = 1000;
 export interface Dashboard {
 	/** Opens (or reveals) the dashboard, on `runDir` when given, else on the newest run. */
 	show(runDir?: string): Promise<void>;
+	/** Opens the dashboard on `runDir` with the compare chart limited to it and `otherDir`. */
+	compare(runDir: string, otherDir: string): Promise<void>;
+	/** The run model the watchers keep current (the Runs view reads it too). */
+	readonly model: RunsModel;
+	/** Fires after the watchers re-read runs (file events, folder changes, the poll). */
+	readonly onDidChangeRuns: vscode.Event<readonly RunChange[]>;
 }
 
 function runRoots(): string[] {
@@ -44,9 +50,14 @@ export function registerDashboard(context: vscode.ExtensionContext): Dashboard {
 	const timers = new Map<string, NodeJS.Timeout>();
 	const outsideWatchers = new Map<string, vscode.Disposable>();
 
+	const changed = new vscode.EventEmitter<readonly RunChange[]>();
+	context.subscriptions.push(changed);
 	const deliver = (changes: readonly RunChange[]): void => {
 		for (const c of changes) {
 			DashboardPanel.current?.notify(c);
+		}
+		if (changes.length > 0) {
+			changed.fire(changes);
 		}
 	};
 
@@ -177,12 +188,23 @@ export function registerDashboard(context: vscode.ExtensionContext): Dashboard {
 	);
 
 	return {
+		model,
+		onDidChangeRuns: changed.event,
 		async show(runDir?: string): Promise<void> {
 			await model.discover();
 			if (runDir !== undefined) {
 				watchOutside(runDir);
 			}
 			await DashboardPanel.createOrShow(host, runDir);
+		},
+		async compare(runDir: string, otherDir: string): Promise<void> {
+			await model.discover();
+			watchOutside(otherDir);
+			const other = await model.open(otherDir);
+			watchOutside(runDir);
+			const panel = await DashboardPanel.createOrShow(host, runDir);
+			const primary = model.snapshot().runs.find((r) => path.resolve(r.info.dir) === path.resolve(runDir));
+			panel.post('compare', { runIds: [primary?.info.id ?? '', other.info.id].filter((id) => id !== '') });
 		},
 	};
 }

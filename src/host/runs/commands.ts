@@ -1,4 +1,7 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { MANIFEST_FILE } from '../../protocol/runFormat';
+import { isBroken, summariseRun, type RunSummary } from '../../protocol/runSummary';
 import type { HostAnalyser } from '../analyser';
 import type { Dashboard } from '../dashboard';
 import { pickRun } from './runPicker';
@@ -20,8 +23,8 @@ export interface RunCommandDeps {
  * "Analyse poisoning": pick a run, open its dashboard (it fills in live), analyse the run in the analyser process
  * under a cancellable progress notification, then report the verdict with its plain-language reading.
  */
-async function analysePoisoning(context: vscode.ExtensionContext, { dashboard, analyser, statusBar }: RunCommandDeps): Promise<string | undefined> {
-	const run = await pickRun(context.extensionUri, 'Poison Lens: Analyse poisoning');
+async function analysePoisoning(context: vscode.ExtensionContext, { dashboard, analyser, statusBar }: RunCommandDeps, runDir?: string): Promise<string | undefined> {
+	const run = runDir !== undefined ? await runAt(runDir) : await pickRun(context.extensionUri, 'Poison Lens: Analyse poisoning');
 	if (!run) {
 		return undefined;
 	}
@@ -64,9 +67,19 @@ async function analysePoisoning(context: vscode.ExtensionContext, { dashboard, a
 	return run.dir;
 }
 
+/** The run at a folder (the Runs view passes one), or undefined with an error shown. */
+async function runAt(runDir: string): Promise<RunSummary | undefined> {
+	const run = await summariseRun(path.join(runDir, MANIFEST_FILE));
+	if (isBroken(run)) {
+		void vscode.window.showErrorMessage(run.error);
+		return undefined;
+	}
+	return run;
+}
+
 export function registerRunCommands(context: vscode.ExtensionContext, deps: RunCommandDeps): void {
 	context.subscriptions.push(
-		vscode.commands.registerCommand(ANALYSE_POISONING, () => analysePoisoning(context, deps)),
+		vscode.commands.registerCommand(ANALYSE_POISONING, (runDir?: unknown) => analysePoisoning(context, deps, typeof runDir === 'string' ? runDir : undefined)),
 		// Opens on the given run (from the status bar or a link) or on the newest run; the panel switches runs itself.
 		vscode.commands.registerCommand(OPEN_DASHBOARD, async (runDir?: unknown) => {
 			await deps.dashboard.show(typeof runDir === 'string' ? runDir : undefined);

@@ -83,8 +83,8 @@ export async function pickRun(extensionUri: vscode.Uri, title: string): Promise<
 	return picked.run;
 }
 
-/** Opens the extension's README at the instrumentation section in the Markdown preview. */
-export async function openInstrumentationHelp(extensionUri: vscode.Uri): Promise<void> {
+/** Opens the extension's README in the Markdown preview, at `section` (the instrumentation section by default; '' for the top). */
+export async function openInstrumentationHelp(extensionUri: vscode.Uri, section: string = INSTRUMENT_SECTION): Promise<void> {
 	// vsce stores the README as `readme.md` inside a VSIX; a development checkout has `README.md`.
 	for (const name of ['README.md', 'readme.md']) {
 		const readme = vscode.Uri.joinPath(extensionUri, name);
@@ -93,7 +93,7 @@ export async function openInstrumentationHelp(extensionUri: vscode.Uri): Promise
 		} catch {
 			continue;
 		}
-		await vscode.commands.executeCommand('markdown.showPreview', readme.with({ fragment: INSTRUMENT_SECTION }));
+		await vscode.commands.executeCommand('markdown.showPreview', section === '' ? readme : readme.with({ fragment: section }));
 		return;
 	}
 	void vscode.window.showErrorMessage(`Poison Lens: the README is missing from ${extensionUri.fsPath}; see docs/sdk.md in the repository.`);

@@ -60,7 +60,7 @@ describe('protocol guards', () => {
 
 describe('poison-lens analyse arguments and JSON', () => {
 	test('parses every documented option', () => {
-		assert.deepEqual(parseAnalyseArgs(['run', '--backend', 'cpu', '--k=3', '--json', 'o.json', '--follow', '--full', '--no-blind'], '/w'), {
+		assert.deepEqual(parseAnalyseArgs(['run', '--backend', 'cpu', '--k=3', '--json', 'o.json', '--follow', '--full', '--no-blind'], '/w', {}), {
 			runDir: '/w/run',
 			backend: 'cpu',
 			k: 3,
@@ -69,6 +69,11 @@ describe('poison-lens analyse arguments and JSON', () => {
 			full: true,
 			blind: false,
 			retryErrors: false,
+			failOn: [],
+			format: 'text',
+			output: null,
+			summary: null,
+			summaryFile: null,
 		});
 		assert.equal((parseAnalyseArgs(['run', '--retry-errors'], '/w') as { retryErrors: boolean }).retryErrors, true);
 		assert.equal(parseAnalyseArgs(['--help']), 'help');
