@@ -109,8 +109,17 @@ export function randomizedPca(x: ScaledMatrix, sample: Int32Array, k: number, un
 			g[a * l + b] = g[b * l + a];
 		}
 	}
-	const vectors = symmetricEigen({ rows: l, cols: l, data: g }, { order: 'descending', residuals: false, symmetryTolerance: 0, label: 'PCA Gram matrix' }).eigenvectors.data;
 	const kk = Math.min(k, l);
+	if (!g.every(Number.isFinite)) {
+		// Features too large to square in float64 (|x| above ~1e154) overflow the sketch. Coordinate axes are still an
+		// orthonormal projection (distances only shrink), so the radius search stays a superset, only less selective.
+		const axes = new Float64Array(d * kk);
+		for (let c = 0; c < kk; c++) {
+			axes[c * kk + c] = 1;
+		}
+		return axes;
+	}
+	const vectors = symmetricEigen({ rows: l, cols: l, data: g }, { order: 'descending', residuals: false, symmetryTolerance: 0, label: 'PCA Gram matrix' }).eigenvectors.data;
 	const out = new Float64Array(d * kk);
 	for (let j = 0; j < d; j++) {
 		for (let c = 0; c < kk; c++) {

@@ -131,6 +131,22 @@ describe('PCA', () => {
 			assert.ok(Math.abs(dot) > 0.999, `direction ${c}: |cos| = ${Math.abs(dot)}`);
 		}
 	});
+
+	test('randomizedPca on features too large to square (1e200) returns an orthonormal basis instead of throwing', () => {
+		const d = 4;
+		const data = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+		const huge = { data, dim: d, mean: new Float64Array(d), scale: new Float64Array(d).fill(1e200) };
+		const basis = randomizedPca(huge, Int32Array.from([0, 1, 2]), 2, mulberry32(1));
+		assert.equal(basis.length, d * 2);
+		assert.ok(basis.every(Number.isFinite));
+		for (let c = 0; c < 2; c++) {
+			let n2 = 0;
+			for (let j = 0; j < d; j++) {
+				n2 += basis[j * 2 + c] ** 2;
+			}
+			assert.ok(Math.abs(n2 - 1) < 1e-12, `column ${c} has norm² ${n2}`);
+		}
+	});
 });
 
 describe('small helpers', () => {
