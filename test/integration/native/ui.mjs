@@ -35,11 +35,21 @@ async function openFile(page, name) {
 }
 
 async function goToLine(page, line) {
-	await page.keyboard.press('Control+G');
-	const input = page.locator('.quick-input-widget .quick-input-box input');
-	await input.waitFor({ state: 'visible', timeout: 10_000 });
-	await input.fill(`:${line}`);
-	await page.keyboard.press('Enter');
+	// Focus the editor, go to the line, and check the status bar says so (retrying while the editor settles).
+	await until(`the cursor on line ${line}`, async () => {
+		await page.keyboard.press('Escape');
+		await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } });
+		await page.keyboard.press('Control+G');
+		const input = page.locator('.quick-input-widget .quick-input-box input');
+		await input.waitFor({ state: 'visible', timeout: 10_000 });
+		await input.fill(`:${line}`);
+		await page.keyboard.press('Enter');
+		return page
+			.locator('.statusbar-item', { hasText: `Ln ${line},` })
+			.first()
+			.waitFor({ state: 'visible', timeout: 3_000 })
+			.then(() => true, () => undefined);
+	}, 30_000);
 }
 
 const sidebar = (page) => page.locator('.part.sidebar');
