@@ -35,11 +35,21 @@ async function openFile(page, name) {
 }
 
 async function goToLine(page, line) {
-	await page.keyboard.press('Control+G');
-	const input = page.locator('.quick-input-widget .quick-input-box input');
-	await input.waitFor({ state: 'visible', timeout: 10_000 });
-	await input.fill(`:${line}`);
-	await page.keyboard.press('Enter');
+	// Focus the editor, go to the line, and check the status bar says so (retrying while the editor settles).
+	await until(`the cursor on line ${line}`, async () => {
+		await page.keyboard.press('Escape');
+		await page.locator('.editor-group-container.active .monaco-editor .view-lines').first().click({ position: { x: 5, y: 5 } });
+		await page.keyboard.press('Control+G');
+		const input = page.locator('.quick-input-widget .quick-input-box input');
+		await input.waitFor({ state: 'visible', timeout: 10_000 });
+		await input.fill(`:${line}`);
+		await page.keyboard.press('Enter');
+		return page
+			.locator('.statusbar-item', { hasText: `Ln ${line},` })
+			.first()
+			.waitFor({ state: 'visible', timeout: 3_000 })
+			.then(() => true, () => undefined);
+	}, 30_000);
 }
 
 const sidebar = (page) => page.locator('.part.sidebar');
@@ -173,6 +183,28 @@ export const tests = {
 			throw new Error(`analysis: ${JSON.stringify(j.checkpoints.map((c) => [c.step, c.error]))}`);
 		}
 		console.log(`    run ${dirs[0]}: ${cps} checkpoints, analysed: verdict ${j.verdict}, clean accuracy ${j.checkpoints.at(-1).cleanAccuracy}`);
+	},
+
+	async '"Export run report" writes the self-contained HTML report of the run'(page, { screenshot, folder }) {
+		await runFromPalette(page, 'Poison Lens: Export run report');
+		const pick = page.locator('.quick-input-list .monaco-list-row', { hasText: 'main' }).first();
+		await pick.waitFor({ state: 'visible', timeout: 20_000 });
+		await page.keyboard.press('Enter');
+		// The save dialog (code-server's simple file dialog) proposes <run>/report.html; accept it.
+		const input = page.locator('.quick-input-widget .quick-input-box input');
+		await until('the save dialog to propose report.html', async () => ((await input.inputValue().catch(() => '')).endsWith('report.html') ? true : undefined), 20_000);
+		await screenshot('export-report-dialog');
+		await page.keyboard.press('Enter');
+		await page.locator('.notifications-toasts', { hasText: 'report written to' }).first().waitFor({ timeout: 30_000 });
+		const runs = path.join(folder, '.poison-lens/runs');
+		const report = path.join(runs, readdirSync(runs)[0], 'report.html');
+		const html = readFileSync(report, 'utf8');
+		for (const want of ['Poison Lens report: main', 'Settings of the run', "default-src 'none'"]) {
+			if (!html.includes(want)) {
+				throw new Error(`the report lacks ${JSON.stringify(want)}`);
+			}
+		}
+		await screenshot('export-report-done');
 	},
 
 	async 'hovering a pixel-column row shows its image; a dirty-label duplicate shows both rows'(page, { screenshot }) {

@@ -120,6 +120,12 @@ describe('reduce: view settings', () => {
 		assert.deepEqual(comparedRuns(s).map((r) => r.info.id), ['a', 'c', 'b'].filter((x) => ['a', 'b', 'c'].includes(x)).sort());
 	});
 
+	test('setCompare (the Runs view\'s "Compare with…") limits the compare chart to the given runs', () => {
+		let s = loaded(['a', 'b', 'c']);
+		s = reduce(s, { type: 'setCompare', runIds: ['c', 'a'] });
+		assert.deepEqual(comparedRuns(s).map((r) => r.info.id).sort(), ['a', 'c']);
+	});
+
 	test('log-y, signal and notices', () => {
 		let s = loaded(['a']);
 		s = reduce(s, { type: 'setLogY', logY: true });
