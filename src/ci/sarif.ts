@@ -6,7 +6,7 @@
  * file with 1-based line and column. An analysis yields one result for a non-clean verdict, one for blind-mode
  * suspects, and one per checkpoint that failed to analyse, all located at the run's manifest.json.
  */
-import type { Problem, Severity } from '../datasets/problem';
+import type { Problem, ProblemCodeValue, Severity } from '../datasets/problem';
 import { ProblemCode } from '../datasets/problem';
 import type { BlindSummary, SignedLag, Verdict } from '../protocol/analysisRecord';
 import { verdictHeadline } from './verdictText';
@@ -72,7 +72,7 @@ interface RuleText {
 }
 
 /** Help for every dataset problem code (the codes are stable; see src/datasets/problem.ts). */
-const SCAN_RULES: Readonly<Record<string, RuleText>> = {
+const SCAN_RULES: Readonly<Record<ProblemCodeValue, RuleText>> = {
 	[ProblemCode.raggedRow]: {
 		name: 'RaggedRow',
 		short: 'A record has a different number of fields from the header.',
@@ -209,6 +209,22 @@ const SCAN_RULES: Readonly<Record<string, RuleText>> = {
 		level: 'note',
 		tags: ['configuration'],
 	},
+	[ProblemCode.lineTooLong]: {
+		name: 'LineTooLong',
+		short: 'A line is longer than the per-line limit and was not parsed.',
+		full: 'A line exceeds the scanner\'s per-line limit (1 MiB of text by default), so its row is excluded: one giant line cannot exhaust memory.',
+		help: 'Check how the file was written (a missing line break, a binary blob in a cell); split or remove the line.',
+		level: 'error',
+		tags: ['structure'],
+	},
+	[ProblemCode.encoding]: {
+		name: 'Encoding',
+		short: 'The bytes are not UTF-8 text.',
+		full: 'The file holds invalid UTF-8 sequences, NUL bytes, or a UTF-16/UTF-32 byte order mark, so it is not the UTF-8 text the readers expect.',
+		help: 'Re-save the file as UTF-8 (without NUL bytes); a training loader would misread these rows.',
+		level: 'error',
+		tags: ['structure'],
+	},
 	[ProblemCode.problemCap]: {
 		name: 'ProblemCap',
 		short: 'More problems were found than the cap; the rest are counted.',
@@ -292,7 +308,7 @@ export const ANALYSIS_RULE_IDS: readonly string[] = Object.keys(ANALYSIS_RULES);
 
 /** The SARIF rule of a dataset problem code or an analysis rule id. */
 export function sarifRule(id: string): SarifRule {
-	const t = SCAN_RULES[id] ?? ANALYSIS_RULES[id];
+	const t = (SCAN_RULES as Readonly<Record<string, RuleText>>)[id] ?? ANALYSIS_RULES[id];
 	if (t === undefined) {
 		throw new Error(`no SARIF rule for "${id}"`);
 	}
