@@ -40,138 +40,143 @@ function maxPoints(): number {
 }
 
 /**
+ * Keeps the run model current: file watchers on every workspace folder's runs (events coalesced per run), a watcher
+ * per run opened from outside the workspace, and a light poll while the panel is visible. Changes go to the panel
+ * and to `onDidChange` listeners.
+ */
+class RunWatchers implements vscode.Disposable {
+	private readonly timers = new Map<string, NodeJS.Timeout>();
+	private readonly outside = new Map<string, vscode.Disposable>();
+	private folderWatchers: vscode.Disposable[] = [];
+	private readonly changed = new vscode.EventEmitter<readonly RunChange[]>();
+	private readonly poll: NodeJS.Timeout;
+	private polling = false;
+	readonly onDidChange = this.changed.event;
+
+	constructor(
+		private readonly model: RunsModel,
+		private readonly log: vscode.LogOutputChannel,
+	) {
+		this.watchFolders();
+		this.poll = setInterval(() => this.pollOnce(), POLL_MS);
+	}
+
+	deliver(changes: readonly RunChange[]): void {
+		for (const c of changes) {
+			DashboardPanel.current?.notify(c);
+		}
+		if (changes.length > 0) {
+			this.changed.fire(changes);
+		}
+	}
+
+	/** Re-creates the watchers after the workspace folders changed, and rediscovers runs. */
+	foldersChanged(): void {
+		this.watchFolders();
+		void this.model.discover().then((c) => this.deliver(c));
+	}
+
+	/** A run opened from outside the workspace gets its own watcher. */
+	watchOutside(dir: string): void {
+		const abs = path.resolve(dir);
+		const inside = runRoots().some((r) => abs.startsWith(path.resolve(r) + path.sep));
+		if (!inside && !this.outside.has(abs)) {
+			this.outside.set(abs, this.watch(new vscode.RelativePattern(vscode.Uri.file(abs), '*')));
+		}
+	}
+
+	dispose(): void {
+		clearInterval(this.poll);
+		this.timers.forEach((t) => clearTimeout(t));
+		vscode.Disposable.from(...this.folderWatchers, ...this.outside.values()).dispose();
+		this.changed.dispose();
+	}
+
+	private async refresh(dir: string): Promise<void> {
+		try {
+			const c = await this.model.refreshDir(dir);
+			if (c !== null) {
+				this.deliver([c]);
+			}
+		} catch (err) {
+			this.log.error(`dashboard: reading ${dir} failed: ${(err as Error).message}`);
+		}
+	}
+
+	private onFile(uri: vscode.Uri): void {
+		const dir = this.model.runDirFor(uri.fsPath);
+		if (dir === null || this.timers.has(dir)) {
+			return;
+		}
+		this.timers.set(
+			dir,
+			setTimeout(() => {
+				this.timers.delete(dir);
+				void this.refresh(dir);
+			}, COALESCE_MS),
+		);
+	}
+
+	private watch(pattern: vscode.GlobPattern): vscode.Disposable {
+		const w = vscode.workspace.createFileSystemWatcher(pattern);
+		const on = (uri: vscode.Uri): void => this.onFile(uri);
+		return vscode.Disposable.from(w, w.onDidCreate(on), w.onDidChange(on), w.onDidDelete(on));
+	}
+
+	private watchFolders(): void {
+		vscode.Disposable.from(...this.folderWatchers).dispose();
+		this.folderWatchers = (vscode.workspace.workspaceFolders ?? []).map((f) => this.watch(new vscode.RelativePattern(f, `${RUNS_DIR}/**`)));
+	}
+
+	private pollOnce(): void {
+		const panel = DashboardPanel.current;
+		if (panel === undefined || !panel.visible || this.polling) {
+			return;
+		}
+		this.polling = true;
+		void (async () => {
+			try {
+				this.deliver([...(await this.model.discover()), ...(await this.model.refreshAll())]);
+			} catch (err) {
+				this.log.error(`dashboard: poll failed: ${(err as Error).message}`);
+			} finally {
+				this.polling = false;
+			}
+		})();
+	}
+}
+
+/** The run picker: the same rows as the "Analyse poisoning" picker, plus a way to open a run folder from elsewhere. */
+async function pickRun(model: RunsModel, watchers: RunWatchers): Promise<string | undefined> {
+	await model.discover();
+	type Item = vscode.QuickPickItem & { dir?: string };
+	const items: Item[] = toPickItems(await findRuns()).map(({ run, ...item }) => ({ ...item, dir: run.dir }));
+	items.push({ label: '$(folder-opened) Browse for a run folder…' });
+	const choice = await vscode.window.showQuickPick(items, { title: 'Poison Lens: open a run', placeHolder: 'Pick a run (folders under .poison-lens/runs)', matchOnDetail: true });
+	if (choice === undefined) {
+		return undefined;
+	}
+	if (choice.dir !== undefined) {
+		return choice.dir;
+	}
+	const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Open run' });
+	const dir = picked?.[0]?.fsPath;
+	if (dir !== undefined) {
+		watchers.watchOutside(dir);
+	}
+	return dir;
+}
+
+/**
  * Registers the dashboard's serializer and watchers; everything is disposed with the extension.
  * @param context the extension context
  */
 export function registerDashboard(context: vscode.ExtensionContext): Dashboard {
 	const log = vscode.window.createOutputChannel('Poison Lens Dashboard', { log: true });
-	context.subscriptions.push(log);
 	const model = new RunsModel(runRoots, maxPoints);
-	const timers = new Map<string, NodeJS.Timeout>();
-	const outsideWatchers = new Map<string, vscode.Disposable>();
-
-	const changed = new vscode.EventEmitter<readonly RunChange[]>();
-	context.subscriptions.push(changed);
-	const deliver = (changes: readonly RunChange[]): void => {
-		for (const c of changes) {
-			DashboardPanel.current?.notify(c);
-		}
-		if (changes.length > 0) {
-			changed.fire(changes);
-		}
-	};
-
-	const refresh = async (dir: string): Promise<void> => {
-		try {
-			const c = await model.refreshDir(dir);
-			if (c !== null) {
-				deliver([c]);
-			}
-		} catch (err) {
-			log.error(`dashboard: reading ${dir} failed: ${(err as Error).message}`);
-		}
-	};
-
-	const onFile = (uri: vscode.Uri): void => {
-		const dir = model.runDirFor(uri.fsPath);
-		if (dir === null || timers.has(dir)) {
-			return;
-		}
-		timers.set(
-			dir,
-			setTimeout(() => {
-				timers.delete(dir);
-				void refresh(dir);
-			}, COALESCE_MS),
-		);
-	};
-
-	const watch = (pattern: vscode.GlobPattern): vscode.Disposable => {
-		const w = vscode.workspace.createFileSystemWatcher(pattern);
-		return vscode.Disposable.from(w, w.onDidCreate(onFile), w.onDidChange(onFile), w.onDidDelete(onFile));
-	};
-
-	let folderWatchers: vscode.Disposable[] = [];
-	const watchFolders = (): void => {
-		folderWatchers.forEach((d) => {
-			d.dispose();
-		});
-		folderWatchers = (vscode.workspace.workspaceFolders ?? []).map((f) => watch(new vscode.RelativePattern(f, `${RUNS_DIR}/**`)));
-	};
-	watchFolders();
-	context.subscriptions.push(
-		vscode.workspace.onDidChangeWorkspaceFolders(() => {
-			watchFolders();
-			void model.discover().then(deliver);
-		}),
-		{
-			dispose: () => {
-				folderWatchers.forEach((d) => {
-					d.dispose();
-				});
-			},
-		},
-		{
-			dispose: () => {
-				outsideWatchers.forEach((d) => {
-					d.dispose();
-				});
-			},
-		},
-		{ dispose: () => timers.forEach((t) => clearTimeout(t)) },
-	);
-
-	/** A run opened from outside the workspace gets its own watcher. */
-	const watchOutside = (dir: string): void => {
-		const abs = path.resolve(dir);
-		const inside = runRoots().some((r) => abs.startsWith(path.resolve(r) + path.sep));
-		if (!inside && !outsideWatchers.has(abs)) {
-			outsideWatchers.set(abs, watch(new vscode.RelativePattern(vscode.Uri.file(abs), '*')));
-		}
-	};
-
-	let polling = false;
-	const poll = setInterval(() => {
-		const panel = DashboardPanel.current;
-		if (panel === undefined || !panel.visible || polling) {
-			return;
-		}
-		polling = true;
-		void (async () => {
-			try {
-				deliver([...(await model.discover()), ...(await model.refreshAll())]);
-			} catch (err) {
-				log.error(`dashboard: poll failed: ${(err as Error).message}`);
-			} finally {
-				polling = false;
-			}
-		})();
-	}, POLL_MS);
-	context.subscriptions.push({ dispose: () => clearInterval(poll) });
-
-	const pickRun = async (): Promise<string | undefined> => {
-		await model.discover();
-		// The same rows as the "Analyse poisoning" picker, plus a way to open a run folder from elsewhere.
-		type Item = vscode.QuickPickItem & { dir?: string };
-		const items: Item[] = toPickItems(await findRuns()).map(({ run, ...item }) => ({ ...item, dir: run.dir }));
-		items.push({ label: '$(folder-opened) Browse for a run folder…' });
-		const choice = await vscode.window.showQuickPick(items, { title: 'Poison Lens: open a run', placeHolder: 'Pick a run (folders under .poison-lens/runs)', matchOnDetail: true });
-		if (choice === undefined) {
-			return undefined;
-		}
-		if (choice.dir !== undefined) {
-			return choice.dir;
-		}
-		const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, canSelectMany: false, openLabel: 'Open run' });
-		const dir = picked?.[0]?.fsPath;
-		if (dir !== undefined) {
-			watchOutside(dir);
-		}
-		return dir;
-	};
-
-	const host: DashboardHost = { extensionUri: context.extensionUri, model, log, pickRun };
-
+	const watchers = new RunWatchers(model, log);
+	context.subscriptions.push(log, watchers, vscode.workspace.onDidChangeWorkspaceFolders(() => watchers.foldersChanged()));
+	const host: DashboardHost = { extensionUri: context.extensionUri, model, log, pickRun: () => pickRun(model, watchers) };
 	context.subscriptions.push(
 		vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
 			async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown): Promise<void> {
@@ -179,29 +184,28 @@ export function registerDashboard(context: vscode.ExtensionContext): Dashboard {
 				const p = await DashboardPanel.revive(panel, host, state);
 				const dir = model.primary;
 				if (dir !== null) {
-					watchOutside(dir);
+					watchers.watchOutside(dir);
 				}
 				context.subscriptions.push(p);
 			},
 		}),
 		{ dispose: () => DashboardPanel.current?.dispose() },
 	);
-
 	return {
 		model,
-		onDidChangeRuns: changed.event,
+		onDidChangeRuns: watchers.onDidChange,
 		async show(runDir?: string): Promise<void> {
 			await model.discover();
 			if (runDir !== undefined) {
-				watchOutside(runDir);
+				watchers.watchOutside(runDir);
 			}
 			await DashboardPanel.createOrShow(host, runDir);
 		},
 		async compare(runDir: string, otherDir: string): Promise<void> {
 			await model.discover();
-			watchOutside(otherDir);
+			watchers.watchOutside(otherDir);
 			const other = await model.open(otherDir);
-			watchOutside(runDir);
+			watchers.watchOutside(runDir);
 			const panel = await DashboardPanel.createOrShow(host, runDir);
 			const primary = model.snapshot().runs.find((r) => path.resolve(r.info.dir) === path.resolve(runDir));
 			panel.post('compare', { runIds: [primary?.info.id ?? '', other.info.id].filter((id) => id !== '') });
