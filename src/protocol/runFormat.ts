@@ -16,7 +16,7 @@ import eventSchema from './schemas/event.schema.json';
 export const RUN_FORMAT_MAJOR = 1;
 
 /** The schema version the SDK writes. */
-export const SCHEMA_VERSION = '1.0';
+export const SCHEMA_VERSION = '1.1';
 
 /** Folder (relative to a workspace folder) that holds run folders. */
 export const RUNS_DIR = '.poison-lens/runs';

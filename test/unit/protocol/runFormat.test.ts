@@ -58,7 +58,7 @@ describe('run format constants the host relies on', () => {
 describe('parseManifestCore', () => {
 	test('reads the core of a v1 manifest', () => {
 		const core = parseManifestCore(JSON.stringify(manifest()), 'm.json');
-		assert.deepEqual(core, { schemaVersion: '1.0', runId: 'demo-20260101-000000-abcd', name: 'demo', createdAt: T });
+		assert.deepEqual(core, { schemaVersion: SCHEMA_VERSION, runId: 'demo-20260101-000000-abcd', name: 'demo', createdAt: T });
 	});
 	test('rejects another major version, naming the file', () => {
 		assert.throws(() => parseManifestCore(JSON.stringify(manifest({ schemaVersion: '2.0' })), 'x/m.json'), /x\/m\.json: schemaVersion "2\.0"/);
