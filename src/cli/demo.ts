@@ -18,7 +18,7 @@ import { backendSummary, selectBackend } from '../tfjs/backend';
 import { pastablePath } from './paths';
 import { installGradientFixes } from '../tfjs/gradients';
 import { PoisonLens } from '../sdk/lens';
-import { ATTACK_NAMES, makeAttack } from '../sdk/attacks/index';
+import { ATTACK_NAMES, makeAttack, type PoisonedDataset } from '../sdk/attacks/index';
 import type { AttackName } from '../sdk/attacks/index';
 import { crossEntropyPerSample, inputGradientPenalty } from '../sdk/penalty';
 import { mulberry32 } from '../math/random';
@@ -260,6 +260,157 @@ export interface DemoResult {
 	readonly backend: string;
 }
 
+type Shape4 = [number, number, number, number];
+
+/** Held-out sets: the full test split for accuracy; its non-target rows, clean and triggered, for p0 and ASR. */
+function heldOutSets(test: ImageDataset, attack: PoisonedDataset, target: number): EvalSets {
+	const itemShape = test.itemShape;
+	const per = itemShape[0] * itemShape[1] * itemShape[2];
+	const nonTargetRows: number[] = [];
+	test.labels.forEach((l, i) => {
+		if (l !== target) {
+			nonTargetRows.push(i);
+		}
+	});
+	const nonTargetImages = new Float32Array(nonTargetRows.length * per);
+	nonTargetRows.forEach((r, i) => nonTargetImages.set(test.images.subarray(r * per, (r + 1) * per), i * per));
+	const shape4 = (n: number): Shape4 => [n, itemShape[0], itemShape[1], itemShape[2]];
+	return {
+		clean: tf.tensor4d(test.images, shape4(test.count)),
+		cleanLabels: test.labels,
+		nonTarget: tf.tensor4d(nonTargetImages, shape4(nonTargetRows.length)),
+		triggered: tf.tensor4d(attack.trigger(nonTargetImages), shape4(nonTargetRows.length)),
+	};
+}
+
+function epochProgressBar(): SingleBar {
+	return new SingleBar({
+		stream: process.stderr,
+		format: ' epoch {epoch} [{bar}] {value}/{total} steps | loss {loss} | {eta_formatted} left',
+		hideCursor: false,
+		clearOnComplete: true,
+		noTTYOutput: false,
+		etaBuffer: 50,
+		barsize: 30,
+		barCompleteChar: '█',
+		barIncompleteChar: '░',
+	});
+}
+
+/** What one demo epoch trains with. */
+interface EpochContext {
+	readonly opts: DemoOptions;
+	readonly model: tf.LayersModel;
+	readonly optimizer: tf.Optimizer;
+	readonly lens: PoisonLens;
+	readonly bar: SingleBar;
+	readonly stepsPerEpoch: number;
+}
+
+/** One epoch through `model.fit` with the SDK callback (κ = 0); returns the summed batch loss and batch count. */
+async function fitEpoch(c: EpochContext, xs: tf.Tensor4D, ys: tf.Tensor, epoch: number): Promise<{ lossSum: number; lossCount: number }> {
+	let lossSum = 0;
+	let lossCount = 0;
+	await c.model.fit(xs, ys, {
+		batchSize: c.opts.batchSize,
+		epochs: epoch + 1,
+		initialEpoch: epoch,
+		shuffle: false,
+		verbose: 0,
+		callbacks: [
+			c.lens.callback(),
+			// tfjs treats an array whose first element is a tf.Callback as all tf.Callbacks: wrap plain ones.
+			new tf.CustomCallback({
+				onBatchEnd: (batch: number, logs?: tf.Logs) => {
+					const loss = logs?.loss ?? NaN;
+					lossSum += loss;
+					lossCount++;
+					c.bar.update(batch + 1, { loss: loss.toFixed(4) });
+				},
+			}),
+		],
+	});
+	return { lossSum, lossCount };
+}
+
+/** One epoch of a custom loop with the input-gradient penalty (κ > 0), recording batches and checkpoints itself. */
+async function penalisedEpoch(c: EpochContext, xs: tf.Tensor4D, ys: tf.Tensor, epoch: number, firstStep: number): Promise<{ lossSum: number; lossCount: number }> {
+	const n = xs.shape[0];
+	const penalised = inputGradientPenalty(c.opts.kappa);
+	let lossSum = 0;
+	let lossCount = 0;
+	let step = firstStep;
+	for (let b = 0; b < c.stepsPerEpoch; b++) {
+		const start = b * c.opts.batchSize;
+		const size = Math.min(c.opts.batchSize, n - start);
+		const loss = tf.tidy(() => {
+			const xb = xs.slice([start, 0, 0, 0], [size, -1, -1, -1]);
+			const yb = ys.slice([start, 0], [size, -1]);
+			const cost = c.optimizer.minimize(() => penalised((x) => crossEntropyPerSample(c.model.apply(x, { training: true }) as tf.Tensor, yb), xb).total, true);
+			return cost === null ? NaN : cost.dataSync()[0] ?? NaN;
+		});
+		step++;
+		lossSum += loss;
+		lossCount++;
+		c.lens.logBatch({ step, epoch, batch: b, loss, fractionalEpoch: epoch + (b + 1) / c.stepsPerEpoch });
+		if (step % c.opts.checkpointEvery === 0 || b === c.stepsPerEpoch - 1) {
+			await c.lens.checkpoint(c.model, { step, epoch, fractionalEpoch: epoch + (b + 1) / c.stepsPerEpoch, metrics: { loss } });
+		}
+		c.bar.update(b + 1, { loss: loss.toFixed(4) });
+		if (b % 10 === 0) {
+			await new Promise<void>((resolve) => setImmediate(resolve));
+		}
+	}
+	c.lens.logEpoch({ step, epoch, metrics: { loss: lossSum / Math.max(1, lossCount) } });
+	return { lossSum, lossCount };
+}
+
+/** The epoch's rows in its seeded order, as tensors (the caller disposes them). */
+function epochTensors(attack: PoisonedDataset, seed: number, numClasses: number): { xs: tf.Tensor4D; ys: tf.Tensor } {
+	const n = attack.labels.length;
+	const itemShape = attack.itemShape;
+	const per = itemShape[0] * itemShape[1] * itemShape[2];
+	const order = seededPermutation(n, seed);
+	const xsArr = new Float32Array(n * per);
+	const ysArr = new Int32Array(n);
+	order.forEach((r, i) => {
+		xsArr.set(attack.images.subarray(r * per, (r + 1) * per), i * per);
+		ysArr[i] = attack.labels[r];
+	});
+	const xs = tf.tensor4d(xsArr, [n, itemShape[0], itemShape[1], itemShape[2]]);
+	const ysIdx = tf.tensor1d(ysArr, 'int32');
+	const ys = tf.oneHot(ysIdx, numClasses);
+	ysIdx.dispose();
+	return { xs, ys };
+}
+
+/** Trains every epoch, printing a table row per epoch; returns the rows. */
+async function trainDemo(c: EpochContext, attack: PoisonedDataset, sets: EvalSets, numClasses: number, log: (line: string) => void): Promise<DemoResult['epochs']> {
+	const { opts } = c;
+	const epochs: DemoResult['epochs'] = [];
+	log('epoch   loss     clean acc   ASR       p0        excess ASR   time');
+	let step = 0;
+	for (let epoch = 0; epoch < opts.epochs; epoch++) {
+		const te = Date.now();
+		const { xs, ys } = epochTensors(attack, opts.seed * 1000 + epoch, numClasses);
+		c.bar.start(c.stepsPerEpoch, 0, { epoch: `${epoch + 1}/${opts.epochs}`, loss: '-' });
+		const { lossSum, lossCount } = opts.kappa === 0 ? await fitEpoch(c, xs, ys, epoch) : await penalisedEpoch(c, xs, ys, epoch, step);
+		step += c.stepsPerEpoch;
+		c.bar.stop();
+		xs.dispose();
+		ys.dispose();
+		const m = evaluate(c.model, sets, opts.target);
+		const seconds = (Date.now() - te) / 1000;
+		const loss = lossSum / Math.max(1, lossCount);
+		epochs.push({ epoch: epoch + 1, loss, ...m, seconds });
+		log(
+			`${String(epoch + 1).padEnd(8)}${loss.toFixed(4).padEnd(9)}${pct(m.cleanAccuracy).padEnd(12)}${pct(m.asr).padEnd(10)}${pct(m.p0).padEnd(10)}` +
+				`${pct(m.asr - m.p0).padEnd(13)}${seconds.toFixed(1)} s`,
+		);
+	}
+	return epochs;
+}
+
 /**
  * Runs the demo with parsed options.
  * @param log where the per-epoch table goes (stdout by default); the progress bar goes to stderr
@@ -278,8 +429,6 @@ export async function runDemoWith(
 	const test = loadKnownDataset(opts.dataset, 'test');
 	const train = subset(fullTrain, opts.trainSize, opts.seed);
 	const itemShape = fullTrain.itemShape;
-	const per = itemShape[0] * itemShape[1] * itemShape[2];
-
 	const attack = makeAttack(opts.trigger, { images: train.images, labels: train.labels, itemShape }, {
 		fraction: opts.poisonFraction,
 		targetLabel: opts.target,
@@ -289,24 +438,7 @@ export async function runDemoWith(
 		`poison-lens demo: ${opts.dataset}, ${train.labels.length} training rows, ${attack.poisonIndices.length} poisoned (θ = ${opts.poisonFraction}), ` +
 			`trigger ${opts.trigger} → label ${opts.target}, κ = ${opts.kappa}, backend ${backendSummary(backend)}`,
 	);
-
-	// Held-out sets: the full test split for accuracy; its non-target rows, clean and triggered, for p0 and ASR.
-	const nonTargetRows: number[] = [];
-	test.labels.forEach((l, i) => {
-		if (l !== opts.target) {
-			nonTargetRows.push(i);
-		}
-	});
-	const nonTargetImages = new Float32Array(nonTargetRows.length * per);
-	nonTargetRows.forEach((r, i) => nonTargetImages.set(test.images.subarray(r * per, (r + 1) * per), i * per));
-	const shape4 = (n: number): [number, number, number, number] => [n, itemShape[0], itemShape[1], itemShape[2]];
-	const sets: EvalSets = {
-		clean: tf.tensor4d(test.images, shape4(test.count)),
-		cleanLabels: test.labels,
-		nonTarget: tf.tensor4d(nonTargetImages, shape4(nonTargetRows.length)),
-		triggered: tf.tensor4d(attack.trigger(nonTargetImages), shape4(nonTargetRows.length)),
-	};
-
+	const sets = heldOutSets(test, attack, opts.target);
 	const numClasses = 10;
 	const lens = await PoisonLens.start({
 		runName: `demo ${opts.dataset} ${opts.trigger} theta ${opts.poisonFraction}`,
@@ -315,14 +447,7 @@ export async function runDemoWith(
 		// A θ = 0 control run still declares the trigger it is tested against, so ASR and p0 apply to it too.
 		attack,
 		checkpointEvery: opts.checkpointEvery,
-		trainSample: {
-			xs: { values: attack.images, itemShape },
-			labels: attack.labels,
-			rowIndices: train.rows,
-			size: 4096,
-			seed: opts.seed,
-			source: fullTrain.source,
-		},
+		trainSample: { xs: { values: attack.images, itemShape }, labels: attack.labels, rowIndices: train.rows, size: 4096, seed: opts.seed, source: fullTrain.source },
 		dataset: { name: opts.dataset, source: fullTrain.source, numClasses },
 	});
 	log(`run folder: ${lens.runDir}`);
@@ -334,104 +459,11 @@ export async function runDemoWith(
 	if (opts.kappa > 0) {
 		checkPenaltySupported(model, itemShape, numClasses);
 	}
-
-	const n = attack.labels.length;
-	const stepsPerEpoch = Math.ceil(n / opts.batchSize);
-	const bar = new SingleBar(
-		{
-			stream: process.stderr,
-			format: ' epoch {epoch} [{bar}] {value}/{total} steps | loss {loss} | {eta_formatted} left',
-			hideCursor: false,
-			clearOnComplete: true,
-			noTTYOutput: false,
-			etaBuffer: 50,
-			barsize: 30,
-			barCompleteChar: '█',
-			barIncompleteChar: '░',
-		},
-	);
-	const epochs: DemoResult['epochs'] = [];
-	const header = 'epoch   loss     clean acc   ASR       p0        excess ASR   time';
-	log(header);
-	let step = 0;
+	const bar = epochProgressBar();
+	const ctx: EpochContext = { opts, model, optimizer, lens, bar, stepsPerEpoch: Math.ceil(attack.labels.length / opts.batchSize) };
+	let epochs: DemoResult['epochs'];
 	try {
-		for (let epoch = 0; epoch < opts.epochs; epoch++) {
-			const te = Date.now();
-			const order = seededPermutation(n, opts.seed * 1000 + epoch);
-			const xsArr = new Float32Array(n * per);
-			const ysArr = new Int32Array(n);
-			order.forEach((r, i) => {
-				xsArr.set(attack.images.subarray(r * per, (r + 1) * per), i * per);
-				ysArr[i] = attack.labels[r];
-			});
-			const xs = tf.tensor4d(xsArr, shape4(n));
-			const ysIdx = tf.tensor1d(ysArr, 'int32');
-			const ys = tf.oneHot(ysIdx, numClasses);
-			ysIdx.dispose();
-			bar.start(stepsPerEpoch, 0, { epoch: `${epoch + 1}/${opts.epochs}`, loss: '-' });
-			let lossSum = 0;
-			let lossCount = 0;
-			if (opts.kappa === 0) {
-				await model.fit(xs, ys, {
-					batchSize: opts.batchSize,
-					epochs: epoch + 1,
-					initialEpoch: epoch,
-					shuffle: false,
-					verbose: 0,
-					callbacks: [
-						lens.callback(),
-						// tfjs treats an array whose first element is a tf.Callback as all tf.Callbacks: wrap plain ones.
-						new tf.CustomCallback({
-							onBatchEnd: (batch: number, logs?: tf.Logs) => {
-								const loss = logs?.loss ?? NaN;
-								lossSum += loss;
-								lossCount++;
-								bar.update(batch + 1, { loss: loss.toFixed(4) });
-							},
-						}),
-					],
-				});
-				step += stepsPerEpoch;
-			} else {
-				const penalised = inputGradientPenalty(opts.kappa);
-				for (let b = 0; b < stepsPerEpoch; b++) {
-					const start = b * opts.batchSize;
-					const size = Math.min(opts.batchSize, n - start);
-					const loss = tf.tidy(() => {
-						const xb = xs.slice([start, 0, 0, 0], [size, -1, -1, -1]);
-						const yb = ys.slice([start, 0], [size, -1]);
-						const cost = optimizer.minimize(
-							() => penalised((x) => crossEntropyPerSample(model.apply(x, { training: true }) as tf.Tensor, yb), xb).total,
-							true,
-						);
-						return cost === null ? NaN : cost.dataSync()[0] ?? NaN;
-					});
-					step++;
-					lossSum += loss;
-					lossCount++;
-					lens.logBatch({ step, epoch, batch: b, loss, fractionalEpoch: epoch + (b + 1) / stepsPerEpoch });
-					if (step % opts.checkpointEvery === 0 || b === stepsPerEpoch - 1) {
-						await lens.checkpoint(model, { step, epoch, fractionalEpoch: epoch + (b + 1) / stepsPerEpoch, metrics: { loss } });
-					}
-					bar.update(b + 1, { loss: loss.toFixed(4) });
-					if (b % 10 === 0) {
-						await new Promise<void>((resolve) => setImmediate(resolve));
-					}
-				}
-				lens.logEpoch({ step, epoch, metrics: { loss: lossSum / Math.max(1, lossCount) } });
-			}
-			bar.stop();
-			xs.dispose();
-			ys.dispose();
-			const m = evaluate(model, sets, opts.target);
-			const seconds = (Date.now() - te) / 1000;
-			const loss = lossSum / Math.max(1, lossCount);
-			epochs.push({ epoch: epoch + 1, loss, ...m, seconds });
-			log(
-				`${String(epoch + 1).padEnd(8)}${loss.toFixed(4).padEnd(9)}${pct(m.cleanAccuracy).padEnd(12)}${pct(m.asr).padEnd(10)}${pct(m.p0).padEnd(10)}` +
-					`${pct(m.asr - m.p0).padEnd(13)}${seconds.toFixed(1)} s`,
-			);
-		}
+		epochs = await trainDemo(ctx, attack, sets, numClasses, log);
 		await lens.end('completed');
 	} catch (err) {
 		bar.stop();
