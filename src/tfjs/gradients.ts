@@ -19,6 +19,13 @@ type AttrMap = Parameters<GradConfig['gradFunc']>[2];
 
 let installed = false;
 
+/**
+ * Comparison kernels: piecewise constant, so their derivative is zero wherever it exists. Stock tfjs registers
+ * no gradient for them, so a second derivative through a gradient built with `where(greater(x, 0), …)` (SELU,
+ * LeakyReLU, hard sigmoid, clipByValue) threw `gradient function not found for Greater`.
+ */
+const COMPARISON_KERNELS = ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual'] as const;
+
 /** Names of the kernels whose gradients {@link installGradientFixes} replaces or adds. */
 export const FIXED_GRADIENT_KERNELS: readonly string[] = Object.freeze([
 	'Exp',
@@ -35,6 +42,7 @@ export const FIXED_GRADIENT_KERNELS: readonly string[] = Object.freeze([
 	'DepthwiseConv2dNative',
 	'Conv2D',
 	'BatchMatMul',
+	...COMPARISON_KERNELS,
 ]);
 
 /**
@@ -318,6 +326,16 @@ function gradientFixes(): GradConfig[] {
 		},
 		avgPoolGrad(),
 		depthwiseConv2dGrad(),
+		...COMPARISON_KERNELS.map(
+			(kernelName): GradConfig => ({
+				kernelName,
+				inputsToSave: ['a', 'b'],
+				gradFunc: (_dy, saved) => {
+					const [a, b] = saved;
+					return { a: () => tf.zerosLike(a), b: () => tf.zerosLike(b) };
+				},
+			}),
+		),
 		conv2dGrad(),
 		{
 			// Same products as the stock gradient, with the transposes made explicit: the wasm

@@ -189,6 +189,21 @@ function buildSignals(state: State, p: Palette): Built {
 	}
 	const cleanBand = withAlpha(p.fg, p.highContrast ? 0.35 : 0.14);
 	datasets.push({ label: 'λ1 clean probes (baseline)', data: checkpointPoints(ok, axis, (c) => c.clean?.topEigenvalues?.[0] ?? null), borderColor: withAlpha(p.fg, 0.5), backgroundColor: cleanBand, borderWidth: 1, pointRadius: 0, fill: 'start', yAxisID: 'curv' });
+	// Lanczos stopped before its tolerance (light passes stop at 20 steps): a hollow ring around λ1.
+	const unconverged = ok.filter((c) => c.convergence?.triggered?.converged === false && c.topEigenvalues?.[0] !== undefined);
+	if (unconverged.length > 0) {
+		datasets.push({
+			label: 'λ1 not converged (Lanczos)',
+			data: checkpointPoints(unconverged, axis, (c) => c.topEigenvalues?.[0] ?? null),
+			borderColor: p.blue,
+			backgroundColor: 'transparent',
+			showLine: false,
+			pointRadius: 7,
+			pointStyle: 'circle',
+			borderWidth: 1.5,
+			yAxisID: 'curv',
+		});
+	}
 	const failed = failedCheckpoints(cps);
 	if (failed.length > 0) {
 		datasets.push({ label: 'failed checkpoint', data: failed.map((c) => ({ x: checkpointX(c, axis), y: 0 })), borderColor: p.red, backgroundColor: p.red, showLine: false, pointRadius: 7, pointStyle: 'crossRot', borderWidth: 2, yAxisID: 'frac' });

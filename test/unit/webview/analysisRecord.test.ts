@@ -20,6 +20,20 @@ describe('parseAnalysisLine', () => {
 		assert.deepEqual(r.images?.topEigenvector?.data, [0.6, -0.8]);
 	});
 
+	test('keeps degenerate and Lanczos convergence (issue 15); a non-boolean converged is an error naming the field', () => {
+		const conv = { triggered: { steps: 20, residuals: [0.002, 0.01], converged: false, tol: 1e-6 }, clean: { steps: 15, residuals: [1e-7], converged: true, tol: 1e-6 } };
+		const r = parseAnalysisLine(JSON.stringify({ ...full, degenerate: 'the model predicts class 3 for all 64 probes (collapsed)', convergence: conv }), 'a.jsonl', 1) as CheckpointAnalysis;
+		assert.equal(r.degenerate, 'the model predicts class 3 for all 64 probes (collapsed)');
+		assert.deepEqual(r.convergence, conv);
+		const plain = parseAnalysisLine(JSON.stringify(full), 'a.jsonl', 1) as CheckpointAnalysis;
+		assert.equal(plain.convergence, undefined);
+		assert.equal(plain.degenerate, undefined);
+		assert.throws(
+			() => parseAnalysisLine(JSON.stringify({ ...full, convergence: { triggered: { ...conv.triggered, converged: 'no' } } }), 'a.jsonl', 7),
+			/a\.jsonl:7.*convergence\.triggered\.converged/,
+		);
+	});
+
 	test('null and absent optional values read as null', () => {
 		const r = parseAnalysisLine('{"epoch":0.5,"step":78}', 'a.jsonl', 3) as CheckpointAnalysis;
 		assert.equal(r.kind, 'checkpoint');
