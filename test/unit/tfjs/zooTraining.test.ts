@@ -32,7 +32,7 @@ describe('zoo architectures train on wasm', () => {
 			compileZoo(spec, m, 1e-2);
 			const w0 = snapshot(m);
 			const h = await m.fit(xs, ys, { epochs: 1, batchSize: 16, verbose: 0, shuffle: false });
-			assert.ok(Number.isFinite(h.history.loss[0] as number), `model.fit loss ${String(h.history.loss[0])}`);
+			assert.ok(Number.isFinite(h.history.loss[0]), `model.fit loss ${String(h.history.loss[0])}`);
 			assert.ok(allMoved(w0, snapshot(m)), 'model.fit left a weight unchanged');
 
 			const c = spec.build();
