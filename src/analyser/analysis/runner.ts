@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AnalyserErrorCode } from '../../protocol/analyser';
-import type { AnalysisPass, CheckpointAnalysis, ImageRecord } from '../../protocol/analysisRecord';
+import type { AnalysisPass, BlindSummary, CheckpointAnalysis, ImageRecord } from '../../protocol/analysisRecord';
 import { readEvents, type RunEvent } from '../../protocol/runFormat';
 import { isCancelled } from '../curvature/cancel';
 import { CurvatureCancelledError, type CancelSignal } from '../curvature/index';
@@ -206,6 +206,97 @@ function sleep(ms: number, signal?: CancelSignal): Promise<void> {
 	});
 }
 
+/** Errors stored before this call that are tried again: when asked, when their inputs changed, or from another backend. */
+function errorsToRetry(records: ReadonlyMap<number, CheckpointAnalysis>, stored: Awaited<ReturnType<typeof readStoredAnalysis>>, tail: EventTail, ctx: RunContext, backend: string, retryErrors: boolean): Set<number> {
+	const retry = new Set<number>();
+	for (const [step, r] of records) {
+		if (r.error === null) {
+			continue;
+		}
+		const cause = stored.errorContext.get(step);
+		const target = tail.checkpoints.get(step);
+		const stampNow = target === undefined ? null : inputStamp(ctx, target.dir);
+		if (retryErrors || cause === undefined || (cause.backend !== null && cause.backend !== backend) || cause.inputStamp === null || cause.inputStamp !== stampNow) {
+			retry.add(step);
+		}
+	}
+	return retry;
+}
+
+/** One checkpoint analysed; an unexpected failure becomes an `Internal` error record (a cancel is rethrown). */
+async function analyseOrRecordError(ctx: RunContext, next: CheckpointTarget, options: RunAnalysisOptions, onStage: (s: string) => void): Promise<CheckpointAnalysis> {
+	try {
+		return await analyseCheckpoint(ctx, next, { pass: options.pass, k: options.k, signal: options.signal, onStage });
+	} catch (err) {
+		if (err instanceof CurvatureCancelledError) {
+			throw err;
+		}
+		return errorRecord(next, options.pass, `Internal: ${err instanceof Error ? err.message : String(err)}`);
+	}
+}
+
+/** Blind mode's state for the summary: recomputed at the newest usable checkpoint when the stored one is older. */
+interface BlindState {
+	blind: BlindResult | null;
+	summary: BlindSummary | null;
+	step: number | null;
+	image: ImageRecord | undefined;
+}
+
+async function blindAtNewest(ctx: RunContext, tail: EventTail, newest: CheckpointAnalysis | undefined, state: BlindState, options: RunAnalysisOptions, report: (label: string) => void, warnings: string[]): Promise<BlindState> {
+	const wantBlind = (options.blind ?? true) && ctx.trainSamplePath !== null && newest !== undefined;
+	if (!wantBlind || (state.summary !== null && state.step === newest.step)) {
+		return state;
+	}
+	const target = tail.checkpoints.get(newest.step);
+	if (target === undefined) {
+		return state;
+	}
+	try {
+		report(`blind mode at checkpoint ${newest.step}`);
+		const blind = await runBlindScan(ctx, target.dir, { signal: options.signal, onProgress: (done, n) => report(`blind mode: ${done}/${n} training samples`) });
+		return { blind, summary: blind.summary, step: newest.step, image: blind.candidateTrigger };
+	} catch (err) {
+		if (err instanceof CurvatureCancelledError) {
+			throw err;
+		}
+		warnings.push(`blind mode: ${err instanceof AnalysisError ? err.toRecordText() : err instanceof Error ? err.message : String(err)}`);
+		return state;
+	}
+}
+
+/** The run's summary line: lag, verdict, blind summary, trigger images; throws when no checkpoint is usable (a verdict needs evidence). */
+function summaryOf(runDir: string, ctx: RunContext, all: readonly CheckpointAnalysis[], b: BlindState): { summary: StoredSummary; lag: LagAnalysis } {
+	const analysable = all.filter((r) => r.error === null);
+	if (analysable.length === 0) {
+		const firstError = all.find((r) => r.error !== null)?.error;
+		throw new AnalysisError(
+			AnalyserErrorCode.NoAnalysableCheckpoint,
+			all.length === 0
+				? `${runDir}: no checkpoint has been written yet, so there is nothing to analyse`
+				: `${runDir}: none of its ${all.length} checkpoints could be analysed, so there is no verdict (first error: ${String(firstError)})`,
+		);
+	}
+	const lag = analyseLag(all, b.summary);
+	const declared = ctx.attack === null ? undefined : imageOf(ctx.attack.meanDirection, ctx.itemShape);
+	const images = {
+		...(declared === undefined ? {} : { declaredTrigger: declared }),
+		...(b.image === undefined ? {} : { candidateTrigger: b.image }),
+	};
+	const summary: StoredSummary = {
+		kind: 'summary',
+		lag: lag.lag,
+		verdict: lag.verdict,
+		blind: b.summary,
+		spectralSignal: lag.spectralSignal,
+		recommendation: lag.recommendation,
+		...(Object.keys(images).length > 0 ? { images } : {}),
+		analysedThroughStep: all.length > 0 ? all[all.length - 1].step : null,
+		blindStep: b.step,
+	};
+	return { summary, lag };
+}
+
 /**
  * Analyses a run folder. Nothing already in analysis.jsonl is recomputed (a light record is
  * redone only when a full pass is asked for); bad checkpoints become records with `error`.
@@ -213,7 +304,6 @@ function sleep(ms: number, signal?: CancelSignal): Promise<void> {
  */
 export async function analyseRunDir(runDir: string, options: RunAnalysisOptions): Promise<RunAnalysisOutcome> {
 	const persist = options.persist ?? true;
-	const signal = options.signal;
 	const progress = options.onProgress ?? (() => undefined);
 	const warnings: string[] = [];
 	// Validate the manifest first: a missing run is a request error, not a record.
@@ -224,73 +314,33 @@ export async function analyseRunDir(runDir: string, options: RunAnalysisOptions)
 	const tail = new EventTail(runDir);
 	await tail.poll();
 	const backend = currentBackend();
-	// Errors stored before this call: retried when asked, when their inputs changed, or from another backend.
-	const retry = new Set<number>();
-	for (const [step, r] of records) {
-		if (r.error === null) {
-			continue;
-		}
-		const cause = stored.errorContext.get(step);
-		const target = tail.checkpoints.get(step);
-		const stampNow = target === undefined ? null : inputStamp(ctx, target.dir);
-		if (
-			options.retryErrors === true ||
-			cause === undefined ||
-			(cause.backend !== null && cause.backend !== backend) ||
-			cause.inputStamp === null ||
-			cause.inputStamp !== stampNow
-		) {
-			retry.add(step);
-		}
-	}
+	const retry = errorsToRetry(records, stored, tail, ctx, backend, options.retryErrors === true);
 	const needs = (step: number): boolean => {
 		const r = records.get(step);
 		return r === undefined || retry.has(step) || (options.pass === 'full' && r.pass === 'light' && r.error === null);
 	};
 	let followStop: 'ended' | 'writer-gone' | undefined;
-	const staleAfter = options.staleAfterMs ?? 60_000;
 	let analysed = 0;
 	const total = (): number => analysed + [...tail.checkpoints.keys()].filter(needs).length;
 	for (;;) {
-		if (isCancelled(signal)) {
+		if (isCancelled(options.signal)) {
 			throw new CurvatureCancelledError(`analysis of ${runDir}`, analysed);
 		}
-		const pending = [...tail.checkpoints.values()].filter((c) => needs(c.step)).sort((a, b) => b.step - a.step);
-		const next = pending[0];
+		const next = [...tail.checkpoints.values()].filter((c) => needs(c.step)).sort((a, b) => b.step - a.step)[0];
 		if (next === undefined) {
-			if (!options.follow) {
-				break;
-			}
-			if (tail.ended) {
-				followStop = 'ended';
-				break;
-			}
-			if (Date.now() - tail.lastEventAt >= staleAfter && !writerAlive(ctx)) {
-				followStop = 'writer-gone';
+			followStop = !options.follow ? undefined : tail.ended ? 'ended' : Date.now() - tail.lastEventAt >= (options.staleAfterMs ?? 60_000) && !writerAlive(ctx) ? 'writer-gone' : undefined;
+			if (!options.follow || followStop !== undefined) {
 				break;
 			}
 			progress(analysed, total(), 'waiting for checkpoints');
-			await sleep(options.pollMs ?? 1000, signal);
+			await sleep(options.pollMs ?? 1000, options.signal);
 			await tail.poll();
 			continue;
 		}
 		progress(analysed, total(), `checkpoint ${next.step} (${options.pass})`);
 		retry.delete(next.step);
 		const stampBefore = inputStamp(ctx, next.dir);
-		let rec: CheckpointAnalysis;
-		try {
-			rec = await analyseCheckpoint(ctx, next, {
-				pass: options.pass,
-				k: options.k,
-				signal,
-				onStage: (s) => progress(analysed, total(), `checkpoint ${next.step}: ${s}`),
-			});
-		} catch (err) {
-			if (err instanceof CurvatureCancelledError) {
-				throw err;
-			}
-			rec = errorRecord(next, options.pass, `Internal: ${err instanceof Error ? err.message : String(err)}`);
-		}
+		const rec = await analyseOrRecordError(ctx, next, options, (stage) => progress(analysed, total(), `checkpoint ${next.step}: ${stage}`));
 		records.set(rec.step, rec);
 		analysed++;
 		if (persist) {
@@ -306,66 +356,17 @@ export async function analyseRunDir(runDir: string, options: RunAnalysisOptions)
 	}
 	const all = [...records.values()].sort((a, b) => a.step - b.step);
 	const usable = all.filter((r) => r.error === null);
-	const newest = usable[usable.length - 1];
-	let blind: BlindResult | null = null;
-	let blindSummary = stored.summary?.blind ?? null;
-	let blindStep = stored.summary?.blindStep ?? null;
-	let candidateImage: ImageRecord | undefined = stored.summary?.images?.candidateTrigger;
-	const wantBlind = (options.blind ?? true) && ctx.trainSamplePath !== null && newest !== undefined;
-	if (wantBlind && (blindSummary === null || blindStep !== newest.step)) {
-		const target = tail.checkpoints.get(newest.step);
-		if (target !== undefined) {
-			try {
-				progress(analysed, analysed + 1, `blind mode at checkpoint ${newest.step}`);
-				blind = await runBlindScan(ctx, target.dir, {
-					signal,
-					onProgress: (done, n) => progress(analysed, analysed + 1, `blind mode: ${done}/${n} training samples`),
-				});
-				blindSummary = blind.summary;
-				blindStep = newest.step;
-				candidateImage = blind.candidateTrigger;
-			} catch (err) {
-				if (err instanceof CurvatureCancelledError) {
-					throw err;
-				}
-				warnings.push(`blind mode: ${err instanceof AnalysisError ? err.toRecordText() : err instanceof Error ? err.message : String(err)}`);
-			}
-		}
-	}
-	// A verdict rests on analysed checkpoints: with none, "clean" would be a claim without evidence.
-	const analysable = all.filter((r) => r.error === null);
-	if (analysable.length === 0) {
-		const firstError = all.find((r) => r.error !== null)?.error;
-		throw new AnalysisError(
-			AnalyserErrorCode.NoAnalysableCheckpoint,
-			all.length === 0
-				? `${runDir}: no checkpoint has been written yet, so there is nothing to analyse`
-				: `${runDir}: none of its ${all.length} checkpoints could be analysed, so there is no verdict (first error: ${String(firstError)})`,
-		);
-	}
-	const lag = analyseLag(all, blindSummary);
-	const declared = ctx.attack === null ? undefined : imageOf(ctx.attack.meanDirection, ctx.itemShape);
-	const images = {
-		...(declared === undefined ? {} : { declaredTrigger: declared }),
-		...(candidateImage === undefined ? {} : { candidateTrigger: candidateImage }),
-	};
-	const summary: StoredSummary = {
-		kind: 'summary',
-		lag: lag.lag,
-		verdict: lag.verdict,
-		blind: blindSummary,
-		spectralSignal: lag.spectralSignal,
-		recommendation: lag.recommendation,
-		...(Object.keys(images).length > 0 ? { images } : {}),
-		analysedThroughStep: all.length > 0 ? all[all.length - 1].step : null,
-		blindStep,
-	};
-	const changed =
-		stored.summary === null ||
-		analysed > 0 ||
-		blind !== null ||
-		stored.summary.verdict !== summary.verdict ||
-		stored.summary.analysedThroughStep !== summary.analysedThroughStep;
+	const b = await blindAtNewest(
+		ctx,
+		tail,
+		usable[usable.length - 1],
+		{ blind: null, summary: stored.summary?.blind ?? null, step: stored.summary?.blindStep ?? null, image: stored.summary?.images?.candidateTrigger },
+		options,
+		(label) => progress(analysed, analysed + 1, label),
+		warnings,
+	);
+	const { summary, lag } = summaryOf(runDir, ctx, all, b);
+	const changed = stored.summary === null || analysed > 0 || b.blind !== null || stored.summary.verdict !== summary.verdict || stored.summary.analysedThroughStep !== summary.analysedThroughStep;
 	if (persist && changed) {
 		await appendAnalysisLine(runDir, summary);
 	}
@@ -380,7 +381,7 @@ export async function analyseRunDir(runDir: string, options: RunAnalysisOptions)
 		summary: changed ? summary : (stored.summary ?? summary),
 		lag,
 		analysed,
-		blind,
+		blind: b.blind,
 		epochSeconds: medianGap(tail.epochTimes),
 		warnings,
 	};
