@@ -254,6 +254,122 @@ function pick(items: Float32Array, dim: number, count: number): Float32Array {
 	return items.subarray(0, Math.min(count, items.length / dim) * dim);
 }
 
+/** Clean accuracy and degeneracy on all probes; ASR and p0 on the non-target probes when an attack is declared. */
+async function probeOutcomes(model: tf.LayersModel, ctx: RunContext): Promise<{ cleanAccuracy: number; degenerate: string | null; asr: number | null; p0: number | null }> {
+	const { itemShape, probe, attack } = ctx;
+	const preds = await predictClasses(model, probe.data, itemShape);
+	let correct = 0;
+	preds.forEach((p, i) => {
+		if (p === probe.labels[i]) {
+			correct++;
+		}
+	});
+	let asr: number | null = null;
+	let p0: number | null = null;
+	if (attack !== null && attack.nonTarget.length > 0) {
+		const trig = await predictClasses(model, attack.triggered, itemShape);
+		const n = attack.nonTarget.length;
+		asr = trig.reduce((a, p) => a + (p === attack.target ? 1 : 0), 0) / n;
+		p0 = attack.nonTarget.reduce((a, row) => a + (preds[row] === attack.target ? 1 : 0), 0) / n;
+	}
+	return { cleanAccuracy: correct / Math.max(1, preds.length), degenerate: degenerateReason(preds, ctx.numClasses), asr, p0 };
+}
+
+/** How the spectra of one pass are taken. */
+interface SpectrumPlan {
+	readonly nProbes: number;
+	readonly k: number;
+	readonly maxIter: number | undefined;
+	readonly full: boolean;
+	readonly signal: CancelSignal | undefined;
+	readonly stage: (s: string) => void;
+}
+
+/** The triggered-probe spectrum: tᵀHt, the top-k eigenpairs, the trigger overlap and gap, per-sample spectra on a full pass. */
+interface TriggeredSpectrum {
+	readonly triggerCurvature: number;
+	readonly topEigenvalues: number[];
+	readonly triggerOverlap: number | null;
+	readonly spectralGap: number | null;
+	readonly perSample: CheckpointAnalysis['perSample'];
+	readonly topImage: ImageRecord | undefined;
+	readonly convergence: SpectrumConvergence;
+}
+
+async function triggeredSpectrum(logit: LogitModel, ctx: RunContext, attack: NonNullable<RunContext['attack']>, plan: SpectrumPlan): Promise<TriggeredSpectrum> {
+	const { dim, probe, itemShape } = ctx;
+	const xs = pick(attack.triggered, dim, plan.nProbes);
+	const b = xs.length / dim;
+	const labels = Int32Array.from(attack.nonTarget.slice(0, b), (row) => probe.labels[row]);
+	const dirs = attack.directions.subarray(0, b * dim);
+	const meanDir = new Float64Array(dim);
+	for (let i = 0; i < dirs.length; i++) {
+		meanDir[i % dim] += dirs[i] / b;
+	}
+	plan.stage('triggered-probe curvature');
+	const curv = await batchCurvature(logit, xs, labels, plan.signal);
+	try {
+		const along = await curv.along(dirs, plan.signal);
+		plan.stage('triggered-probe spectrum');
+		const eig = await curv.topK(plan.k, plan.maxIter, plan.signal);
+		const top = eig.eigenvectors[0];
+		const [l1, l2] = eig.eigenvalues;
+		let perSample: CheckpointAnalysis['perSample'] = null;
+		if (plan.full) {
+			plan.stage('per-sample curvature');
+			const ps = await curv.perSample(plan.signal);
+			const overlaps = ps.eigenvectors.map((v, i) => cos2(v, dirs.subarray(i * dim, (i + 1) * dim)));
+			perSample = {
+				median: finiteOrNull(median(ps.eigenvalues)),
+				p90: finiteOrNull(quantile(ps.eigenvalues, 0.9)),
+				overlap: finiteOrNull(overlaps.reduce((a, v) => a + v, 0) / Math.max(1, overlaps.length)),
+			};
+		}
+		return {
+			triggerCurvature: along.reduce((a, v) => a + v, 0) / along.length,
+			topEigenvalues: eig.eigenvalues.map(round6),
+			triggerOverlap: top === undefined ? null : cos2(top, meanDir),
+			spectralGap: l1 !== undefined && l2 !== undefined && l2 > 0 ? l1 / l2 : null,
+			perSample,
+			topImage: top === undefined ? undefined : imageOf(top, itemShape),
+			convergence: convergenceOf(eig),
+		};
+	} finally {
+		curv.dispose();
+	}
+}
+
+/** The clean-probe baseline: the same probes without the trigger (all probes without an attack). */
+async function cleanSpectrum(logit: LogitModel, ctx: RunContext, plan: SpectrumPlan): Promise<{ clean: NonNullable<CheckpointAnalysis['clean']>; convergence: SpectrumConvergence }> {
+	const { dim, probe, attack } = ctx;
+	let xs: Float32Array;
+	let labels: Int32Array;
+	if (attack !== null && attack.nonTarget.length > 0) {
+		const rows = attack.nonTarget.slice(0, plan.nProbes);
+		xs = new Float32Array(rows.length * dim);
+		rows.forEach((row, i) => xs.set(probe.data.subarray(row * dim, (row + 1) * dim), i * dim));
+		labels = Int32Array.from(rows, (row) => probe.labels[row]);
+	} else {
+		xs = pick(probe.data, dim, plan.nProbes);
+		labels = probe.labels.slice(0, xs.length / dim);
+	}
+	plan.stage('clean-probe spectrum');
+	const curv = await batchCurvature(logit, xs, labels, plan.signal);
+	try {
+		const eig = await curv.topK(plan.k, plan.maxIter, plan.signal);
+		const top = eig.eigenvectors[0];
+		return {
+			clean: {
+				topEigenvalues: eig.eigenvalues.map(round6),
+				triggerOverlap: attack !== null && top !== undefined ? finiteOrNull(cos2(top, attack.meanDirection)) : null,
+			},
+			convergence: convergenceOf(eig),
+		};
+	} finally {
+		curv.dispose();
+	}
+}
+
 /**
  * Analyses one checkpoint. Checkpoint-level failures come back as a record with `error`;
  * cancellation throws {@link CurvatureCancelledError}.
@@ -261,7 +377,6 @@ function pick(items: Float32Array, dim: number, count: number): Float32Array {
 export async function analyseCheckpoint(ctx: RunContext, target: CheckpointTarget, options: CheckpointOptions): Promise<CheckpointAnalysis> {
 	const t0 = performance.now();
 	const stage = options.onStage ?? (() => undefined);
-	const signal = options.signal;
 	let model: tf.LayersModel;
 	try {
 		stage('loading');
@@ -274,132 +389,43 @@ export async function analyseCheckpoint(ctx: RunContext, target: CheckpointTarge
 	}
 	let logit: LogitModel | undefined;
 	try {
-		await cancelPoint(signal, 'checkpoint analysis', 0);
+		await cancelPoint(options.signal, 'checkpoint analysis', 0);
 		stage('predicting');
-		const { itemShape, dim, probe, attack } = ctx;
-		const preds = await predictClasses(model, probe.data, itemShape);
-		let correct = 0;
-		preds.forEach((p, i) => {
-			if (p === probe.labels[i]) {
-				correct++;
-			}
-		});
-		const cleanAccuracy = correct / Math.max(1, preds.length);
-		const degenerate = degenerateReason(preds, ctx.numClasses);
-		let asr: number | null = null;
-		let p0: number | null = null;
-		if (attack !== null && attack.nonTarget.length > 0) {
-			const trig = await predictClasses(model, attack.triggered, itemShape);
-			const n = attack.nonTarget.length;
-			asr = trig.reduce((a, p) => a + (p === attack.target ? 1 : 0), 0) / n;
-			p0 = attack.nonTarget.reduce((a, row) => a + (preds[row] === attack.target ? 1 : 0), 0) / n;
-		}
+		const outcome = await probeOutcomes(model, ctx);
 		try {
 			logit = logitModelFromLayers(model, path.join(target.dir, 'model.json'));
 		} catch (err) {
 			throw new AnalysisError(AnalyserErrorCode.SchemaMismatch, err instanceof Error ? err.message : String(err));
 		}
 		const full = options.pass === 'full';
-		const nProbes = full ? FULL_PROBES : LIGHT_PROBES;
-		const maxIter = full ? undefined : LIGHT_LANCZOS_STEPS;
-		const k = Math.min(options.k, dim);
-		let topEigenvalues: number[] | null = null;
-		let triggerOverlap: number | null = null;
-		let spectralGap: number | null = null;
-		let triggerCurvature: number | null = null;
-		let perSample: CheckpointAnalysis['perSample'] = null;
-		let clean: CheckpointAnalysis['clean'] = null;
-		let topImage: ImageRecord | undefined;
-		const convergence: Array<['triggered' | 'clean', SpectrumConvergence]> = [];
-		if (attack !== null && attack.nonTarget.length > 0) {
-			const xs = pick(attack.triggered, dim, nProbes);
-			const b = xs.length / dim;
-			const labels = Int32Array.from(attack.nonTarget.slice(0, b), (row) => probe.labels[row]);
-			const dirs = attack.directions.subarray(0, b * dim);
-			const meanDir = new Float64Array(dim);
-			for (let i = 0; i < dirs.length; i++) {
-				meanDir[i % dim] += dirs[i] / b;
-			}
-			stage('triggered-probe curvature');
-			const curv = await batchCurvature(logit, xs, labels, signal);
-			try {
-				const along = await curv.along(dirs, signal);
-				triggerCurvature = along.reduce((a, v) => a + v, 0) / along.length;
-				stage('triggered-probe spectrum');
-				const eig = await curv.topK(k, maxIter, signal);
-				convergence.push(['triggered', convergenceOf(eig)]);
-				topEigenvalues = eig.eigenvalues.map(round6);
-				const top = eig.eigenvectors[0];
-				if (top !== undefined) {
-					triggerOverlap = cos2(top, meanDir);
-					topImage = imageOf(top, itemShape);
-				}
-				const [l1, l2] = eig.eigenvalues;
-				spectralGap = l1 !== undefined && l2 !== undefined && l2 > 0 ? l1 / l2 : null;
-				if (full) {
-					stage('per-sample curvature');
-					const ps = await curv.perSample(signal);
-					const overlaps = ps.eigenvectors.map((v, i) => cos2(v, dirs.subarray(i * dim, (i + 1) * dim)));
-					perSample = {
-						median: finiteOrNull(median(ps.eigenvalues)),
-						p90: finiteOrNull(quantile(ps.eigenvalues, 0.9)),
-						overlap: finiteOrNull(overlaps.reduce((a, v) => a + v, 0) / Math.max(1, overlaps.length)),
-					};
-				}
-			} finally {
-				curv.dispose();
-			}
-		}
-		{
-			// The clean-probe baseline: the same probes without the trigger (all probes without an attack).
-			let xs: Float32Array;
-			let labels: Int32Array;
-			if (attack !== null && attack.nonTarget.length > 0) {
-				const rows = attack.nonTarget.slice(0, nProbes);
-				xs = new Float32Array(rows.length * dim);
-				rows.forEach((row, i) => xs.set(probe.data.subarray(row * dim, (row + 1) * dim), i * dim));
-				labels = Int32Array.from(rows, (row) => probe.labels[row]);
-			} else {
-				xs = pick(probe.data, dim, nProbes);
-				labels = probe.labels.slice(0, xs.length / dim);
-			}
-			stage('clean-probe spectrum');
-			const curv = await batchCurvature(logit, xs, labels, signal);
-			try {
-				const eig = await curv.topK(k, maxIter, signal);
-				convergence.push(['clean', convergenceOf(eig)]);
-				const top = eig.eigenvectors[0];
-				clean = {
-					topEigenvalues: eig.eigenvalues.map(round6),
-					triggerOverlap: attack !== null && top !== undefined ? finiteOrNull(cos2(top, attack.meanDirection)) : null,
-				};
-			} finally {
-				curv.dispose();
-			}
-		}
-		const rec: CheckpointAnalysis = {
+		const plan: SpectrumPlan = { nProbes: full ? FULL_PROBES : LIGHT_PROBES, k: Math.min(options.k, ctx.dim), maxIter: full ? undefined : LIGHT_LANCZOS_STEPS, full, signal: options.signal, stage };
+		const attack = ctx.attack;
+		const trig = attack !== null && attack.nonTarget.length > 0 ? await triggeredSpectrum(logit, ctx, attack, plan) : null;
+		const base = await cleanSpectrum(logit, ctx, plan);
+		const { asr, p0 } = outcome;
+		const convergence: Array<['triggered' | 'clean', SpectrumConvergence]> = [...(trig === null ? [] : [['triggered', trig.convergence] as ['triggered', SpectrumConvergence]]), ['clean', base.convergence]];
+		return {
 			kind: 'checkpoint',
 			checkpoint: path.basename(target.dir),
 			pass: options.pass,
 			epoch: target.epoch,
 			step: target.step,
-			cleanAccuracy: finiteOrNull(cleanAccuracy),
+			cleanAccuracy: finiteOrNull(outcome.cleanAccuracy),
 			asr: finiteOrNull(asr),
 			p0: finiteOrNull(p0),
 			excessAsr: asr !== null && p0 !== null ? finiteOrNull(asr - p0) : null,
-			topEigenvalues,
-			triggerOverlap: finiteOrNull(triggerOverlap),
-			spectralGap: finiteOrNull(spectralGap),
-			triggerCurvature: finiteOrNull(triggerCurvature),
-			perSample,
-			clean,
+			topEigenvalues: trig?.topEigenvalues ?? null,
+			triggerOverlap: finiteOrNull(trig?.triggerOverlap ?? null),
+			spectralGap: finiteOrNull(trig?.spectralGap ?? null),
+			triggerCurvature: finiteOrNull(trig?.triggerCurvature ?? null),
+			perSample: trig?.perSample ?? null,
+			clean: base.clean,
 			error: null,
-			...(degenerate === null ? {} : { degenerate }),
-			...(convergence.length === 0 ? {} : { convergence: Object.fromEntries(convergence) }),
+			...(outcome.degenerate === null ? {} : { degenerate: outcome.degenerate }),
+			convergence: Object.fromEntries(convergence),
 			analysisMs: round6(performance.now() - t0),
-			...(topImage === undefined ? {} : { images: { topEigenvector: topImage } }),
+			...(trig?.topImage === undefined ? {} : { images: { topEigenvector: trig.topImage } }),
 		};
-		return rec;
 	} catch (err) {
 		if (err instanceof AnalysisError) {
 			return errorRecord(target, options.pass, err.toRecordText(), round6(performance.now() - t0));
