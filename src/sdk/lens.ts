@@ -277,6 +277,95 @@ function finiteMetrics(logs: Record<string, unknown> | undefined): Record<string
 	return out;
 }
 
+/** The training sample the run keeps for blind mode: seeded rows, their labels and their source row numbers. */
+interface TrainSampleRows {
+	readonly values: Float32Array;
+	readonly labels: Int32Array;
+	readonly rows: Uint32Array;
+	readonly ref: TrainSampleRef;
+}
+
+/** Checks and samples `trainSample`; returns it (or undefined) and the largest label seen so far. */
+function takeTrainSample(t: TrainSampleOptions | undefined, probeRows: RowSource, maxProbeLabel: number): { sample: TrainSampleRows | undefined; maxLabel: number } {
+	if (t === undefined) {
+		return { sample: undefined, maxLabel: maxProbeLabel };
+	}
+	checkContinuousInputs(t.xs, 'trainSample.xs');
+	const rows = toRows(t.xs);
+	const labels = toLabels(t.labels, 'trainSample.labels');
+	if (labels.length !== rows.count) {
+		throw new Error(`poison-lens: trainSample has ${rows.count} inputs but ${labels.length} labels`);
+	}
+	if (JSON.stringify(rows.itemShape) !== JSON.stringify(probeRows.itemShape)) {
+		throw new Error(`poison-lens: trainSample items ${JSON.stringify(rows.itemShape)} differ from probe items ${JSON.stringify(probeRows.itemShape)}`);
+	}
+	if (t.rowIndices !== undefined && t.rowIndices.length !== rows.count) {
+		throw new Error(`poison-lens: trainSample.rowIndices has ${t.rowIndices.length} entries for ${rows.count} rows`);
+	}
+	const seed = t.seed ?? 0;
+	const idx = sampleRows(rows.count, t.size ?? 4096, seed);
+	const rowIndices = t.rowIndices;
+	return {
+		sample: {
+			values: rows.take(idx),
+			labels: Int32Array.from(idx, (i) => labels[i]),
+			rows: Uint32Array.from(idx, (i) => (rowIndices === undefined ? i : rowIndices[i])),
+			ref: { path: TRAIN_SAMPLE_FILE, count: idx.length, seed, source: t.source ?? 'unknown', totalRows: rows.count },
+		},
+		maxLabel: labels.reduce((a, b) => Math.max(a, b), maxProbeLabel),
+	};
+}
+
+/** The declared attack, with its poisoned rows mapped to source rows as `trainSample.rowIndices` records them. */
+function declarationInSourceRows(options: PoisonLensOptions): AttackDeclaration | undefined {
+	const declaration = options.attack === undefined ? undefined : isPoisonedDataset(options.attack) ? options.attack.declaration : options.attack;
+	const sampleRowMap = options.trainSample?.rowIndices;
+	if (declaration?.poisonedRows === undefined || sampleRowMap === undefined) {
+		return declaration;
+	}
+	const rowsGiven = declaration.poisonedRows;
+	const bad = rowsGiven.find((r) => r < 0 || r >= sampleRowMap.length);
+	if (bad !== undefined) {
+		throw new Error(`poison-lens: attack.poisonedRows contains ${bad}, outside the ${sampleRowMap.length} training rows given`);
+	}
+	return { ...declaration, poisonedRows: rowsGiven.map((r) => sampleRowMap[r]) };
+}
+
+/** The manifest's attack hypothesis from a declaration (and its stored trigger, when one was written). */
+function attackHypothesis(declaration: AttackDeclaration, stored: StoredTrigger | undefined): AttackHypothesis {
+	return {
+		kind: declaration.kind,
+		targetLabel: declaration.targetLabel,
+		sourceClasses: declaration.sourceClasses,
+		trigger: { description: declaration.description, ...(stored === undefined ? {} : { stored }) },
+		...(declaration.poisonFraction === undefined ? {} : { poisonFraction: declaration.poisonFraction }),
+		...(declaration.poisonedRows === undefined ? {} : { poisonedRows: declaration.poisonedRows }),
+		...(declaration.seed === undefined ? {} : { seed: declaration.seed }),
+		...(declaration.params === undefined ? {} : { params: declaration.params }),
+	};
+}
+
+/** Writes the probe, the training sample and, last, the manifest: a folder with a manifest has everything it points at. */
+async function writeRunFiles(runDir: string, manifest: RunManifest, probeRows: RowSource, probeIdx: Int32Array, probeLabels: Int32Array, sample: TrainSampleRows | undefined): Promise<void> {
+	const probeBytes = encodeTensorSet({
+		itemShape: probeRows.itemShape,
+		count: probeIdx.length,
+		data: probeRows.take(probeIdx),
+		labels: Int32Array.from(probeIdx, (i) => probeLabels[i]),
+		rowIndices: Uint32Array.from(probeIdx),
+	});
+	await fs.promises.mkdir(path.dirname(path.join(runDir, PROBE_FILE)), { recursive: true });
+	await writeFileAtomic(path.join(runDir, PROBE_FILE), probeBytes);
+	if (sample !== undefined) {
+		await fs.promises.mkdir(path.dirname(path.join(runDir, TRAIN_SAMPLE_FILE)), { recursive: true });
+		await writeFileAtomic(
+			path.join(runDir, TRAIN_SAMPLE_FILE),
+			encodeTensorSet({ itemShape: probeRows.itemShape, count: sample.labels.length, data: sample.values, labels: sample.labels, rowIndices: sample.rows }),
+		);
+	}
+	await writeFileAtomic(path.join(runDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, '\t')}\n`);
+}
+
 /**
  * A running Poison Lens recorder for one training run. Create it with {@link PoisonLens.start}.
  */
@@ -334,48 +423,9 @@ export class PoisonLens {
 		const probeSeed = options.probe.seed ?? 0;
 		const probeIdx = sampleRows(probeRows.count, options.probe.size ?? 256, probeSeed);
 
-		let sample: { values: Float32Array; labels: Int32Array; rows: Uint32Array; ref: TrainSampleRef } | undefined;
-		let maxLabel = probeLabels.reduce((a, b) => Math.max(a, b), 0);
-		if (options.trainSample !== undefined) {
-			const t = options.trainSample;
-			checkContinuousInputs(t.xs, 'trainSample.xs');
-			const rows = toRows(t.xs);
-			const labels = toLabels(t.labels, 'trainSample.labels');
-			if (labels.length !== rows.count) {
-				throw new Error(`poison-lens: trainSample has ${rows.count} inputs but ${labels.length} labels`);
-			}
-			if (JSON.stringify(rows.itemShape) !== JSON.stringify(probeRows.itemShape)) {
-				throw new Error(
-					`poison-lens: trainSample items ${JSON.stringify(rows.itemShape)} differ from probe items ${JSON.stringify(probeRows.itemShape)}`,
-				);
-			}
-			if (t.rowIndices !== undefined && t.rowIndices.length !== rows.count) {
-				throw new Error(`poison-lens: trainSample.rowIndices has ${t.rowIndices.length} entries for ${rows.count} rows`);
-			}
-			const seed = t.seed ?? 0;
-			const idx = sampleRows(rows.count, t.size ?? 4096, seed);
-			const srcRows = Uint32Array.from(idx, (i) => (t.rowIndices === undefined ? i : (t.rowIndices[i])));
-			maxLabel = labels.reduce((a, b) => Math.max(a, b), maxLabel);
-			sample = {
-				values: rows.take(idx),
-				labels: Int32Array.from(idx, (i) => labels[i]),
-				rows: srcRows,
-				ref: { path: TRAIN_SAMPLE_FILE, count: idx.length, seed, source: t.source ?? 'unknown', totalRows: rows.count },
-			};
-		}
+		const { sample, maxLabel } = takeTrainSample(options.trainSample, probeRows, probeLabels.reduce((a, b) => Math.max(a, b), 0));
 
-		let declaration =
-			options.attack === undefined ? undefined : isPoisonedDataset(options.attack) ? options.attack.declaration : options.attack;
-		const sampleRowMap = options.trainSample?.rowIndices;
-		if (declaration?.poisonedRows !== undefined && sampleRowMap !== undefined) {
-			// Poisoned rows index the training rows as given; the run format records source rows, like trainSample.
-			const rowsGiven = declaration.poisonedRows;
-			const bad = rowsGiven.find((r) => r < 0 || r >= sampleRowMap.length);
-			if (bad !== undefined) {
-				throw new Error(`poison-lens: attack.poisonedRows contains ${bad}, outside the ${sampleRowMap.length} training rows given`);
-			}
-			declaration = { ...declaration, poisonedRows: rowsGiven.map((r) => sampleRowMap[r]) };
-		}
+		const declaration = declarationInSourceRows(options);
 		const dataset: DatasetInfo = {
 			name: options.dataset?.name ?? 'unknown',
 			inputShape: probeRows.itemShape,
@@ -398,19 +448,7 @@ export class PoisonLens {
 			writer.fail(err, 'create the run folder');
 		}
 
-		const attack: AttackHypothesis | undefined =
-			declaration === undefined
-				? undefined
-				: {
-						kind: declaration.kind,
-						targetLabel: declaration.targetLabel,
-						sourceClasses: declaration.sourceClasses,
-						trigger: { description: declaration.description, ...(stored === undefined ? {} : { stored }) },
-						...(declaration.poisonFraction === undefined ? {} : { poisonFraction: declaration.poisonFraction }),
-						...(declaration.poisonedRows === undefined ? {} : { poisonedRows: declaration.poisonedRows }),
-						...(declaration.seed === undefined ? {} : { seed: declaration.seed }),
-						...(declaration.params === undefined ? {} : { params: declaration.params }),
-					};
+		const attack = declaration === undefined ? undefined : attackHypothesis(declaration, stored);
 		const manifest: RunManifest = {
 			schemaVersion: SCHEMA_VERSION,
 			runId,
@@ -439,24 +477,7 @@ export class PoisonLens {
 		lens.batchEventEvery = Math.max(1, Math.floor(options.batchEventEvery ?? 1));
 		if (!writer.failed) {
 			try {
-				const probeBytes = encodeTensorSet({
-					itemShape: probeRows.itemShape,
-					count: probeIdx.length,
-					data: probeRows.take(probeIdx),
-					labels: Int32Array.from(probeIdx, (i) => probeLabels[i]),
-					rowIndices: Uint32Array.from(probeIdx),
-				});
-				await fs.promises.mkdir(path.dirname(path.join(runDir, PROBE_FILE)), { recursive: true });
-				await writeFileAtomic(path.join(runDir, PROBE_FILE), probeBytes);
-				if (sample !== undefined) {
-					await fs.promises.mkdir(path.dirname(path.join(runDir, TRAIN_SAMPLE_FILE)), { recursive: true });
-					await writeFileAtomic(
-						path.join(runDir, TRAIN_SAMPLE_FILE),
-						encodeTensorSet({ itemShape: probeRows.itemShape, count: sample.labels.length, data: sample.values, labels: sample.labels, rowIndices: sample.rows }),
-					);
-				}
-				// The manifest goes last: a folder with a manifest has everything the manifest points at.
-				await writeFileAtomic(path.join(runDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, '\t')}\n`);
+				await writeRunFiles(runDir, manifest, probeRows, probeIdx, probeLabels, sample);
 			} catch (err) {
 				writer.fail(err, 'write the run files');
 			}
