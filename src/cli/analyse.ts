@@ -397,6 +397,104 @@ export async function runAnalyse(argv: string[]): Promise<number> {
 /** Stops watching stdin (set while the parent is watched), so the process can exit. */
 let releaseStdin = (): void => undefined;
 
+/** Ctrl-C and SIGTERM stop the analysis after the current product; with EXIT_WITH_PARENT set, so does the parent's exit. */
+function watchInterrupts(signal: { aborted: boolean }): () => void {
+	const onSigint = (): void => {
+		signal.aborted = true;
+		process.stderr.write('\npoison-lens analyse: interrupted; stopping after the current product\n');
+	};
+	process.once('SIGINT', onSigint);
+	process.once('SIGTERM', onSigint);
+	if (process.env[EXIT_WITH_PARENT_ENV] === '1') {
+		const parentGone = (): void => {
+			if (!signal.aborted) {
+				signal.aborted = true;
+				process.stderr.write('\npoison-lens analyse: the process that started it is gone; stopping\n');
+				// Whatever is computing now cannot keep the process past this.
+				setTimeout(() => process.exit(130), 5000).unref();
+			}
+		};
+		process.stdin.on('end', parentGone);
+		process.stdin.on('close', parentGone);
+		process.stdin.on('error', parentGone);
+		process.stdin.resume();
+		releaseStdin = (): void => {
+			process.stdin.off('end', parentGone);
+			process.stdin.off('close', parentGone);
+			process.stdin.destroy();
+		};
+	}
+	return () => {
+		process.removeListener('SIGINT', onSigint);
+		process.removeListener('SIGTERM', onSigint);
+	};
+}
+
+/** The progress bar on stderr, started on the first report. */
+function progressBar(): { onProgress: (done: number, total: number, message: string) => void; stop: () => void } {
+	const bar = new SingleBar({
+		stream: process.stderr,
+		format: ' analyse [{bar}] {value}/{total} | {message}',
+		hideCursor: false,
+		clearOnComplete: true,
+		barsize: 30,
+		barCompleteChar: '█',
+		barIncompleteChar: '░',
+		noTTYOutput: false,
+		notTTYSchedule: 5000,
+	});
+	let started = false;
+	return {
+		onProgress: (done, total, message) => {
+			if (!started) {
+				bar.start(Math.max(total, 1), done, { message });
+				started = true;
+			}
+			bar.setTotal(Math.max(total, 1));
+			bar.update(done, { message: message.slice(0, 60) });
+		},
+		stop: () => {
+			if (started) {
+				bar.stop();
+			}
+		},
+	};
+}
+
+/** The table, the JSON, SARIF and the summary as asked; returns the exit status (3 when the verdict is in --fail-on). */
+async function writeOutputs(args: AnalyseArgs, out: RunAnalysisOutcome, backendLine: string, backendName: string, argv: string[]): Promise<number> {
+	const json = toAnalyseJson(args.runDir, backendName, out.records, out.summary.blind, out.summary.lag, out.summary.verdict);
+	const failed = verdictGateFails(out.summary.verdict, args.failOn);
+	const facts = await analysisFactsOf(out, process.cwd());
+	const formatted = (): string => {
+		if (args.format === 'sarif') {
+			return `${JSON.stringify(analysisToSarif(facts, sarifBase(process.cwd(), ['analyse', ...argv])), null, 2)}\n`;
+		}
+		return args.format === 'json' ? `${JSON.stringify(json, null, 2)}\n` : formatReport(out, backendLine);
+	};
+	if (args.json === '-') {
+		process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
+	} else if (args.output === null || args.output === '-') {
+		process.stdout.write(formatted());
+	} else {
+		process.stdout.write(formatReport(out, backendLine));
+		await fs.promises.writeFile(args.output, formatted(), 'utf8');
+		process.stderr.write(`poison-lens analyse: wrote ${args.output}\n`);
+	}
+	if (args.json !== null && args.json !== '-') {
+		await fs.promises.writeFile(args.json, `${JSON.stringify(json, null, 2)}\n`, 'utf8');
+		process.stderr.write(`poison-lens analyse: wrote ${args.json}\n`);
+	}
+	if (args.summary === 'md') {
+		await writeSummary(analysisSummaryMd(facts, out.records, { failed, failOn: args.failOn }), args.summaryFile);
+	}
+	if (failed) {
+		process.stderr.write(`poison-lens analyse: verdict "${out.summary.verdict}" is in --fail-on ${args.failOn.join(',')}: exit ${EXIT_VERDICT_GATE}\n`);
+		return EXIT_VERDICT_GATE;
+	}
+	return 0;
+}
+
 async function runAnalyseInner(argv: string[]): Promise<number> {
 	let args: AnalyseArgs | 'help';
 	try {
@@ -423,43 +521,8 @@ async function runAnalyseInner(argv: string[]): Promise<number> {
 	const sel = await selectBackend(args.backend);
 	installGradientFixes();
 	const signal = { aborted: false };
-	const onSigint = (): void => {
-		signal.aborted = true;
-		process.stderr.write('\npoison-lens analyse: interrupted; stopping after the current product\n');
-	};
-	process.once('SIGINT', onSigint);
-	process.once('SIGTERM', onSigint);
-	if (process.env[EXIT_WITH_PARENT_ENV] === '1') {
-		const parentGone = (): void => {
-			if (!signal.aborted) {
-				signal.aborted = true;
-				process.stderr.write('\npoison-lens analyse: the process that started it is gone; stopping\n');
-				// Whatever is computing now cannot keep the process past this.
-				setTimeout(() => process.exit(130), 5000).unref();
-			}
-		};
-		process.stdin.on('end', parentGone);
-		process.stdin.on('close', parentGone);
-		process.stdin.on('error', parentGone);
-		process.stdin.resume();
-		releaseStdin = (): void => {
-			process.stdin.off('end', parentGone);
-			process.stdin.off('close', parentGone);
-			process.stdin.destroy();
-		};
-	}
-	const bar = new SingleBar({
-		stream: process.stderr,
-		format: ' analyse [{bar}] {value}/{total} | {message}',
-		hideCursor: false,
-		clearOnComplete: true,
-		barsize: 30,
-		barCompleteChar: '█',
-		barIncompleteChar: '░',
-		noTTYOutput: false,
-		notTTYSchedule: 5000,
-	});
-	let barStarted = false;
+	const unwatch = watchInterrupts(signal);
+	const bar = progressBar();
 	let out: RunAnalysisOutcome;
 	try {
 		out = await analyseRunDir(args.runDir, {
@@ -470,21 +533,11 @@ async function runAnalyseInner(argv: string[]): Promise<number> {
 			retryErrors: args.retryErrors,
 			...(staleAfterMs() === undefined ? {} : { staleAfterMs: staleAfterMs() }),
 			signal,
-			onProgress: (done, total, message) => {
-				if (!barStarted) {
-					bar.start(Math.max(total, 1), done, { message });
-					barStarted = true;
-				}
-				bar.setTotal(Math.max(total, 1));
-				bar.update(done, { message: message.slice(0, 60) });
-			},
+			onProgress: bar.onProgress,
 		});
 	} catch (err) {
-		if (barStarted) {
-			bar.stop();
-		}
-		process.removeListener('SIGINT', onSigint);
-		process.removeListener('SIGTERM', onSigint);
+		bar.stop();
+		unwatch();
 		if (err instanceof CurvatureCancelledError) {
 			process.stderr.write(`poison-lens analyse: ${err.message}\n`);
 			return 130;
@@ -492,45 +545,12 @@ async function runAnalyseInner(argv: string[]): Promise<number> {
 		process.stderr.write(`poison-lens analyse: ${escapeControl(describeFailure(err))}\n`);
 		return 1;
 	}
-	if (barStarted) {
-		bar.stop();
-	}
-	process.removeListener('SIGINT', onSigint);
-	process.removeListener('SIGTERM', onSigint);
+	bar.stop();
+	unwatch();
 	if (out.followStop === 'writer-gone') {
 		process.stderr.write(`poison-lens analyse: stopped following ${args.runDir}: no new event for ${Math.round((staleAfterMs() ?? 60_000) / 1000)} s and the process that wrote the run is gone (the run has no end event: it was killed or crashed)\n`);
 	}
-	const json = toAnalyseJson(args.runDir, sel.description, out.records, out.summary.blind, out.summary.lag, out.summary.verdict);
-	const failed = verdictGateFails(out.summary.verdict, args.failOn);
-	const facts = await analysisFactsOf(out, process.cwd());
-	const formatted = (): string => {
-		if (args.format === 'sarif') {
-			return `${JSON.stringify(analysisToSarif(facts, sarifBase(process.cwd(), ['analyse', ...argv])), null, 2)}\n`;
-		}
-		return args.format === 'json' ? `${JSON.stringify(json, null, 2)}\n` : formatReport(out, backendSummary(sel));
-	};
-	if (args.json === '-') {
-		process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
-	} else if (args.output === null || args.output === '-') {
-		process.stdout.write(formatted());
-	} else {
-		process.stdout.write(formatReport(out, backendSummary(sel)));
-		await fs.promises.writeFile(args.output, formatted(), 'utf8');
-		process.stderr.write(`poison-lens analyse: wrote ${args.output}\n`);
-	}
-	if (args.json !== null && args.json !== '-') {
-		await fs.promises.writeFile(args.json, `${JSON.stringify(json, null, 2)}\n`, 'utf8');
-		process.stderr.write(`poison-lens analyse: wrote ${args.json}\n`);
-	}
-	if (args.summary === 'md') {
-		const md = analysisSummaryMd(facts, out.records, { failed, failOn: args.failOn });
-		await writeSummary(md, args.summaryFile);
-	}
-	if (failed) {
-		process.stderr.write(`poison-lens analyse: verdict "${out.summary.verdict}" is in --fail-on ${args.failOn.join(',')}: exit ${EXIT_VERDICT_GATE}\n`);
-		return EXIT_VERDICT_GATE;
-	}
-	return 0;
+	return writeOutputs(args, out, backendSummary(sel), sel.description, argv);
 }
 
 /** The facts SARIF and the summary report, from an analysis outcome (manifest path relative to `cwd`). */
