@@ -250,30 +250,28 @@ function pct(v: number | null | undefined): string {
 	return v === null || v === undefined ? '–' : `${(100 * v).toFixed(1)} %`;
 }
 
-/** The checkpoint table and the run summary, as printed on stdout. */
-export function formatReport(out: RunAnalysisOutcome, backend: string): string {
-	const lines: string[] = [];
-	const cols: [string, number][] = [
-		['step', 7],
-		['epoch', 7],
-		['pass', 6],
-		['clean acc', 10],
-		['ASR', 8],
-		['p0', 8],
-		['excess', 8],
-		['λ1', 10],
-		['cos²', 8],
-		['λ1/λ2', 8],
-		['tᵀHt/‖t‖²', 11],
-		['ρ', 8],
-		['ps cos²', 9],
-		['clean λ1', 10],
-		['ms', 7],
-	];
-	lines.push(`run ${out.runDir}`);
-	lines.push(`backend ${backend}`);
-	lines.push(cols.map(([h, w]) => pad(h, w)).join(''));
-	for (const r of out.records) {
+const REPORT_COLUMNS: [string, number][] = [
+	['step', 7],
+	['epoch', 7],
+	['pass', 6],
+	['clean acc', 10],
+	['ASR', 8],
+	['p0', 8],
+	['excess', 8],
+	['λ1', 10],
+	['cos²', 8],
+	['λ1/λ2', 8],
+	['tᵀHt/‖t‖²', 11],
+	['ρ', 8],
+	['ps cos²', 9],
+	['clean λ1', 10],
+	['ms', 7],
+];
+
+/** The per-checkpoint table (unconverged λ1 marked `*`, with a footnote). */
+function checkpointTable(records: readonly CheckpointAnalysis[]): string[] {
+	const lines = [REPORT_COLUMNS.map(([h, w]) => pad(h, w)).join('')];
+	for (const r of records) {
 		if (r.error !== null) {
 			lines.push(`${pad(String(r.step), 7)}${pad(r.epoch.toFixed(2), 7)}${pad(r.pass ?? '–', 6)}error: ${escapeControl(r.error)}`);
 			continue;
@@ -295,51 +293,67 @@ export function formatReport(out: RunAnalysisOutcome, backend: string): string {
 			fmt(r.clean?.topEigenvalues?.[0] ?? null) + (r.convergence?.clean?.converged === false ? '*' : ''),
 			r.analysisMs === null || r.analysisMs === undefined ? '–' : r.analysisMs.toFixed(0),
 		];
-		lines.push(cells.map((c, i) => pad(c, cols[i][1])).join('') + (r.degenerate === null || r.degenerate === undefined ? '' : `degenerate: ${r.degenerate}`));
+		lines.push(cells.map((c, i) => pad(c, REPORT_COLUMNS[i][1])).join('') + (r.degenerate === null || r.degenerate === undefined ? '' : `degenerate: ${r.degenerate}`));
 	}
-	const unconverged = out.records.filter((r) => r.convergence?.triggered?.converged === false || r.convergence?.clean?.converged === false);
+	const unconverged = records.filter((r) => r.convergence?.triggered?.converged === false || r.convergence?.clean?.converged === false);
 	if (unconverged.length > 0) {
 		const worst = Math.max(...unconverged.flatMap((r) => [...(r.convergence?.triggered?.residuals ?? []), ...(r.convergence?.clean?.residuals ?? [])]));
 		lines.push(
 			`* Lanczos not converged to its tolerance at ${unconverged.length} checkpoint(s) (largest relative residual ${fmt(worst)}); light passes stop at ${LIGHT_LANCZOS_STEPS} steps, a full pass (--full) converges`,
 		);
 	}
-	const l = out.lag;
-	lines.push('');
-	lines.push('signed lag (spectral step − ASR step; negative: the spectrum leads)');
-	lines.push(`  ASR step       ${l.lag.asrStep ?? '–'}   (excess ASR first ≥ half its final value ${fmt(l.finalExcessAsr)})`);
-	lines.push(`  spectral step  ${l.lag.spectralStep ?? '–'}   (${l.spectralSignal ?? 'no spectral signal'})`);
-	lines.push(`    rule cos² ≥ 0.3 with λ1/λ2 ≥ 5:           first at step ${l.ruleSteps.overlapGap ?? '–'}`);
-	lines.push(
+	return lines;
+}
+
+/** The signed-lag block and the verdict. */
+function lagBlock(l: RunAnalysisOutcome['lag']): string[] {
+	const lines = [
+		'',
+		'signed lag (spectral step − ASR step; negative: the spectrum leads)',
+		`  ASR step       ${l.lag.asrStep ?? '–'}   (excess ASR first ≥ half its final value ${fmt(l.finalExcessAsr)})`,
+		`  spectral step  ${l.lag.spectralStep ?? '–'}   (${l.spectralSignal ?? 'no spectral signal'})`,
+		`    rule cos² ≥ 0.3 with λ1/λ2 ≥ 5:           first at step ${l.ruleSteps.overlapGap ?? '–'}`,
 		`    rule ρ = (tᵀHt/‖t‖²)/λ1 above its band:   first at step ${l.ruleSteps.relativeCurvature ?? '–'}` +
 			`${l.curvatureThreshold === null ? '' : ` (band ${fmt(l.curvatureThreshold)} from steps ${l.baselineSteps.join(', ')})`}`,
-	);
-	lines.push(`  lag            ${l.lag.lagSteps ?? '–'} steps = ${fmt(l.lag.lagEpochs, 2)} epochs (visible when |lag| ≤ ${l.toleranceSteps} steps, one checkpoint interval)`);
-	lines.push(`verdict: ${l.verdict}`);
+		`  lag            ${l.lag.lagSteps ?? '–'} steps = ${fmt(l.lag.lagEpochs, 2)} epochs (visible when |lag| ≤ ${l.toleranceSteps} steps, one checkpoint interval)`,
+		`verdict: ${l.verdict}`,
+	];
 	if (l.recommendation !== null) {
 		lines.push(`  ${l.recommendation}`);
 	}
+	return lines;
+}
+
+/** The blind-mode block (empty without a blind summary). */
+function blindBlock(out: RunAnalysisOutcome): string[] {
 	const b = out.summary.blind;
-	if (b !== null) {
-		lines.push('');
-		lines.push(`blind mode${out.blind === null ? ' (stored)' : ` at step ${out.summary.blindStep ?? '–'} over ${out.blind.scanned} training samples`}`);
-		lines.push(
-			`  curvature outliers ${out.blind === null ? '–' : out.blind.outliers} (robust λ1 outliers per label)${out.blind === null ? '' : `, consensus cluster ${out.blind.clusterRows.length}`}; ` +
-				`suspects ${b.suspects ?? '–'} (top eigenvector within cos² ${BLIND_COS2} of the candidate trigger)`,
-		);
-		lines.push(`  candidate trigger: flips ${pct(b.flipRate)} of clean probes to class ${b.flipClass ?? '–'}${out.blind?.controlFlipRate === null || out.blind === null ? '' : ` (random direction, same scale: ${pct(out.blind.controlFlipRate)})`}`);
-		if (b.candidateTriggerOverlap !== null) {
-			lines.push(`  cos²(candidate, declared trigger) ${fmt(b.candidateTriggerOverlap)}`);
-		}
-		const e = out.blind?.evaluation;
-		if (e !== null && e !== undefined) {
-			lines.push(
-				`  against the declared poisoned rows (${e.poisonedInSample} in the sample): suspects precision ${pct(e.precision)}, recall ${pct(e.recall)}; ` +
-					`curvature outliers alone: precision ${pct(e.outlierPrecision)}, recall ${pct(e.outlierRecall)}`,
-			);
-		}
-		lines.push('  near-clone poisons (near copies of the inputs they hijack) induce almost no input curvature and escape this scan: run "poison-lens scan" on the training data for near duplicates.');
+	if (b === null) {
+		return [];
 	}
+	const lines = [
+		'',
+		`blind mode${out.blind === null ? ' (stored)' : ` at step ${out.summary.blindStep ?? '–'} over ${out.blind.scanned} training samples`}`,
+		`  curvature outliers ${out.blind === null ? '–' : out.blind.outliers} (robust λ1 outliers per label)${out.blind === null ? '' : `, consensus cluster ${out.blind.clusterRows.length}`}; ` +
+			`suspects ${b.suspects ?? '–'} (top eigenvector within cos² ${BLIND_COS2} of the candidate trigger)`,
+		`  candidate trigger: flips ${pct(b.flipRate)} of clean probes to class ${b.flipClass ?? '–'}${out.blind?.controlFlipRate === null || out.blind === null ? '' : ` (random direction, same scale: ${pct(out.blind.controlFlipRate)})`}`,
+	];
+	if (b.candidateTriggerOverlap !== null) {
+		lines.push(`  cos²(candidate, declared trigger) ${fmt(b.candidateTriggerOverlap)}`);
+	}
+	const e = out.blind?.evaluation;
+	if (e !== null && e !== undefined) {
+		lines.push(
+			`  against the declared poisoned rows (${e.poisonedInSample} in the sample): suspects precision ${pct(e.precision)}, recall ${pct(e.recall)}; ` +
+				`curvature outliers alone: precision ${pct(e.outlierPrecision)}, recall ${pct(e.outlierRecall)}`,
+		);
+	}
+	lines.push('  near-clone poisons (near copies of the inputs they hijack) induce almost no input curvature and escape this scan: run "poison-lens scan" on the training data for near duplicates.');
+	return lines;
+}
+
+/** The checkpoint table and the run summary, as printed on stdout. */
+export function formatReport(out: RunAnalysisOutcome, backend: string): string {
+	const lines = [`run ${out.runDir}`, `backend ${backend}`, ...checkpointTable(out.records), ...lagBlock(out.lag), ...blindBlock(out)];
 	const times = (pass: string): number[] =>
 		out.records.filter((r) => r.pass === pass && r.error === null && typeof r.analysisMs === 'number').map((r) => r.analysisMs as number);
 	const med = (xs: number[]): string => (xs.length === 0 ? '–' : `${(xs.sort((a, c) => a - c)[Math.floor(xs.length / 2)] / 1000).toFixed(2)} s`);
