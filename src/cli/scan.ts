@@ -200,6 +200,94 @@ function pad(s: string, n: number): string {
 	return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
+/** Scans the file (IDX pair, or CSV/TSV/JSONL with image paths confined to the current folder or the dataset's). */
+async function scanFile(args: CliArgs): Promise<ScanResult> {
+	if (args.labels !== null || isIdxFile(args.file)) {
+		if (args.labels === null) {
+			throw new Error(`${args.file} looks like an IDX file: pass its label file with --labels`);
+		}
+		return scanIdx(args.file, args.labels, args.options);
+	}
+	const bytes = await readRegularFile(args.file);
+	if (!isDatasetFile(args.file)) {
+		console.error(`poison-lens scan: ${escapeControl(args.file)}: not a .csv/.tsv/.tab/.jsonl/.ndjson file; reading it as CSV`);
+	}
+	const baseDir = path.dirname(path.resolve(args.file));
+	const cwd = process.cwd();
+	const inCwd = !path.relative(cwd, baseDir).startsWith('..') && !path.isAbsolute(path.relative(cwd, baseDir));
+	return scanBytes(bytes, path.basename(args.file), { ...args.options, baseDir, imageRoot: inCwd ? cwd : baseDir });
+}
+
+/** The human-readable report: a header line, the near-duplicate radius, row scores, and one line per problem. */
+function printReport(args: CliArgs, result: ScanResult, rowScoreLine: string | null): void {
+	console.log(`${args.file}: ${result.rows} rows, label column ${result.labelColumn === null ? '(none)' : `'${result.labelColumn}'`}, ` +
+		`${result.totalProblems} problem(s)${result.problems.some((p) => p.code === 'problem-cap') ? ` (showing ${result.problems.length - 1})` : ''}` +
+		`, ${(result.elapsedMs / 1000).toFixed(1)} s`);
+	if (result.poison && result.poison.skipped === undefined) {
+		console.log(`near-duplicate radius ${result.poison.radius.toPrecision(4)} = ${args.options.radiusFactor ?? 0.13} × median NN distance ` +
+			`${result.poison.medianNnDistance.toPrecision(4)} (${result.poison.standardised ? 'z-scored' : 'raw'} features, ${result.poison.uniqueRows} distinct rows)`);
+	} else if (result.poison?.skipped) {
+		console.log(`poisoning checks skipped: ${result.poison.skipped}`);
+	}
+	if (rowScoreLine !== null) {
+		console.log(rowScoreLine);
+	}
+	if (result.problems.length === 0) {
+		return;
+	}
+	const rows = result.problems.map((p) => [
+		`${p.line}:${p.column}`, p.severity, p.code, p.message + (p.related.length > 0 ? ` [partners: ${p.related.slice(0, 10).join(', ')}${p.related.length > 10 ? ', …' : ''}]` : ''),
+	]);
+	const widths = [0, 1, 2].map((c) => rows.reduce((w, r) => Math.max(w, r[c].length), ['LINE:COL', 'SEVERITY', 'CODE'][c].length));
+	console.log(`${pad('LINE:COL', widths[0])}  ${pad('SEVERITY', widths[1])}  ${pad('CODE', widths[2])}  MESSAGE`);
+	for (const r of rows) {
+		console.log(`${pad(r[0], widths[0])}  ${pad(r[1], widths[1])}  ${pad(r[2], widths[2])}  ${r[3]}`);
+	}
+}
+
+function scanJson(args: CliArgs, result: ScanResult): string {
+	const out = {
+		file: args.file,
+		rows: result.rows,
+		problems: result.problems.map((p) => ({ line: p.line, column: p.column, code: p.code, severity: p.severity, message: p.message, related: p.related })),
+	};
+	return `${JSON.stringify(out, null, 2)}\n`;
+}
+
+/** Writes the outputs asked for (--format/--output, --json, the text report, --summary); returns the exit status. */
+async function writeScanOutputs(args: CliArgs, result: ScanResult, rowScoreLine: string | null, argv: string[]): Promise<number> {
+	const failed = scanGateFails(result.problems, args.failOn);
+	const finish = async (): Promise<number> => {
+		if (args.summary === 'md') {
+			await writeSummary(scanSummaryMd(args.file, result.rows, result.problems, result.totalProblems, { failed, failOn: args.failOn }), args.summaryFile);
+		}
+		return failed ? EXIT_FINDINGS_GATE : 0;
+	};
+	if (args.format !== 'text') {
+		const body = args.format === 'sarif'
+			? `${JSON.stringify(scanToSarif(relativeUri(path.relative(process.cwd(), path.resolve(args.file))), result.problems, sarifBase(process.cwd(), ['scan', ...argv]), { rows: result.rows }), null, 2)}\n`
+			: scanJson(args, result);
+		if (args.output === null || args.output === '-') {
+			process.stdout.write(body);
+			return finish();
+		}
+		await fs.promises.writeFile(args.output, body);
+		console.error(`poison-lens scan: ${args.format === 'sarif' ? 'SARIF' : 'JSON'} written to ${args.output}`);
+	}
+	if (args.json !== null) {
+		const body = scanJson(args, result);
+		if (args.json === '-') {
+			process.stdout.write(body);
+		} else {
+			await fs.promises.writeFile(args.json, body);
+			console.log(`${args.file}: ${result.rows} rows, ${result.totalProblems} problem(s); JSON written to ${args.json}`);
+		}
+		return finish();
+	}
+	printReport(args, result, rowScoreLine);
+	return finish();
+}
+
 /**
  * Entry of `poison-lens scan` (called by src/cli/main.ts with the arguments after `scan`).
  * @returns the process exit code
@@ -220,22 +308,7 @@ export async function runScan(argv: string[]): Promise<number> {
 	}
 	let result: ScanResult;
 	try {
-		if (args.labels !== null || isIdxFile(args.file)) {
-			if (args.labels === null) {
-				throw new Error(`${args.file} looks like an IDX file: pass its label file with --labels`);
-			}
-			result = scanIdx(args.file, args.labels, args.options);
-		} else {
-			const bytes = await readRegularFile(args.file);
-			if (!isDatasetFile(args.file)) {
-				console.error(`poison-lens scan: ${escapeControl(args.file)}: not a .csv/.tsv/.tab/.jsonl/.ndjson file; reading it as CSV`);
-			}
-			const baseDir = path.dirname(path.resolve(args.file));
-			// Image paths stay inside the current folder (or the dataset's folder when it lies outside that).
-			const cwd = process.cwd();
-			const inCwd = !path.relative(cwd, baseDir).startsWith('..') && !path.isAbsolute(path.relative(cwd, baseDir));
-			result = scanBytes(bytes, path.basename(args.file), { ...args.options, baseDir, imageRoot: inCwd ? cwd : baseDir });
-		}
+		result = await scanFile(args);
 	} catch (e) {
 		const why = e instanceof FileFault ? `${e.operation === 'read' ? '' : `${e.operation}: `}${e.reason}` : e instanceof Error ? e.message : String(e);
 		console.error(`poison-lens scan: cannot scan ${escapeControl(args.file)}: ${escapeControl(why)}`);
@@ -252,67 +325,5 @@ export async function runScan(argv: string[]): Promise<number> {
 			return 2;
 		}
 	}
-	const failed = scanGateFails(result.problems, args.failOn);
-	const exit = failed ? EXIT_FINDINGS_GATE : 0;
-	const finish = async (): Promise<number> => {
-		if (args.summary === 'md') {
-			await writeSummary(scanSummaryMd(args.file, result.rows, result.problems, result.totalProblems, { failed, failOn: args.failOn }), args.summaryFile);
-		}
-		return exit;
-	};
-	const jsonBody = (): string => {
-		const out = {
-			file: args.file,
-			rows: result.rows,
-			problems: result.problems.map((p) => ({ line: p.line, column: p.column, code: p.code, severity: p.severity, message: p.message, related: p.related })),
-		};
-		return `${JSON.stringify(out, null, 2)}\n`;
-	};
-	const sarifBody = (): string => {
-		const log = scanToSarif(relativeUri(path.relative(process.cwd(), path.resolve(args.file))), result.problems, sarifBase(process.cwd(), ['scan', ...argv]), { rows: result.rows });
-		return `${JSON.stringify(log, null, 2)}\n`;
-	};
-	if (args.format !== 'text') {
-		const body = args.format === 'sarif' ? sarifBody() : jsonBody();
-		if (args.output === null || args.output === '-') {
-			process.stdout.write(body);
-			return finish();
-		}
-		await fs.promises.writeFile(args.output, body);
-		console.error(`poison-lens scan: ${args.format === 'sarif' ? 'SARIF' : 'JSON'} written to ${args.output}`);
-	}
-	if (args.json !== null) {
-		const body = jsonBody();
-		if (args.json === '-') {
-			process.stdout.write(body);
-		} else {
-			await fs.promises.writeFile(args.json, body);
-			console.log(`${args.file}: ${result.rows} rows, ${result.totalProblems} problem(s); JSON written to ${args.json}`);
-		}
-		return finish();
-	}
-	console.log(`${args.file}: ${result.rows} rows, label column ${result.labelColumn === null ? '(none)' : `'${result.labelColumn}'`}, ` +
-		`${result.totalProblems} problem(s)${result.problems.some((p) => p.code === 'problem-cap') ? ` (showing ${result.problems.length - 1})` : ''}` +
-		`, ${(result.elapsedMs / 1000).toFixed(1)} s`);
-	if (result.poison && result.poison.skipped === undefined) {
-		console.log(`near-duplicate radius ${result.poison.radius.toPrecision(4)} = ${args.options.radiusFactor ?? 0.13} × median NN distance ` +
-			`${result.poison.medianNnDistance.toPrecision(4)} (${result.poison.standardised ? 'z-scored' : 'raw'} features, ${result.poison.uniqueRows} distinct rows)`);
-	} else if (result.poison?.skipped) {
-		console.log(`poisoning checks skipped: ${result.poison.skipped}`);
-	}
-	if (rowScoreLine !== null) {
-		console.log(rowScoreLine);
-	}
-	if (result.problems.length === 0) {
-		return finish();
-	}
-	const rows = result.problems.map((p) => [
-		`${p.line}:${p.column}`, p.severity, p.code, p.message + (p.related.length > 0 ? ` [partners: ${p.related.slice(0, 10).join(', ')}${p.related.length > 10 ? ', …' : ''}]` : ''),
-	]);
-	const widths = [0, 1, 2].map((c) => rows.reduce((w, r) => Math.max(w, r[c].length), ['LINE:COL', 'SEVERITY', 'CODE'][c].length));
-	console.log(`${pad('LINE:COL', widths[0])}  ${pad('SEVERITY', widths[1])}  ${pad('CODE', widths[2])}  MESSAGE`);
-	for (const r of rows) {
-		console.log(`${pad(r[0], widths[0])}  ${pad(r[1], widths[1])}  ${pad(r[2], widths[2])}  ${r[3]}`);
-	}
-	return finish();
+	return writeScanOutputs(args, result, rowScoreLine, argv);
 }
