@@ -172,7 +172,8 @@ function nonOverlappingPool(attrs: AttrMap, shape: readonly number[]): [number, 
 	return null;
 }
 
-function gradientFixes(): GradConfig[] {
+/** Elementwise activations whose stock gradients are not differentiable twice, or wrong there. */
+function activationGradients(): GradConfig[] {
 	return [
 		{
 			kernelName: 'Exp',
@@ -240,6 +241,12 @@ function gradientFixes(): GradConfig[] {
 				};
 			},
 		},
+	];
+}
+
+/** Pow, with broadcasting reduced explicitly. */
+function powGradient(): GradConfig[] {
+	return [
 		{
 			kernelName: 'Pow',
 			inputsToSave: ['a', 'b'],
@@ -266,6 +273,12 @@ function gradientFixes(): GradConfig[] {
 				};
 			},
 		},
+	];
+}
+
+/** Max/min reductions and pooling, depthwise convolution. */
+function poolingGradients(): GradConfig[] {
+	return [
 		minMaxGrad('Max'),
 		minMaxGrad('Min'),
 		{
@@ -326,6 +339,12 @@ function gradientFixes(): GradConfig[] {
 		},
 		avgPoolGrad(),
 		depthwiseConv2dGrad(),
+	];
+}
+
+/** Comparison kernels (zero gradients), Conv2D and BatchMatMul with explicit transposes. */
+function linearAlgebraGradients(): GradConfig[] {
+	return [
 		...COMPARISON_KERNELS.map(
 			(kernelName): GradConfig => ({
 				kernelName,
@@ -355,6 +374,10 @@ function gradientFixes(): GradConfig[] {
 			},
 		},
 	];
+}
+
+function gradientFixes(): GradConfig[] {
+	return [...activationGradients(), ...powGradient(), ...poolingGradients(), ...linearAlgebraGradients()];
 }
 
 /**
