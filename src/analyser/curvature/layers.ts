@@ -222,6 +222,70 @@ function inboundLayers(layer: tf.layers.Layer): tf.layers.Layer[] {
 	return layer.inboundNodes.flatMap((n) => n.inboundLayers);
 }
 
+/** True when every layer takes exactly the previous one as its only input (a sequential chain). */
+function isChain(layers: readonly tf.layers.Layer[]): boolean {
+	for (let i = 0; i < layers.length; i++) {
+		const inbound = inboundLayers(layers[i]);
+		const expected = i === 0 ? null : layers[i - 1];
+		const okFirst = i === 0 && inbound.length === 1 && inbound[0].getClassName() === 'InputLayer';
+		const okFirstSequential = i === 0 && inbound.length === 0;
+		if (!(okFirst || okFirstSequential || (inbound.length === 1 && inbound[0] === expected)) || layers[i].inboundNodes.length > 1) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/** The output convention read from the last layer, or the reason it is refused. */
+type OutputReading = { output: OutputConvention; outputNote: string; numClasses: number; headIndex: number } | { refusal: string };
+
+function readOutput(layers: readonly tf.layers.Layer[], outShape: readonly (number | null)[]): OutputReading {
+	const last = layers[layers.length - 1];
+	const width = outShape[outShape.length - 1];
+	if (outShape.length !== 2 || typeof width !== 'number') {
+		return { refusal: `output shape ${JSON.stringify(outShape)} is not [batch, classes]. ${SUPPORTED_SUMMARY}` };
+	}
+	const lastAct = activationName(last);
+	if (softmaxHead(last)) {
+		return { output: 'softmax', numClasses: width, headIndex: layers.length - 1, outputNote: `outputs are softmax probabilities ('${last.name}'); the logits are the values before the softmax` };
+	}
+	if (lastAct === 'sigmoid') {
+		if (width !== 1) {
+			return { refusal: `the last layer '${last.name}' has ${width} sigmoid outputs (multi-label); only single-label classifiers are supported: use softmax, or one sigmoid unit for two classes` };
+		}
+		return {
+			output: 'sigmoid',
+			numClasses: 2,
+			headIndex: layers.length - 1,
+			outputNote: `one sigmoid unit ('${last.name}'): a binary classifier read as class 1 = sigmoid(s) > 0.5, analysed with the binary cross-entropy (two-class logits [0, s])`,
+		};
+	}
+	if (lastAct === null || lastAct === 'linear') {
+		if (width === 1) {
+			return { refusal: `the last layer '${last.name}' has one linear output: a regression model or a binary classifier without its sigmoid; add activation 'sigmoid' to a binary classifier` };
+		}
+		return { output: 'logits', numClasses: width, headIndex: -1, outputNote: `the last layer '${last.name}' has no activation: its ${width} outputs are taken as logits (softmax applied by the loss)` };
+	}
+	return { refusal: `the last layer '${last.name}' ends in activation '${lastAct}'; the output must be softmax probabilities, logits (no activation) or one sigmoid unit` };
+}
+
+/** Why the model's inputs rule it out, or null. */
+function inputRefusal(model: tf.LayersModel, layers: readonly tf.layers.Layer[]): string | null {
+	if (model.inputs.length !== 1 || model.outputs.length !== 1) {
+		return `the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; multi-input / multi-output models are not supported. ${SUPPORTED_SUMMARY}`;
+	}
+	if (layers.length === 0) {
+		return 'the model has no layers';
+	}
+	if (model.inputs[0].shape.slice(1).some((d) => d === null)) {
+		return `input shape ${JSON.stringify(model.inputs[0].shape)} must be fully defined`;
+	}
+	if (model.inputs[0].dtype === 'int32') {
+		return `the model's input is int32 (token ids?): the input-space Hessian needs continuous inputs. ${SUPPORTED_SUMMARY}`;
+	}
+	return null;
+}
+
 /**
  * Applies the table to a whole model: topology, output convention, the route of every layer and,
  * when the model cannot be analysed, a refusal naming the layer (never throws for unsupported models).
@@ -241,64 +305,16 @@ export function planModel(model: tf.LayersModel, where: string = model.name): Mo
 			piecewiseLinear: false,
 			numClasses: null,
 		});
-	if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-		return fail(`the model has ${model.inputs.length} inputs and ${model.outputs.length} outputs; multi-input / multi-output models are not supported. ${SUPPORTED_SUMMARY}`);
+	const badInput = inputRefusal(model, layers);
+	if (badInput !== null) {
+		return fail(badInput);
 	}
-	if (layers.length === 0) {
-		return fail('the model has no layers');
+	const chain = isChain(layers);
+	const out = readOutput(layers, model.outputs[0].shape);
+	if ('refusal' in out) {
+		return fail(out.refusal);
 	}
-	const inputShape = model.inputs[0].shape.slice(1);
-	if (inputShape.some((d) => d === null)) {
-		return fail(`input shape ${JSON.stringify(model.inputs[0].shape)} must be fully defined`);
-	}
-	if (model.inputs[0].dtype === 'int32') {
-		return fail(`the model's input is int32 (token ids?): the input-space Hessian needs continuous inputs. ${SUPPORTED_SUMMARY}`);
-	}
-	let chain = true;
-	for (let i = 0; i < layers.length; i++) {
-		const inbound = inboundLayers(layers[i]);
-		const expected = i === 0 ? null : layers[i - 1];
-		const okFirst = i === 0 && inbound.length === 1 && inbound[0].getClassName() === 'InputLayer';
-		const okFirstSequential = i === 0 && inbound.length === 0;
-		if (!(okFirst || okFirstSequential || (inbound.length === 1 && inbound[0] === expected)) || layers[i].inboundNodes.length > 1) {
-			chain = false;
-		}
-	}
-	const last = layers[layers.length - 1];
-	const outShape = model.outputs[0].shape;
-	const width = outShape[outShape.length - 1];
-	if (outShape.length !== 2 || typeof width !== 'number') {
-		return fail(`output shape ${JSON.stringify(outShape)} is not [batch, classes]. ${SUPPORTED_SUMMARY}`);
-	}
-	const lastAct = activationName(last);
-	let output: OutputConvention;
-	let outputNote: string;
-	let numClasses: number;
-	let headIndex = -1;
-	if (softmaxHead(last)) {
-		output = 'softmax';
-		numClasses = width;
-		headIndex = layers.length - 1;
-		outputNote = `outputs are softmax probabilities ('${last.name}'); the logits are the values before the softmax`;
-	} else if (lastAct === 'sigmoid') {
-		if (width !== 1) {
-			return fail(`the last layer '${last.name}' has ${width} sigmoid outputs (multi-label); only single-label classifiers are supported: use softmax, or one sigmoid unit for two classes`);
-		}
-		output = 'sigmoid';
-		numClasses = 2;
-		headIndex = layers.length - 1;
-		outputNote = `one sigmoid unit ('${last.name}'): a binary classifier read as class 1 = sigmoid(s) > 0.5, analysed with the binary cross-entropy (two-class logits [0, s])`;
-	} else if (lastAct === null || lastAct === 'linear') {
-		if (width === 1) {
-			return fail(`the last layer '${last.name}' has one linear output: a regression model or a binary classifier without its sigmoid; add activation 'sigmoid' to a binary classifier`);
-		}
-		output = 'logits';
-		numClasses = width;
-		outputNote = `the last layer '${last.name}' has no activation: its ${width} outputs are taken as logits (softmax applied by the loss)`;
-	} else {
-		return fail(`the last layer '${last.name}' ends in activation '${lastAct}'; the output must be softmax probabilities, logits (no activation) or one sigmoid unit`);
-	}
-	const entries = layers.map((l, i) => classifyLayer(l, i === headIndex));
+	const entries = layers.map((l, i) => classifyLayer(l, i === out.headIndex));
 	const refused = entries.find((e) => e.route === 'refused');
 	if (refused !== undefined) {
 		return fail(`${refused.reason ?? ''}`, refused, entries);
@@ -315,16 +331,15 @@ export function planModel(model: tf.LayersModel, where: string = model.name): Mo
 			entries,
 		);
 	}
-	const structured = chain && output !== 'sigmoid' && entries.every((e) => e.route === 'structured');
 	return Object.freeze({
 		layers: Object.freeze(entries),
-		output,
-		outputNote,
+		output: out.output,
+		outputNote: out.outputNote,
 		topology: chain ? 'chain' : 'graph',
 		refusal: null,
 		refusedLayer: null,
-		structured,
+		structured: chain && out.output !== 'sigmoid' && entries.every((e) => e.route === 'structured'),
 		piecewiseLinear,
-		numClasses,
+		numClasses: out.numClasses,
 	});
 }
