@@ -40,6 +40,25 @@ export function orthonormaliseColumns(a: Float64Array, rows: number, cols: numbe
 	}
 }
 
+/** YᵀY for the row-major `m × l` matrix Y (exactly symmetric). */
+function gramOfColumns(y: Float64Array, m: number, l: number): Float64Array {
+	const g = new Float64Array(l * l);
+	for (let i = 0; i < m; i++) {
+		for (let a = 0; a < l; a++) {
+			const ya = y[i * l + a];
+			for (let b = a; b < l; b++) {
+				g[a * l + b] += ya * y[i * l + b];
+			}
+		}
+	}
+	for (let a = 0; a < l; a++) {
+		for (let b = 0; b < a; b++) {
+			g[a * l + b] = g[b * l + a];
+		}
+	}
+	return g;
+}
+
 /**
  * Top-`k` principal directions of the rows `sample` of `x`.
  * @returns a row-major `dim × k` matrix with orthonormal columns (fewer useful columns if the sample has lower rank)
@@ -95,20 +114,7 @@ export function randomizedPca(x: ScaledMatrix, sample: Int32Array, k: number, un
 		mulStY();
 	}
 	mulSZ();
-	const g = new Float64Array(l * l);
-	for (let i = 0; i < m; i++) {
-		for (let a = 0; a < l; a++) {
-			const ya = y[i * l + a];
-			for (let b = a; b < l; b++) {
-				g[a * l + b] += ya * y[i * l + b];
-			}
-		}
-	}
-	for (let a = 0; a < l; a++) {
-		for (let b = 0; b < a; b++) {
-			g[a * l + b] = g[b * l + a];
-		}
-	}
+	const g = gramOfColumns(y, m, l);
 	const kk = Math.min(k, l);
 	if (!g.every(Number.isFinite)) {
 		// Features too large to square in float64 (|x| above ~1e154) overflow the sketch. Coordinate axes are still an
