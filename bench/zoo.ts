@@ -42,6 +42,88 @@ interface TorchOut {
 	blindMs: number;
 }
 
+/** Wasm timings of one zoo model: a training epoch, the light and full passes, a blind scan over `samples` rows. */
+async function wasmTimings(name: string, samples: number): Promise<{ epochMs: number; lightMs: number; fullMs: number; blindMs: number; lightEig: number[]; method: string; dir: string; X: Float32Array; Y: Int32Array }> {
+	const spec = ZOO.find((z) => z.name === name);
+	if (spec === undefined) {
+		throw new Error(`unknown zoo model '${name}'; known: ${ZOO.map((z) => z.name).join(', ')}`);
+	}
+	const dir = path.join(ZOO_DIR, name);
+	const data = zooData(spec.data, 2048, samples);
+	const d = data.itemShape.reduce((a, c) => a * c, 1);
+	// Training epoch (batch 64, wasm) of a fresh copy of the architecture.
+	const fresh = spec.build();
+	compileZoo(spec, fresh);
+	const xs = tf.tensor(data.train.xs, [2048, ...data.itemShape]);
+	const ys = zooTargets(spec, data.train.labels, data.numClasses);
+	await fresh.fit(xs.slice(0, 64), ys.slice(0, 64), { epochs: 1, batchSize: 64, verbose: 0 });
+	const [epochMs] = await timed(() => fresh.fit(xs, ys, { epochs: 1, batchSize: 64, verbose: 0, shuffle: false }));
+	tf.dispose([xs, ys]);
+	fresh.dispose();
+
+	const specJson = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as { modelTopology: object; weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }> };
+	const bin = fs.readFileSync(path.join(dir, 'weights.bin'));
+	const model = await tf.loadLayersModel(
+		tf.io.fromMemory({ modelTopology: specJson.modelTopology, weightSpecs: specJson.weightsManifest[0].weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) }),
+	);
+	const lm = logitModelFromLayers(model, name);
+	const X = data.probes.xs;
+	const Y = data.probes.labels;
+	const batch = (s: number, n: number): [Float32Array, Int32Array] => [X.subarray(s * d, (s + n) * d), Y.subarray(s, s + n)];
+	const dirs = Float32Array.from({ length: 64 * d }, (_, k) => Math.sin(0.37 * k));
+	const light = async (): Promise<number[]> => {
+		const trig = await batchCurvature(lm, ...batch(0, 64));
+		await trig.along(dirs);
+		const eig = await trig.topK(5, LIGHT_LANCZOS_STEPS);
+		trig.dispose();
+		const clean = await batchCurvature(lm, ...batch(64, 64));
+		await clean.topK(5, LIGHT_LANCZOS_STEPS);
+		clean.dispose();
+		return [...eig.eigenvalues];
+	};
+	await light();
+	const [lightMs, lightEig] = await timed(light);
+	const [fullMs] = await timed(async () => {
+		const trig = await batchCurvature(lm, ...batch(0, 128));
+		await trig.topK(5, undefined);
+		await trig.perSample();
+		trig.dispose();
+		const clean = await batchCurvature(lm, ...batch(128, 128));
+		await clean.topK(5, undefined);
+		clean.dispose();
+	});
+	const [blindMs] = await timed(async () => {
+		for (let s = 0; s < samples; s += 256) {
+			const c = await batchCurvature(lm, ...batch(s, Math.min(256, samples - s)));
+			await c.perSample();
+			c.dispose();
+		}
+	});
+	const method = lm.piecewiseLinear ? 'gn' : 'hvp';
+	lm.dispose();
+	model.dispose();
+
+	return { epochMs, lightMs, fullMs, blindMs, lightEig, method, dir, X, Y };
+}
+
+/** The referee's code path in PyTorch CPU (float32) on the same weights and probes, per thread count. */
+function torchTimings(name: string, dir: string, X: Float32Array, Y: Int32Array, threads: readonly number[]): TorchOut[] {
+	const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-zoo-'));
+	fs.writeFileSync(path.join(tmp, 'x.bin'), Buffer.from(X.buffer, X.byteOffset, X.byteLength));
+	fs.writeFileSync(path.join(tmp, 'y.bin'), Buffer.from(Y.buffer, Y.byteOffset, Y.byteLength));
+	const torch: TorchOut[] = [];
+	for (const t of threads) {
+		const r = spawnSync('/usr/bin/python3', [path.join(__dirname, 'zoo_torch.py'), dir, path.join(tmp, 'x.bin'), path.join(tmp, 'y.bin'), String(t)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+		if (r.status !== 0) {
+			console.log(`${name}: PyTorch side failed (${r.stderr.trim().split('\n').slice(-1)[0] ?? ''})`);
+			continue;
+		}
+		torch.push(JSON.parse(r.stdout.trim().split('\n').slice(-1)[0]) as TorchOut);
+	}
+	fs.rmSync(tmp, { recursive: true, force: true });
+	return torch;
+}
+
 async function main(): Promise<void> {
 	installGradientFixes();
 	const sel = await selectBackend('wasm', { strict: true });
@@ -51,78 +133,9 @@ async function main(): Promise<void> {
 	console.log(`bench:zoo on ${sel.description}; ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 	const rows: string[] = [];
 	for (const name of names) {
-		const spec = ZOO.find((z) => z.name === name);
-		if (spec === undefined) {
-			throw new Error(`unknown zoo model '${name}'; known: ${ZOO.map((z) => z.name).join(', ')}`);
-		}
-		const dir = path.join(ZOO_DIR, name);
-		const data = zooData(spec.data, 2048, samples);
-		const d = data.itemShape.reduce((a, c) => a * c, 1);
-		// Training epoch (batch 64, wasm) of a fresh copy of the architecture.
-		const fresh = spec.build();
-		compileZoo(spec, fresh);
-		const xs = tf.tensor(data.train.xs, [2048, ...data.itemShape]);
-		const ys = zooTargets(spec, data.train.labels, data.numClasses);
-		await fresh.fit(xs.slice(0, 64), ys.slice(0, 64), { epochs: 1, batchSize: 64, verbose: 0 });
-		const [epochMs] = await timed(() => fresh.fit(xs, ys, { epochs: 1, batchSize: 64, verbose: 0, shuffle: false }));
-		tf.dispose([xs, ys]);
-		fresh.dispose();
-
-		const specJson = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8')) as { modelTopology: object; weightsManifest: Array<{ weights: tf.io.WeightsManifestEntry[] }> };
-		const bin = fs.readFileSync(path.join(dir, 'weights.bin'));
-		const model = await tf.loadLayersModel(
-			tf.io.fromMemory({ modelTopology: specJson.modelTopology, weightSpecs: specJson.weightsManifest[0].weights, weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) }),
-		);
-		const lm = logitModelFromLayers(model, name);
-		const X = data.probes.xs;
-		const Y = data.probes.labels;
-		const batch = (s: number, n: number): [Float32Array, Int32Array] => [X.subarray(s * d, (s + n) * d), Y.subarray(s, s + n)];
-		const dirs = Float32Array.from({ length: 64 * d }, (_, k) => Math.sin(0.37 * k));
-		const light = async (): Promise<number[]> => {
-			const trig = await batchCurvature(lm, ...batch(0, 64));
-			await trig.along(dirs);
-			const eig = await trig.topK(5, LIGHT_LANCZOS_STEPS);
-			trig.dispose();
-			const clean = await batchCurvature(lm, ...batch(64, 64));
-			await clean.topK(5, LIGHT_LANCZOS_STEPS);
-			clean.dispose();
-			return [...eig.eigenvalues];
-		};
-		await light();
-		const [lightMs, lightEig] = await timed(light);
-		const [fullMs] = await timed(async () => {
-			const trig = await batchCurvature(lm, ...batch(0, 128));
-			await trig.topK(5, undefined);
-			await trig.perSample();
-			trig.dispose();
-			const clean = await batchCurvature(lm, ...batch(128, 128));
-			await clean.topK(5, undefined);
-			clean.dispose();
-		});
-		const [blindMs] = await timed(async () => {
-			for (let s = 0; s < samples; s += 256) {
-				const c = await batchCurvature(lm, ...batch(s, Math.min(256, samples - s)));
-				await c.perSample();
-				c.dispose();
-			}
-		});
-		const method = lm.piecewiseLinear ? 'gn' : 'hvp';
-		lm.dispose();
-		model.dispose();
-
-		const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-zoo-'));
-		fs.writeFileSync(path.join(tmp, 'x.bin'), Buffer.from(X.buffer, X.byteOffset, X.byteLength));
-		fs.writeFileSync(path.join(tmp, 'y.bin'), Buffer.from(Y.buffer, Y.byteOffset, Y.byteLength));
-		const torch: TorchOut[] = [];
-		for (const t of threads) {
-			const r = spawnSync('/usr/bin/python3', [path.join(__dirname, 'zoo_torch.py'), dir, path.join(tmp, 'x.bin'), path.join(tmp, 'y.bin'), String(t)], { encoding: 'utf8', maxBuffer: 1 << 24 });
-			if (r.status !== 0) {
-				console.log(`${name}: PyTorch side failed (${r.stderr.trim().split('\n').slice(-1)[0] ?? ''})`);
-				continue;
-			}
-			torch.push(JSON.parse(r.stdout.trim().split('\n').slice(-1)[0]) as TorchOut);
-		}
-		fs.rmSync(tmp, { recursive: true, force: true });
+		const w = await wasmTimings(name, samples);
+		const { epochMs, lightMs, fullMs, blindMs, lightEig, method } = w;
+		const torch = torchTimings(name, w.dir, w.X, w.Y, threads);
 		const t1 = torch.find((t) => t.threads === 1);
 		const tn = torch.find((t) => t.threads !== 1) ?? t1;
 		const f = (v: number | undefined): string => (v === undefined ? '–' : v.toFixed(0));
