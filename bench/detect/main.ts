@@ -239,7 +239,10 @@ function main(): void {
 	}
 	if (args.out === null) {
 		const rows = fs.existsSync(csvFile) ? parseCsv(fs.readFileSync(csvFile, 'utf8')) : [];
-		fs.writeFileSync(path.join(ROOT, 'docs', 'detection.md'), renderPage(rows, buildGrid()));
+		const errors = fs.existsSync(errFile)
+			? fs.readFileSync(errFile, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as { key: string; error: string })
+			: [];
+		fs.writeFileSync(path.join(ROOT, 'docs', 'detection.md'), renderPage(rows, buildGrid(), errors));
 		process.stderr.write(`bench:detect: wrote docs/detection.md from ${rows.length} rows\n`);
 	}
 }

@@ -98,7 +98,7 @@ function findings(rows: readonly RunDetectorRow[], split: string): string[] {
 }
 
 /** The whole page. */
-export function renderPage(rows: readonly RunDetectorRow[], grid: readonly GridPoint[]): string {
+export function renderPage(rows: readonly RunDetectorRow[], grid: readonly GridPoint[], errors: readonly { key: string; error: string }[] = []): string {
 	const keys = new Set(rows.map((r) => r.key));
 	const runs = [...keys].map((k) => rows.find((r) => r.key === k) as RunDetectorRow);
 	const count = (s: string, st?: string): number => runs.filter((r) => r.split === s && (st === undefined || r.status === st)).length;
@@ -136,6 +136,9 @@ export function renderPage(rows: readonly RunDetectorRow[], grid: readonly GridP
 			? `**The full grid is not complete (${runs.length} of ${grid.length} runs).** The full driver runs the grid in a fixed seeded random order, so the finished runs are a uniform random subset of it (plus the quick subset); every table below is partial and small-sample, and says how many runs it rests on.`
 			: 'The full grid is complete.',
 		'',
+		...(errors.length === 0
+			? []
+			: [`Runs that failed and have no result yet (docs/detection/errors.jsonl; a failed run is not retried until its line is removed): ${errors.map((e) => `\`${e.key}\` (${e.error.slice(0, 140)})`).join('; ')}.`, '']),
 		'"Attack works" = final excess ASR (ASR − p0 on 1 000 held-out test rows, measured by the bench at every checkpoint) ≥ 0.5. Row AUROC is over the run\'s 2 048-row training sample against the bench\'s record of poisoned rows; "within target label" restricts it to rows trained with the target label (anything that flags the target label gets a high overall AUROC). Lead = first alarm epoch − epoch where excess ASR first reached half its final value (negative = warned early; blind mode, STRIP and the row scores run once per run, on the newest checkpoint). Analysis seconds are wall-clock on a 2-core machine shared with other jobs: noisy.',
 		'',
 	);
