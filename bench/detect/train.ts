@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { loadKnownDataset } from '../../src/datasets/idx';
+import { loadKnownDataset, type ImageDataset } from '../../src/datasets/idx';
 import { selectBackend } from '../../src/tfjs/backend';
 import { installGradientFixes } from '../../src/tfjs/gradients';
 import { PoisonLens } from '../../src/sdk/lens';
@@ -111,6 +111,127 @@ function optimiserOf(name: Optimiser): tf.Optimizer {
 	return name === 'adam' ? tf.train.adam(1e-3) : name === 'rmsprop' ? tf.train.rmsprop(1e-3) : tf.train.sgd(0.05);
 }
 
+/** The run's training rows: the poisoned (or clean) set, the declaration naming only the trigger, and the trigger. */
+function poisonFor(p: GridPoint, images: Float32Array, labels: Int32Array, itemShape: readonly [number, number, number]): { train: { images: Float32Array; labels: Int32Array; poison: Int32Array }; declaration: AttackDeclaration; applyTrigger: (items: Float32Array) => Float32Array } {
+	const trig = p.attack ?? p.controlTrigger;
+	const theta = p.attack === null ? 0 : p.theta;
+	if ((BENCH_ATTACKS as readonly string[]).includes(trig)) {
+		const b = benchPoison(trig as (typeof BENCH_ATTACKS)[number], images, labels, itemShape, theta, TARGET, p.seed);
+		return {
+			train: { images: b.images, labels: b.labels, poison: b.poisonIndices },
+			declaration: { kind: 'custom', targetLabel: TARGET, sourceClasses: Array.from({ length: 9 }, (_, i) => i + 1), description: b.description, trigger: b.spec },
+			applyTrigger: b.apply,
+		};
+	}
+	const a = makeAttack(trig as AttackName, { images, labels, itemShape }, { fraction: theta, targetLabel: TARGET, seed: p.seed });
+	// The declaration names the trigger only: no poisoned rows, no fraction.
+	const { poisonedRows: _r, poisonFraction: _f, ...rest } = a.declaration;
+	return { train: { images: a.images, labels: a.labels, poison: a.poisonIndices }, declaration: rest, applyTrigger: (items) => a.trigger(items, 0) };
+}
+
+/** Held-out evaluation tensors (non-target rows clean and triggered, and accuracy rows) and the per-checkpoint measurement. */
+function heldOutEvaluator(p: GridPoint, test: ImageDataset, applyTrigger: (items: Float32Array) => Float32Array, stepsPerEpoch: number): { evaluate: (model: tf.LayersModel, step: number) => Promise<void>; timeline: Truth['timeline']; dispose: () => void } {
+	const itemShape = test.itemShape;
+	const per = itemShape.reduce((a, b) => a * b, 1);
+	const evalIdx = permutation(test.count, 77 + p.seed).slice(0, EVAL_ROWS);
+	const nt = Array.from(evalIdx).filter((r) => test.labels[r] !== TARGET);
+	const ntImages = new Float32Array(nt.length * per);
+	nt.forEach((r, i) => ntImages.set(test.images.subarray(r * per, (r + 1) * per), i * per));
+	const accImages = new Float32Array(evalIdx.length * per);
+	evalIdx.forEach((r, i) => accImages.set(test.images.subarray(r * per, (r + 1) * per), i * per));
+	const accLabels = Int32Array.from(evalIdx, (r) => test.labels[r]);
+	const shape = (n: number): number[] => [n, ...itemShape];
+	const xsNt = tf.tensor(ntImages, shape(nt.length));
+	const xsTr = tf.tensor(applyTrigger(ntImages), shape(nt.length));
+	const xsAcc = tf.tensor(accImages, shape(evalIdx.length));
+	const timeline: Truth['timeline'] = [];
+	const evaluate = async (model: tf.LayersModel, step: number): Promise<void> => {
+		const [pt, pn, pa] = tf.tidy(() => [xsTr, xsNt, xsAcc].map((x) => (model.predict(x) as tf.Tensor).argMax(-1)));
+		const [t, c, a] = [Array.from(await pt.data()), Array.from(await pn.data()), Array.from(await pa.data())];
+		pt.dispose();
+		pn.dispose();
+		pa.dispose();
+		const asr = t.reduce((s, v) => s + (v === TARGET ? 1 : 0), 0) / t.length;
+		const p0 = c.reduce((s, v) => s + (v === TARGET ? 1 : 0), 0) / c.length;
+		const acc = a.reduce((s, v, i) => s + (v === accLabels[i] ? 1 : 0), 0) / a.length;
+		timeline.push({ step, epoch: step / stepsPerEpoch, cleanAccuracy: acc, asr, p0, excessAsr: asr - p0 });
+	};
+	return { evaluate, timeline, dispose: () => tf.dispose([xsNt, xsTr, xsAcc]) };
+}
+
+/** What one epoch trains with. */
+interface EpochRun {
+	readonly p: GridPoint;
+	readonly model: tf.LayersModel;
+	readonly optimizer: tf.Optimizer;
+	readonly lens: PoisonLens;
+	readonly stepsPerEpoch: number;
+	readonly evaluate: (step: number) => Promise<void>;
+}
+
+/**
+ * One epoch: a custom `optimizer.minimize` loop for the BatchNorm CNN (as a user with BatchNorm would write it),
+ * `model.fit` with the SDK callback otherwise. Returns the step count after the epoch.
+ */
+async function trainEpoch(c: EpochRun, xs: tf.Tensor, y: tf.Tensor2D, epoch: number, firstStep: number): Promise<number> {
+	const n = y.shape[0];
+	let step = firstStep;
+	if (c.p.arch === 'bn-cnn') {
+		for (let b = 0; b < c.stepsPerEpoch; b++) {
+			const start = b * BATCH;
+			const size = Math.min(BATCH, n - start);
+			const loss = tf.tidy(() => {
+				const xb = xs.slice([start, 0, 0, 0], [size, -1, -1, -1]);
+				const yb = y.slice([start, 0], [size, -1]);
+				const cost = c.optimizer.minimize(() => tf.losses.softmaxCrossEntropy(yb, tf.log(tf.clipByValue(c.model.apply(xb, { training: true }) as tf.Tensor, 1e-7, 1))), true);
+				return cost === null ? NaN : (cost.dataSync()[0] ?? NaN);
+			});
+			step++;
+			c.lens.logBatch({ step, epoch, batch: b, loss, fractionalEpoch: epoch + (b + 1) / c.stepsPerEpoch });
+			if (step % CHECKPOINT_EVERY === 0) {
+				await c.lens.checkpoint(c.model, { step, epoch, fractionalEpoch: step / c.stepsPerEpoch, metrics: { loss } });
+				await c.evaluate(step);
+			}
+		}
+		c.lens.logEpoch({ step, epoch, metrics: {} });
+		return step;
+	}
+	await c.model.fit(xs, y, {
+		batchSize: BATCH,
+		epochs: epoch + 1,
+		initialEpoch: epoch,
+		shuffle: false,
+		verbose: 0,
+		callbacks: [
+			c.lens.callback(),
+			new tf.CustomCallback({
+				onBatchEnd: async () => {
+					step++;
+					if (step % CHECKPOINT_EVERY === 0) {
+						await c.evaluate(step);
+					}
+				},
+			}),
+		],
+	});
+	return step;
+}
+
+/** The blind copy: the same run folder without the declaration or trigger files (what an unsuspecting user has). */
+function blindCopy(runDir: string, runId: string, workDir: string): string {
+	const blindRoot = path.join(workDir, 'blind');
+	const blindDir = path.join(blindRoot, runId);
+	fs.rmSync(blindRoot, { recursive: true, force: true });
+	fs.mkdirSync(blindRoot, { recursive: true });
+	fs.cpSync(runDir, blindDir, { recursive: true });
+	const manifestFile = path.join(blindDir, 'manifest.json');
+	const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Record<string, unknown>;
+	delete manifest.attack;
+	fs.writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
+	fs.rmSync(path.join(blindDir, 'trigger'), { recursive: true, force: true });
+	return blindDir;
+}
+
 /** Trains one point; returns the truth record (also written to `<workDir>/truth.json`). */
 export async function trainPoint(p: GridPoint, workDir: string): Promise<Truth> {
 	const t0 = performance.now();
@@ -124,45 +245,10 @@ export async function trainPoint(p: GridPoint, workDir: string): Promise<Truth> 
 	const images = new Float32Array(rows.length * per);
 	rows.forEach((r, i) => images.set(full.images.subarray(r * per, (r + 1) * per), i * per));
 	const labels = Int32Array.from(rows, (r) => full.labels[r]);
-
-	// Poison (or not), and the declared trigger the declared-trigger analysis tests against.
-	const trig = p.attack ?? p.controlTrigger;
-	const theta = p.attack === null ? 0 : p.theta;
-	let train: { images: Float32Array; labels: Int32Array; poison: Int32Array };
-	let declaration: AttackDeclaration;
-	let applyTrigger: (items: Float32Array) => Float32Array;
-	if ((BENCH_ATTACKS as readonly string[]).includes(trig)) {
-		const b = benchPoison(trig as (typeof BENCH_ATTACKS)[number], images, labels, itemShape, theta, TARGET, p.seed);
-		train = { images: b.images, labels: b.labels, poison: b.poisonIndices };
-		declaration = {
-			kind: 'custom',
-			targetLabel: TARGET,
-			sourceClasses: Array.from({ length: 9 }, (_, i) => i + 1),
-			description: b.description,
-			trigger: b.spec,
-		};
-		applyTrigger = b.apply;
-	} else {
-		const a = makeAttack(trig as AttackName, { images, labels, itemShape }, { fraction: theta, targetLabel: TARGET, seed: p.seed });
-		train = { images: a.images, labels: a.labels, poison: a.poisonIndices };
-		// The declaration names the trigger only: no poisoned rows, no fraction.
-		const { poisonedRows: _r, poisonFraction: _f, ...rest } = a.declaration;
-		declaration = rest;
-		applyTrigger = (items) => a.trigger(items, 0);
-	}
-
-	// Held-out evaluation: non-target test rows, clean and triggered (ASR, p0), and test accuracy.
-	const evalIdx = permutation(test.count, 77 + p.seed).slice(0, EVAL_ROWS);
-	const nt = Array.from(evalIdx).filter((r) => test.labels[r] !== TARGET);
-	const ntImages = new Float32Array(nt.length * per);
-	nt.forEach((r, i) => ntImages.set(test.images.subarray(r * per, (r + 1) * per), i * per));
-	const accImages = new Float32Array(evalIdx.length * per);
-	evalIdx.forEach((r, i) => accImages.set(test.images.subarray(r * per, (r + 1) * per), i * per));
-	const accLabels = Int32Array.from(evalIdx, (r) => test.labels[r]);
-	const shape = (n: number): number[] => [n, ...itemShape];
-	const xsNt = tf.tensor(ntImages, shape(nt.length));
-	const xsTr = tf.tensor(applyTrigger(ntImages), shape(nt.length));
-	const xsAcc = tf.tensor(accImages, shape(evalIdx.length));
+	const { train, declaration, applyTrigger } = poisonFor(p, images, labels, itemShape);
+	const n = train.labels.length;
+	const stepsPerEpoch = Math.ceil(n / BATCH);
+	const held = heldOutEvaluator(p, test, applyTrigger, stepsPerEpoch);
 
 	const declaredRoot = path.join(workDir, 'declared');
 	fs.mkdirSync(declaredRoot, { recursive: true });
@@ -179,21 +265,8 @@ export async function trainPoint(p: GridPoint, workDir: string): Promise<Truth> 
 	const model = buildModel(p.arch, itemShape, p.seed);
 	const optimizer = optimiserOf(p.optimiser);
 	model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-	const n = train.labels.length;
-	const stepsPerEpoch = Math.ceil(n / BATCH);
-	const timeline: Truth['timeline'] = [];
-	const evaluate = async (step: number): Promise<void> => {
-		const [pt, pn, pa] = tf.tidy(() => [xsTr, xsNt, xsAcc].map((x) => (model.predict(x) as tf.Tensor).argMax(-1)));
-		const [t, c, a] = [Array.from(await pt.data()), Array.from(await pn.data()), Array.from(await pa.data())];
-		pt.dispose();
-		pn.dispose();
-		pa.dispose();
-		const asr = t.reduce((s, v) => s + (v === TARGET ? 1 : 0), 0) / t.length;
-		const p0 = c.reduce((s, v) => s + (v === TARGET ? 1 : 0), 0) / c.length;
-		const acc = a.reduce((s, v, i) => s + (v === accLabels[i] ? 1 : 0), 0) / a.length;
-		timeline.push({ step, epoch: step / stepsPerEpoch, cleanAccuracy: acc, asr, p0, excessAsr: asr - p0 });
-	};
-	await evaluate(0);
+	const run: EpochRun = { p, model, optimizer, lens, stepsPerEpoch, evaluate: (step) => held.evaluate(model, step) };
+	await run.evaluate(0);
 	let step = 0;
 	try {
 		for (let epoch = 0; epoch < p.epochs; epoch++) {
@@ -204,47 +277,9 @@ export async function trainPoint(p: GridPoint, workDir: string): Promise<Truth> 
 				xsArr.set(train.images.subarray(r * per, (r + 1) * per), i * per);
 				ys[i * 10 + train.labels[r]] = 1;
 			});
-			const xs = tf.tensor(xsArr, shape(n));
+			const xs = tf.tensor(xsArr, [n, ...itemShape]);
 			const y = tf.tensor2d(ys, [n, 10]);
-			if (p.arch === 'bn-cnn') {
-				// A custom training loop, as a user with BatchNorm and optimizer.minimize would write it.
-				for (let b = 0; b < stepsPerEpoch; b++) {
-					const start = b * BATCH;
-					const size = Math.min(BATCH, n - start);
-					const loss = tf.tidy(() => {
-						const xb = xs.slice([start, 0, 0, 0], [size, -1, -1, -1]);
-						const yb = y.slice([start, 0], [size, -1]);
-						const cost = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(yb, tf.log(tf.clipByValue(model.apply(xb, { training: true }) as tf.Tensor, 1e-7, 1))), true);
-						return cost === null ? NaN : (cost.dataSync()[0] ?? NaN);
-					});
-					step++;
-					lens.logBatch({ step, epoch, batch: b, loss, fractionalEpoch: epoch + (b + 1) / stepsPerEpoch });
-					if (step % CHECKPOINT_EVERY === 0) {
-						await lens.checkpoint(model, { step, epoch, fractionalEpoch: step / stepsPerEpoch, metrics: { loss } });
-						await evaluate(step);
-					}
-				}
-				lens.logEpoch({ step, epoch, metrics: {} });
-			} else {
-				await model.fit(xs, y, {
-					batchSize: BATCH,
-					epochs: epoch + 1,
-					initialEpoch: epoch,
-					shuffle: false,
-					verbose: 0,
-					callbacks: [
-						lens.callback(),
-						new tf.CustomCallback({
-							onBatchEnd: async () => {
-								step++;
-								if (step % CHECKPOINT_EVERY === 0) {
-									await evaluate(step);
-								}
-							},
-						}),
-					],
-				});
-			}
+			step = await trainEpoch(run, xs, y, epoch, step);
 			xs.dispose();
 			y.dispose();
 		}
@@ -254,36 +289,20 @@ export async function trainPoint(p: GridPoint, workDir: string): Promise<Truth> 
 		await lens.end('failed');
 		throw err;
 	} finally {
-		xsNt.dispose();
-		xsTr.dispose();
-		xsAcc.dispose();
+		held.dispose();
 		model.dispose();
 	}
-	const trainSeconds = (performance.now() - t0) / 1000;
-
-	// The blind copy: the same run folder without the declaration (what an unsuspecting user has).
-	const blindRoot = path.join(workDir, 'blind');
-	const blindDir = path.join(blindRoot, lens.runId);
-	fs.rmSync(blindRoot, { recursive: true, force: true });
-	fs.mkdirSync(blindRoot, { recursive: true });
-	fs.cpSync(lens.runDir, blindDir, { recursive: true });
-	const manifestFile = path.join(blindDir, 'manifest.json');
-	const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as Record<string, unknown>;
-	delete manifest.attack;
-	fs.writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
-	fs.rmSync(path.join(blindDir, 'trigger'), { recursive: true, force: true });
-
 	const truth: Truth = {
 		key: p.key,
 		runId: lens.runId,
 		declaredDir: lens.runDir,
-		blindDir,
+		blindDir: blindCopy(lens.runDir, lens.runId, workDir),
 		poisonedRows: Array.from(train.poison, (i) => rows[i]),
 		targetLabel: TARGET,
 		trigger: declaration.description,
 		stepsPerEpoch,
-		timeline,
-		trainSeconds,
+		timeline: held.timeline,
+		trainSeconds: (performance.now() - t0) / 1000,
 	};
 	fs.writeFileSync(path.join(workDir, 'truth.json'), `${JSON.stringify(truth)}\n`);
 	return truth;
