@@ -158,6 +158,93 @@ async function repsAt(ctx: RunContext, ck: CheckpointRef, data: Float32Array): P
 	}
 }
 
+type Sample = Awaited<ReturnType<typeof readTrainingSample>>;
+
+/** Loss isolation over the first epoch's checkpoints (or the earliest trained one). */
+async function lossIsolationAt(ctx: RunContext, cks: readonly CheckpointRef[], sample: Sample): Promise<{ result: DetectorResult; step: number }> {
+	const early = cks.filter((c) => (c.fractionalEpoch ?? c.epoch + 1) <= 1 + 1e-9);
+	const lossCks = early.length > 0 ? early : [cks[0]];
+	const losses: Float64Array[] = [];
+	for (const ck of lossCks) {
+		const model = await loadCheckpointModel(ctx, ck.dir);
+		try {
+			const { values, width } = await forward(model, sample.data, ctx.itemShape);
+			losses.push(crossEntropyRows(values, sample.count, width, sample.labels));
+		} finally {
+			model.dispose();
+		}
+	}
+	return { result: lossIsolation(losses, sample.labels), step: lossCks[lossCks.length - 1].step };
+}
+
+/** STRIP on one checkpoint, the probe set as the clean pool. */
+async function stripAt(ctx: RunContext, ck: CheckpointRef, sample: Sample, options: BaselineOptions): Promise<DetectorResult> {
+	const model = await loadCheckpointModel(ctx, ck.dir);
+	try {
+		const N = options.stripN ?? 20;
+		const rand = seededRandom(options.seed ?? 7);
+		const clean = await stripEntropies(model, ctx.probe.data, ctx.probe.data, ctx.itemShape, N, rand, true);
+		const rows = await stripEntropies(model, sample.data, ctx.probe.data, ctx.itemShape, N, rand, false);
+		return strip(rows, clean, sample.labels);
+	} finally {
+		model.dispose();
+	}
+}
+
+/** The analyser's own row scores (spectral signature of input gradients) at the best-separating checkpoint, every row's score kept. */
+async function rowScoresAt(ctx: RunContext, cks: readonly CheckpointRef[], sample: Sample, options: BaselineOptions): Promise<{ step: number; result: DetectorResult; top: number } | null> {
+	const { count: n, labels } = sample;
+	const steps = spreadCheckpoints(cks.map((c) => c.step), options.rowScoreCheckpoints ?? 8);
+	let best: { step: number; result: DetectorResult; top: number } | null = null;
+	for (const step of steps) {
+		const ck = cks.find((c) => c.step === step);
+		if (ck === undefined) {
+			continue;
+		}
+		const model = await loadCheckpointModel(ctx, ck.dir);
+		const logit = logitModelFromLayers(model, ck.dir);
+		let grads: Float32Array;
+		try {
+			grads = await inputGradients((x) => logit.logits(x), sample.data, labels, ctx.itemShape, ctx.numClasses);
+		} finally {
+			logit.dispose();
+			model.dispose();
+		}
+		const sig = spectralSignature(grads, n, ctx.dim, labels, { minSeparation: ROW_SCORE_MIN_SEPARATION });
+		const top = Math.max(0, ...sig.classes.map((c) => (Number.isFinite(c.separation) ? c.separation : 0)));
+		if (best === null || top > best.top) {
+			best = {
+				step,
+				top,
+				result: {
+					detector: 'row-scores',
+					rowScores: sig.score.map((v) => (Number.isFinite(v) ? v : NaN)),
+					flagged: sig.flagged,
+					runScore: top,
+					alarm: sig.flagged.length > 0,
+					classes: sig.classes.map((c) => ({ label: c.label, count: c.count, separation: c.separation, flagged: c.flagged })),
+				},
+			};
+		}
+	}
+	return best;
+}
+
+/** Spectral Signatures and Activation Clustering at every epoch end (for lead times). */
+async function representationTimeline(ctx: RunContext, cks: readonly CheckpointRef[], sample: Sample, options: BaselineOptions): Promise<BaselineReport['timeline']> {
+	const timeline: BaselineReport['timeline'] = [];
+	const ends = cks.filter((c) => c.fractionalEpoch === undefined || Math.abs(c.fractionalEpoch - Math.round(c.fractionalEpoch)) < 1e-6);
+	for (const ck of ends) {
+		const r = await repsAt(ctx, ck, sample.data);
+		const a = spectralSignatures(r.values, sample.count, r.width, sample.labels);
+		const b = activationClustering(r.values, sample.count, r.width, sample.labels, { seed: options.seed ?? 1 });
+		const epoch = ck.fractionalEpoch ?? ck.epoch + 1;
+		timeline.push({ step: ck.step, epoch, detector: a.detector, runScore: a.runScore, alarm: a.alarm });
+		timeline.push({ step: ck.step, epoch, detector: b.detector, runScore: b.runScore, alarm: b.alarm });
+	}
+	return timeline;
+}
+
 /**
  * Runs every baseline over the run's training sample.
  * @throws AnalysisError RunFormat when the run has no training sample or no checkpoint
@@ -174,7 +261,6 @@ export async function runBaselines(runDir: string, options: BaselineOptions = {}
 	const n = sample.count;
 	const labels = sample.labels;
 	const detectors: TimedDetector[] = [];
-	const timeline: BaselineReport['timeline'] = [];
 
 	// Spectral Signatures and Activation Clustering on the newest checkpoint's representations.
 	const reps = await timed(() => repsAt(ctx, newest, sample.data));
@@ -182,95 +268,15 @@ export async function runBaselines(runDir: string, options: BaselineOptions = {}
 	detectors.push({ ...ss.value, seconds: reps.seconds + ss.seconds, step: newest.step });
 	const ac = timedSync(() => activationClustering(reps.value.values, n, reps.value.width, labels, { seed: options.seed ?? 1 }));
 	detectors.push({ ...ac.value, seconds: reps.seconds + ac.seconds, step: newest.step });
-
-	// Loss isolation: the checkpoints of the first epoch (or the earliest trained one).
-	const early = cks.filter((c) => (c.fractionalEpoch ?? c.epoch + 1) <= 1 + 1e-9);
-	const lossCks = early.length > 0 ? early : [cks[0]];
-	const li = await timed(async () => {
-		const losses: Float64Array[] = [];
-		for (const ck of lossCks) {
-			const model = await loadCheckpointModel(ctx, ck.dir);
-			try {
-				const { values, width } = await forward(model, sample.data, ctx.itemShape);
-				losses.push(crossEntropyRows(values, n, width, labels));
-			} finally {
-				model.dispose();
-			}
-		}
-		return lossIsolation(losses, labels);
-	});
-	detectors.push({ ...li.value, seconds: li.seconds, step: lossCks[lossCks.length - 1].step });
-
-	// STRIP on the newest checkpoint, the probe set as the clean pool.
-	const st = await timed(async () => {
-		const model = await loadCheckpointModel(ctx, newest.dir);
-		try {
-			const N = options.stripN ?? 20;
-			const rand = seededRandom(options.seed ?? 7);
-			const clean = await stripEntropies(model, ctx.probe.data, ctx.probe.data, ctx.itemShape, N, rand, true);
-			const rows = await stripEntropies(model, sample.data, ctx.probe.data, ctx.itemShape, N, rand, false);
-			return strip(rows, clean, labels);
-		} finally {
-			model.dispose();
-		}
-	});
+	const li = await timed(() => lossIsolationAt(ctx, cks, sample));
+	detectors.push({ ...li.value.result, seconds: li.seconds, step: li.value.step });
+	const st = await timed(() => stripAt(ctx, newest, sample, options));
 	detectors.push({ ...st.value, seconds: st.seconds, step: newest.step });
-
-	// The analyser's own row scores (spectral signature of input gradients), every row's score kept.
-	const rs = await timed(async () => {
-		const steps = spreadCheckpoints(
-			cks.map((c) => c.step),
-			options.rowScoreCheckpoints ?? 8,
-		);
-		let best: { step: number; result: DetectorResult; top: number } | null = null;
-		for (const step of steps) {
-			const ck = cks.find((c) => c.step === step);
-			if (ck === undefined) {
-				continue;
-			}
-			const model = await loadCheckpointModel(ctx, ck.dir);
-			const logit = logitModelFromLayers(model, ck.dir);
-			let grads: Float32Array;
-			try {
-				grads = await inputGradients((x) => logit.logits(x), sample.data, labels, ctx.itemShape, ctx.numClasses);
-			} finally {
-				logit.dispose();
-				model.dispose();
-			}
-			const sig = spectralSignature(grads, n, ctx.dim, labels, { minSeparation: ROW_SCORE_MIN_SEPARATION });
-			const top = Math.max(0, ...sig.classes.map((c) => (Number.isFinite(c.separation) ? c.separation : 0)));
-			if (best === null || top > best.top) {
-				best = {
-					step,
-					top,
-					result: {
-						detector: 'row-scores',
-						rowScores: sig.score.map((v) => (Number.isFinite(v) ? v : NaN)),
-						flagged: sig.flagged,
-						runScore: top,
-						alarm: sig.flagged.length > 0,
-						classes: sig.classes.map((c) => ({ label: c.label, count: c.count, separation: c.separation, flagged: c.flagged })),
-					},
-				};
-			}
-		}
-		return best;
-	});
+	const rs = await timed(() => rowScoresAt(ctx, cks, sample, options));
 	if (rs.value !== null) {
 		detectors.push({ ...rs.value.result, seconds: rs.seconds, step: rs.value.step });
 	}
-
-	if (options.timeline === true) {
-		const ends = cks.filter((c) => c.fractionalEpoch === undefined || Math.abs(c.fractionalEpoch - Math.round(c.fractionalEpoch)) < 1e-6);
-		for (const ck of ends) {
-			const r = await repsAt(ctx, ck, sample.data);
-			const a = spectralSignatures(r.values, n, r.width, labels);
-			const b = activationClustering(r.values, n, r.width, labels, { seed: options.seed ?? 1 });
-			const epoch = ck.fractionalEpoch ?? ck.epoch + 1;
-			timeline.push({ step: ck.step, epoch, detector: a.detector, runScore: a.runScore, alarm: a.alarm });
-			timeline.push({ step: ck.step, epoch, detector: b.detector, runScore: b.runScore, alarm: b.alarm });
-		}
-	}
+	const timeline = options.timeline === true ? await representationTimeline(ctx, cks, sample, options) : [];
 	const rows = Array.from(sample.rowIndices ?? Uint32Array.from({ length: n }, (_, i) => i));
 	return { runDir, rows, labels: Array.from(labels), detectors, timeline };
 }
