@@ -1,5 +1,5 @@
 /**
- * `npm run fuzz`: a longer, seeded fault-injection run over generated inputs (issue 17), printing one summary row per
+ * `npm run fuzz`: a longer, seeded fault-injection run over generated inputs, printing one summary row per
  * case: tried, crashes, hangs, memory-budget breaches, lost records, unclear messages.
  *
  *   text     mutated CSV/TSV/JSONL files (byte flips, cuts, quotes, line breaks, NULs, BOMs, invalid UTF-8,

@@ -41,7 +41,7 @@ export function precisionRecall(flagged: readonly number[], truth: ReadonlySet<n
 	return { tp, precision: flagged.length > 0 ? tp / flagged.length : null, recall: positivesInSample > 0 ? tp / positivesInSample : null };
 }
 
-/** Final excess ASR at or above which the attack "works" (issue 14). */
+/** Final excess ASR at or above which the attack "works". */
 export const WORKS_AT = 0.5;
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Fault injection on real processes and run folders (issue 17): each case is a failure the fault-injection run
+ * Fault injection on real processes and run folders: each case is a failure the fault-injection run
  * found, reproduced with the bundled CLI (dist/cli.js) or the SDK fixture script. Build first: `node esbuild.mjs`.
  */
 import { after, describe, test } from 'node:test';

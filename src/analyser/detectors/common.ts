@@ -1,5 +1,5 @@
 /**
- * Shared shape of the baseline detectors (issue 14): every detector gives a suspicion score per
+ * Shared shape of the baseline detectors: every detector gives a suspicion score per
  * training-sample row (higher = more suspect), the rows it flags at its own cut, and a run-level
  * score with an alarm. Pure code, no tfjs.
  */

@@ -1,5 +1,5 @@
 /**
- * The model zoo (issue 15): small, seeded, briefly trained tfjs layers models of the kinds users bring,
+ * The model zoo: small, seeded, briefly trained tfjs layers models of the kinds users bring,
  * saved under test/fixtures/zoo/<name>/ (model.json, weights.bin, probes.bin + meta.json) for the float64
  * referee (test/reference/zoo/make_zoo_fixtures.py) and the zoo tests / bench.
  *

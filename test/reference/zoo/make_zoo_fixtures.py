@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Float64 referee for the model zoo (issue 15).
+"""Float64 referee for the model zoo.
 
 Loads every tfjs layers model saved by test/reference/zoo/makeZoo.ts under test/fixtures/zoo/<name>/,
 rebuilds it in PyTorch float64 with identical weights (a small interpreter of the tfjs layer configs,

@@ -1,6 +1,6 @@
 /**
  * Dataset files from untrusted workspaces: giant lines, foreign encodings, decompression and decoding bombs,
- * special files and paths that lead out. Each case is one the fault-injection run found (issue 17).
+ * special files and paths that lead out. Each case is one the fault-injection run found.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,6 +1,6 @@
 /**
  * Run folders written by other processes: weights paths that lead out, special files, topologies that would
- * allocate gigabytes, non-finite tensors, and analysis.jsonl cut mid-line (issue 17).
+ * allocate gigabytes, non-finite tensors, and analysis.jsonl cut mid-line.
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * PoisonLens.start consults the analyser's layer table (issue 15): out-of-scope runs are rejected at start
+ * PoisonLens.start consults the analyser's layer table: out-of-scope runs are rejected at start
  * naming the option and the value (regression targets, token-id inputs, Embedding models); a model the
  * analyser will refuse is warned about once, naming the layer; start installs the gradient fixes and the
  * wasm training kernels itself.

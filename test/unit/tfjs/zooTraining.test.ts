@@ -1,5 +1,5 @@
 /**
- * Training works where analysis does (issue 15): every zoo architecture trains on the wasm backend through
+ * Training works where analysis does: every zoo architecture trains on the wasm backend through
  * `model.fit` and through a custom loop (`tf.variableGrads` + an optimizer), after `installGradientFixes()`
  * (which `PoisonLens.start` calls): the loss is finite and every trainable weight moves.
  */

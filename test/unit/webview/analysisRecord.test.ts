@@ -20,7 +20,7 @@ describe('parseAnalysisLine', () => {
 		assert.deepEqual(r.images?.topEigenvector?.data, [0.6, -0.8]);
 	});
 
-	test('keeps degenerate and Lanczos convergence (issue 15); a non-boolean converged is an error naming the field', () => {
+	test('keeps degenerate and Lanczos convergence; a non-boolean converged is an error naming the field', () => {
 		const conv = { triggered: { steps: 20, residuals: [0.002, 0.01], converged: false, tol: 1e-6 }, clean: { steps: 15, residuals: [1e-7], converged: true, tol: 1e-6 } };
 		const r = parseAnalysisLine(JSON.stringify({ ...full, degenerate: 'the model predicts class 3 for all 64 probes (collapsed)', convergence: conv }), 'a.jsonl', 1) as CheckpointAnalysis;
 		assert.equal(r.degenerate, 'the model predicts class 3 for all 64 probes (collapsed)');

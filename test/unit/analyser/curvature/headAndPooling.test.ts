@@ -1,5 +1,5 @@
 /**
- * Regression tests for two silently wrong results (issue 15):
+ * Regression tests for two silently wrong results:
  * - a net ending in a separate `tf.layers.softmax()` / Activation('softmax') layer is a probability
  *   head: `logits()` must return the values *before* it, not probabilities;
  * - average pooling with 'same' padding: tfjs 4.22's input gradient divides border windows by the
@@ -51,7 +51,7 @@ function randomData(n: number, seed: number): Float32Array {
 }
 
 for (const backend of ['cpu', 'wasm'] as TestBackend[]) {
-	describe(`issue 15 silent errors on ${backend}`, () => {
+	describe(`two once-silent errors on ${backend}`, () => {
 		before(() => useBackend(backend));
 
 		for (const head of ['softmaxLayer', 'activation'] as const) {

@@ -1,5 +1,5 @@
 /**
- * The model zoo against the PyTorch float64 referee (issue 15): every model of test/fixtures/zoo (made by
+ * The model zoo against the PyTorch float64 referee: every model of test/fixtures/zoo (made by
  * test/reference/zoo/makeZoo.ts, refereed by test/reference/zoo/make_zoo_fixtures.py) is loaded exactly as
  * the analyser loads a checkpoint, and on cpu and wasm:
  * - per-sample Hessian-vector products along fixed directions match the referee (relative L2);
