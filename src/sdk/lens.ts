@@ -381,6 +381,8 @@ export class PoisonLens {
 	private lastCheckpointStep = -1;
 	private lastMetrics: Record<string, number | null> = {};
 	private ended = false;
+	/** Set once the `end` event is written: nothing is appended after it. */
+	private closed = false;
 	private modelKnown = false;
 	private modelChecked = false;
 	private warnModel: WarningSink = (m: string) => console.warn(m);
@@ -528,6 +530,11 @@ export class PoisonLens {
 	}
 
 	private emit(event: RunEvent): void {
+		// After `end` the run is closed: a training loop that keeps going while a signal handler writes `end`
+		// (or a script that logs after `lens.end()`) must not append events behind it.
+		if (this.closed) {
+			return;
+		}
 		// Everything but step and epoch records is written at once; those two ride with the next periodic flush.
 		this.writer.appendEvent(event, event.type !== 'batch' && event.type !== 'epoch');
 	}
@@ -726,6 +733,7 @@ export class PoisonLens {
 		// Pending checkpoints announce themselves when their folder is in place; `end` must come after them.
 		await this.writer.flush();
 		this.emit({ type: 'end', time: nowIso(), step: this.step, epoch: this.epoch, status });
+		this.closed = true;
 		await this.writer.flush();
 	}
 

@@ -128,6 +128,23 @@ describe('PoisonLens with model.fit', () => {
 		assert.deepEqual(loaded.getWeights().map((w) => Array.from(w.dataSync())), before);
 		assert.equal(run.manifest.model?.className, 'Sequential', 'the manifest learns the model from the first checkpoint');
 	});
+
+	test('nothing is appended after end: a loop still logging batches (as under a signal handler) leaves end last', async () => {
+		const probe = images(8, 5);
+		const lens = await PoisonLens.start({ runName: 'closed', dir: tmp(), probe: { xs: { values: probe.values, itemShape: ITEM }, labels: probe.labels }, checkpointEvery: 1 });
+		lens.logBatch({ step: 1, epoch: 0, batch: 0, loss: 1 });
+		const ending = lens.end('stopped');
+		lens.logBatch({ step: 2, epoch: 0, batch: 1, loss: 1 });
+		await ending;
+		lens.logBatch({ step: 3, epoch: 0, batch: 2, loss: 1 });
+		lens.error(new Error('late'));
+		await lens.flush();
+		const run = await readRun(lens.runDir);
+		const types = (fs.readFileSync(path.join(lens.runDir, 'events.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type));
+		assert.equal(types[types.length - 1], 'end');
+		assert.equal(run.end?.status, 'stopped');
+		assert.ok(!types.slice(0, -1).includes('end'));
+	});
 });
 
 describe('PoisonLens inputs', () => {
