@@ -84,17 +84,7 @@ export async function scoreTrainingRows(ctx: RunContext, options: RowScoreOption
 		if (ckpt === undefined) {
 			continue;
 		}
-		const model = await loadCheckpointModel(ctx, ckpt.dir);
-		const logit = logitModelFromLayers(model, ckpt.dir);
-		let grads: Float32Array;
-		try {
-			grads = await inputGradients((x) => logit.logits(x), sample.data, labels, ctx.itemShape, ctx.numClasses);
-		} finally {
-			logit.dispose();
-			model.dispose();
-		}
-		const sig = spectralSignature(grads, sample.count, ctx.dim, labels, sigOptions);
-		const top = Math.max(0, ...sig.classes.map((c) => (Number.isFinite(c.separation) ? c.separation : 0)));
+		const { sig, top } = await signatureAt(ctx, ckpt.dir, sample.data, labels, sigOptions);
 		if (best === null || top > best.top) {
 			best = { step, sig, top };
 		}
@@ -120,6 +110,24 @@ export async function scoreTrainingRows(ctx: RunContext, options: RowScoreOption
 		flagged: sig.flagged.map((i) => ({ row: rows[i], label: labels[i], score: round(sig.score[i]) })),
 		elapsedMs: Math.round(performance.now() - t0),
 	};
+}
+
+/**
+ * The spectral signature of the rows' input gradients at one checkpoint, and its best label separation (the
+ * checkpoint search keeps the checkpoint where some label separates most).
+ */
+export async function signatureAt(ctx: RunContext, checkpointDir: string, data: Float32Array, labels: Int32Array, sigOptions: SignatureOptions): Promise<{ sig: SignatureResult; top: number }> {
+	const model = await loadCheckpointModel(ctx, checkpointDir);
+	const logit = logitModelFromLayers(model, checkpointDir);
+	let grads: Float32Array;
+	try {
+		grads = await inputGradients((x) => logit.logits(x), data, labels, ctx.itemShape, ctx.numClasses);
+	} finally {
+		logit.dispose();
+		model.dispose();
+	}
+	const sig = spectralSignature(grads, labels.length, ctx.dim, labels, sigOptions);
+	return { sig, top: Math.max(0, ...sig.classes.map((c) => (Number.isFinite(c.separation) ? c.separation : 0))) };
 }
 
 function round(v: number): number {

@@ -14,7 +14,8 @@
  * (relative size ≤ 0.35) with silhouette ≥ {@link AC_SILHOUETTE_ALARM}.
  */
 import { topDirections } from '../analysis/signature';
-import { centredRows, groupByLabel, seededRandom, type DetectorResult } from './common';
+import { centredRows, groupByLabel, type DetectorResult } from './common';
+import { mulberry32 } from '../../math/random';
 
 /** Options of {@link activationClustering}. */
 export interface ActivationClusteringOptions {
@@ -164,7 +165,7 @@ export function activationClustering(acts: ArrayLike<number>, n: number, d: numb
 	const dims = options.dims ?? 10;
 	const maxRel = options.maxRelativeSize ?? 0.35;
 	const minClass = options.minClass ?? 8;
-	const rand = seededRandom(options.seed ?? 1);
+	const rand = mulberry32(options.seed ?? 1);
 	const rowScores = new Float64Array(n).fill(NaN);
 	const flagged: number[] = [];
 	const classes: Record<string, number>[] = [];

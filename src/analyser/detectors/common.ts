@@ -54,14 +54,3 @@ export function centredRows(vectors: ArrayLike<number>, d: number, idx: readonly
 	return c;
 }
 
-/** Deterministic PRNG (mulberry32) for the seeded parts (k-means starts). */
-export function seededRandom(seed: number): () => number {
-	let a = seed >>> 0;
-	return () => {
-		a = (a + 0x6d2b79f5) >>> 0;
-		let t = a;
-		t = Math.imul(t ^ (t >>> 15), t | 1);
-		t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-		return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-	};
-}

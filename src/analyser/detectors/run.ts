@@ -9,13 +9,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { readRun, type CheckpointRef } from '../../protocol/runFormat';
-import { logitModelFromLayers } from '../curvature/index';
 import { loadCheckpointModel } from '../analysis/checkpoint';
 import { loadRunContext, readTrainingSample, type RunContext } from '../analysis/context';
-import { ROW_SCORE_MIN_SEPARATION, spreadCheckpoints } from '../analysis/rowScores';
-import { inputGradients, spectralSignature } from '../analysis/signature';
+import { ROW_SCORE_MIN_SEPARATION, signatureAt, spreadCheckpoints } from '../analysis/rowScores';
 import { activationClustering } from './activationClustering';
-import { seededRandom, type DetectorResult } from './common';
+import { type DetectorResult } from './common';
+import { mulberry32 } from '../../math/random';
 import { crossEntropyRows, lossIsolation } from './lossIsolation';
 import { spectralSignatures } from './spectralSignatures';
 import { entropyRows, strip } from './strip';
@@ -182,7 +181,7 @@ async function stripAt(ctx: RunContext, ck: CheckpointRef, sample: Sample, optio
 	const model = await loadCheckpointModel(ctx, ck.dir);
 	try {
 		const N = options.stripN ?? 20;
-		const rand = seededRandom(options.seed ?? 7);
+		const rand = mulberry32(options.seed ?? 7);
 		const clean = await stripEntropies(model, ctx.probe.data, ctx.probe.data, ctx.itemShape, N, rand, true);
 		const rows = await stripEntropies(model, sample.data, ctx.probe.data, ctx.itemShape, N, rand, false);
 		return strip(rows, clean, sample.labels);
@@ -193,7 +192,7 @@ async function stripAt(ctx: RunContext, ck: CheckpointRef, sample: Sample, optio
 
 /** The analyser's own row scores (spectral signature of input gradients) at the best-separating checkpoint, every row's score kept. */
 async function rowScoresAt(ctx: RunContext, cks: readonly CheckpointRef[], sample: Sample, options: BaselineOptions): Promise<{ step: number; result: DetectorResult; top: number } | null> {
-	const { count: n, labels } = sample;
+	const { labels } = sample;
 	const steps = spreadCheckpoints(cks.map((c) => c.step), options.rowScoreCheckpoints ?? 8);
 	let best: { step: number; result: DetectorResult; top: number } | null = null;
 	for (const step of steps) {
@@ -201,17 +200,7 @@ async function rowScoresAt(ctx: RunContext, cks: readonly CheckpointRef[], sampl
 		if (ck === undefined) {
 			continue;
 		}
-		const model = await loadCheckpointModel(ctx, ck.dir);
-		const logit = logitModelFromLayers(model, ck.dir);
-		let grads: Float32Array;
-		try {
-			grads = await inputGradients((x) => logit.logits(x), sample.data, labels, ctx.itemShape, ctx.numClasses);
-		} finally {
-			logit.dispose();
-			model.dispose();
-		}
-		const sig = spectralSignature(grads, n, ctx.dim, labels, { minSeparation: ROW_SCORE_MIN_SEPARATION });
-		const top = Math.max(0, ...sig.classes.map((c) => (Number.isFinite(c.separation) ? c.separation : 0)));
+		const { sig, top } = await signatureAt(ctx, ck.dir, sample.data, labels, { minSeparation: ROW_SCORE_MIN_SEPARATION });
 		if (best === null || top > best.top) {
 			best = {
 				step,

@@ -6,7 +6,8 @@ import { spectralSignatures } from '../../../../src/analyser/detectors/spectralS
 import { activationClustering, pcaReduce, silhouette, twoMeans } from '../../../../src/analyser/detectors/activationClustering';
 import { crossEntropyRows, lossIsolation } from '../../../../src/analyser/detectors/lossIsolation';
 import { entropyRows, strip, stripBoundary } from '../../../../src/analyser/detectors/strip';
-import { centredRows, seededRandom } from '../../../../src/analyser/detectors/common';
+import { centredRows } from '../../../../src/analyser/detectors/common';
+import { mulberry32 as seededRandom } from '../../../../src/math/random';
 
 /** numpy float64 reference values (test/reference/detectors_reference.py). */
 const ref = JSON.parse(fs.readFileSync(path.join(__dirname, '../../../fixtures/detectors/reference.json'), 'utf8')) as {
