@@ -6,7 +6,8 @@
  * process running src/analyser/detectors), scores every detector against the bench's own truth, and appends
  * one CSV row per run × detector to docs/detection/runs.csv (a worker with --out writes to its own folder;
  * --merge folds finished workers' rows in). Finished runs are skipped, so a killed run resumes. Then
- * docs/detection.md is generated from the CSV.
+ * docs/detection.md is generated from the CSV. --keep=DIR keeps each run's folder (checkpoints, training
+ * sample, truth) for re-analysis by a later detector without retraining.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -33,10 +34,12 @@ interface Args {
 	fresh: boolean;
 	/** Only points whose key contains this text. */
 	only: string | null;
+	/** Keep each run's folder (checkpoints, training sample, truth) here instead of deleting it. */
+	keep: string | null;
 }
 
 export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Args {
-	const a: Args = { quick: env.npm_config_quick === 'true', shard: null, deadline: null, out: null, merge: [], report: false, excludeQuick: false, fresh: false, only: null };
+	const a: Args = { quick: env.npm_config_quick === 'true', shard: null, deadline: null, out: null, merge: [], report: false, excludeQuick: false, fresh: false, only: null, keep: null };
 	for (const s of argv) {
 		if (s === '--quick') {
 			a.quick = true;
@@ -62,12 +65,14 @@ export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<st
 				throw new Error(`bench:detect: ${s}: expected seconds`);
 			}
 			a.deadline = n;
+		} else if (s.startsWith('--keep=')) {
+			a.keep = path.resolve(s.slice(7));
 		} else if (s.startsWith('--out=')) {
 			a.out = path.resolve(s.slice(6));
 		} else if (s.startsWith('--merge=')) {
 			a.merge.push(...s.slice(8).split(',').filter((x) => x.length > 0).map((x) => path.resolve(x)));
 		} else {
-			throw new Error(`bench:detect: unknown argument '${s}' (known: --quick, --full, --fresh, --only=TEXT, --report, --exclude-quick, --shard=I/N, --deadline=S, --out=DIR, --merge=DIR[,DIR])`);
+			throw new Error(`bench:detect: unknown argument '${s}' (known: --quick, --full, --fresh, --only=TEXT, --report, --exclude-quick, --shard=I/N, --deadline=S, --out=DIR, --keep=DIR, --merge=DIR[,DIR])`);
 		}
 	}
 	if (a.fresh && a.report) {
@@ -102,7 +107,7 @@ function analyse(runDir: string, jsonOut: string, blind: boolean): CliOutcome {
 }
 
 /** Trains, analyses and scores one point; returns its CSV lines and a JSON summary line. */
-function runPoint(p: GridPoint, workRoot: string): { csv: string[]; json: string } {
+function runPoint(p: GridPoint, workRoot: string, keep: string | null): { csv: string[]; json: string } {
 	const work = path.join(workRoot, p.key);
 	fs.rmSync(work, { recursive: true, force: true });
 	fs.mkdirSync(work, { recursive: true });
@@ -134,7 +139,18 @@ function runPoint(p: GridPoint, workRoot: string): { csv: string[]; json: string
 		declaredVerdict: declared.verdict,
 		detectors: base.detectors.map((d) => ({ detector: d.detector, runScore: d.runScore, alarm: d.alarm, flagged: d.flagged.length, seconds: d.seconds })),
 	});
-	fs.rmSync(work, { recursive: true, force: true });
+	if (keep === null) {
+		fs.rmSync(work, { recursive: true, force: true });
+	} else {
+		fs.mkdirSync(keep, { recursive: true });
+		fs.rmSync(path.join(keep, p.key), { recursive: true, force: true });
+		const kept = path.join(keep, p.key);
+		fs.cpSync(work, kept, { recursive: true });
+		fs.rmSync(work, { recursive: true, force: true });
+		// The truth names its folders by absolute path: point it at the kept copy.
+		const truthFile = path.join(kept, 'truth.json');
+		fs.writeFileSync(truthFile, fs.readFileSync(truthFile, 'utf8').split(JSON.stringify(work).slice(1, -1)).join(JSON.stringify(kept).slice(1, -1)));
+	}
 	return { csv: rows.map(toCsvLine), json };
 }
 
@@ -219,7 +235,7 @@ function main(): void {
 			}
 			const ts = Date.now();
 			try {
-				const r = runPoint(p, workRoot);
+				const r = runPoint(p, workRoot, args.keep);
 				appendLines(csvFile, r.csv, header);
 				appendLines(jsonFile, [r.json], null);
 				process.stderr.write(`bench:detect: [${i + 1}/${pending.length}] ${p.key} done in ${((Date.now() - ts) / 1000).toFixed(0)} s\n`);
