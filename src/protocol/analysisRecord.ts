@@ -124,6 +124,35 @@ export interface SignedLag {
 	readonly lagEpochs: number | null;
 }
 
+/**
+ * The blind verdict's state. `alarm`: the candidate direction is far outside a null distribution built
+ * from the run itself; `quiet`: it is not; `inconclusive`: the run's own control fires (the model is
+ * fragile to any perturbation of this size), so the scan cannot tell; `nothing-to-analyse`: the model
+ * predicts one class for (nearly) all probes or is at chance accuracy.
+ */
+export type BlindState = 'alarm' | 'quiet' | 'inconclusive' | 'nothing-to-analyse';
+
+/** Every blind state, in display order. */
+export const BLIND_STATES: readonly BlindState[] = ['alarm', 'quiet', 'inconclusive', 'nothing-to-analyse'];
+
+/** The blind verdict as a test: the candidate's statistic against a null from the run itself. */
+export interface BlindTest {
+	readonly state: BlindState;
+	/** The candidate's test statistic (higher = more suspicious); null when nothing could be measured. */
+	readonly score: number | null;
+	/** What the null distribution is made of, in words (e.g. "64 seeded random directions at the same norm"). */
+	readonly nullName: string;
+	/** How many null draws the score was compared with. */
+	readonly nullSize: number;
+	/** The null band: a low and a high quantile of the statistic under the null (the alarm threshold is `nullHigh`). */
+	readonly nullLow: number | null;
+	readonly nullHigh: number | null;
+	/** False-alarm rate of this rule measured on the detection benchmark's clean runs, when measured. */
+	readonly falseAlarmRate: number | null;
+	/** One sentence that names only what was measured. */
+	readonly reason: string;
+}
+
 /** Blind-mode results (no declared attack). */
 export interface BlindSummary {
 	/** Number of suspect training samples. */
@@ -136,6 +165,34 @@ export interface BlindSummary {
 	readonly suspectRows?: readonly number[];
 	/** The class the candidate trigger pushes probes to. Optional. */
 	readonly flipClass?: number | null;
+	/** The blind verdict as a test (state, score, null band). Optional: older files lack it. */
+	readonly test?: BlindTest;
+	/** Training rows that got a suspicion score, and how many rows the training set has (null: unknown). Optional. */
+	readonly scoredRows?: number | null;
+	readonly totalRows?: number | null;
+	/** The suspicion-score cut above which a row is a suspect. Optional. */
+	readonly rowScoreCut?: number | null;
+	/** Run-folder-relative path of the per-row suspicion scores file, when written. Optional. */
+	readonly rowScoresFile?: string | null;
+}
+
+/**
+ * One blind scan during training (live blind monitoring): the blind test on one checkpoint. Lines are
+ * appended as training goes; a later line for the same step supersedes an earlier one.
+ */
+export interface BlindCheckpoint {
+	readonly kind: 'blind';
+	readonly step: number;
+	readonly epoch: number;
+	readonly test: BlindTest;
+	/** The candidate's flip rate and the control's (a seeded random direction at the same size). */
+	readonly flipRate: number | null;
+	readonly controlFlipRate: number | null;
+	readonly suspects: number | null;
+	readonly scoredRows: number | null;
+	readonly totalRows: number | null;
+	/** Wall-clock milliseconds the scan took. */
+	readonly analysisMs: number | null;
 }
 
 /** Run-level summary line. */
@@ -152,7 +209,7 @@ export interface RunAnalysisSummary {
 }
 
 /** Any line of analysis.jsonl. */
-export type AnalysisLine = CheckpointAnalysis | RunAnalysisSummary;
+export type AnalysisLine = CheckpointAnalysis | RunAnalysisSummary | BlindCheckpoint;
 
 /** Thrown for a malformed line; the message names the file, the line and the value. */
 export class AnalysisRecordError extends Error {
@@ -348,6 +405,51 @@ function parseCheckpoint(data: Record<string, unknown>, r: Reader): CheckpointAn
 	return rec;
 }
 
+function parseBlindTest(t: Record<string, unknown>, r: Reader, path: string): BlindTest {
+	const state = t.state;
+	if (typeof state !== 'string' || !(BLIND_STATES as readonly string[]).includes(state)) {
+		r.fail(`field "${path}state" must be one of ${BLIND_STATES.join(', ')}, got ${JSON.stringify(state)}`);
+	}
+	const nullSize = r.num(t, 'nullSize', path) ?? 0;
+	if (!Number.isInteger(nullSize) || nullSize < 0) {
+		r.fail(`field "${path}nullSize" must be a non-negative integer, got ${nullSize}`);
+	}
+	return {
+		state: state as BlindState,
+		score: r.num(t, 'score', path),
+		nullName: r.str(t, 'nullName', path) ?? '',
+		nullSize,
+		nullLow: r.num(t, 'nullLow', path),
+		nullHigh: r.num(t, 'nullHigh', path),
+		falseAlarmRate: r.num(t, 'falseAlarmRate', path),
+		reason: r.str(t, 'reason', path) ?? '',
+	};
+}
+
+function parseBlindCheckpoint(data: Record<string, unknown>, r: Reader): BlindCheckpoint {
+	const step = r.requiredNum(data, 'step', '');
+	if (!Number.isInteger(step) || step < 0) {
+		r.fail(`field "step" must be a non-negative integer, got ${step}`);
+	}
+	const epoch = r.requiredNum(data, 'epoch', '');
+	const t = r.obj(data, 'test', '');
+	if (t === null) {
+		r.fail('field "test" is required in a blind record');
+	}
+	return {
+		kind: 'blind',
+		step,
+		epoch,
+		test: parseBlindTest(t, r, 'test.'),
+		flipRate: r.num(data, 'flipRate', ''),
+		controlFlipRate: r.num(data, 'controlFlipRate', ''),
+		suspects: r.num(data, 'suspects', ''),
+		scoredRows: r.num(data, 'scoredRows', ''),
+		totalRows: r.num(data, 'totalRows', ''),
+		analysisMs: r.num(data, 'analysisMs', ''),
+	};
+}
+
 function parseSummary(data: Record<string, unknown>, r: Reader): RunAnalysisSummary {
 	const verdict = data.verdict;
 	if (typeof verdict !== 'string' || !(VERDICTS as readonly string[]).includes(verdict)) {
@@ -361,12 +463,23 @@ function parseSummary(data: Record<string, unknown>, r: Reader): RunAnalysisSumm
 	let blind: BlindSummary | null = null;
 	if (b !== null) {
 		const rows = r.numArray(b, 'suspectRows', 'blind.');
+		const t = r.obj(b, 'test', 'blind.');
+		const optionalNum = (key: 'scoredRows' | 'totalRows' | 'rowScoreCut'): { [k: string]: number } => {
+			const v = r.num(b, key, 'blind.');
+			return v === null ? {} : { [key]: v };
+		};
+		const scoresFile = r.str(b, 'rowScoresFile', 'blind.');
 		blind = {
 			suspects: r.num(b, 'suspects', 'blind.'),
 			candidateTriggerOverlap: r.num(b, 'candidateTriggerOverlap', 'blind.'),
 			flipRate: r.num(b, 'flipRate', 'blind.'),
 			flipClass: r.num(b, 'flipClass', 'blind.'),
 			...(rows === null ? {} : { suspectRows: rows }),
+			...(t === null ? {} : { test: parseBlindTest(t, r, 'blind.test.') }),
+			...optionalNum('scoredRows'),
+			...optionalNum('totalRows'),
+			...optionalNum('rowScoreCut'),
+			...(scoresFile === null ? {} : { rowScoresFile: scoresFile }),
 		};
 	}
 	const images = r.images(data);
@@ -411,8 +524,11 @@ export function parseAnalysisLine(text: string, file: string, line: number): Ana
 	if (kind === 'summary' || (kind === undefined && 'verdict' in data)) {
 		return parseSummary(data, r);
 	}
+	if (kind === 'blind') {
+		return parseBlindCheckpoint(data, r);
+	}
 	if (kind !== undefined && kind !== 'checkpoint') {
-		r.fail(`field "kind" must be "checkpoint" or "summary", got ${JSON.stringify(kind)}`);
+		r.fail(`field "kind" must be "checkpoint", "summary" or "blind", got ${JSON.stringify(kind)}`);
 	}
 	return parseCheckpoint(data, r);
 }
@@ -423,6 +539,8 @@ export interface AnalysisFile {
 	readonly checkpoints: readonly CheckpointAnalysis[];
 	/** The last summary line, if any. */
 	readonly summary: RunAnalysisSummary | null;
+	/** Live blind scans, one per step (the latest line for that step), sorted by step. */
+	readonly blind: readonly BlindCheckpoint[];
 	/** Malformed lines: their messages (file:line: what). They do not stop the rest. */
 	readonly problems: readonly string[];
 }
@@ -431,17 +549,24 @@ export interface AnalysisFile {
  * Merges parsed lines: the last line for a step wins, the last summary wins.
  * @param lines lines in file order
  */
-export function mergeAnalysisLines(lines: readonly AnalysisLine[]): { checkpoints: CheckpointAnalysis[]; summary: RunAnalysisSummary | null } {
+export function mergeAnalysisLines(lines: readonly AnalysisLine[]): { checkpoints: CheckpointAnalysis[]; summary: RunAnalysisSummary | null; blind: BlindCheckpoint[] } {
 	const byStep = new Map<number, CheckpointAnalysis>();
+	const blindByStep = new Map<number, BlindCheckpoint>();
 	let summary: RunAnalysisSummary | null = null;
 	for (const l of lines) {
 		if (l.kind === 'summary') {
 			summary = l;
+		} else if (l.kind === 'blind') {
+			blindByStep.set(l.step, l);
 		} else {
 			byStep.set(l.step, l);
 		}
 	}
-	return { checkpoints: [...byStep.values()].sort((a, b) => a.step - b.step), summary };
+	return {
+		checkpoints: [...byStep.values()].sort((a, b) => a.step - b.step),
+		summary,
+		blind: [...blindByStep.values()].sort((a, b) => a.step - b.step),
+	};
 }
 
 /**

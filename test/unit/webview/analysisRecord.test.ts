@@ -69,7 +69,7 @@ describe('parseAnalysisLine', () => {
 			['{"epoch":1,"step":2,"images":{"topEigenvector":{"width":1,"height":1,"channels":2,"data":[1,2]}}}', /channels" must be 1 or 3/],
 			['{"kind":"summary","lag":{},"verdict":"fine"}', /field "verdict" must be one of clean, early-warning, visible, lagging, invisible, got "fine"/],
 			['{"kind":"summary","verdict":"clean"}', /field "lag" is required/],
-			['{"kind":"other"}', /field "kind" must be "checkpoint" or "summary"/],
+			['{"kind":"other"}', /field "kind" must be "checkpoint", "summary" or "blind", got "other"/],
 			['[1,2]', /expected a JSON object/],
 			['{oops', /not valid JSON/],
 		];
@@ -95,5 +95,31 @@ describe('parseAnalysisFile', () => {
 		assert.equal(f.summary?.verdict, 'lagging');
 		assert.equal(f.problems.length, 1);
 		assert.match(f.problems[0], /a\.jsonl:5: not valid JSON/);
+	});
+});
+
+describe('blind test records', () => {
+	const test0 = { state: 'alarm', score: 5.2, nullName: '64 seeded random directions at the same norm', nullSize: 64, nullLow: 0.01, nullHigh: 0.09, falseAlarmRate: null, reason: 'r' };
+	test('a summary keeps the blind test and the coverage fields', () => {
+		const line = { kind: 'summary', verdict: 'visible', lag: {}, blind: { suspects: 3, candidateTriggerOverlap: null, flipRate: 0.4, test: test0, scoredRows: 2048, totalRows: 10000, rowScoreCut: 0.7, rowScoresFile: 'blind/scores.json' } };
+		const r = parseAnalysisLine(JSON.stringify(line), 'a.jsonl', 1);
+		assert.ok(r.kind === 'summary');
+		assert.deepEqual(r.blind?.test, test0);
+		assert.equal(r.blind?.scoredRows, 2048);
+		assert.equal(r.blind?.totalRows, 10000);
+		assert.equal(r.blind?.rowScoreCut, 0.7);
+		assert.equal(r.blind?.rowScoresFile, 'blind/scores.json');
+	});
+	test('blind lines merge by step (last wins), apart from the checkpoints', () => {
+		const b = (step: number, state: string): string => JSON.stringify({ kind: 'blind', step, epoch: step / 100, test: { ...test0, state }, flipRate: 0.3, controlFlipRate: 0.02, suspects: 4, scoredRows: 100, totalRows: 100, analysisMs: 12 });
+		const f = parseAnalysisFile([b(200, 'quiet'), JSON.stringify(full), b(100, 'quiet'), b(200, 'alarm')].join('\n'), 'a.jsonl');
+		assert.deepEqual(f.problems, []);
+		assert.deepEqual(f.blind.map((x) => [x.step, x.test.state]), [[100, 'quiet'], [200, 'alarm']]);
+		assert.equal(f.checkpoints.length, 1);
+	});
+	test('a bad state or a missing test names the field and the value', () => {
+		assert.throws(() => parseAnalysisLine(JSON.stringify({ kind: 'blind', step: 1, epoch: 0, test: { ...test0, state: 'visible' } }), 'a.jsonl', 7), /a\.jsonl:7: field "test\.state" must be one of alarm, quiet, inconclusive, nothing-to-analyse, got "visible"/);
+		assert.throws(() => parseAnalysisLine(JSON.stringify({ kind: 'blind', step: 1, epoch: 0 }), 'a.jsonl', 2), /a\.jsonl:2: field "test" is required/);
+		assert.throws(() => parseAnalysisLine(JSON.stringify({ kind: 'summary', verdict: 'clean', lag: {}, blind: { test: { ...test0, nullSize: 1.5 } } }), 'a.jsonl', 3), /field "blind\.test\.nullSize" must be a non-negative integer, got 1\.5/);
 	});
 });
