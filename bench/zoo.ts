@@ -127,7 +127,7 @@ function torchTimings(name: string, dir: string, X: Float32Array, Y: Int32Array,
 async function main(): Promise<void> {
 	installGradientFixes();
 	const sel = await selectBackend('wasm', { strict: true });
-	const names = arg('models', ZOO.map((z) => z.name).join(',')).split(',');
+	const names = arg('models', ZOO.filter((z) => z.coverage !== true).map((z) => z.name).join(',')).split(',');
 	const samples = Number(arg('samples', '4096'));
 	const threads = arg('threads', `1,${os.cpus().length}`).split(',').map(Number);
 	console.log(`bench:zoo on ${sel.description}; ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);

@@ -414,6 +414,34 @@ for (const backend of ['cpu', 'wasm'] as TestBackend[]) {
 			});
 		}
 
+		test('Tile gradient (reshape + sum per tiled axis): explicit sums over the copies, and second order through it', () => {
+			const x = randTensor([2, 3, 1, 2], 95, -1, 1);
+			const reps = [3, 1, 4, 2];
+			const r = randTensor([6, 3, 4, 4], 96, -1, 1);
+			const dx = tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(tf.tile(a, reps), r)))(x).dataSync());
+			const rs = r.dataSync();
+			const want = new Array<number>(x.size).fill(0);
+			// dx[i, j, k, l] = Σ over copies of r at (i + 2a, j, k + b, l + 2c)
+			for (let i = 0; i < 6; i++) {
+				for (let j = 0; j < 3; j++) {
+					for (let k = 0; k < 4; k++) {
+						for (let l = 0; l < 4; l++) {
+							want[((i % 2) * 3 + j) * 2 + (l % 2)] += rs[((i * 3 + j) * 4 + k) * 4 + l];
+						}
+					}
+				}
+			}
+			// Hv of Σ tile(x)³ / 3 is 2·(Σ over copies of tile(x))·v = 2·Π reps·x·v.
+			const v = randTensor([2, 3, 1, 2], 97, -1, 1);
+			const hv = hvp((a) => tf.div(tf.sum(tf.pow(tf.tile(a, reps), 3)), 3), x, v);
+			const xs = x.dataSync();
+			const vs = v.dataSync();
+			const want2 = Array.from(xs, (xi, i) => 2 * 24 * xi * vs[i]);
+			tf.dispose([x, r, v]);
+			assert.ok(relErr(dx, want) <= tol, `dx relErr ${relErr(dx, want)}`);
+			assert.ok(relErr(hv, want2) <= tol, `Hv relErr ${relErr(hv, want2)}`);
+		});
+
 		test('a dilated linear Conv2D layer (fused in tfjs, whose gradient asserts dilation 1) trains and differentiates twice', () => {
 			const layer = tf.layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: [2, 1], padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }), biasInitializer: 'ones' });
 			const x = randTensor([2, 7, 6, 3], 91, -1, 1) as tf.Tensor4D;
