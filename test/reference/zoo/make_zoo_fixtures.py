@@ -70,6 +70,8 @@ def same_pads(size, k, s):
 
 
 def pad_nchw(x, k, s, padding, value=0.0):
+    """tfjs padding: 'same' pads (out - 1) * s + k - size in total, the smaller half first; k is the effective
+    (dilated) kernel size (k - 1) * d + 1."""
     if padding == 'valid':
         return x
     t, b = same_pads(x.shape[2], k[0], s[0])
@@ -77,13 +79,24 @@ def pad_nchw(x, k, s, padding, value=0.0):
     return F.pad(x, (l, r, t, b), value=value)
 
 
-def conv(h, W, b, strides, padding, groups=1):
-    """h NHWC; W already OIHW."""
+def conv(h, W, b, strides, padding, groups=1, dilation=1):
+    """h NHWC; W already OIHW; dilation as in tfjs (stride 1 then)."""
     x = h.permute(0, 3, 1, 2)
-    k = (W.shape[2], W.shape[3])
+    d = pair(dilation)
+    k = ((W.shape[2] - 1) * d[0] + 1, (W.shape[3] - 1) * d[1] + 1)
     s = pair(strides)
-    y = F.conv2d(pad_nchw(x, k, s, padding), W, b, stride=s, groups=groups)
+    y = F.conv2d(pad_nchw(x, k, s, padding), W, b, stride=s, groups=groups, dilation=d)
     return y.permute(0, 2, 3, 1)
+
+
+def conv1d(h, K, b, stride, padding, dilation):
+    """h [b, T, C] (NWC); K the tfjs kernel [k, cin, cout]: conv1d as a conv2d over a height-1 image, as tfjs does."""
+    y = conv(h[:, None, :, :], K.permute(2, 1, 0)[:, :, None, :], b, (1, stride), padding, dilation=(1, dilation))
+    return y[:, 0, :, :]
+
+
+def first(v):
+    return v[0] if isinstance(v, list) else v
 
 
 def depthwise_weight(K):
@@ -127,6 +140,8 @@ class ZooModel:
                 pass
             if layer['class_name'] in ('LayerNormalization', 'Multiply'):
                 self.piecewise_linear = False
+            if layer['class_name'] == 'Activation' and a not in PWL_ACTS and not (last and a in ('softmax', 'sigmoid')):
+                self.piecewise_linear = False
 
     def W(self, name, key):
         return self.w[f'{name}/{key}']
@@ -141,16 +156,20 @@ class ZooModel:
         if head and a in ('softmax', 'sigmoid'):
             a = 'linear'
         if cls == 'Conv2D':
-            assert tuple(c['dilation_rate']) == (1, 1)
             b = self.W(name, 'bias') if c['use_bias'] else None
-            return act(conv(h, self.W(name, 'kernel').permute(3, 2, 0, 1), b, c['strides'], c['padding']), a)
+            return act(conv(h, self.W(name, 'kernel').permute(3, 2, 0, 1), b, c['strides'], c['padding'], dilation=c['dilation_rate']), a)
+        if cls == 'Conv1D':
+            b = self.W(name, 'bias') if c['use_bias'] else None
+            return act(conv1d(h, self.W(name, 'kernel'), b, first(c['strides']), c['padding'], first(c['dilation_rate'])), a)
         if cls == 'DepthwiseConv2D':
+            # tfjs-layers ignores a DepthwiseConv2D's dilation rate (the analyser refuses it).
+            assert tuple(pair(c['dilation_rate'])) == (1, 1)
             b = self.W(name, 'bias') if c['use_bias'] else None
             K = self.W(name, 'depthwise_kernel')
             return act(conv(h, depthwise_weight(K), b, c['strides'], c['padding'], groups=K.shape[2]), a)
         if cls == 'SeparableConv2D':
             K = self.W(name, 'depthwise_kernel')
-            d = conv(h, depthwise_weight(K), None, c['strides'], c['padding'], groups=K.shape[2])
+            d = conv(h, depthwise_weight(K), None, c['strides'], c['padding'], groups=K.shape[2], dilation=c['dilation_rate'])
             b = self.W(name, 'bias') if c['use_bias'] else None
             return act(conv(d, self.W(name, 'pointwise_kernel').permute(3, 2, 0, 1), b, 1, 'valid'), a)
         if cls == 'Dense':
@@ -173,6 +192,34 @@ class ZooModel:
             return h.mean(dim=(1, 2))
         if cls == 'GlobalMaxPooling2D':
             return h.amax(dim=(1, 2))
+        if cls == 'GlobalMaxPooling1D':
+            return h.amax(dim=1)
+        if cls == 'LayerNormalization':
+            # tfjs: moments over the axes (population variance), (x - mean) / sqrt(var + eps) * gamma + beta.
+            axes = c['axis'] if isinstance(c['axis'], list) else [c['axis']]
+            axes = [ax % h.dim() for ax in axes]
+            mean = h.mean(dim=axes, keepdim=True)
+            var = ((h - mean) ** 2).mean(dim=axes, keepdim=True)
+            y = (h - mean) / torch.sqrt(var + c['epsilon'])
+            shape = [h.shape[ax] if ax in axes else 1 for ax in range(h.dim())]
+            if c['scale']:
+                y = y * self.W(name, 'gamma').reshape(shape)
+            if c['center']:
+                y = y + self.W(name, 'beta').reshape(shape)
+            return y
+        if cls == 'Permute':
+            return h.permute(0, *c['dims'])
+        if cls == 'ZeroPadding2D':
+            (t, b), (l, r) = c['padding']
+            return F.pad(h, (0, 0, l, r, t, b))
+        if cls == 'Cropping2D':
+            (t, b), (l, r) = c['cropping']
+            return h[:, t:h.shape[1] - b, l:h.shape[2] - r, :]
+        if cls == 'Multiply':
+            out = inputs[0]
+            for t in inputs[1:]:
+                out = out * t
+            return out
         if cls == 'BatchNormalization':
             assert c['axis'] in (-1, 3), c['axis']
             y = (h - self.W(name, 'moving_mean')) / torch.sqrt(self.W(name, 'moving_variance') + c['epsilon'])

@@ -294,27 +294,35 @@ for (const backend of ['cpu', 'wasm'] as TestBackend[]) {
 			assert.ok(relErr(dx, wantX) <= tol && relErr(df, wantF) <= tol);
 		});
 
-		for (const pad of ['valid', 'same'] as const) {
-			test(`Conv2D gradient (pad ${pad}): filter and input gradients vs explicit correlation`, () => {
-				const [n, h, w, ci, co, kh, kw] = [2, 6, 5, 2, 3, 3, 3];
+		for (const [pad, dil] of [
+			['valid', [1, 1]],
+			['same', [1, 1]],
+			['valid', [2, 3]],
+			['same', [2, 3]],
+			['same', [3, 1]],
+		] as Array<['valid' | 'same', [number, number]]>) {
+			test(`Conv2D gradient (pad ${pad}, dilation ${dil.join('x')}): filter and input gradients vs explicit correlation, second order again a convolution`, () => {
+				const [n, h, w, ci, co, kh, kw] = [2, 8, 9, 2, 3, 3, 3];
+				const [dh, dw] = dil;
+				const [eh, ew] = [(kh - 1) * dh + 1, (kw - 1) * dw + 1];
 				const x = randTensor([n, h, w, ci], 61, -1, 1) as tf.Tensor4D;
 				const f = randTensor([kh, kw, ci, co], 62, -1, 1) as tf.Tensor4D;
-				const oh = pad === 'valid' ? h - kh + 1 : h;
-				const ow = pad === 'valid' ? w - kw + 1 : w;
+				const oh = pad === 'valid' ? h - eh + 1 : h;
+				const ow = pad === 'valid' ? w - ew + 1 : w;
 				const r = randTensor([n, oh, ow, co], 63, -1, 1);
 				const { dx, df } = tf.tidy(() => {
-					const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad), r)));
+					const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad, 'NHWC', dil), r)));
 					const [gx, gf] = g([x, f]);
 					return { dx: gx.dataSync(), df: gf.dataSync() };
 				});
 				const xs = x.dataSync();
 				const fs = f.dataSync();
 				const rs = r.dataSync();
-				const top = pad === 'same' ? Math.floor((kh - 1) / 2) : 0;
-				const left = pad === 'same' ? Math.floor((kw - 1) / 2) : 0;
+				const top = pad === 'same' ? Math.floor((eh - 1) / 2) : 0;
+				const left = pad === 'same' ? Math.floor((ew - 1) / 2) : 0;
 				const wantF = new Array<number>(fs.length).fill(0);
 				const wantX = new Array<number>(xs.length).fill(0);
-				// L = Σ_{b,i,j,o} R[b,i,j,o] Σ_{a,c,k} x[b, i+a−top, j+c−left, k] f[a,c,k,o]
+				// L = Σ_{b,i,j,o} R[b,i,j,o] Σ_{a,c,k} x[b, i + a·dh − top, j + c·dw − left, k] f[a,c,k,o]
 				for (let b = 0; b < n; b++) {
 					for (let i = 0; i < oh; i++) {
 						for (let j = 0; j < ow; j++) {
@@ -322,8 +330,8 @@ for (const backend of ['cpu', 'wasm'] as TestBackend[]) {
 								const rv = rs[((b * oh + i) * ow + j) * co + o];
 								for (let a = 0; a < kh; a++) {
 									for (let c = 0; c < kw; c++) {
-										const yi = i + a - top;
-										const xj = j + c - left;
+										const yi = i + a * dh - top;
+										const xj = j + c * dw - left;
 										if (yi < 0 || yi >= h || xj < 0 || xj >= w) {
 											continue;
 										}
@@ -339,10 +347,121 @@ for (const backend of ['cpu', 'wasm'] as TestBackend[]) {
 						}
 					}
 				}
+				// Second order: L2 = Σ (conv(x, f))² / 2 has ∇²_x L2 = AᵀA with A the convolution, so Hv = Aᵀ(A v):
+				// compared with the first-order input gradient of Σ R ⊙ conv(x, f) at R = conv(v, f).
+				const v = randTensor([n, h, w, ci], 64, -1, 1) as tf.Tensor4D;
+				const hv = hvp((a) => tf.mul(0.5, tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, f, 1, pad, 'NHWC', dil)))), x, v);
+				const want2 = tf.tidy(() => {
+					const av = tf.conv2d(v, f, 1, pad, 'NHWC', dil);
+					return tf.grad((a: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(tf.conv2d(a as tf.Tensor4D, f, 1, pad, 'NHWC', dil), av)))(x).dataSync();
+				});
+				tf.dispose([x, f, r, v]);
+				assert.ok(relErr(df, wantF) <= tol, `filter relErr ${relErr(df, wantF)}`);
+				assert.ok(relErr(dx, wantX) <= tol, `input relErr ${relErr(dx, wantX)}`);
+				assert.ok(relErr(hv, want2) <= tol, `Hv relErr ${relErr(hv, want2)}`);
+			});
+		}
+
+		for (const pad of ['valid', 'same'] as const) {
+			test(`DepthwiseConv2dNative gradient (pad ${pad}, dilation 2x3): filter and input gradients vs explicit correlation`, () => {
+				const [n, h, w, c, M, kh, kw, dh, dw] = [2, 7, 9, 2, 2, 3, 2, 2, 3];
+				const [eh, ew] = [(kh - 1) * dh + 1, (kw - 1) * dw + 1];
+				const x = randTensor([n, h, w, c], 71, -1, 1) as tf.Tensor4D;
+				const f = randTensor([kh, kw, c, M], 72, -1, 1) as tf.Tensor4D;
+				const oh = pad === 'valid' ? h - eh + 1 : h;
+				const ow = pad === 'valid' ? w - ew + 1 : w;
+				const r = randTensor([n, oh, ow, c * M], 73, -1, 1);
+				const { dx, df } = tf.tidy(() => {
+					const g = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, pad, 'NHWC', [dh, dw]), r)));
+					const [gx, gf] = g([x, f]);
+					return { dx: gx.dataSync(), df: gf.dataSync() };
+				});
+				const xs = x.dataSync();
+				const fs = f.dataSync();
+				const rs = r.dataSync();
+				const top = pad === 'same' ? Math.floor((eh - 1) / 2) : 0;
+				const left = pad === 'same' ? Math.floor((ew - 1) / 2) : 0;
+				const wantF = new Array<number>(fs.length).fill(0);
+				const wantX = new Array<number>(xs.length).fill(0);
+				// y[b, i, j, k·M + m] = Σ_{a,e} x[b, i + a·dh − top, j + e·dw − left, k] f[a, e, k, m]
+				for (let b = 0; b < n; b++) {
+					for (let i = 0; i < oh; i++) {
+						for (let j = 0; j < ow; j++) {
+							for (let k = 0; k < c; k++) {
+								for (let m = 0; m < M; m++) {
+									const rv = rs[((b * oh + i) * ow + j) * c * M + k * M + m];
+									for (let a = 0; a < kh; a++) {
+										for (let e = 0; e < kw; e++) {
+											const yi = i + a * dh - top;
+											const xj = j + e * dw - left;
+											if (yi < 0 || yi >= h || xj < 0 || xj >= w) {
+												continue;
+											}
+											const xi = ((b * h + yi) * w + xj) * c + k;
+											const fi = ((a * kw + e) * c + k) * M + m;
+											wantF[fi] += rv * xs[xi];
+											wantX[xi] += rv * fs[fi];
+										}
+									}
+								}
+							}
+						}
+					}
+				}
 				tf.dispose([x, f, r]);
 				assert.ok(relErr(df, wantF) <= tol, `filter relErr ${relErr(df, wantF)}`);
 				assert.ok(relErr(dx, wantX) <= tol, `input relErr ${relErr(dx, wantX)}`);
 			});
 		}
+
+		test('Tile gradient (reshape + sum per tiled axis): explicit sums over the copies, and second order through it', () => {
+			const x = randTensor([2, 3, 1, 2], 95, -1, 1);
+			const reps = [3, 1, 4, 2];
+			const r = randTensor([6, 3, 4, 4], 96, -1, 1);
+			const dx = tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(tf.tile(a, reps), r)))(x).dataSync());
+			const rs = r.dataSync();
+			const want = new Array<number>(x.size).fill(0);
+			// dx[i, j, k, l] = Σ over copies of r at (i + 2a, j, k + b, l + 2c)
+			for (let i = 0; i < 6; i++) {
+				for (let j = 0; j < 3; j++) {
+					for (let k = 0; k < 4; k++) {
+						for (let l = 0; l < 4; l++) {
+							want[((i % 2) * 3 + j) * 2 + (l % 2)] += rs[((i * 3 + j) * 4 + k) * 4 + l];
+						}
+					}
+				}
+			}
+			// Hv of Σ tile(x)³ / 3 is 2·(Σ over copies of tile(x))·v = 2·Π reps·x·v.
+			const v = randTensor([2, 3, 1, 2], 97, -1, 1);
+			const hv = hvp((a) => tf.div(tf.sum(tf.pow(tf.tile(a, reps), 3)), 3), x, v);
+			const xs = x.dataSync();
+			const vs = v.dataSync();
+			const want2 = Array.from(xs, (xi, i) => 2 * 24 * xi * vs[i]);
+			tf.dispose([x, r, v]);
+			assert.ok(relErr(dx, want) <= tol, `dx relErr ${relErr(dx, want)}`);
+			assert.ok(relErr(hv, want2) <= tol, `Hv relErr ${relErr(hv, want2)}`);
+		});
+
+		test('a dilated linear Conv2D layer (fused in tfjs, whose gradient asserts dilation 1) trains and differentiates twice', () => {
+			const layer = tf.layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: [2, 1], padding: 'same', kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }), biasInitializer: 'ones' });
+			const x = randTensor([2, 7, 6, 3], 91, -1, 1) as tf.Tensor4D;
+			const v = randTensor([2, 7, 6, 3], 92, -1, 1) as tf.Tensor4D;
+			const y = tf.tidy(() => layer.apply(x) as tf.Tensor);
+			const [kernel, bias] = layer.getWeights();
+			const want = tf.tidy(() => tf.add(tf.conv2d(x, kernel as tf.Tensor4D, 1, 'same', 'NHWC', [2, 1]), bias).dataSync());
+			assert.ok(relErr(y.dataSync(), want) <= 1e-6, 'forward value');
+			// Under a tape (as in model.fit and every analyser pass) the layer must give the conv2d gradients.
+			const loss = (a: tf.Tensor): tf.Scalar => tf.mul(0.5, tf.sum(tf.square(layer.apply(a) as tf.Tensor)));
+			const hv = hvp(loss, x, v);
+			const want2 = tf.tidy(() => {
+				const av = tf.conv2d(v, kernel as tf.Tensor4D, 1, 'same', 'NHWC', [2, 1]);
+				return tf.grad((a: tf.Tensor) => tf.sum<tf.Scalar>(tf.mul(tf.conv2d(a as tf.Tensor4D, kernel as tf.Tensor4D, 1, 'same', 'NHWC', [2, 1]), av)))(x).dataSync();
+			});
+			const { value, grads } = tf.variableGrads(() => tf.sum<tf.Scalar>(tf.square(layer.apply(x) as tf.Tensor)));
+			assert.equal(Object.keys(grads).length, 2, 'kernel and bias gradients');
+			tf.dispose([x, v, y, value, ...Object.values(grads)]);
+			layer.dispose();
+			assert.ok(relErr(hv, want2) <= tol, `Hv relErr ${relErr(hv, want2)}`);
+		});
 	});
 }

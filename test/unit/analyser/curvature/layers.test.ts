@@ -82,7 +82,11 @@ describe('layer table', () => {
 			[tf.layers.multiply(), 'autodiff', false],
 			[tf.layers.lstm({ units: 3 }), 'refused', false],
 			[tf.layers.embedding({ inputDim: 10, outputDim: 3 }), 'refused', false],
-			[tf.layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: 2 }), 'refused', false],
+			[tf.layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: 2 }), 'structured', true],
+			[tf.layers.conv2d({ filters: 2, kernelSize: 3, dilationRate: [2, 1], activation: 'tanh' }), 'autodiff', false],
+			[tf.layers.conv1d({ filters: 2, kernelSize: 3, dilationRate: 3 }), 'autodiff', true],
+			[tf.layers.separableConv2d({ filters: 2, kernelSize: 3, dilationRate: 2 }), 'autodiff', true],
+			[tf.layers.depthwiseConv2d({ kernelSize: 3, dilationRate: 2 }), 'refused', false],
 		];
 		for (const [layer, route, pwl] of cases) {
 			const e = classifyLayer(layer);
@@ -122,6 +126,20 @@ describe('layer table', () => {
 		lm.dispose();
 	});
 
+	test('why dilated DepthwiseConv2D is refused: tfjs-layers computes it without the dilation', () => {
+		// If a tfjs update starts honouring the rate, this fails and the refusal in layers.ts can go.
+		const layer = tf.layers.depthwiseConv2d({ kernelSize: 3, dilationRate: 2, padding: 'same', depthwiseInitializer: init(9), useBias: false });
+		const x = randomTensor([1, 7, 7, 2], 8) as tf.Tensor4D;
+		const y = layer.apply(x) as tf.Tensor;
+		const [k] = layer.getWeights();
+		const undilated = tf.depthwiseConv2d(x, k as tf.Tensor4D, 1, 'same');
+		const dilated = tf.depthwiseConv2d(x, k as tf.Tensor4D, 1, 'same', 'NHWC', 2);
+		assert.ok(relErr(y.dataSync(), undilated.dataSync()) < 1e-6, 'tfjs-layers computed an undilated depthwise convolution');
+		assert.ok(relErr(y.dataSync(), dilated.dataSync()) > 0.1, 'tfjs-layers now honours the dilation rate of DepthwiseConv2D');
+		tf.dispose([x, y, undilated, dilated]);
+		layer.dispose();
+	});
+
 	test('refusals name the layer and leak nothing', () => {
 		const lstm = tf.sequential();
 		lstm.add(tf.layers.lstm({ inputShape: [5, 3], units: 4, name: 'my_lstm' }));
@@ -147,11 +165,12 @@ describe('layer table', () => {
 		});
 		assertRefused(twoOut, null, /1 inputs and 2 outputs/);
 
+		// tfjs-layers computes DepthwiseConv2D without its dilation: the model is not what its config says.
 		const dil = tf.sequential();
-		dil.add(tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 2, dilationRate: 2, name: 'dilated' }));
+		dil.add(tf.layers.depthwiseConv2d({ inputShape: [6, 6, 1], kernelSize: 2, dilationRate: 2, padding: 'same', name: 'dilated' }));
 		dil.add(tf.layers.flatten());
 		dil.add(tf.layers.dense({ units: 2, activation: 'softmax' }));
-		assertRefused(dil, 'dilated', /dilation \[2,2\]/);
+		assertRefused(dil, 'dilated', /dilation \[2,2\]: tfjs-layers ignores the dilation rate of DepthwiseConv2D/);
 
 		const regression = tf.sequential();
 		regression.add(tf.layers.dense({ inputShape: [3], units: 1, name: 'price' }));

@@ -178,12 +178,13 @@ describe('curvature operators and entry points (cpu)', () => {
 		});
 	});
 
-	test('layerwise Jacobians (masks once per sample) equal replicated autodiff on a small CNN', async () => {
+	test('layerwise Jacobians (masks once per sample) equal replicated autodiff on a small CNN with dilated convolutions', async () => {
 		const init = (seed: number): ReturnType<typeof tf.initializers.glorotUniform> => tf.initializers.glorotUniform({ seed });
 		const m = tf.sequential();
 		m.add(tf.layers.conv2d({ inputShape: [9, 8, 2], filters: 3, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(1), biasInitializer: 'ones' }));
+		m.add(tf.layers.conv2d({ filters: 3, kernelSize: [3, 2], dilationRate: [2, 3], padding: 'same', activation: 'relu', kernelInitializer: init(5) }));
 		m.add(tf.layers.maxPooling2d({ poolSize: 2 })); // 9 rows: the last row is cropped
-		m.add(tf.layers.conv2d({ filters: 2, kernelSize: 2, activation: 'linear', kernelInitializer: init(2) }));
+		m.add(tf.layers.conv2d({ filters: 2, kernelSize: 2, dilationRate: 2, activation: 'linear', kernelInitializer: init(2) }));
 		m.add(tf.layers.reLU());
 		m.add(tf.layers.flatten());
 		m.add(tf.layers.dense({ units: 5, activation: 'relu', kernelInitializer: init(3) }));
@@ -229,10 +230,10 @@ describe('curvature operators and entry points (cpu)', () => {
 		assert.equal(sm.piecewiseLinear, false);
 		sm.dispose();
 		const bad = tf.sequential();
-		bad.add(tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 2, dilationRate: 2, activation: 'relu' }));
+		bad.add(tf.layers.depthwiseConv2d({ inputShape: [6, 6, 1], kernelSize: 2, dilationRate: 2, activation: 'relu' }));
 		bad.add(tf.layers.flatten());
 		bad.add(tf.layers.dense({ units: C, activation: 'softmax' }));
-		assert.throws(() => logitModelFromLayers(bad, 'ckpt-000123.bin'), /ckpt-000123\.bin: layer '.*' \(Conv2D\): dilation \[2,2\] is not supported/);
+		assert.throws(() => logitModelFromLayers(bad, 'ckpt-000123.bin'), /ckpt-000123\.bin: layer '.*' \(DepthwiseConv2D\): dilation \[2,2\]: tfjs-layers ignores the dilation rate/);
 		[m, smooth, bad].forEach((mm) => mm.dispose());
 	});
 });
