@@ -36,17 +36,23 @@ export interface LiveBlindSettings {
 
 /**
  * Default share of the time between two scans that a live scan may take. Chosen by measurement on the demo
- * (docs/analyser.md §5, Live blind monitoring): the per-checkpoint light passes take about 10–15 % of an epoch
- * there, and training and analysis share the same cores, so a quarter keeps the analyser under about 40 % of the
- * machine while a scan still sees 300 to several thousand training samples per epoch.
+ * (`node --import tsx bench/liveBlindCost.ts <demo run> 256,512,1024,2048 313`, docs/analyser.md, Live blind
+ * monitoring): a scan needs about 1024 of the training sample's rows to see the demo's backdoor at epoch 1 (256 and 512
+ * rows: flip rate 14 %; 1024 and 2048: 91 %) and costs about 3.5 ms of CPU per row on wasm, i.e. 3.5 s; an epoch takes
+ * 22–30 s on 2 cores and the per-checkpoint light passes already take about 22 % of it. A quarter of the epoch (5.5–7.6 s)
+ * is the smallest round share whose box holds those 1024 rows with room to spare, and keeps the analyser under about
+ * half of the epoch's time while training shares the same cores.
  */
 export const DEFAULT_LIVE_BLIND_SHARE = 0.25;
 
-/** Samples of the first scan, before any cost was measured (about 5–10 s on wasm on 2 cores for the demo CNN). */
-export const FIRST_SCAN_SAMPLES = 512;
+/** Rows of the first scan, before any cost was measured. */
+export const FIRST_SCAN_SAMPLES = 1024;
 
-/** Fewest samples a live scan takes: a poison group needs a few members at θ of a few per cent. */
-export const MIN_LIVE_SAMPLES = 256;
+/**
+ * Fewest rows a live scan takes: on the demo (θ = 1 %) 512 rows hold about five poisons and the scan missed the backdoor
+ * that 1024 rows showed (see {@link DEFAULT_LIVE_BLIND_SHARE}).
+ */
+export const MIN_LIVE_SAMPLES = 1024;
 
 /** Default most samples a live scan takes. */
 export const MAX_LIVE_SAMPLES = 4096;
