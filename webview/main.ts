@@ -245,7 +245,14 @@ function renderSuspicion(): void {
 	const test = run.blind?.[run.blind.length - 1]?.test;
 	const far = test?.falseAlarmRate === null || test?.falseAlarmRate === undefined ? 'false-alarm rate not measured' : `false-alarm rate ${fmt(test.falseAlarmRate * 100, 2)}% on clean runs`;
 	const alarm = s.firstAlarm === null ? 'no alarm so far' : `first alarm at step ${s.firstAlarm.step} (epoch ${fmt(s.firstAlarm.epoch, 3)})`;
-	suspicionState.textContent = `Now (step ${last.step}, epoch ${fmt(last.epoch, 3)}): ${BLIND_STATE_LABELS[last.state]}. ${last.reason}. ${alarm}. Null: ${test?.nullName ?? '–'}; ${far}.`;
+	const reason = last.reason.length > 0 ? `${last.reason.charAt(0).toUpperCase()}${last.reason.slice(1)}` : '';
+	suspicionState.replaceChildren(
+		`Now (step ${last.step}, epoch ${fmt(last.epoch, 3)}): `,
+		h('strong', { text: BLIND_STATE_LABELS[last.state] }),
+		`. ${reason}${reason.endsWith('.') ? '' : '.'} `,
+		h('br'),
+		`${alarm.charAt(0).toUpperCase()}${alarm.slice(1)}. Null: ${test?.nullName ?? '–'}; ${far}.`,
+	);
 	suspicionState.className = `pl-suspicion-state pl-suspicion-state--${last.state}`;
 }
 

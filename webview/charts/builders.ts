@@ -279,7 +279,7 @@ function buildSuspicion(state: State, p: Palette): Built {
 			datasets.push({ label: BLIND_STATE_LABELS[st], data: pts, borderColor: c, backgroundColor: c, showLine: false, pointRadius: p.highContrast ? 6 : 5, pointStyle: st === 'alarm' ? 'triangle' : st === 'nothing-to-analyse' ? 'rect' : 'circle', yAxisID: 'y' });
 		}
 	}
-	opts.scales = { ...opts.scales, y: yScale('score (higher = more suspicious)', p, false, { position: 'left', suggestedMin: 0, suggestedMax: 1, grace: '8%' }) };
+	opts.scales = { ...opts.scales, y: yScale('score (higher = more suspicious)', p, false, { position: 'left', suggestedMin: 0, suggestedMax: 1 }) };
 	// The band's two edges explain themselves through the shading; the legend keeps the score and the states.
 	opts.plugins = { ...opts.plugins, legend: { ...opts.plugins?.legend, labels: { ...opts.plugins?.legend?.labels, filter: (item) => item.text !== 'null band (low)' } } };
 	const tooltip = opts.plugins.tooltip;

@@ -38,7 +38,7 @@ export interface LiveBlindSettings {
  * Default share of the time between two scans that a live scan may take. Chosen by measurement on the demo
  * (`node --import tsx bench/liveBlindCost.ts <demo run> 256,512,1024,2048 313`, docs/analyser.md, Live blind
  * monitoring): a scan needs about 1024 of the training sample's rows to see the demo's backdoor at epoch 1 (256 and 512
- * rows: flip rate 14 %; 1024 and 2048: 91 %) and costs about 3.5 ms of CPU per row on wasm, i.e. 3.5 s; an epoch takes
+ * rows: flip rate 14 %; 1024 to 4096: 91–92 %) and costs 3.4–4.5 ms of CPU per row on wasm, i.e. about 3.5 s; an epoch takes
  * 22–30 s on 2 cores and the per-checkpoint light passes already take about 22 % of it. A quarter of the epoch (5.5–7.6 s)
  * is the smallest round share whose box holds those 1024 rows with room to spare, and keeps the analyser under about
  * half of the epoch's time while training shares the same cores.
