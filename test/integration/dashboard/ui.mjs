@@ -190,7 +190,7 @@ export const tests = {
 		}
 		const visible = await frame.evaluate(() => !document.querySelector('section[data-chart="suspicion"]').classList.contains('is-hidden'));
 		const stateLine = await frame.locator('.pl-suspicion-state').innerText();
-		if (!visible || !/ALARM/.test(stateLine) || !new RegExp(`first alarm at step ${cps[5].step}`).test(stateLine)) {
+		if (!visible || !/ALARM/.test(stateLine) || !new RegExp(`first alarm at step ${cps[5].step}`, 'i').test(stateLine)) {
 			throw new Error(`suspicion card: visible ${visible}, state line "${stateLine}"`);
 		}
 		const toast = page.locator('.notification-toast', { hasText: `possible backdoor forming in ${alarmName}` });
@@ -212,6 +212,9 @@ export const tests = {
 		await page.locator('.notifications-center .notification-list-item', { hasText: `possible backdoor forming in ${alarmName}` }).first().getByRole('button', { name: 'Show candidate trigger' }).click();
 		await frame.locator('figure[data-image="candidateTrigger"].is-revealed').waitFor({ timeout: 10_000 });
 		await screenshot('suspicion-trigger');
+		// The run goes on alarming after its notification was acted on: no second notification (VS Code folds identical
+		// open notifications into one, so only a re-fire after the first was closed shows one notification was not enough).
+		await feed(run, [blindLine(cps[11], 'alarm', 0.95, 0.03, 0.2, 'the candidate direction flips 95.0 % of clean probes to class 0')], counts);
 
 		// A clean live run: quiet and inconclusive scans only.
 		const cleanName = 'LIVE blind clean';
