@@ -5,6 +5,7 @@ import { registerDatasetDiagnostics } from './host/datasets';
 import { registerRowScores } from './host/datasets/rowScores';
 import { registerInstrumentation } from './host/instrument';
 import { registerRowImageHover } from './host/datasets/imageHover';
+import { registerBlindAlarms } from './host/runs/blindAlarm';
 import { registerRunCommands } from './host/runs/commands';
 import { registerRunStatusBar } from './host/runs/statusBar';
 import { registerRunsView } from './host/runs/runsView';
@@ -18,6 +19,7 @@ export function activate(context: vscode.ExtensionContext): void {
 	registerRowScores(context, analyser);
 	registerRunCommands(context, { dashboard, analyser, statusBar });
 	registerRunsView(context, dashboard);
+	registerBlindAlarms(context, dashboard);
 	registerInstrumentation(context);
 	registerRowImageHover(context);
 }

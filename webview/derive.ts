@@ -3,8 +3,8 @@
  * points, the plain-language verdict, colour and image helpers. No DOM, no Chart.js: unit-tested in Node.
  */
 
-import type { ImageRecord, Verdict } from '../src/protocol/analysisRecord';
-import type { AnalysisPoint, MetricSeries, RunInfo, RunView, Series } from '../src/protocol/webview';
+import type { BlindState, ImageRecord, Verdict } from '../src/protocol/analysisRecord';
+import type { AnalysisPoint, BlindPoint, MetricSeries, RunInfo, RunView, Series } from '../src/protocol/webview';
 import { SPECTRAL_SIGNALS, type SpectralSignal, type XAxis } from './state';
 
 /** A chart point. */
@@ -535,4 +535,94 @@ export function imageToRgba(img: ImageRecord): { data: number[]; signed: boolean
 		out[p * 4 + 3] = 255;
 	}
 	return { data: out, signed: signed && channels === 1 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Suspicion chart (live blind monitoring)
+
+/** How each blind state reads on the chart and in the legend. */
+export const BLIND_STATE_LABELS: Readonly<Record<BlindState, string>> = {
+	alarm: 'ALARM',
+	quiet: 'quiet',
+	inconclusive: 'inconclusive (control fires)',
+	'nothing-to-analyse': 'nothing to analyse yet',
+};
+
+/** One scan on the suspicion chart. */
+export interface SuspicionPoint extends XY {
+	readonly step: number;
+	readonly epoch: number;
+	readonly state: BlindState;
+	readonly reason: string;
+	readonly nullLow: number | null;
+	readonly nullHigh: number | null;
+	readonly scoredRows: number | null;
+	readonly totalRows: number | null;
+	readonly suspects: number | null;
+}
+
+/** The suspicion chart's series: the score, the null band's edges, the scans by state, and the first alarm. */
+export interface SuspicionSeries {
+	/** Scans with a score, in step order (the line). */
+	readonly score: SuspicionPoint[];
+	/** The null band's low and high edges at the scans that have them (the shaded band). */
+	readonly nullLow: XY[];
+	readonly nullHigh: XY[];
+	/** Every scan by state (scans without a score sit at 0, so "nothing to analyse" still shows). */
+	readonly byState: Readonly<Record<BlindState, SuspicionPoint[]>>;
+	/** The first scan whose state is an alarm, or null. */
+	readonly firstAlarm: SuspicionPoint | null;
+	/** The newest scan, or null. */
+	readonly latest: SuspicionPoint | null;
+}
+
+/** x of a blind scan on the chosen axis. */
+export function blindX(b: BlindPoint, axis: XAxis): number {
+	return axis === 'step' ? b.step : axis === 'epoch' ? b.epoch : b.time;
+}
+
+/**
+ * Derives the suspicion chart from a run's live blind scans (already one per step, sorted by step).
+ * @returns null when the run has no blind scans (the chart is then not shown)
+ */
+export function suspicionSeries(blind: readonly BlindPoint[] | undefined, axis: XAxis): SuspicionSeries | null {
+	if (blind === undefined || blind.length === 0) {
+		return null;
+	}
+	const byState: Record<BlindState, SuspicionPoint[]> = { alarm: [], quiet: [], inconclusive: [], 'nothing-to-analyse': [] };
+	const score: SuspicionPoint[] = [];
+	const nullLow: XY[] = [];
+	const nullHigh: XY[] = [];
+	let firstAlarm: SuspicionPoint | null = null;
+	let latest: SuspicionPoint | null = null;
+	for (const b of [...blind].sort((p, q) => p.step - q.step)) {
+		const x = blindX(b, axis);
+		const t = b.test;
+		const pt: SuspicionPoint = {
+			x,
+			y: t.score ?? 0,
+			step: b.step,
+			epoch: b.epoch,
+			state: t.state,
+			reason: t.reason,
+			nullLow: t.nullLow,
+			nullHigh: t.nullHigh,
+			scoredRows: b.scoredRows,
+			totalRows: b.totalRows,
+			suspects: b.suspects,
+		};
+		if (t.score !== null) {
+			score.push(pt);
+		}
+		if (t.nullLow !== null && t.nullHigh !== null) {
+			nullLow.push({ x, y: t.nullLow });
+			nullHigh.push({ x, y: t.nullHigh });
+		}
+		byState[t.state].push(pt);
+		if (firstAlarm === null && t.state === 'alarm') {
+			firstAlarm = pt;
+		}
+		latest = pt;
+	}
+	return { score, nullLow, nullHigh, byState, firstAlarm, latest };
 }

@@ -7,9 +7,9 @@
  */
 
 import type { ImageRecord } from '../src/protocol/analysisRecord';
-import { CHART_IDS, type ChartId, type HostMessage, type WebviewToHost } from '../src/protocol/webview';
+import { CHART_IDS, type ChartId, type HostMessage, type RevealSection, type WebviewToHost } from '../src/protocol/webview';
 import { DashboardCharts, type EmptyReason } from './charts';
-import { fmt, fmtKappa, imageToRgba, runLabel, SPECTRAL_SIGNALS_LABELS, verdictText } from './derive';
+import { BLIND_STATE_LABELS, fmt, fmtKappa, imageToRgba, runLabel, SPECTRAL_SIGNALS_LABELS, suspicionSeries, verdictText } from './derive';
 import { comparedRuns, initialState, MAX_SMOOTHING, persisted, primaryRun, reduce, type Action, type PersistedState, type SpectralSignal, type State } from './state';
 import { readPalette, type Palette } from './theme';
 
@@ -48,6 +48,10 @@ interface CardParts {
 const CARD_TITLES: Record<ChartId, { title: string; sub: string }> = {
 	training: { title: 'Training', sub: 'Loss and accuracy as the model trains; the raw series is faint, its moving average solid.' },
 	signals: { title: 'Attack success and spectral signals', sub: 'Excess ASR (ASR minus the chance rate p0; raw ASR faint) on the left axis; curvature on triggered probes on the right, over the clean-probe λ1 baseline band.' },
+	suspicion: {
+		title: 'Suspicion over training (blind)',
+		sub: 'The blind test on the newest checkpoint, once per epoch while the run trains: its score against the null band (shaded; an alarm needs the score above its top), one point per scan coloured by its state.',
+	},
 	lag: { title: 'Lag curve', sub: 'One point per checkpoint, joined in time order. A curve that climbs before it moves right means the spectrum warned first.' },
 	compare: { title: 'Run comparison', sub: 'Excess ASR (solid) and the chosen spectral signal (dashed) for each ticked run.' },
 	safety: { title: 'Safety–efficacy', sub: 'Clean accuracy against excess ASR at each run\u2019s last checkpoint; one point per κ (input-gradient penalty), one line per θ (poison fraction).' },
@@ -121,6 +125,7 @@ const problems = h('details', { class: 'pl-problems' });
 const cards: Record<ChartId, CardParts> = {
 	training: card('training', false),
 	signals: card('signals', false),
+	suspicion: card('suspicion', true),
 	lag: card('lag', false),
 	compare: card('compare', false),
 	safety: card('safety', false),
@@ -139,13 +144,16 @@ const imagesCard = h('section', { class: 'pl-card', attrs: { 'data-chart': 'imag
 const compareList = h('div', { class: 'pl-compare-list', attrs: { role: 'group', 'aria-label': 'Runs to compare' } });
 cards.compare.extra.append(compareList);
 
-const grid = h('main', { class: 'pl-grid' }, [cards.training.card, cards.signals.card, cards.lag.card, imagesCard, cards.compare.card, cards.safety.card]);
+const suspicionState = h('p', { class: 'pl-suspicion-state', attrs: { role: 'status', 'aria-live': 'polite' } });
+cards.suspicion.extra.append(suspicionState);
+
+const grid = h('main', { class: 'pl-grid' }, [cards.training.card, cards.signals.card, cards.suspicion.card, cards.lag.card, imagesCard, cards.compare.card, cards.safety.card]);
 const globalEmpty = h('section', { class: 'pl-global-empty', attrs: { role: 'status' } });
 
 app.append(header, verdict, facts, note, notice, problems, globalEmpty, grid);
 
 const charts = new DashboardCharts(
-	{ training: cards.training.canvas, signals: cards.signals.canvas, lag: cards.lag.canvas, compare: cards.compare.canvas, safety: cards.safety.canvas },
+	{ training: cards.training.canvas, signals: cards.signals.canvas, suspicion: cards.suspicion.canvas, lag: cards.lag.canvas, compare: cards.compare.canvas, safety: cards.safety.canvas },
 	{ zoom: (chart, range) => dispatch({ type: 'zoom', chart, range }) },
 );
 
@@ -190,7 +198,7 @@ function setEmpty(el: HTMLElement, reason: EmptyReason): void {
 	el.classList.toggle('is-visible', reason !== null);
 }
 
-function drawImage(img: ImageRecord, caption: string, detail: string): HTMLElement {
+function drawImage(img: ImageRecord, caption: string, detail: string, key: string): HTMLElement {
 	const canvas = h('canvas', { class: 'pl-image', attrs: { width: String(img.width), height: String(img.height), role: 'img', 'aria-label': caption } });
 	const ctx = canvas.getContext('2d');
 	const { data, signed } = imageToRgba(img);
@@ -199,7 +207,7 @@ function drawImage(img: ImageRecord, caption: string, detail: string): HTMLEleme
 		id.data.set(data);
 		ctx.putImageData(id, 0, 0);
 	}
-	return h('figure', { class: 'pl-figure' }, [canvas, h('figcaption', {}, [h('strong', { text: caption }), h('br'), detail + (signed ? ' Red/blue: sign (arbitrary for an eigenvector), white: 0.' : '')])]);
+	return h('figure', { class: 'pl-figure', attrs: { 'data-image': key } }, [canvas, h('figcaption', {}, [h('strong', { text: caption }), h('br'), detail + (signed ? ' Red/blue: sign (arbitrary for an eigenvector), white: 0.' : '')])]);
 }
 
 function renderImages(): void {
@@ -212,16 +220,40 @@ function renderImages(): void {
 	const imgs = run.images;
 	const lastWithOverlap = [...run.checkpoints].reverse().find((c) => c.triggerOverlap !== null);
 	if (imgs.topEigenvector !== undefined) {
-		imagesBody.append(drawImage(imgs.topEigenvector, 'Top eigenvector', run.info.attackDeclared ? `Triggered probes, newest analysed checkpoint${lastWithOverlap !== undefined ? `; cos² with the trigger ${fmt(lastWithOverlap.triggerOverlap, 2)} at step ${lastWithOverlap.step}` : ''}.` : 'Probes, newest analysed checkpoint.'));
+		imagesBody.append(drawImage(imgs.topEigenvector, 'Top eigenvector', run.info.attackDeclared ? `Triggered probes, newest analysed checkpoint${lastWithOverlap !== undefined ? `; cos² with the trigger ${fmt(lastWithOverlap.triggerOverlap, 2)} at step ${lastWithOverlap.step}` : ''}.` : 'Probes, newest analysed checkpoint.', 'topEigenvector'));
 	}
 	if (imgs.declaredTrigger !== undefined) {
-		imagesBody.append(drawImage(imgs.declaredTrigger, 'Declared trigger', run.info.trigger !== null ? `Attack kind: ${run.info.trigger}${run.info.targetClass !== null ? `, target class ${run.info.targetClass}` : ''}.` : 'As declared in the manifest.'));
+		imagesBody.append(drawImage(imgs.declaredTrigger, 'Declared trigger', run.info.trigger !== null ? `Attack kind: ${run.info.trigger}${run.info.targetClass !== null ? `, target class ${run.info.targetClass}` : ''}.` : 'As declared in the manifest.', 'declaredTrigger'));
 	}
 	if (imgs.candidateTrigger !== undefined) {
 		const b = run.summary?.blind;
-		imagesBody.append(drawImage(imgs.candidateTrigger, 'Candidate trigger (blind mode)', `Consensus of the suspects' eigenvectors${b?.flipRate !== null && b?.flipRate !== undefined ? `; flips ${fmt(b.flipRate * 100, 2)}% of clean probes` : ''}.`));
+		imagesBody.append(drawImage(imgs.candidateTrigger, 'Candidate trigger (blind mode)', `Consensus of the suspects' eigenvectors${b?.flipRate !== null && b?.flipRate !== undefined ? `; flips ${fmt(b.flipRate * 100, 2)}% of clean probes` : ''}.`, 'candidateTrigger'));
 	}
 	setEmpty(imagesEmpty, imagesBody.childElementCount === 0 ? 'No images yet: the eigenvector image comes with the first analysed checkpoint.' : null);
+}
+
+/** The suspicion card shows only for runs with live blind scans; its line under the chart says the newest state. */
+function renderSuspicion(): void {
+	const run = primaryRun(state);
+	const s = run === null ? null : suspicionSeries(run.blind, state.settings.xAxis);
+	cards.suspicion.card.classList.toggle('is-hidden', s === null);
+	if (s === null || s.latest === null || run === null) {
+		suspicionState.textContent = '';
+		return;
+	}
+	const last = s.latest;
+	const test = run.blind?.[run.blind.length - 1]?.test;
+	const far = test?.falseAlarmRate === null || test?.falseAlarmRate === undefined ? 'false-alarm rate not measured' : `false-alarm rate ${fmt(test.falseAlarmRate * 100, 2)}% on clean runs`;
+	const alarm = s.firstAlarm === null ? 'no alarm so far' : `first alarm at step ${s.firstAlarm.step} (epoch ${fmt(s.firstAlarm.epoch, 3)})`;
+	const reason = last.reason.length > 0 ? `${last.reason.charAt(0).toUpperCase()}${last.reason.slice(1)}` : '';
+	suspicionState.replaceChildren(
+		`Now (step ${last.step}, epoch ${fmt(last.epoch, 3)}): `,
+		h('strong', { text: BLIND_STATE_LABELS[last.state] }),
+		`. ${reason}${reason.endsWith('.') ? '' : '.'} `,
+		h('br'),
+		`${alarm.charAt(0).toUpperCase()}${alarm.slice(1)}. Null: ${test?.nullName ?? '–'}; ${far}.`,
+	);
+	suspicionState.className = `pl-suspicion-state pl-suspicion-state--${last.state}`;
 }
 
 function renderCompareList(): void {
@@ -326,6 +358,7 @@ function renderNow(): void {
 		].filter((b): b is string => b !== null);
 		facts.textContent = bits.join(' · ');
 	}
+	renderSuspicion();
 	renderProblems();
 	renderImages();
 	renderCompareList();
@@ -387,6 +420,16 @@ smoothing.addEventListener('input', () => dispatch({ type: 'setSmoothing', smoot
 logY.addEventListener('change', () => dispatch({ type: 'setLogY', logY: logY.checked }));
 signalSelect.addEventListener('change', () => dispatch({ type: 'setSignal', signal: signalSelect.value as SpectralSignal }));
 
+/** Scrolls to a section after the next render and flashes its outline. */
+function reveal(section: RevealSection): void {
+	requestAnimationFrame(() => {
+		const el = section === 'suspicion' ? cards.suspicion.card : (imagesBody.querySelector<HTMLElement>('[data-image="candidateTrigger"]') ?? imagesCard);
+		el.scrollIntoView({ block: 'center' });
+		el.classList.add('is-revealed');
+		window.setTimeout(() => el.classList.remove('is-revealed'), 2500);
+	});
+}
+
 function isHostMessage(v: unknown): v is HostMessage {
 	return typeof v === 'object' && v !== null && typeof (v as { type?: unknown }).type === 'string' && 'payload' in v;
 }
@@ -408,6 +451,9 @@ window.addEventListener('message', (ev: MessageEvent<unknown>) => {
 			return;
 		case 'compare':
 			dispatch({ type: 'setCompare', runIds: m.payload.runIds });
+			return;
+		case 'reveal':
+			reveal(m.payload.section);
 			return;
 		case 'exportResult': {
 			const r = m.payload;

@@ -263,6 +263,7 @@ connection.onRequest(AnalyseRunRequest.type, (raw, token) =>
 				k: params.k,
 				follow: params.follow ?? false,
 				blind: params.blind ?? true,
+				...(params.liveBlind === undefined ? {} : { liveBlind: params.liveBlind }),
 				signal: token,
 				context: ctx,
 				onProgress: (done, total, message) => void connection.sendNotification(ProgressNotification.type, { requestId, done, total, message }),

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { VERDICTS, type BlindSummary, type CheckpointAnalysis, type CleanSpectrum, type SignedLag, type Verdict } from '../protocol/analysisRecord';
+import { VERDICTS, type BlindCheckpoint, type BlindSummary, type CheckpointAnalysis, type CleanSpectrum, type SignedLag, type Verdict } from '../protocol/analysisRecord';
 import { BACKEND_REQUEST_NAMES, MAX_TOP_K, type BackendRequestName } from '../protocol/analyser';
 import { backendSummary, selectBackend } from '../tfjs/backend';
 import { installGradientFixes } from '../tfjs/gradients';
@@ -18,6 +18,7 @@ import { CurvatureCancelledError } from '../analyser/curvature/index';
 import { AnalysisError } from '../analyser/analysis/errors';
 import { analyseRunDir, type RunAnalysisOutcome } from '../analyser/analysis/runner';
 import { BLIND_COS2 } from '../analyser/analysis/blind';
+import { DEFAULT_LIVE_BLIND_SHARE, parseLiveBlindEvery, type LiveBlindSettings } from '../analyser/analysis/liveBlind';
 import { relativeTriggerCurvature } from '../analyser/analysis/lag';
 import { LIGHT_LANCZOS_STEPS } from '../analyser/analysis/checkpoint';
 import { escapeControl, fileFault, FileFault } from '../protocol/safeFile';
@@ -41,6 +42,10 @@ Options:
   --full           full pass (per-sample curvature, clean-probe spectrum, more Lanczos steps)
                    instead of the light pass (ASR, p0, tᵀHt, ≤ 20 Lanczos steps)
   --no-blind       skip blind mode
+  --blind-every E  live blind monitoring with --follow (runs without a declared attack): scan the newest
+                   checkpoint once per epoch ("epoch", the default) or every N checkpoints
+  --blind-share F  share of the time between two live scans a scan may take, in (0, 1] (default ${DEFAULT_LIVE_BLIND_SHARE})
+  --no-live-blind  no live blind scans while following (blind mode still runs once at the end)
   --retry-errors   analyse again the checkpoints whose stored record is an error (without it, an
                    error is retried only when its files changed or it came from another backend)
   --format F       text | json | sarif: what is printed (or written to --output); default text.
@@ -70,6 +75,8 @@ export interface AnalyseArgs {
 	readonly follow: boolean;
 	readonly full: boolean;
 	readonly blind: boolean;
+	/** Live blind monitoring with --follow: its settings, or false when turned off. */
+	readonly liveBlind: LiveBlindSettings | false;
 	readonly retryErrors: boolean;
 	/** Verdicts that make the command exit 3 (`--fail-on`); empty: never. */
 	readonly failOn: readonly Verdict[];
@@ -92,6 +99,9 @@ const ANALYSE_OPTIONS = {
 	follow: { type: 'boolean' },
 	full: { type: 'boolean' },
 	'no-blind': { type: 'boolean' },
+	'blind-every': { type: 'string' },
+	'blind-share': { type: 'string' },
+	'no-live-blind': { type: 'boolean' },
 	'retry-errors': { type: 'boolean' },
 	'fail-on': { type: 'string' },
 	format: { type: 'string' },
@@ -157,6 +167,16 @@ export function parseAnalyseArgs(argv: readonly string[], cwd = process.cwd(), e
 	if (summary !== null && summary !== 'md') {
 		throw new UsageError(`--summary must be md, got "${summary}"`);
 	}
+	const everyRaw = stringOpt(parsed, 'blind-every');
+	const every = everyRaw === undefined ? 'epoch' : parseLiveBlindEvery(everyRaw);
+	if (every === null) {
+		throw new UsageError(`--blind-every must be "epoch" or a whole number of checkpoints ≥ 1, got "${String(everyRaw)}"`);
+	}
+	const shareRaw = stringOpt(parsed, 'blind-share');
+	const share = shareRaw === undefined ? DEFAULT_LIVE_BLIND_SHARE : Number(shareRaw);
+	if (shareRaw !== undefined && (shareRaw.trim() === '' || !(share > 0 && share <= 1))) {
+		throw new UsageError(`--blind-share must be a number in (0, 1], got "${shareRaw}"`);
+	}
 	const failOnRaw = stringOpt(parsed, 'fail-on');
 	const failOn = failOnRaw === undefined ? [] : parseVerdictList(failOnRaw);
 	const [runDir, extra] = parsed.positionals;
@@ -181,6 +201,7 @@ export function parseAnalyseArgs(argv: readonly string[], cwd = process.cwd(), e
 		follow: flagOpt(parsed, 'follow'),
 		full: flagOpt(parsed, 'full'),
 		blind: !flagOpt(parsed, 'no-blind'),
+		liveBlind: flagOpt(parsed, 'no-live-blind') ? false : { every, share },
 		retryErrors: flagOpt(parsed, 'retry-errors'),
 		failOn,
 		format,
@@ -445,6 +466,15 @@ function watchInterrupts(signal: { aborted: boolean }): () => void {
 }
 
 /** The progress bar on stderr, started on the first report. */
+/** One line per live blind scan on stderr, e.g. "live blind scan at step 450 (epoch 1.44): ALARM, score 0.62 (null band 0.02–0.2): …". */
+export function liveBlindText(line: BlindCheckpoint): string {
+	const t = line.test;
+	const num = (x: number | null): string => (x === null ? '–' : String(Math.round(x * 1000) / 1000));
+	const state = t.state === 'alarm' ? 'ALARM' : t.state === 'nothing-to-analyse' ? 'nothing to analyse' : t.state;
+	const rows = line.scoredRows === null ? '' : `, ${line.scoredRows}${line.totalRows === null ? '' : ` of ${line.totalRows}`} rows`;
+	return `live blind scan at step ${line.step} (epoch ${line.epoch.toFixed(2)}${rows}, ${((line.analysisMs ?? 0) / 1000).toFixed(1)} s): ${state}, score ${num(t.score)} (null band ${num(t.nullLow)}–${num(t.nullHigh)}): ${t.reason}`;
+}
+
 function progressBar(): { onProgress: (done: number, total: number, message: string) => void; stop: () => void } {
 	const bar = new SingleBar({
 		stream: process.stderr,
@@ -544,6 +574,8 @@ async function runAnalyseInner(argv: string[]): Promise<number> {
 			k: args.k,
 			follow: args.follow,
 			blind: args.blind,
+			liveBlind: args.liveBlind,
+			onBlindLine: (line) => process.stderr.write(`\n${liveBlindText(line)}\n`),
 			retryErrors: args.retryErrors,
 			...(staleAfterMs() === undefined ? {} : { staleAfterMs: staleAfterMs() }),
 			signal,

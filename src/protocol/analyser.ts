@@ -170,6 +170,11 @@ export interface AnalyseRunParams extends AnalysisOptions {
 	readonly follow?: boolean;
 	/** Scan the run's training sample (blind mode) when it has one (default true). */
 	readonly blind?: boolean;
+	/**
+	 * Live blind monitoring while following a run without a declared attack (default: once per epoch, a quarter of
+	 * the time between scans): `every` is "epoch" or a number of checkpoints ≥ 1, `share` in (0, 1]; false: off.
+	 */
+	readonly liveBlind?: { readonly every: 'epoch' | number; readonly share: number } | false;
 	readonly requestId?: string;
 }
 
@@ -417,11 +422,27 @@ export function checkAnalyseRunParams(v: unknown): AnalyseRunParams {
 	const follow = optBool(o, 'follow', where);
 	const blind = optBool(o, 'blind', where);
 	const requestId = optStr(o, 'requestId', where);
+	let liveBlind: AnalyseRunParams['liveBlind'];
+	if (o.liveBlind === false) {
+		liveBlind = false;
+	} else if (o.liveBlind !== undefined) {
+		const lb = obj(o.liveBlind, `${where}.liveBlind`);
+		const every = lb.every;
+		if (every !== 'epoch' && !(typeof every === 'number' && Number.isInteger(every) && every >= 1 && every <= 1_000_000)) {
+			fail(where, 'liveBlind.every', '"epoch" or an integer ≥ 1', every);
+		}
+		const share = lb.share;
+		if (typeof share !== 'number' || !(share > 0 && share <= 1)) {
+			fail(where, 'liveBlind.share', 'a number in (0, 1]', share);
+		}
+		liveBlind = { every, share };
+	}
 	return {
 		runDir: str(o, 'runDir', where),
 		...options(o, where),
 		...(follow === undefined ? {} : { follow }),
 		...(blind === undefined ? {} : { blind }),
+		...(liveBlind === undefined ? {} : { liveBlind }),
 		...(requestId === undefined ? {} : { requestId }),
 	};
 }

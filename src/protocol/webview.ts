@@ -8,7 +8,7 @@
  * This module is pure (no `vscode`, no DOM): the host and the webview bundle both import it.
  */
 
-import type { AnalysisImages, CheckpointAnalysis, RunAnalysisSummary } from './analysisRecord';
+import type { AnalysisImages, BlindCheckpoint, CheckpointAnalysis, RunAnalysisSummary } from './analysisRecord';
 import type { RunStatus } from './runStatus';
 
 /** Column-oriented series: every array has the same length, ordered by step. */
@@ -34,6 +34,11 @@ export interface MetricSeries {
 
 /** A checkpoint's analysis with its wall time (seconds since the run started), images stripped. */
 export interface AnalysisPoint extends Omit<CheckpointAnalysis, 'images'> {
+	readonly time: number;
+}
+
+/** A live blind scan (analysis.jsonl `kind: "blind"`) with its wall time (seconds since the run started). */
+export interface BlindPoint extends BlindCheckpoint {
 	readonly time: number;
 }
 
@@ -66,6 +71,8 @@ export interface RunView {
 	readonly metrics: readonly MetricSeries[];
 	/** One point per analysed checkpoint, sorted by step (not decimated: checkpoints are few). */
 	readonly checkpoints: readonly AnalysisPoint[];
+	/** Live blind scans, one per step, sorted by step (absent or empty when the run has none). */
+	readonly blind?: readonly BlindPoint[];
 	readonly summary: RunAnalysisSummary | null;
 	/** The latest available images (eigenvector, declared trigger, candidate trigger). */
 	readonly images: AnalysisImages;
@@ -87,10 +94,13 @@ export interface Snapshot {
 }
 
 /** The charts the dashboard draws; also the export keys. */
-export type ChartId = 'training' | 'signals' | 'lag' | 'compare' | 'safety';
+export type ChartId = 'training' | 'signals' | 'suspicion' | 'lag' | 'compare' | 'safety';
 
 /** Every chart id. */
-export const CHART_IDS: readonly ChartId[] = ['training', 'signals', 'lag', 'compare', 'safety'];
+export const CHART_IDS: readonly ChartId[] = ['training', 'signals', 'suspicion', 'lag', 'compare', 'safety'];
+
+/** Parts of the page the host can scroll to. */
+export type RevealSection = 'candidateTrigger' | 'suspicion';
 
 /** Host → webview. */
 export interface HostToWebview {
@@ -102,6 +112,8 @@ export interface HostToWebview {
 	runRemoved: { readonly runId: string };
 	/** Limit the compare chart to these runs (the Runs view's "Compare with…"). */
 	compare: { readonly runIds: readonly string[] };
+	/** Scroll to a part of the page and highlight it (the first-alarm notification's "Show candidate trigger"). */
+	reveal: { readonly section: RevealSection };
 	/** The outcome of an export request. */
 	exportResult: { readonly chart: ChartId; readonly format: 'png' | 'csv'; readonly path: string | null; readonly error: string | null };
 }

@@ -6,6 +6,7 @@
 import type { ChartDataset, ChartOptions, ScaleOptionsByType, TooltipItem } from 'chart.js';
 import type { AnalysisPoint, ChartId } from '../../src/protocol/webview';
 import {
+	BLIND_STATE_LABELS,
 	accuracyMetric,
 	checkpointPoints,
 	checkpointX,
@@ -20,13 +21,16 @@ import {
 	signalShortLabel,
 	signalValue,
 	stepToAxis,
+	suspicionSeries,
 	validationAccuracyMetric,
 	verdictText,
 	withAlpha,
 	xAxisTitle,
 	type LagPoint,
+	type SuspicionPoint,
 	type XY,
 } from '../derive';
+import type { BlindState } from '../../src/protocol/analysisRecord';
 import { comparedRuns, primaryRun, type State, type ZoomRange } from '../state';
 import { runColours, type Palette } from '../theme';
 import type { Annotations, Marker } from './annotations';
@@ -241,6 +245,61 @@ function buildSignals(state: State, p: Palette): Built {
 	return { datasets, options: opts, annotations: { ...annotations, markers }, empty: null };
 }
 
+/** The colour of each blind state on the suspicion chart. */
+export function blindStateColour(state: BlindState, p: Palette): string {
+	return state === 'alarm' ? p.red : state === 'quiet' ? p.green : state === 'inconclusive' ? p.orange : p.muted;
+}
+
+function buildSuspicion(state: State, p: Palette): Built {
+	const run = primaryRun(state);
+	const axis = state.settings.xAxis;
+	const opts = baseOptions(p, state.settings.zoom.suspicion, xAxisTitle(axis));
+	const annotations = annotationBase(p);
+	const none: Built = { datasets: [], options: opts, annotations, empty: null };
+	if (run === null) {
+		return { ...none, empty: 'No run selected.' };
+	}
+	const s = suspicionSeries(run.blind, axis);
+	if (s === null) {
+		return { ...none, empty: 'No live blind scans yet: they run once per epoch while a run without a declared attack trains and Poison Lens follows it.' };
+	}
+	const band = withAlpha(p.fg, p.highContrast ? 0.3 : 0.12);
+	const edge = withAlpha(p.fg, p.highContrast ? 0.7 : 0.35);
+	const datasets: Dataset[] = [
+		// Filled down to the next dataset (the band's low edge): the null band.
+		{ label: 'null band (high: alarm threshold)', data: s.nullHigh, borderColor: edge, backgroundColor: band, borderWidth: 1, borderDash: [4, 3], pointRadius: 0, fill: '+1', yAxisID: 'y' },
+		{ label: 'null band (low)', data: s.nullLow, borderColor: edge, backgroundColor: band, borderWidth: 1, pointRadius: 0, fill: false, yAxisID: 'y' },
+		{ label: 'suspicion score', data: s.score, borderColor: p.blue, backgroundColor: p.blue, borderWidth: lineWidth(p, true), pointRadius: 0, yAxisID: 'y' },
+	];
+	const states: BlindState[] = ['alarm', 'inconclusive', 'quiet', 'nothing-to-analyse'];
+	for (const st of states) {
+		const pts = s.byState[st];
+		if (pts.length > 0) {
+			const c = blindStateColour(st, p);
+			datasets.push({ label: BLIND_STATE_LABELS[st], data: pts, borderColor: c, backgroundColor: c, showLine: false, pointRadius: p.highContrast ? 6 : 5, pointStyle: st === 'alarm' ? 'triangle' : st === 'nothing-to-analyse' ? 'rect' : 'circle', yAxisID: 'y' });
+		}
+	}
+	opts.scales = { ...opts.scales, y: yScale('score (higher = more suspicious)', p, false, { position: 'left', suggestedMin: 0, suggestedMax: 1 }) };
+	// The band's two edges explain themselves through the shading; the legend keeps the score and the states.
+	opts.plugins = { ...opts.plugins, legend: { ...opts.plugins?.legend, labels: { ...opts.plugins?.legend?.labels, filter: (item) => item.text !== 'null band (low)' } } };
+	const tooltip = opts.plugins.tooltip;
+	if (tooltip !== undefined) {
+		tooltip.callbacks = {
+			...tooltip.callbacks,
+			label: (item: TooltipItem<'line'>) => {
+				const raw = item.raw as Partial<SuspicionPoint>;
+				if (raw.state === undefined) {
+					return `${item.dataset.label ?? ''}: ${fmt(item.parsed.y, 3)}`;
+				}
+				const rows = raw.scoredRows === null || raw.scoredRows === undefined ? '' : `, ${raw.scoredRows}${raw.totalRows === null || raw.totalRows === undefined ? '' : ` of ${raw.totalRows}`} rows`;
+				return [`${BLIND_STATE_LABELS[raw.state]} at step ${String(raw.step)}: score ${fmt(raw.y ?? null, 3)}, null band ${fmt(raw.nullLow, 3)}–${fmt(raw.nullHigh, 3)}${rows}`, raw.reason ?? ''];
+			},
+		};
+	}
+	const markers: Marker[] = s.firstAlarm === null ? [] : [{ x: s.firstAlarm.x, label: `first alarm (step ${s.firstAlarm.step}, epoch ${fmt(s.firstAlarm.epoch, 3)})`, colour: p.red }];
+	return { datasets, options: opts, annotations: { ...annotations, markers }, empty: null };
+}
+
 function buildLag(state: State, p: Palette): Built {
 	const run = primaryRun(state);
 	const signal = state.settings.signal;
@@ -396,6 +455,7 @@ function buildSafety(state: State, p: Palette): Built {
 export const BUILDERS: Record<CanvasChartId, (s: State, p: Palette) => Built> = {
 	training: buildTraining,
 	signals: buildSignals,
+	suspicion: buildSuspicion,
 	lag: buildLag,
 	compare: buildCompare,
 	safety: buildSafety,

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AnalyserErrorCode } from '../../protocol/analyser';
-import type { AnalysisPass, BlindSummary, CheckpointAnalysis, ImageRecord } from '../../protocol/analysisRecord';
+import type { AnalysisPass, BlindCheckpoint, BlindSummary, CheckpointAnalysis, ImageRecord } from '../../protocol/analysisRecord';
 import { readEvents, type RunEvent } from '../../protocol/runFormat';
 import { isCancelled } from '../curvature/cancel';
 import { CurvatureCancelledError, type CancelSignal } from '../curvature/index';
@@ -18,6 +18,7 @@ import { analyseCheckpoint, errorRecord, imageOf, type CheckpointTarget } from '
 import { loadRunContext, type RunContext } from './context';
 import { AnalysisError } from './errors';
 import { analyseLag, type LagAnalysis } from './lag';
+import { blindLine, DEFAULT_LIVE_BLIND_SHARE, LiveBlindMonitor, MAX_LIVE_SAMPLES, type LiveBlindSettings, type LiveView } from './liveBlind';
 import { appendAnalysisLine, errorKindOf, readStoredAnalysis, type StoredSummary } from './store';
 
 /** Options of {@link analyseRunDir}. */
@@ -49,6 +50,13 @@ export interface RunAnalysisOptions {
 	readonly staleAfterMs?: number;
 	/** Reuse an already loaded context (the analyser process caches them). */
 	readonly context?: RunContext;
+	/**
+	 * Live blind monitoring in follow mode, for a run without a declared attack (docs/analyser.md, Live blind
+	 * monitoring): `false` turns it off; default `{ every: 'epoch', share: DEFAULT_LIVE_BLIND_SHARE }`.
+	 */
+	readonly liveBlind?: LiveBlindSettings | false;
+	/** Called after each live blind scan line is appended (the analyser process forwards it to the host). */
+	readonly onBlindLine?: (line: BlindCheckpoint) => void;
 }
 
 /** What a run analysis produced. */
@@ -66,6 +74,8 @@ export interface RunAnalysisOutcome {
 	readonly epochSeconds: number | null;
 	/** Problems that did not stop the analysis (malformed lines, blind mode failures). */
 	readonly warnings: string[];
+	/** Live blind scans appended by this call (follow mode, no declared attack). */
+	readonly liveBlind: readonly BlindCheckpoint[];
 	/**
 	 * Follow mode: why following stopped. `ended`: the run wrote its end event; `writer-gone`: no event for
 	 * `staleAfterMs` and its writer is not running. Absent without follow.
@@ -79,6 +89,8 @@ class EventTail {
 	private line = 1;
 	readonly checkpoints = new Map<number, CheckpointTarget>();
 	readonly epochTimes: number[] = [];
+	/** (fractional epoch, time in ms) of every `checkpoint-written` event. */
+	readonly checkpointTimes: { epoch: number; time: number }[] = [];
 	ended = false;
 	/** When the last complete event line arrived (reader clock). */
 	lastEventAt = Date.now();
@@ -109,6 +121,7 @@ class EventTail {
 	private add(e: RunEvent): void {
 		if (e.type === 'checkpoint-written') {
 			this.checkpoints.set(e.step, { step: e.step, epoch: e.fractionalEpoch ?? e.epoch, dir: path.join(this.runDir, e.path) });
+			this.checkpointTimes.push({ epoch: e.fractionalEpoch ?? e.epoch, time: Date.parse(e.time) });
 		} else if (e.type === 'epoch') {
 			this.epochTimes.push(Date.parse(e.time));
 		} else if (e.type === 'end') {
@@ -235,6 +248,16 @@ async function analyseOrRecordError(ctx: RunContext, next: CheckpointTarget, opt
 	}
 }
 
+/** The live blind monitor for a follow-mode analysis of a run without a declared attack that has a training sample, else null. */
+function liveMonitorFor(ctx: RunContext, options: RunAnalysisOptions): LiveBlindMonitor | null {
+	if (options.follow !== true || options.blind === false || options.liveBlind === false || ctx.attack !== null || ctx.trainSamplePath === null) {
+		return null;
+	}
+	const settings: LiveBlindSettings = options.liveBlind ?? { every: 'epoch', share: DEFAULT_LIVE_BLIND_SHARE };
+	const count = ctx.manifest.trainSample?.count ?? MAX_LIVE_SAMPLES;
+	return new LiveBlindMonitor(ctx, settings, Math.min(count, settings.maxSamples ?? MAX_LIVE_SAMPLES));
+}
+
 /** Blind mode's state for the summary: recomputed at the newest usable checkpoint when the stored one is older. */
 interface BlindState {
 	blind: BlindResult | null;
@@ -322,9 +345,54 @@ export async function analyseRunDir(runDir: string, options: RunAnalysisOptions)
 	let followStop: 'ended' | 'writer-gone' | undefined;
 	let analysed = 0;
 	const total = (): number => analysed + [...tail.checkpoints.keys()].filter(needs).length;
+	let b: BlindState = { blind: null, summary: stored.summary?.blind ?? null, step: stored.summary?.blindStep ?? null, image: stored.summary?.images?.candidateTrigger };
+	const live = liveMonitorFor(ctx, options);
+	const liveLines: BlindCheckpoint[] = [];
+	const view: LiveView = {
+		get checkpoints() {
+			return [...tail.checkpoints.values()];
+		},
+		epochTimes: tail.epochTimes,
+		checkpointTimes: tail.checkpointTimes,
+		poll: () => tail.poll(),
+	};
 	for (;;) {
 		if (isCancelled(options.signal)) {
 			throw new CurvatureCancelledError(`analysis of ${runDir}`, analysed);
+		}
+		// Live blind monitoring: once the newest checkpoint has its light record, scan it when a scan is due.
+		const due = live === null || tail.ended ? null : live.due(view);
+		if (live !== null && due !== null && !needs(due.step)) {
+			const rec = records.get(due.step);
+			if (rec === undefined || rec.error !== null) {
+				live.skip(due);
+				continue;
+			}
+			progress(analysed, total(), `live blind scan at checkpoint ${due.step}`);
+			try {
+				const out = await live.scan(due, view, options.signal, (done, n) => progress(analysed, total(), `live blind scan at checkpoint ${due.step}: ${done}/${n} training samples`));
+				if (out.kind === 'stopped') {
+					progress(analysed, total(), `live blind scan at checkpoint ${due.step} stopped after ${(out.elapsedMs / 1000).toFixed(1)} s: ${out.reason === 'stale' ? 'a newer checkpoint is due' : 'past twice its time box'}`);
+				} else {
+					const line = blindLine(due, out.result, ctx.manifest.trainSample?.totalRows ?? null, rec.degenerate ?? null);
+					liveLines.push(line);
+					// A subsampled scan does not stand for the whole sample: the final summary scans it all again.
+					b = { blind: out.result, summary: { ...out.result.summary, test: line.test }, step: out.result.scanned >= live.available ? due.step : null, image: out.result.candidateTrigger };
+					if (persist) {
+						await appendAnalysisLine(runDir, line);
+						// The summary line carries the suspects' rows and the candidate trigger's image while training goes on.
+						await appendAnalysisLine(runDir, summaryOf(runDir, ctx, [...records.values()].sort((x, y) => x.step - y.step), b).summary);
+					}
+					options.onBlindLine?.(line);
+				}
+			} catch (err) {
+				if (err instanceof CurvatureCancelledError) {
+					throw err;
+				}
+				warnings.push(`live blind scan at checkpoint ${due.step}: ${err instanceof AnalysisError ? err.toRecordText() : err instanceof Error ? err.message : String(err)}`);
+			}
+			await tail.poll();
+			continue;
 		}
 		const next = [...tail.checkpoints.values()].filter((c) => needs(c.step)).sort((a, b) => b.step - a.step)[0];
 		if (next === undefined) {
@@ -354,19 +422,24 @@ export async function analyseRunDir(runDir: string, options: RunAnalysisOptions)
 		// New checkpoints may have arrived meanwhile: the loop re-sorts, newest first.
 		await tail.poll();
 	}
-	const all = [...records.values()].sort((a, b) => a.step - b.step);
+	const all = [...records.values()].sort((x, y) => x.step - y.step);
 	const usable = all.filter((r) => r.error === null);
-	const b = await blindAtNewest(
-		ctx,
-		tail,
-		usable[usable.length - 1],
-		{ blind: null, summary: stored.summary?.blind ?? null, step: stored.summary?.blindStep ?? null, image: stored.summary?.images?.candidateTrigger },
-		options,
-		(label) => progress(analysed, analysed + 1, label),
-		warnings,
-	);
+	const newest = usable[usable.length - 1];
+	const before = b;
+	b = await blindAtNewest(ctx, tail, newest, b, options, (label) => progress(analysed, analysed + 1, label), warnings);
+	if (live !== null && b !== before && b.blind !== null && newest !== undefined) {
+		// The final whole-sample scan is the last point of the suspicion chart.
+		const target = tail.checkpoints.get(newest.step);
+		const line = blindLine(target ?? newest, b.blind, ctx.manifest.trainSample?.totalRows ?? null, newest.degenerate ?? null);
+		b = { ...b, summary: b.summary === null ? null : { ...b.summary, test: b.summary.test ?? line.test } };
+		liveLines.push(line);
+		if (persist) {
+			await appendAnalysisLine(runDir, line);
+		}
+		options.onBlindLine?.(line);
+	}
 	const { summary, lag } = summaryOf(runDir, ctx, all, b);
-	const changed = stored.summary === null || analysed > 0 || b.blind !== null || stored.summary.verdict !== summary.verdict || stored.summary.analysedThroughStep !== summary.analysedThroughStep;
+	const changed = stored.summary === null || analysed > 0 || b.blind !== null || liveLines.length > 0 || stored.summary.verdict !== summary.verdict || stored.summary.analysedThroughStep !== summary.analysedThroughStep;
 	if (persist && changed) {
 		await appendAnalysisLine(runDir, summary);
 	}
@@ -384,6 +457,7 @@ export async function analyseRunDir(runDir: string, options: RunAnalysisOptions)
 		blind: b.blind,
 		epochSeconds: medianGap(tail.epochTimes),
 		warnings,
+		liveBlind: liveLines,
 	};
 }
 

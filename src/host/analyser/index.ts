@@ -24,6 +24,19 @@ function topKSetting(): number {
 	return Number.isInteger(k) && k >= 1 && k <= 20 ? k : 5;
 }
 
+/** Live blind monitoring settings (`poisonLens.analyser.liveBlind.*`), or false when turned off. */
+export function liveBlindSetting(): { every: 'epoch' | number; share: number } | false {
+	const c = vscode.workspace.getConfiguration('poisonLens.analyser.liveBlind');
+	if (!c.get<boolean>('enabled', true)) {
+		return false;
+	}
+	const everyRaw = String(c.get<string | number>('every', 'epoch')).trim();
+	const every = everyRaw === 'epoch' ? 'epoch' : /^[1-9]\d{0,5}$/.test(everyRaw) ? Number(everyRaw) : 'epoch';
+	const shareRaw = c.get<number>('share', 0.25);
+	const share = typeof shareRaw === 'number' && shareRaw > 0 && shareRaw <= 1 ? shareRaw : 0.25;
+	return { every, share };
+}
+
 function tailLines(text: string, n: number): string {
 	return text.trimEnd().split('\n').slice(-n).join('\n');
 }
@@ -86,11 +99,13 @@ export class HostAnalyser implements vscode.Disposable {
 
 	/**
 	 * Analyses a run with a cancellable progress notification. Resolves with the result, or
-	 * undefined when the user cancelled; other failures are shown and rethrown.
+	 * undefined when the user cancelled; other failures are shown and rethrown. With `follow`, it keeps analysing new
+	 * checkpoints (and, for a run without a declared attack, runs the live blind scans) until the run ends.
 	 */
-	async analyseRun(runDir: string, pass: 'light' | 'full' = 'light'): Promise<AnalyseRunResult | undefined> {
+	async analyseRun(runDir: string, pass: 'light' | 'full' = 'light', opts: { follow?: boolean } = {}): Promise<AnalyseRunResult | undefined> {
+		const follow = opts.follow === true;
 		return vscode.window.withProgress(
-			{ location: vscode.ProgressLocation.Notification, title: 'Poison Lens: analysing', cancellable: true },
+			{ location: vscode.ProgressLocation.Notification, title: follow ? 'Poison Lens: analysing live (following training)' : 'Poison Lens: analysing', cancellable: true },
 			async (progress, token) => {
 				const { client } = await this.start();
 				const requestId = client.nextRequestId();
@@ -104,7 +119,7 @@ export class HostAnalyser implements vscode.Disposable {
 					last = Math.max(last, pct);
 				});
 				try {
-					return await client.analyseRun({ runDir, pass, k: topKSetting(), requestId }, token);
+					return await client.analyseRun({ runDir, pass, k: topKSetting(), requestId, ...(follow ? { follow: true, liveBlind: liveBlindSetting() } : {}) }, token);
 				} catch (err) {
 					if (isAnalyserError(err, AnalyserErrorCode.Cancelled)) {
 						return undefined;

@@ -5,7 +5,7 @@
  */
 
 import Papa from 'papaparse';
-import type { ChartId, AnalysisPoint, RunInfo, Series } from '../../protocol/webview';
+import type { ChartId, AnalysisPoint, BlindPoint, RunInfo, Series } from '../../protocol/webview';
 
 type Cell = string | number | null | undefined;
 
@@ -115,7 +115,21 @@ export function analysisCsv(runs: readonly AnalysisSource[]): string {
 	return toCsv(lines);
 }
 
-/** Which export a chart gets: its training metrics, or its analysis rows. */
-export function csvKind(chart: ChartId): 'metrics' | 'analysis' {
-	return chart === 'training' ? 'metrics' : 'analysis';
+/** One CSV row per live blind scan (the suspicion chart's data). */
+export function blindCsv(runs: readonly { info: RunInfo; blind: readonly BlindPoint[] }[]): string {
+	const lines: Cell[][] = [
+		row(['run', 'step', 'epoch', 'time_s', 'state', 'score', 'nullLow', 'nullHigh', 'nullName', 'nullSize', 'falseAlarmRate', 'flipRate', 'controlFlipRate', 'suspects', 'scoredRows', 'totalRows', 'analysisMs', 'reason']),
+	];
+	for (const r of runs) {
+		for (const b of r.blind) {
+			const t = b.test;
+			lines.push(row([r.info.id, b.step, b.epoch, b.time, t.state, t.score, t.nullLow, t.nullHigh, t.nullName, t.nullSize, t.falseAlarmRate, b.flipRate, b.controlFlipRate, b.suspects, b.scoredRows, b.totalRows, b.analysisMs, t.reason]));
+		}
+	}
+	return toCsv(lines);
+}
+
+/** Which export a chart gets: its training metrics, its live blind scans, or its analysis rows. */
+export function csvKind(chart: ChartId): 'metrics' | 'blind' | 'analysis' {
+	return chart === 'training' ? 'metrics' : chart === 'suspicion' ? 'blind' : 'analysis';
 }

@@ -8,6 +8,7 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { RUNS_DIR } from '../../protocol/runFormat';
+import type { RevealSection } from '../../protocol/webview';
 import { DEFAULT_MAX_POINTS } from './decimate';
 import { DASHBOARD_VIEW_TYPE, DashboardPanel, type DashboardHost } from './panel';
 import { RunsModel, type RunChange } from './runsModel';
@@ -24,6 +25,8 @@ export interface Dashboard {
 	show(runDir?: string): Promise<void>;
 	/** Opens the dashboard on `runDir` with the compare chart limited to it and `otherDir`. */
 	compare(runDir: string, otherDir: string): Promise<void>;
+	/** Opens the dashboard on `runDir` scrolled to a section (the candidate trigger, the suspicion chart). */
+	reveal(runDir: string, section: RevealSection): Promise<void>;
 	/** The run model the watchers keep current (the Runs view reads it too). */
 	readonly model: RunsModel;
 	/** Fires after the watchers re-read runs (file events, folder changes, the poll). */
@@ -200,6 +203,12 @@ export function registerDashboard(context: vscode.ExtensionContext): Dashboard {
 				watchers.watchOutside(runDir);
 			}
 			await DashboardPanel.createOrShow(host, runDir);
+		},
+		async reveal(runDir: string, section: RevealSection): Promise<void> {
+			await model.discover();
+			watchers.watchOutside(runDir);
+			const panel = await DashboardPanel.createOrShow(host, runDir);
+			panel.post('reveal', { section });
 		},
 		async compare(runDir: string, otherDir: string): Promise<void> {
 			await model.discover();

@@ -137,7 +137,7 @@ export class DashboardPanel implements vscode.Disposable {
 	post<K extends keyof HostToWebview>(type: K, payload: HostToWebview[K]): void {
 		const msg = { type, payload } as HostMessage;
 		if (!this.ready) {
-			if (type === 'exportResult' || type === 'compare') {
+			if (type === 'exportResult' || type === 'compare' || type === 'reveal') {
 				this.pending.push(msg);
 			}
 			return;

@@ -7,10 +7,10 @@
 import { constants, promises as fsp } from 'node:fs';
 import { FileFault, readRegularFile } from '../../protocol/safeFile';
 import * as path from 'node:path';
-import { ANALYSIS_FILE, parseAnalysisLine, type AnalysisImages, type AnalysisLine, type CheckpointAnalysis, type RunAnalysisSummary, mergeAnalysisLines } from '../../protocol/analysisRecord';
+import { ANALYSIS_FILE, parseAnalysisLine, type AnalysisImages, type AnalysisLine, type BlindCheckpoint, type CheckpointAnalysis, type RunAnalysisSummary, mergeAnalysisLines } from '../../protocol/analysisRecord';
 import { runStatus } from '../../protocol/runStatus';
 import { EVENTS_FILE, MANIFEST_FILE, parseManifestCore, validateManifest, type RunManifest } from '../../protocol/runFormat';
-import type { AnalysisPoint, MetricSeries, RunInfo, RunView, Series } from '../../protocol/webview';
+import type { AnalysisPoint, BlindPoint, MetricSeries, RunInfo, RunView, Series } from '../../protocol/webview';
 import { decimateSeries, DEFAULT_MAX_POINTS } from './decimate';
 import { parseEventLine, type TrainingEvent } from './events';
 
@@ -171,7 +171,7 @@ export class RunReader {
 	private readonly analysisTail: JsonlTail;
 	private metrics = new Map<string, { name: string; level: 'batch' | 'epoch'; s: MutableSeries }>();
 	private analysisLines: AnalysisLine[] = [];
-	private merged: { checkpoints: CheckpointAnalysis[]; summary: RunAnalysisSummary | null } = { checkpoints: [], summary: null };
+	private merged: { checkpoints: CheckpointAnalysis[]; summary: RunAnalysisSummary | null; blind: BlindCheckpoint[] } = { checkpoints: [], summary: null, blind: [] };
 	private checkpointTimes = new Map<number, number>();
 	private eventProblems: string[] = [];
 	private analysisProblems: string[] = [];
@@ -377,6 +377,11 @@ export class RunReader {
 		});
 	}
 
+	/** The live blind scans (one per step, the latest line wins) with their wall times. */
+	blindPoints(): BlindPoint[] {
+		return this.merged.blind.map((b) => ({ ...b, time: this.timeOfStep(b.step) }));
+	}
+
 	/**
 	 * Run facts for the webview.
 	 * @param now the current time (ms), to tell a live run from an interrupted one
@@ -427,6 +432,7 @@ export class RunReader {
 			info: this.info(),
 			metrics,
 			checkpoints: this.analysisPoints(),
+			blind: this.blindPoints(),
 			summary: this.merged.summary,
 			images: this.latestImages(),
 			runError: this.runError,

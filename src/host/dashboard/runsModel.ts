@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { MANIFEST_FILE } from '../../protocol/runFormat';
 import type { ChartId, RunView, Snapshot } from '../../protocol/webview';
-import { analysisCsv, csvKind, metricsCsv } from './csv';
+import { analysisCsv, blindCsv, csvKind, metricsCsv } from './csv';
 import { DEFAULT_MAX_POINTS } from './decimate';
 import { RunReader } from './runStore';
 
@@ -194,6 +194,9 @@ export class RunsModel {
 		const readers = runIds.map((id) => this.byId(id)).filter((r): r is RunReader => r !== undefined);
 		if (csvKind(chart) === 'metrics') {
 			return metricsCsv(readers.map((r) => ({ runId: r.id, metrics: r.fullMetrics() })));
+		}
+		if (csvKind(chart) === 'blind') {
+			return blindCsv(readers.map((r) => ({ info: r.info(), blind: r.blindPoints() })));
 		}
 		return analysisCsv(readers.map((r) => ({ info: r.info(), checkpoints: r.analysisPoints() })));
 	}

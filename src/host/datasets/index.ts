@@ -164,7 +164,12 @@ class DatasetDiagnostics extends Disposable implements vscode.HoverProvider, vsc
 		this._register(vscode.commands.registerCommand(DatasetCommands.quarantineRows, (uri: string, rows: RowSpan[]) => this.quarantine(uri, rows)));
 		this._register(vscode.commands.registerCommand(DatasetCommands.ignoreFinding, (uri: string, line: number, code: string) =>
 			this.ignore(uri, line, code)));
-		this._register(vscode.commands.registerCommand(DatasetCommands.rescan, () => {
+		this._register(vscode.commands.registerCommand(DatasetCommands.rescan, (target?: unknown) => {
+			// With a URI (string): that file, e.g. when a live run's suspects changed; without: the active file.
+			if (typeof target === 'string' && this.files.has(target)) {
+				this.schedule(vscode.Uri.parse(target), 0);
+				return;
+			}
 			const doc = vscode.window.activeTextEditor?.document;
 			const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
 			const uri = doc && isDatasetDocument(doc) ? doc.uri : tab ? tabUri(tab) : undefined;

@@ -43,7 +43,8 @@ async function analysePoisoning(context: vscode.ExtensionContext, { dashboard, a
 	statusBar.setAnalysing(run.dir, true);
 	let result;
 	try {
-		result = await analyser.analyseRun(run.dir);
+		// A run still training is followed live until it ends (live blind scans included when no attack is declared).
+		result = await analyser.analyseRun(run.dir, 'light', { follow: run.status === 'training' });
 	} catch {
 		return run.dir; // the analyser already showed the error with its stderr tail
 	} finally {

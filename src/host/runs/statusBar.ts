@@ -15,12 +15,14 @@ const STALE_CHECK_MS = 30_000;
 /** Only the newest runs are read for their verdicts; older ones never decide what the item shows. */
 const MAX_RUNS_READ = 20;
 
-async function readVerdict(run: RunSummary): Promise<LiveRun['verdict']> {
+/** The verdict of the run's last summary and its newest live blind scan. */
+async function readAnalysis(run: RunSummary): Promise<Pick<LiveRun, 'verdict' | 'blind'>> {
 	try {
 		const file = path.join(run.dir, ANALYSIS_FILE);
-		return parseAnalysisFile((await readRegularFile(file)).toString('utf8'), file).summary?.verdict ?? null;
+		const a = parseAnalysisFile((await readRegularFile(file)).toString('utf8'), file);
+		return { verdict: a.summary?.verdict ?? null, blind: a.blind[a.blind.length - 1] ?? null };
 	} catch {
-		return null;
+		return { verdict: null, blind: null };
 	}
 }
 
@@ -66,7 +68,7 @@ export class RunStatusBar extends Disposable {
 	private async refresh(): Promise<void> {
 		const runs = (await findRuns()).filter((r): r is RunSummary => !isBroken(r)).slice(0, MAX_RUNS_READ);
 		const live: LiveRun[] = await Promise.all(
-			runs.map(async (r) => ({ dir: r.dir, name: r.manifest.name, status: r.status, verdict: await readVerdict(r), analysing: this.analysing.has(path.resolve(r.dir)) })),
+			runs.map(async (r) => ({ dir: r.dir, name: r.manifest.name, status: r.status, ...(await readAnalysis(r)), analysing: this.analysing.has(path.resolve(r.dir)) })),
 		);
 		if (this.isDisposed) {
 			return;
@@ -79,7 +81,7 @@ export class RunStatusBar extends Disposable {
 		this.item.text = content.text;
 		this.item.tooltip = content.tooltip;
 		this.item.command = { title: 'Open training dashboard', command: OPEN_DASHBOARD, arguments: [content.dir] };
-		this.item.backgroundColor = content.warning ? new vscode.ThemeColor('statusBarItem.warningBackground') : undefined;
+		this.item.backgroundColor = content.warning ? new vscode.ThemeColor(content.text.includes('blind: ALARM') ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground') : undefined;
 		this.item.show();
 	}
 }

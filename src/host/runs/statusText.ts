@@ -1,7 +1,7 @@
 /**
  * What the status-bar item says about the workspace's runs. Pure (no `vscode`), so it is unit-tested in plain Node.
  */
-import type { Verdict } from '../../protocol/analysisRecord';
+import type { BlindCheckpoint, BlindState, Verdict } from '../../protocol/analysisRecord';
 import type { RunStatus } from '../../protocol/runSummary';
 
 export interface LiveRun {
@@ -11,6 +11,34 @@ export interface LiveRun {
 	/** Verdict from the run's analysis summary, null before any analysis. */
 	readonly verdict: Verdict | null;
 	readonly analysing: boolean;
+	/** The newest live blind scan (analysis.jsonl `kind: "blind"`), when the run has one. Optional. */
+	readonly blind?: BlindCheckpoint | null;
+}
+
+/** The blind state as the status bar writes it. */
+export const BLIND_STATE_TEXT: Record<BlindState, string> = {
+	alarm: 'ALARM',
+	quiet: 'quiet',
+	inconclusive: 'inconclusive',
+	'nothing-to-analyse': 'nothing to analyse',
+};
+
+function num(x: number | null): string {
+	return x === null ? '–' : String(Math.round(x * 1000) / 1000);
+}
+
+/**
+ * The live blind scan in words: a short part for the status-bar text and a tooltip with the score, the null band,
+ * the scanned rows and the reason.
+ */
+export function blindStatus(b: BlindCheckpoint): { text: string; tooltip: string } {
+	const t = b.test;
+	const rows = b.scoredRows === null ? '' : ` over ${b.scoredRows}${b.totalRows === null ? '' : ` of ${b.totalRows}`} training rows`;
+	const far = t.falseAlarmRate === null ? 'false-alarm rate not measured' : `false-alarm rate ${(100 * t.falseAlarmRate).toFixed(1)} % on clean runs`;
+	return {
+		text: `blind: ${BLIND_STATE_TEXT[t.state]}`,
+		tooltip: `Blind test at step ${b.step} (epoch ${b.epoch.toFixed(2)})${rows}: ${BLIND_STATE_TEXT[t.state]}. Score ${num(t.score)}, null band ${num(t.nullLow)}–${num(t.nullHigh)} (${t.nullName || 'null not named'}; ${far}). ${t.reason}.`,
+	};
 }
 
 export interface StatusContent {
@@ -55,15 +83,19 @@ export function statusContent(runs: readonly LiveRun[]): StatusContent | undefin
 	}
 	const training = runs.filter((r) => r.status === 'training');
 	const focus = training[0] ?? newest;
-	const verdict = focus.verdict === null ? '' : ` · ${focus.verdict}`;
-	const warning = focus.verdict !== null && focus.verdict !== 'clean';
+	// A live run's blind state says more than the verdict of its last summary: it is shown instead.
+	const blind = focus.blind === undefined || focus.blind === null ? null : blindStatus(focus.blind);
+	const verdict = blind !== null ? ` · ${blind.text}` : focus.verdict === null ? '' : ` · ${focus.verdict}`;
+	const warning = blind !== null ? focus.blind?.test.state === 'alarm' : focus.verdict !== null && focus.verdict !== 'clean';
 	const meaning = focus.verdict === null ? 'not analysed yet' : VERDICT_MEANING[focus.verdict];
+	const blindTip = blind === null ? '' : ` ${blind.tooltip}`;
 	if (training.length > 0) {
 		const more = training.length > 1 ? ` (+${training.length - 1} more)` : '';
-		return { text: `$(pulse) Poison Lens: ${focus.name} training${more}${verdict}`, tooltip: `${focus.name} is training: ${meaning}. Click to open the dashboard.`, dir: focus.dir, warning };
+		const icon = focus.blind?.test.state === 'alarm' ? '$(warning)' : '$(pulse)';
+		return { text: `${icon} Poison Lens: ${focus.name} training${more}${verdict}`, tooltip: `${focus.name} is training: ${meaning}.${blindTip} Click to open the dashboard.`, dir: focus.dir, warning };
 	}
-	const icon = focus.verdict === null ? '$(beaker)' : VERDICT_ICON[focus.verdict];
-	return { text: `${icon} Poison Lens: ${focus.name}${verdict}`, tooltip: `${focus.name} (${focus.status}): ${meaning}. Click to open the dashboard.`, dir: focus.dir, warning };
+	const icon = focus.blind?.test.state === 'alarm' ? '$(warning)' : focus.verdict === null ? '$(beaker)' : VERDICT_ICON[focus.verdict];
+	return { text: `${icon} Poison Lens: ${focus.name}${verdict}`, tooltip: `${focus.name} (${focus.status}): ${meaning}.${blindTip} Click to open the dashboard.`, dir: focus.dir, warning };
 }
 
 function epochs(n: number): string {

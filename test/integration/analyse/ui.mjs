@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runFromPalette } from '../runs/ui.mjs';
 
@@ -33,5 +33,74 @@ export const tests = {
 		await webview.locator('body').waitFor({ timeout: 20_000 });
 		void frame;
 		await screenshot('verdict');
+	},
+
+	async '"Analyse poisoning" on a training run without a declared attack follows it live: blind scans, one alarm notification, the suspicion chart'(page, { screenshot, folder }) {
+		// The real undeclared-attack fixture replayed as if it were training: its events are written up to the first
+		// checkpoint with times moved to now, then appended one checkpoint at a time once the analyser has scanned the
+		// newest one (the analyser runs for real: the bundled analyser process, live blind scans every checkpoint).
+		const runDir = path.join(folder, '.poison-lens/runs/undeclared');
+		const events = path.join(runDir, 'events.jsonl');
+		const analysis = path.join(runDir, 'analysis.jsonl');
+		const lines = readFileSync(events, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+		const cps = lines.map((e, i) => (e.type === 'checkpoint-written' ? i : -1)).filter((i) => i >= 0);
+		const now = (e) => JSON.stringify({ ...e, time: new Date().toISOString() });
+		writeFileSync(events, lines.slice(0, cps[0] + 1).map(now).join('\n') + '\n');
+		let written = cps[0] + 1;
+		await runFromPalette(page, 'Poison Lens: Analyse poisoning');
+		const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'analyser fixture undeclared' });
+		await row.first().waitFor({ timeout: 20_000 });
+		await row.first().click();
+		// Default settings: one scan per epoch from epoch 1 on. The fixture's checkpoints sit at epochs 0, 1, 2, 3, so
+		// step 0 gets its light record only and every later checkpoint a live blind scan.
+		const stepsOf = (kind) => (existsSync(analysis) ? readFileSync(analysis, 'utf8').split('\n').filter((l) => l.includes(`"kind":"${kind}"`)).map((l) => JSON.parse(l).step) : []);
+		for (let k = 0; k < cps.length; k++) {
+			const step = lines[cps[k]].step;
+			const kind = k === 0 ? 'checkpoint' : 'blind';
+			const deadline = Date.now() + 90_000;
+			while (!stepsOf(kind).includes(step)) {
+				if (Date.now() > deadline) {
+					throw new Error(`no ${kind} line for step ${step} within 90 s (blind lines so far: ${stepsOf('blind').join(', ')})`);
+				}
+				await page.waitForTimeout(200);
+			}
+			const next = k + 1 < cps.length ? cps[k + 1] + 1 : lines.length;
+			appendFileSync(events, lines.slice(written, next).map(now).join('\n') + '\n');
+			written = next;
+		}
+		// Following ends with the run's end event: the verdict notification.
+		await page.locator('.notification-toast', { hasText: 'Poison Lens: analyser fixture undeclared is' }).first().waitFor({ state: 'visible', timeout: 120_000 });
+		const blind = readFileSync(analysis, 'utf8').split('\n').filter((l) => l.includes('"kind":"blind"')).map((l) => JSON.parse(l));
+		console.log(`    live blind scans: ${blind.map((b) => `${b.step} ${b.test.state}`).join(', ')}`);
+		const alarms = blind.filter((b) => b.test.state === 'alarm').length;
+		await page.locator('.statusbar-item', { hasText: 'Poison Lens: analyser fixture undeclared · blind: ALARM' }).first().waitFor({ timeout: 20_000 });
+		// The dashboard opened by "Analyse poisoning" drew one suspicion point per live scan.
+		let points = -1;
+		for (const f of page.frames()) {
+			const n = await f.evaluate(() => (typeof window.poisonLens === 'object' ? (window.poisonLens.pointCounts('suspicion')['suspicion score'] ?? 0) : null)).catch(() => null);
+			if (n !== null) {
+				points = n;
+			}
+		}
+		console.log(`    suspicion chart points: ${points}`);
+		if (points !== blind.length) {
+			throw new Error(`the suspicion chart holds ${points} points for ${blind.length} live scans`);
+		}
+		await runFromPalette(page, 'Notifications: Show Notifications');
+		await page.locator('.notifications-center').waitFor({ state: 'visible', timeout: 10_000 });
+		const notes = await page.locator('.notifications-center .notification-list-item', { hasText: 'possible backdoor forming in analyser fixture undeclared' }).count();
+		console.log(`    alarm notifications: ${notes} (for ${alarms} alarming scans)`);
+		await screenshot('live-blind');
+		await page.keyboard.press('Escape');
+		const want = cps.slice(1).map((i) => lines[i].step);
+		if (blind.map((b) => b.step).join(',') !== want.join(',')) {
+			throw new Error(`expected one live blind scan per epoch at steps ${want.join(', ')}, got ${blind.map((b) => b.step).join(', ')}`);
+		}
+		if (alarms > 0 ? notes !== 1 : notes !== 0) {
+			throw new Error(`${alarms} alarming scans gave ${notes} alarm notifications (expected ${alarms > 0 ? 1 : 0})`);
+		}
+		if (alarms === 0) {
+			throw new Error('the replayed poisoned run raised no alarm: the live scan missed the backdoor blind mode finds on this fixture');
+		}
 	},
 };

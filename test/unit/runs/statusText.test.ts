@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { statusContent, verdictSentence, type LiveRun } from '../../../src/host/runs/statusText';
+import { blindStatus, statusContent, verdictSentence, type LiveRun } from '../../../src/host/runs/statusText';
+import type { BlindCheckpoint } from '../../../src/protocol/analysisRecord';
 
 const run = (over: Partial<LiveRun>): LiveRun => ({ dir: `/w/${over.name ?? 'r'}`, name: 'r', status: 'finished', verdict: null, analysing: false, ...over });
 
@@ -38,5 +39,38 @@ describe('verdictSentence', () => {
 		assert.equal(verdictSentence('early-warning', -1), 'the backdoor’s curvature showed up 1.0 epoch before it started working');
 		assert.match(verdictSentence('invisible', null), /near-clone/);
 		assert.equal(verdictSentence('clean', null), 'no working backdoor and no curvature spike');
+	});
+});
+
+describe('live blind state in the status bar', () => {
+	const blind = (state: BlindCheckpoint['test']['state'], score: number | null = 0.62): BlindCheckpoint => ({
+		kind: 'blind',
+		step: 450,
+		epoch: 1.4377,
+		test: { state, score, nullName: 'one seeded random direction at the same size (provisional rule)', nullSize: 1, nullLow: 0.02, nullHigh: 0.2, falseAlarmRate: null, reason: 'the candidate direction flips 62.0 % of clean probes to class 0' },
+		flipRate: score,
+		controlFlipRate: 0.02,
+		suspects: 40,
+		scoredRows: 1024,
+		totalRows: 20000,
+		analysisMs: 5000,
+	});
+
+	test('a training run shows its blind state instead of the verdict; an alarm gets the warning background', () => {
+		const c = statusContent([run({ name: 't', status: 'training', verdict: 'clean', blind: blind('alarm') })]);
+		assert.equal(c?.text, '$(warning) Poison Lens: t training · blind: ALARM');
+		assert.equal(c?.warning, true);
+		assert.match(c?.tooltip ?? '', /Blind test at step 450 \(epoch 1\.44\) over 1024 of 20000 training rows: ALARM\. Score 0\.62, null band 0\.02–0\.2 \(one seeded random direction at the same size \(provisional rule\); false-alarm rate not measured\)\. the candidate direction flips 62\.0 % of clean probes to class 0\./);
+		const q = statusContent([run({ name: 't', status: 'training', verdict: 'visible', blind: blind('quiet', 0.1) })]);
+		assert.equal(q?.text, '$(pulse) Poison Lens: t training · blind: quiet');
+		assert.equal(q?.warning, false, 'quiet: no warning even though the last summary said visible');
+		assert.equal(statusContent([run({ name: 't', status: 'training', blind: blind('nothing-to-analyse', null) })])?.text, '$(pulse) Poison Lens: t training · blind: nothing to analyse');
+		assert.equal(statusContent([run({ name: 't', status: 'training', blind: blind('inconclusive') })])?.text, '$(pulse) Poison Lens: t training · blind: inconclusive');
+	});
+
+	test('blindStatus names the measured false-alarm rate when there is one', () => {
+		const b = blind('quiet');
+		assert.match(blindStatus({ ...b, test: { ...b.test, falseAlarmRate: 0.031 } }).tooltip, /false-alarm rate 3\.1 % on clean runs/);
+		assert.equal(blindStatus({ ...b, scoredRows: null }).tooltip.includes('training rows'), false);
 	});
 });

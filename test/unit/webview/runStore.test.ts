@@ -4,6 +4,7 @@ import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { JsonlTail, RunReader } from '../../../src/host/dashboard/runStore';
+import { blindCsv, csvKind } from '../../../src/host/dashboard/csv';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'fixtures', 'runs');
 const tmpRoot = mkdtempSync(path.join(tmpdir(), 'pl-runstore-'));
@@ -147,5 +148,34 @@ describe('RunReader live tailing', () => {
 		await r.refresh();
 		assert.equal(r.id, 'no-manifest');
 		assert.match(r.view().problems[0], /manifest\.json: missing/);
+	});
+});
+
+describe('live blind lines in the run view', () => {
+	const blind = (step: number, state: string, score: number | null): string =>
+		JSON.stringify({ kind: 'blind', step, epoch: step / 100, test: { state, score, nullName: 'n', nullSize: 1, nullLow: 0.02, nullHigh: 0.2, falseAlarmRate: null, reason: `at ${step}` }, flipRate: score, controlFlipRate: 0.02, suspects: 4, scoredRows: 1024, totalRows: 20000, analysisMs: 900 });
+
+	test('are tailed into view().blind (one per step, the later line wins) with wall times, and exported as the suspicion CSV', async () => {
+		const dir = newRun('live-blind');
+		writeFileSync(path.join(dir, 'events.jsonl'), [1, 50, 100, 150].map((s) => batch(s, 1 / s)).join('\n') + '\n');
+		writeFileSync(path.join(dir, 'analysis.jsonl'), blind(50, 'quiet', 0.1) + '\n');
+		const r = new RunReader(dir);
+		await r.refresh();
+		assert.deepEqual(r.view().blind?.map((b) => [b.step, b.test.state]), [[50, 'quiet']]);
+		appendFileSync(path.join(dir, 'analysis.jsonl'), blind(100, 'alarm', 0.8) + '\n' + blind(50, 'inconclusive', 0.4) + '\n');
+		assert.equal(await r.refresh(), true);
+		const v = r.view();
+		assert.deepEqual(v.blind?.map((b) => [b.step, b.test.state]), [
+			[50, 'inconclusive'],
+			[100, 'alarm'],
+		]);
+		assert.deepEqual(v.problems, []);
+		// The run's clock: step 100's batch was written 1 s after step 50's (20 ms per step).
+		assert.ok(Math.abs((v.blind?.[1].time ?? NaN) - (v.blind?.[0].time ?? NaN) - 1) < 1e-6, JSON.stringify(v.blind?.map((b) => b.time)));
+		assert.equal(csvKind('suspicion'), 'blind');
+		const csv = blindCsv([{ info: v.info, blind: r.blindPoints() }]).trim().split(/\r?\n/);
+		assert.equal(csv.length, 3);
+		assert.match(csv[0], /^run,step,epoch,time_s,state,score,nullLow,nullHigh,/);
+		assert.match(csv[2], /,100,1,[\d.]+,alarm,0\.8,0\.02,0\.2,n,1,,0\.8,0\.02,4,1024,20000,900,at 100$/);
 	});
 });

@@ -28,6 +28,10 @@ describe('protocol guards', () => {
 		assert.throws(() => checkAnalyseCheckpointParams({ runDir: '/r', step: 1, pass: 'heavy', k: 5 }), /field "pass" must be "light" or "full", got "heavy"/);
 		assert.throws(() => checkAnalyseRunParams({ runDir: '/r', pass: 'light', k: 0 }), /field "k" must be an integer in \[1, 20\], got 0/);
 		assert.throws(() => checkAnalyseRunParams({ runDir: '/r', pass: 'light', k: 3, follow: 'yes' }), /field "follow" must be a boolean, got "yes"/);
+		assert.deepEqual(checkAnalyseRunParams({ runDir: '/r', pass: 'light', k: 3, liveBlind: { every: 2, share: 0.5 } }).liveBlind, { every: 2, share: 0.5 });
+		assert.equal(checkAnalyseRunParams({ runDir: '/r', pass: 'light', k: 3, liveBlind: false }).liveBlind, false);
+		assert.throws(() => checkAnalyseRunParams({ runDir: '/r', pass: 'light', k: 3, liveBlind: { every: 'hour', share: 0.5 } }), /field "liveBlind.every" must be "epoch" or an integer ≥ 1, got "hour"/);
+		assert.throws(() => checkAnalyseRunParams({ runDir: '/r', pass: 'light', k: 3, liveBlind: { every: 'epoch', share: 0 } }), /field "liveBlind.share" must be a number in \(0, 1\], got 0/);
 		assert.deepEqual(checkAnalyseRunParams({ runDir: '/r', pass: 'light', k: 3, follow: true, blind: false }), { runDir: '/r', pass: 'light', k: 3, follow: true, blind: false });
 	});
 
@@ -68,6 +72,7 @@ describe('poison-lens analyse arguments and JSON', () => {
 			follow: true,
 			full: true,
 			blind: false,
+			liveBlind: { every: 'epoch', share: 0.25 },
 			retryErrors: false,
 			failOn: [],
 			format: 'text',
@@ -76,6 +81,10 @@ describe('poison-lens analyse arguments and JSON', () => {
 			summaryFile: null,
 		});
 		assert.equal((parseAnalyseArgs(['run', '--retry-errors'], '/w') as { retryErrors: boolean }).retryErrors, true);
+		assert.deepEqual((parseAnalyseArgs(['run', '--blind-every', '3', '--blind-share=0.5'], '/w') as { liveBlind: unknown }).liveBlind, { every: 3, share: 0.5 });
+		assert.equal((parseAnalyseArgs(['run', '--no-live-blind'], '/w') as { liveBlind: unknown }).liveBlind, false);
+		assert.throws(() => parseAnalyseArgs(['run', '--blind-every', '0']), /--blind-every must be "epoch" or a whole number of checkpoints ≥ 1, got "0"/);
+		assert.throws(() => parseAnalyseArgs(['run', '--blind-share', '1.5']), /--blind-share must be a number in \(0, 1\], got "1.5"/);
 		assert.equal(parseAnalyseArgs(['--help']), 'help');
 	});
 

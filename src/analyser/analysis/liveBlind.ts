@@ -1,0 +1,395 @@
+/**
+ * Live blind monitoring: while a run without a declared attack trains and the analyser follows it
+ * (`poison-lens analyse --follow`, the editor's live analysis), the blind scan runs on the newest
+ * checkpoint once per epoch (or every N checkpoints), time-boxed to a share of the time between two
+ * scans, on a subsample of the training sample sized from the previous scans' cost, and is dropped
+ * when a newer checkpoint makes it stale. Each finished scan becomes one `kind: "blind"` line of
+ * analysis.jsonl (docs/analyser.md, Live blind monitoring).
+ *
+ * The scheduling and time-box decisions are pure functions of what the run's events say (unit-tested
+ * in plain Node); {@link LiveBlindMonitor} applies them around {@link runBlindScan}.
+ */
+import type { BlindCheckpoint, BlindTest } from '../../protocol/analysisRecord';
+import { isCancelled } from '../curvature/cancel';
+import { CurvatureCancelledError, type CancelSignal } from '../curvature/index';
+import { runBlindScan, type BlindResult } from './blind';
+import type { RunContext } from './context';
+import { round6 } from './checkpoint';
+
+/** How often a live scan runs: at the first checkpoint of every new epoch, or every N announced checkpoints. */
+export type LiveBlindEvery = 'epoch' | number;
+
+/** Settings of live blind monitoring. */
+export interface LiveBlindSettings {
+	/** 'epoch' (default) or every N checkpoints (N ≥ 1). */
+	readonly every: LiveBlindEvery;
+	/**
+	 * Share of the time between two scans (one epoch, or N checkpoint intervals) a scan may take, in (0, 1].
+	 * Default {@link DEFAULT_LIVE_BLIND_SHARE}.
+	 */
+	readonly share: number;
+	/** Fewest training samples a scan looks at (default {@link MIN_LIVE_SAMPLES}; fewer cannot hold a poison group). */
+	readonly minSamples?: number;
+	/** Most training samples a scan looks at (default 4096, the SDK's training sample). */
+	readonly maxSamples?: number;
+}
+
+/**
+ * Default share of the time between two scans that a live scan may take. Chosen by measurement on the demo
+ * (`node --import tsx bench/liveBlindCost.ts <demo run> 256,512,1024,2048 313`, docs/analyser.md, Live blind
+ * monitoring): a scan needs about 1024 of the training sample's rows to see the demo's backdoor at epoch 1 (256 and 512
+ * rows: flip rate 14 %; 1024 to 4096: 91–92 %) and costs 3.4–4.5 ms of CPU per row on wasm, i.e. about 3.5 s; an epoch takes
+ * 22–30 s on 2 cores and the per-checkpoint light passes already take about 22 % of it. A quarter of the epoch (5.5–7.6 s)
+ * is the smallest round share whose box holds those 1024 rows with room to spare, and keeps the analyser under about
+ * half of the epoch's time while training shares the same cores.
+ */
+export const DEFAULT_LIVE_BLIND_SHARE = 0.25;
+
+/** Rows of the first scan, before any cost was measured. */
+export const FIRST_SCAN_SAMPLES = 1024;
+
+/**
+ * Fewest rows a live scan takes: on the demo (θ = 1 %) 512 rows hold about five poisons and the scan missed the backdoor
+ * that 1024 rows showed (see {@link DEFAULT_LIVE_BLIND_SHARE}).
+ */
+export const MIN_LIVE_SAMPLES = 1024;
+
+/** Default most samples a live scan takes. */
+export const MAX_LIVE_SAMPLES = 4096;
+
+/** A scan is stopped when it runs past this multiple of its time box (its size was mis-estimated). */
+export const HARD_LIMIT_FACTOR = 2;
+
+/** A checkpoint as the scheduler sees it. */
+export interface ScanPoint {
+	readonly step: number;
+	/** Fractional epoch. */
+	readonly epoch: number;
+}
+
+/** Reads `every` from a CLI value or a setting: "epoch" or a positive integer. */
+export function parseLiveBlindEvery(raw: string | number): LiveBlindEvery | null {
+	if (raw === 'epoch') {
+		return 'epoch';
+	}
+	const n = typeof raw === 'number' ? raw : /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+	return Number.isInteger(n) && n >= 1 && n <= 1_000_000 ? n : null;
+}
+
+/** The epoch a fractional epoch falls in (an epoch's last checkpoint at exactly 1.0 counts as epoch 1's start). */
+function epochIndex(epoch: number): number {
+	return Math.floor(epoch + 1e-9);
+}
+
+/**
+ * The checkpoint a live scan should run on now, or null.
+ *
+ * `epoch`: the newest checkpoint when it lies in a later epoch than the last scanned one (the first scan waits
+ * for epoch 1: an untrained model has nothing to analyse). `N`: the newest checkpoint when at least N checkpoints
+ * were announced after the last scanned one (the first scan at the N-th checkpoint).
+ * @param checkpoints every announced checkpoint (any order)
+ * @param last the last checkpoint a scan finished (or was given up) on, null before the first
+ */
+export function dueCheckpoint(checkpoints: readonly ScanPoint[], last: ScanPoint | null, every: LiveBlindEvery): ScanPoint | null {
+	if (checkpoints.length === 0) {
+		return null;
+	}
+	const newest = checkpoints.reduce((a, b) => (b.step > a.step ? b : a));
+	if (last !== null && newest.step <= last.step) {
+		return null;
+	}
+	if (every === 'epoch') {
+		const since = last === null ? 1 : epochIndex(last.epoch) + 1;
+		return epochIndex(newest.epoch) >= since ? newest : null;
+	}
+	const after = checkpoints.filter((c) => last === null || c.step > last.step).length;
+	return after >= every ? newest : null;
+}
+
+/** Median of a list (null when empty). */
+function median(xs: readonly number[]): number | null {
+	if (xs.length === 0) {
+		return null;
+	}
+	const s = [...xs].sort((a, b) => a - b);
+	const m = s.length >> 1;
+	return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * Wall-clock milliseconds of one epoch of the run, from its events: the median gap between `epoch` events once two
+ * exist, else the slope of time over fractional epoch across the `checkpoint-written` events (mid-first-epoch), else null.
+ * @param epochTimes times (ms) of the `epoch` events, in order
+ * @param checkpointTimes (fractional epoch, time ms) of the `checkpoint-written` events
+ */
+export function epochMs(epochTimes: readonly number[], checkpointTimes: readonly { epoch: number; time: number }[]): number | null {
+	const gaps: number[] = [];
+	for (let i = 1; i < epochTimes.length; i++) {
+		gaps.push(epochTimes[i] - epochTimes[i - 1]);
+	}
+	const g = median(gaps.filter((x) => x > 0));
+	if (g !== null) {
+		return g;
+	}
+	const pts = [...checkpointTimes].filter((c) => Number.isFinite(c.time)).sort((a, b) => a.epoch - b.epoch);
+	if (pts.length >= 2) {
+		const a = pts[0];
+		const b = pts[pts.length - 1];
+		if (b.epoch - a.epoch > 1e-6 && b.time > a.time) {
+			return (b.time - a.time) / (b.epoch - a.epoch);
+		}
+	}
+	return null;
+}
+
+/**
+ * Milliseconds between two scans: an epoch for `epoch`, N checkpoint intervals (in epochs, from the checkpoints'
+ * fractional epochs) for `N`; null while the epoch time is unknown.
+ */
+export function scanIntervalMs(every: LiveBlindEvery, epochDurationMs: number | null, checkpoints: readonly ScanPoint[]): number | null {
+	if (epochDurationMs === null) {
+		return null;
+	}
+	if (every === 'epoch') {
+		return epochDurationMs;
+	}
+	const epochs = [...checkpoints].sort((a, b) => a.step - b.step).map((c) => c.epoch);
+	const gaps: number[] = [];
+	for (let i = 1; i < epochs.length; i++) {
+		gaps.push(epochs[i] - epochs[i - 1]);
+	}
+	const gap = median(gaps.filter((x) => x > 0));
+	return gap === null ? null : every * gap * epochDurationMs;
+}
+
+/** A scan's time box and the samples that fit it. */
+export interface ScanPlan {
+	/** Wall-clock milliseconds the scan may take; null while unknown (the first scan). */
+	readonly budgetMs: number | null;
+	/** Training samples to scan. */
+	readonly samples: number;
+	/** Why this size, in words (for the progress line and the log). */
+	readonly why: string;
+	/** The scan is at its smallest size: it is never stopped for time (stopping it would only waste it). */
+	readonly atFloor: boolean;
+}
+
+/** What past scans cost. */
+export interface ScanCost {
+	/** Milliseconds per scanned sample of the last finished scan (its whole time over its samples). */
+	readonly msPerSample: number | null;
+	/** True when the last scan was stopped at its hard limit: the next one takes half as many samples. */
+	readonly lastOverran: boolean;
+	/** Samples of the last scan (finished or stopped). */
+	readonly lastSamples: number | null;
+}
+
+/**
+ * Sizes the next scan: `share` of the time between scans, divided by the measured cost per sample, within
+ * [minSamples, min(maxSamples, available)], in multiples of 64. The whole scan's time over its samples is a
+ * conservative per-sample cost (the fixed part, loading the model and the flip tests, is spread over the samples),
+ * so a bigger scan than the last one stays inside its box.
+ */
+export function planScan(intervalMs: number | null, settings: LiveBlindSettings, cost: ScanCost, available: number): ScanPlan {
+	const lo = Math.min(available, settings.minSamples ?? MIN_LIVE_SAMPLES);
+	const hi = Math.min(available, settings.maxSamples ?? MAX_LIVE_SAMPLES);
+	const clamp = (n: number): number => Math.max(lo, Math.min(hi, n >= 64 ? Math.floor(n / 64) * 64 : Math.floor(n)));
+	const budgetMs = intervalMs === null ? null : settings.share * intervalMs;
+	const plan = (samples: number, why: string): ScanPlan => ({ budgetMs, samples, why, atFloor: samples <= lo });
+	if (cost.lastOverran && cost.lastSamples !== null) {
+		return plan(clamp(Math.floor(cost.lastSamples / 2)), 'the last scan ran past its time box: half as many samples');
+	}
+	if (budgetMs === null || cost.msPerSample === null || !(cost.msPerSample > 0)) {
+		return plan(clamp(FIRST_SCAN_SAMPLES), budgetMs === null ? 'epoch time not known yet' : 'scan cost not measured yet');
+	}
+	const fit = Math.floor(budgetMs / cost.msPerSample);
+	return plan(clamp(fit), `${Math.round(budgetMs / 100) / 10} s time box at ${cost.msPerSample.toFixed(1)} ms per sample`);
+}
+
+/**
+ * Why a running scan should stop: a newer checkpoint is due (stale), or it ran past its hard limit (unless it is at
+ * its smallest size: a smaller scan is not possible, so stopping it would only waste it).
+ */
+export function stopReason(elapsedMs: number, plan: Pick<ScanPlan, 'budgetMs' | 'atFloor'>, newerDue: boolean): 'stale' | 'overrun' | null {
+	if (newerDue) {
+		return 'stale';
+	}
+	const budgetMs = plan.budgetMs;
+	if (!plan.atFloor && budgetMs !== null && elapsedMs > HARD_LIMIT_FACTOR * budgetMs) {
+		return 'overrun';
+	}
+	return null;
+}
+
+/** Candidate flip rate at or above which the provisional rule can alarm. */
+export const PROVISIONAL_MIN_FLIP = 0.2;
+
+/** The control must flip at most this fraction of the candidate's rate for an alarm ("far less"). */
+export const PROVISIONAL_CONTROL_RATIO = 0.25;
+
+function pctText(x: number): string {
+	return `${(100 * x).toFixed(1)} %`;
+}
+
+/**
+ * PROVISIONAL blind test, used only until the calibrated test fills `BlindResult.summary.test` (then
+ * {@link blindTestOf} takes that one and this function goes away). The rule is the one blind mode applied so far,
+ * with its control enforced:
+ * - no candidate direction, or the checkpoint predicts one class for (nearly) every probe: `nothing-to-analyse`;
+ * - the candidate flips ≥ 20 % of clean probes and the control (one seeded random direction at the same size)
+ *   flips at most a quarter as many: `alarm`;
+ * - the candidate flips ≥ 20 % but the control flips more than a quarter as many: `inconclusive`;
+ * - otherwise `quiet`.
+ * The "null" is that single control draw; the band runs from its flip rate to the alarm threshold
+ * max(20 %, 4 × control). No false-alarm rate was measured for this rule, so it is null.
+ * @param degenerate the light pass's note on the same checkpoint when its predictions are degenerate
+ */
+export function provisionalBlindTest(result: Pick<BlindResult, 'summary' | 'controlFlipRate'>, degenerate: string | null = null): BlindTest {
+	const rate = result.summary.flipRate;
+	const control = result.controlFlipRate;
+	const nullName = 'one seeded random direction at the same size (provisional rule)';
+	const threshold = control === null ? PROVISIONAL_MIN_FLIP : Math.max(PROVISIONAL_MIN_FLIP, control / PROVISIONAL_CONTROL_RATIO);
+	const base = { score: rate === null ? null : round6(rate), nullName, nullSize: control === null ? 0 : 1, nullLow: control === null ? null : round6(control), nullHigh: round6(threshold), falseAlarmRate: null };
+	if (degenerate !== null) {
+		return { ...base, state: 'nothing-to-analyse', reason: `nothing to analyse yet: ${degenerate}` };
+	}
+	if (rate === null || control === null) {
+		return { ...base, state: 'nothing-to-analyse', reason: 'nothing to analyse yet: no group of training samples shares a curvature direction, so there is no candidate trigger' };
+	}
+	if (rate < PROVISIONAL_MIN_FLIP) {
+		return { ...base, state: 'quiet', reason: `the candidate direction flips ${pctText(rate)} of clean probes, under the ${pctText(PROVISIONAL_MIN_FLIP)} alarm level (control ${pctText(control)})` };
+	}
+	if (control > PROVISIONAL_CONTROL_RATIO * rate) {
+		return {
+			...base,
+			state: 'inconclusive',
+			reason: `the control (a random direction of the same size) flips ${pctText(control)} of clean probes, not far below the candidate's ${pctText(rate)}: the model is fragile to any perturbation of this size`,
+		};
+	}
+	return { ...base, state: 'alarm', reason: `the candidate direction flips ${pctText(rate)} of clean probes to class ${String(result.summary.flipClass ?? '?')}; the control flips ${pctText(control)}` };
+}
+
+/** The scan's test: the calibrated one when blind mode filled it, else the provisional rule. */
+export function blindTestOf(result: BlindResult, degenerate: string | null = null): BlindTest {
+	return result.summary.test ?? provisionalBlindTest(result, degenerate);
+}
+
+/** The analysis.jsonl line of one live scan. */
+export function blindLine(target: ScanPoint, result: BlindResult, totalRows: number | null, degenerate: string | null = null): BlindCheckpoint {
+	return {
+		kind: 'blind',
+		step: target.step,
+		epoch: target.epoch,
+		test: blindTestOf(result, degenerate),
+		flipRate: result.summary.flipRate,
+		controlFlipRate: result.controlFlipRate === null ? null : round6(result.controlFlipRate),
+		suspects: result.summary.suspects,
+		scoredRows: result.summary.scoredRows ?? result.scanned,
+		totalRows: result.summary.totalRows ?? totalRows,
+		analysisMs: Math.round(result.elapsedMs),
+	};
+}
+
+/** What the monitor needs from the follow loop at each turn. */
+export interface LiveView {
+	readonly checkpoints: readonly (ScanPoint & { readonly dir: string })[];
+	readonly epochTimes: readonly number[];
+	readonly checkpointTimes: readonly { epoch: number; time: number }[];
+	/** Re-reads the run's events (new checkpoints); called about once a second while a scan runs. */
+	poll(): Promise<void>;
+}
+
+/** One scan's outcome. */
+export type LiveScanOutcome =
+	| { readonly kind: 'done'; readonly target: ScanPoint; readonly result: BlindResult; readonly plan: ScanPlan }
+	| { readonly kind: 'stopped'; readonly target: ScanPoint; readonly reason: 'stale' | 'overrun'; readonly plan: ScanPlan; readonly elapsedMs: number };
+
+/** Runs live scans when they are due, learning their cost. One per follow loop. */
+export class LiveBlindMonitor {
+	private last: ScanPoint | null = null;
+	private cost: ScanCost = { msPerSample: null, lastOverran: false, lastSamples: null };
+
+	constructor(
+		private readonly ctx: RunContext,
+		readonly settings: LiveBlindSettings,
+		/** Training samples a scan can take at most (the sample's size, capped by `maxSamples`). */
+		readonly available: number,
+	) {}
+
+	/** Passes over a checkpoint that cannot be scanned (its light pass failed); the next due one is scanned. */
+	skip(target: ScanPoint): void {
+		this.last = target;
+	}
+
+	/** The checkpoint due for a scan now, or null. */
+	due(view: LiveView): (ScanPoint & { readonly dir: string }) | null {
+		const d = dueCheckpoint(view.checkpoints, this.last, this.settings.every);
+		return d === null ? null : (view.checkpoints.find((c) => c.step === d.step) ?? null);
+	}
+
+	/** The plan for a scan now. */
+	plan(view: LiveView): ScanPlan {
+		return planScan(scanIntervalMs(this.settings.every, epochMs(view.epochTimes, view.checkpointTimes), view.checkpoints), this.settings, this.cost, this.available);
+	}
+
+	/**
+	 * Scans `target` within its time box. Stops (without a result) when a newer checkpoint becomes due or the scan runs
+	 * past {@link HARD_LIMIT_FACTOR} × its box; rethrows a cancel of `outer` (the user's) and scan errors.
+	 */
+	async scan(target: ScanPoint & { readonly dir: string }, view: LiveView, outer: CancelSignal | undefined, onProgress?: (done: number, total: number) => void): Promise<LiveScanOutcome> {
+		const plan = this.plan(view);
+		const t0 = Date.now();
+		let reason: 'stale' | 'overrun' | null = null;
+		let polling: Promise<void> | null = null;
+		const timer = setInterval(() => {
+			if (polling === null) {
+				polling = view
+					.poll()
+					.catch(() => undefined)
+					.finally(() => {
+						polling = null;
+					});
+			}
+		}, 1000);
+		const signal: CancelSignal = {
+			get aborted(): boolean {
+				return isCancelled(outer) || reason !== null;
+			},
+		};
+		const check = (): void => {
+			if (reason === null) {
+				const newer = dueCheckpoint(view.checkpoints, target, this.settings.every);
+				reason = stopReason(Date.now() - t0, plan, newer !== null);
+			}
+		};
+		const ticker = setInterval(check, 200);
+		try {
+			const result = await runBlindScan(this.ctx, target.dir, {
+				signal,
+				maxSamples: plan.samples,
+				onProgress: (done, total) => {
+					check();
+					onProgress?.(done, total);
+				},
+			});
+			this.last = target;
+			this.cost = { msPerSample: result.scanned > 0 ? result.elapsedMs / result.scanned : null, lastOverran: false, lastSamples: result.scanned };
+			return { kind: 'done', target, result, plan };
+		} catch (err) {
+			if (err instanceof CurvatureCancelledError && !isCancelled(outer) && reason !== null) {
+				// Given up on this checkpoint: the next due one is scanned instead.
+				this.last = target;
+				if (reason === 'overrun') {
+					this.cost = { ...this.cost, lastOverran: true, lastSamples: plan.samples };
+				}
+				return { kind: 'stopped', target, reason, plan, elapsedMs: Date.now() - t0 };
+			}
+			this.last = target;
+			throw err;
+		} finally {
+			clearInterval(timer);
+			clearInterval(ticker);
+			await (polling ?? Promise.resolve());
+		}
+	}
+}
