@@ -172,7 +172,7 @@ export function describeSchema(schema: T.TSchema): string {
 		case 'integer':
 			return range('integer', s);
 		case 'boolean':
-			return 'true or false';
+			return 'a boolean';
 		case 'null':
 			return 'null';
 		case 'array':
