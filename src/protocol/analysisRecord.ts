@@ -292,7 +292,7 @@ export function checkAnalysisRecord<K extends AnalysisLine['kind']>(data: unknow
 	applyDefaults(schema, value);
 	const issue = firstIssue(schema, value);
 	if (issue !== undefined) {
-		return { problem: formatIssue(issue, prefix) };
+		return { problem: formatIssue(issue, { prefix, missing: 'is-required' }) };
 	}
 	const record = value as unknown as AnalysisLine;
 	const bad = record.kind === 'blind' ? null : imageProblem(record.images);

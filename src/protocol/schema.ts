@@ -26,6 +26,12 @@ export function OrNull<S extends T.TSchema>(schema: S): T.TUnion<[S, T.TNull]> {
 	return T.Union([schema, T.Null()], { default: null });
 }
 
+/** An array whose static type is read-only (`readonly X[]`), so writers may pass read-only arrays. */
+export function List<S extends T.TSchema>(items: S, options?: T.ArrayOptions): T.TUnsafe<readonly T.Static<S>[]> {
+	// Only the static type changes: the schema is the array schema itself.
+	return T.Array(items, options);
+}
+
 /** One of a list of string literals (an enum), with its literal union as the static type. */
 export function OneOf<const L extends readonly string[]>(values: L, options?: T.SchemaOptions): T.TUnion<T.TLiteral<L[number]>[]> {
 	return T.Union(values.map((v) => T.Literal(v)), options);
@@ -159,12 +165,13 @@ export function describeSchema(schema: T.TSchema): string {
 		if (members.length > 3 && members.every((m) => 'const' in m || m.type === 'null')) {
 			return `one of ${members.map((m) => ('const' in m ? String(m.const) : 'null')).join(', ')}`;
 		}
-		return joinOr(members.map((m) => describeSchema(m as T.TSchema)));
+		return joinOr([...new Set(members.map((m) => describeSchema(m as T.TSchema)))]);
 	}
 	switch (s.type) {
 		case 'string':
 			if (typeof s.pattern === 'string') {
-				return `a string matching ${s.pattern}`;
+				// A pattern's own description says it in words, where it has one.
+				return typeof s.description === 'string' ? s.description : `a string matching ${s.pattern}`;
 			}
 			return typeof s.minLength === 'number' && s.minLength > 0 ? 'a non-empty string' : 'a string';
 		case 'number':
@@ -198,20 +205,28 @@ export function fieldPath(pointer: string, prefix = ''): string {
 	return out;
 }
 
+/** How {@link formatIssue} words a message. */
+export interface IssueWording {
+	/** Prepended to the field path (e.g. `summary.` when the value is a part of a larger message). */
+	readonly prefix?: string;
+	/** A missing field: `is required, got undefined`, or (default) what it must be, `got undefined`. */
+	readonly missing?: 'is-required' | 'must-be';
+}
+
 /**
- * One sentence for an issue: `field "a.b[2]" must be an integer in [1, 20], got 0`, `field "x" is required,
- * got undefined`, `unknown field "x"`, or for the value itself `expected an object, got null`.
- * @param prefix prepended to the field path (e.g. `summary.` when the value is a part of a larger message)
+ * One sentence for an issue: `field "a.b[2]" must be an integer in [1, 20], got 0`, `field "x" must be a
+ * non-empty string, got undefined` (or `field "x" is required, got undefined`), `unknown field "x"`, or for
+ * the value itself `expected an object, got null`.
  */
-export function formatIssue(issue: SchemaIssue, prefix = ''): string {
-	const field = fieldPath(issue.pointer, prefix);
+export function formatIssue(issue: SchemaIssue, wording: IssueWording = {}): string {
+	const field = fieldPath(issue.pointer, wording.prefix);
 	if (issue.kind === 'unknown') {
 		return `unknown field "${field}"`;
 	}
 	if (field.length === 0) {
 		return `expected ${describeSchema(issue.schema)}, got ${showValue(issue.value)}`;
 	}
-	if (issue.kind === 'required') {
+	if (issue.kind === 'required' && wording.missing === 'is-required') {
 		return `field "${field}" is required, got undefined`;
 	}
 	return `field "${field}" must be ${describeSchema(issue.schema)}, got ${showValue(issue.value)}`;
