@@ -191,7 +191,8 @@ export function describeSchema(schema: T.TSchema): string {
 
 /** A value as JSON, shortened (an image's data need not fill the message). */
 export function showValue(value: unknown): string {
-	const text = JSON.stringify(value) ?? String(value);
+	// JSON writes NaN and the infinities as null: name them.
+	const text = typeof value === 'number' && !Number.isFinite(value) ? String(value) : (JSON.stringify(value) ?? String(value));
 	return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }
 
