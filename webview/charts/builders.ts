@@ -4,7 +4,7 @@
  */
 
 import type { ChartDataset, ChartOptions, ScaleOptionsByType, TooltipItem } from 'chart.js';
-import type { AnalysisPoint, ChartId } from '../../src/protocol/webview';
+import type { AnalysisPoint, ChartId, RunView } from '../../src/protocol/webview';
 import {
 	accuracyMetric,
 	checkpointPoints,
@@ -27,7 +27,7 @@ import {
 	type LagPoint,
 	type XY,
 } from '../derive';
-import { comparedRuns, primaryRun, type State, type ZoomRange } from '../state';
+import { comparedRuns, primaryRun, type State, type XAxis, type ZoomRange } from '../state';
 import { runColours, type Palette } from '../theme';
 import type { Annotations, Marker } from './annotations';
 
@@ -226,6 +226,11 @@ function buildSignals(state: State, p: Palette): Built {
 			},
 		};
 	}
+	return { datasets, options: opts, annotations: { ...annotations, markers: lagMarkers(run, axis, p) }, empty: null };
+}
+
+/** The signed lag's two events as vertical markers: where the spectrum appears and where the attack works. */
+function lagMarkers(run: RunView, axis: XAxis, p: Palette): Marker[] {
 	const lag = run.summary?.lag;
 	const markers: Marker[] = [];
 	if (lag !== undefined) {
@@ -238,7 +243,7 @@ function buildSignals(state: State, p: Palette): Built {
 			markers.push({ x: asrX, label: 'attack works (½ of final excess ASR)', colour: p.red });
 		}
 	}
-	return { datasets, options: opts, annotations: { ...annotations, markers }, empty: null };
+	return markers;
 }
 
 function buildLag(state: State, p: Palette): Built {
