@@ -48,6 +48,24 @@ describe('schema issues in words', () => {
 		assert.equal(formatIssue(issue, { missing: 'is-required', prefix: 'test.' }), 'field "test.step" is required, got undefined');
 	});
 
+	test('where code generation is forbidden (a CSP without unsafe-eval), the interpreting check gives the same answers', () => {
+		const S = T.Object({ n: T.Integer({ minimum: 0 }), tag: OneOf(['x', 'y']) });
+		const original = globalThis.Function;
+		let refused = 0;
+		globalThis.Function = function () {
+			refused++;
+			throw new EvalError('code generation from strings disallowed');
+		} as unknown as FunctionConstructor;
+		try {
+			assert.equal(message(S, { n: 1, tag: 'x' }), undefined);
+			assert.equal(message(S, { n: -1, tag: 'x' }), 'field "n" must be a non-negative integer, got -1');
+			assert.equal(message(S, { n: 1, tag: 'z' }), 'field "tag" must be "x" or "y", got "z"');
+		} finally {
+			globalThis.Function = original;
+		}
+		assert.equal(refused, 1, 'the compiled check was tried once, then the interpreting one used');
+	});
+
 	test('NaN and infinities are not numbers', () => {
 		assert.match(message(T.Object({ v: T.Number() }), { v: Number.NaN }) ?? '', /field "v" must be a finite number, got NaN$/);
 		assert.match(message(T.Object({ v: T.Number() }), { v: -Infinity }) ?? '', /got -Infinity$/);
