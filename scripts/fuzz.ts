@@ -623,6 +623,31 @@ function runFolderCase(fixture: string, scratch: string, fault: RunFault, rssPro
 	void ms;
 }
 
+/**
+ * Prints the results table (one row per case, then the total) and the examples of every failure.
+ * @returns the totals per column: tried, crashes, hangs, memory, lost records, unclear messages
+ */
+function printTable(seed: number, files: number, t0: number): number[] {
+	const head = ['case', 'tried', 'crashes', 'hangs', 'memory', 'lost records', 'unclear messages'];
+	const rows = [...table.entries()].map(([name, r]) => [name, r.tried, r.crashes, r.hangs, r.memory, r.lost, r.unclear].map(String));
+	const total = [...table.values()].reduce((a, r) => a.map((v, i) => v + [r.tried, r.crashes, r.hangs, r.memory, r.lost, r.unclear][i]), [0, 0, 0, 0, 0, 0]);
+	rows.push(['total', ...total.map(String)]);
+	const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+	const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+	console.log(`\nfuzz: seed ${seed}, ${files} generated files/folders, ${((Date.now() - t0) / 1000).toFixed(0)} s, peak worker RSS ${(peakWorkerRss / 2 ** 20).toFixed(0)} MB`);
+	console.log(line(head));
+	console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+	for (const r of rows) {
+		console.log(line(r));
+	}
+	for (const [name, r] of table) {
+		for (const e of r.examples) {
+			console.log(`  ${name}: ${e}`);
+		}
+	}
+	return total;
+}
+
 async function main(): Promise<void> {
 	const args = process.argv.slice(2);
 	if (args.includes('--worker')) {
@@ -686,23 +711,7 @@ async function main(): Promise<void> {
 			fs.rmSync(scratch, { recursive: true, force: true });
 		}
 	}
-	const head = ['case', 'tried', 'crashes', 'hangs', 'memory', 'lost records', 'unclear messages'];
-	const rows = [...table.entries()].map(([name, r]) => [name, r.tried, r.crashes, r.hangs, r.memory, r.lost, r.unclear].map(String));
-	const total = [...table.values()].reduce((a, r) => a.map((v, i) => v + [r.tried, r.crashes, r.hangs, r.memory, r.lost, r.unclear][i]), [0, 0, 0, 0, 0, 0]);
-	rows.push(['total', ...total.map(String)]);
-	const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-	const line = (cells: string[]): string => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
-	console.log(`\nfuzz: seed ${seed}, ${files} generated files/folders, ${((Date.now() - t0) / 1000).toFixed(0)} s, peak worker RSS ${(peakWorkerRss / 2 ** 20).toFixed(0)} MB`);
-	console.log(line(head));
-	console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
-	for (const r of rows) {
-		console.log(line(r));
-	}
-	for (const [name, r] of table) {
-		for (const e of r.examples) {
-			console.log(`  ${name}: ${e}`);
-		}
-	}
+	const total = printTable(seed, files, t0);
 	const bad = total.slice(1).some((v) => v > 0);
 	process.exitCode = bad ? 1 : 0;
 }

@@ -118,15 +118,12 @@ function formatLog(args) {
 	return (Array.isArray(args) ? args : [args]).map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
 }
 
-async function runSuite(browser, server, ws) {
-	const result = { suite: ws, passed: 0, failed: 0, failures: [] };
-	const fixture = path.join(root, 'test/fixtures/workspaces', ws);
-	if (!existsSync(fixture)) {
-		result.failed++;
-		result.failures.push(`${ws}: no fixture workspace at test/fixtures/workspaces/${ws}`);
-		return result;
-	}
-	const folder = path.join(artifacts, 'workspaces', ws);
+/**
+ * Copies the fixture workspace of suite `ws` to its scratch folder, with the folders its fixture.json names and
+ * the files its "generate" commands make. Failures land in `result`.
+ * @returns true when the workspace is ready
+ */
+function prepareWorkspace(ws, fixture, folder, result) {
 	rmSync(folder, { recursive: true, force: true });
 	cpSync(fixture, folder, { recursive: true });
 	// fixture.json may name other fixture folders to copy in, so shared fixtures exist once in the repository.
@@ -145,12 +142,48 @@ async function runSuite(browser, server, ws) {
 			if (g.status !== 0) {
 				result.failed++;
 				result.failures.push(`${ws}: fixture generation failed (${argv.join(' ')}): ${(g.stderr || g.error?.message || '').slice(-2000)}`);
-				return result;
+				return false;
 			}
 			log(`${ws}: generated fixture in ${Date.now() - started} ms: ${g.stdout.trim().split('\n').pop()}`);
 		}
 	}
 	touchTree(folder, FIXTURE_MTIME);
+	return true;
+}
+
+/** Runs the UI scenarios of `uiFile` in a fresh workbench window on `folder`, counting them into `result`. */
+async function runUiScenarios(browser, server, ws, folder, uiFile, result) {
+	const { page } = await openWorkbench(browser, server, folder, { onLog: (type, args) => type === 'error' && process.stdout.write(`  [ui ${type}] ${formatLog(args).slice(0, 400)}\n`) });
+	const shot = async (name) => page.screenshot({ path: path.join(artifacts, `${ws}-${name}.png`) });
+	const { tests } = await import(pathToFileURL(uiFile).href);
+	for (const [name, fn] of Object.entries(tests)) {
+		try {
+			await fn(page, { screenshot: shot, folder, server });
+			result.passed++;
+			process.stdout.write(`  ✔ [ui] ${name}\n`);
+		} catch (err) {
+			result.failed++;
+			result.failures.push(`${ws} [ui] ${name}: ${err.message.split('\n')[0]}`);
+			process.stdout.write(`  ✘ [ui] ${name}\n    ${err.message}\n`);
+			await shot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => undefined);
+		}
+	}
+	await shot('final');
+	await page.close();
+}
+
+async function runSuite(browser, server, ws) {
+	const result = { suite: ws, passed: 0, failed: 0, failures: [] };
+	const fixture = path.join(root, 'test/fixtures/workspaces', ws);
+	if (!existsSync(fixture)) {
+		result.failed++;
+		result.failures.push(`${ws}: no fixture workspace at test/fixtures/workspaces/${ws}`);
+		return result;
+	}
+	const folder = path.join(artifacts, 'workspaces', ws);
+	if (!prepareWorkspace(ws, fixture, folder, result)) {
+		return result;
+	}
 	const resultsFile = path.join(artifacts, 'results', `${ws}.json`);
 	rmSync(resultsFile, { force: true });
 
@@ -181,26 +214,8 @@ async function runSuite(browser, server, ws) {
 	// In test mode the workbench shuts the extension host down once the suite settles, so the UI scenarios get a
 	// fresh window with the extension loaded from its folder and no test module.
 	const uiFile = path.join(root, 'test/integration', ws, 'ui.mjs');
-	let uiPage;
-	const shot = async (name) => uiPage?.screenshot({ path: path.join(artifacts, `${ws}-${name}.png`) });
 	if (existsSync(uiFile)) {
-		({ page: uiPage } = await openWorkbench(browser, server, folder, { onLog: (type, args) => type === 'error' && process.stdout.write(`  [ui ${type}] ${formatLog(args).slice(0, 400)}\n`) }));
-		const page = uiPage;
-		const { tests } = await import(pathToFileURL(uiFile).href);
-		for (const [name, fn] of Object.entries(tests)) {
-			try {
-				await fn(page, { screenshot: shot, folder, server });
-				result.passed++;
-				process.stdout.write(`  ✔ [ui] ${name}\n`);
-			} catch (err) {
-				result.failed++;
-				result.failures.push(`${ws} [ui] ${name}: ${err.message.split('\n')[0]}`);
-				process.stdout.write(`  ✘ [ui] ${name}\n    ${err.message}\n`);
-				await shot(`FAILED-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => undefined);
-			}
-		}
-		await shot('final');
-		await uiPage.close();
+		await runUiScenarios(browser, server, ws, folder, uiFile, result);
 	}
 	return result;
 }

@@ -390,6 +390,25 @@ function mergeWorker(root: string, mode: string, section: 'cnn' | 'defence', run
 	return added;
 }
 
+/**
+ * The crossing lags are recomputed from the stored checkpoint rows, so the CSVs always carry the current
+ * definition (cnnMath.crossingLags), whichever version ran the point.
+ */
+function recomputeCrossingLags(runs: CsvStore, ckpts: CsvStore): void {
+	const byRun = new Map<string, Row[]>();
+	for (const c of ckpts.rows()) {
+		const k = JSON.stringify(KEY.map((x) => c[x]));
+		const list = byRun.get(k) ?? [];
+		list.push(c);
+		byRun.set(k, list);
+	}
+	for (const r of runs.rows()) {
+		const list = (byRun.get(JSON.stringify(KEY.map((x) => r[x]))) ?? []).slice().sort((a, b) => num(a, 'step') - num(b, 'step'));
+		const pick = (c: string): (number | null)[] => list.map((x) => (typeof x[c] === 'number' ? x[c] : null));
+		runs.store.add({ ...r, ...crossingLags(list.map((x) => num(x, 'step')), pick('excessAsr'), pick('overlap'), pick('triggerCurvature')) });
+	}
+}
+
 /** Runs (or resumes) the CNN and defence grids for the requested sections. */
 export async function runCnn(out: OutDirs, args: ReproduceArgs, log: (m: string) => void, startedAt = Date.now()): Promise<{ figures: FigureSpec[] }> {
 	if (!args.report) {
@@ -449,20 +468,7 @@ export async function runCnn(out: OutDirs, args: ReproduceArgs, log: (m: string)
 			log(`${section} ${i}/${points.length} ${p.dataset} ${p.attack} θ=${p.theta} κ=${p.kappa} aug=${p.augment} seed ${p.seed}: acc ${num(row, 'cleanAccuracy').toFixed(3)}, excess ASR ${num(row, 'excessAsr').toFixed(3)}, λ1 ${String(row.lambda1)}, cos² ${String(row.overlap)}, lag ${String(row.lagSteps)} (${String(row.verdict)}), half-max lag ${String(row.halfLagOverlap)}/${String(row.halfLagCurvature)} (${((Date.now() - t) / 1000).toFixed(0)} s)`);
 		}
 		const wanted = new Set(points.map((p) => JSON.stringify(KEY.map((k) => p[k as keyof CnnPoint]))));
-		// The crossing lags are recomputed from the stored checkpoint rows, so the CSVs always carry
-		// the current definition (cnnMath.crossingLags), whichever version ran the point.
-		const byRun = new Map<string, Row[]>();
-		for (const c of ckpts.rows()) {
-			const k = JSON.stringify(KEY.map((x) => c[x]));
-			const list = byRun.get(k) ?? [];
-			list.push(c);
-			byRun.set(k, list);
-		}
-		for (const r of runs.rows()) {
-			const list = (byRun.get(JSON.stringify(KEY.map((x) => r[x]))) ?? []).slice().sort((a, b) => num(a, 'step') - num(b, 'step'));
-			const pick = (c: string): (number | null)[] => list.map((x) => (typeof x[c] === 'number' ? x[c] : null));
-			runs.store.add({ ...r, ...crossingLags(list.map((x) => num(x, 'step')), pick('excessAsr'), pick('overlap'), pick('triggerCurvature')) });
-		}
+		recomputeCrossingLags(runs, ckpts);
 		writeCsv(runs.file, runs.columns, runs.rows());
 		const rows = runs.rows().filter((r) => wanted.has(JSON.stringify(KEY.map((k) => r[k]))));
 		const groups = ['section', 'dataset', 'attack', 'theta', 'kappa', 'augment'];

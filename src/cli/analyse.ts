@@ -27,7 +27,7 @@ import { analysisSummaryMd } from '../ci/summary';
 import { EXIT_VERDICT_GATE, verdictGateFails } from '../ci/gate';
 import { readManifest } from '../protocol/runFormat';
 import { sarifBase, writeSummary } from './ciOutput';
-import { flagOpt, parseCommandLine, reportUsageError, stringOpt, UsageError, wantsHelp, type OptionSpec } from './args';
+import { flagOpt, parseCommandLine, parseOrExitCode, stringOpt, UsageError, wantsHelp, type OptionSpec } from './args';
 
 const HELP = `Usage: poison-lens analyse <runDir> [options]
 
@@ -540,18 +540,9 @@ async function writeOutputs(args: AnalyseArgs, out: RunAnalysisOutcome, backendL
 }
 
 async function runAnalyseInner(argv: string[]): Promise<number> {
-	let args: AnalyseArgs | 'help';
-	try {
-		args = parseAnalyseArgs(argv);
-	} catch (err) {
-		if (err instanceof UsageError) {
-			return reportUsageError('analyse', err, HELP);
-		}
-		throw err;
-	}
-	if (args === 'help') {
-		process.stdout.write(HELP);
-		return 0;
+	const args = parseOrExitCode('analyse', HELP, () => parseAnalyseArgs(argv));
+	if (typeof args === 'number') {
+		return args;
 	}
 	try {
 		const st = fs.statSync(args.runDir);

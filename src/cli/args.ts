@@ -94,3 +94,32 @@ export function reportUsageError(command: string, err: UsageError, help: string)
 	process.stderr.write(`poison-lens ${command}: ${err.message}\n\n${help.endsWith('\n') ? help : `${help}\n`}`);
 	return 2;
 }
+
+/** Prints a command's help on stdout, ending in exactly one newline. */
+export function printHelp(help: string): void {
+	process.stdout.write(help.endsWith('\n') ? help : `${help}\n`);
+}
+
+/**
+ * The start every command shares: parses its line with `parse`. `--help` prints the command's help on stdout
+ * (exit code 0); a usage error prints its message and the help on stderr (exit code 2); any other error is
+ * thrown on.
+ * @param parse the command's parser, returning `'help'` when the line asks for help
+ * @returns the parsed arguments, or the exit code to end with at once
+ */
+export function parseOrExitCode<A extends object>(command: string, help: string, parse: () => A | 'help'): A | number {
+	let args: A | 'help';
+	try {
+		args = parse();
+	} catch (err) {
+		if (err instanceof UsageError) {
+			return reportUsageError(command, err, help);
+		}
+		throw err;
+	}
+	if (args === 'help') {
+		printHelp(help);
+		return 0;
+	}
+	return args;
+}

@@ -23,7 +23,7 @@ import type { AttackName } from '../sdk/attacks/index';
 import { crossEntropyPerSample, inputGradientPenalty } from '../sdk/penalty';
 import { mulberry32 } from '../math/random';
 import { RUNS_DIR } from '../protocol/runFormat';
-import { parseCommandLine, reportUsageError, stringOpt, UsageError, wantsHelp, type OptionSpec } from './args';
+import { parseCommandLine, parseOrExitCode, stringOpt, UsageError, wantsHelp, type OptionSpec } from './args';
 
 /** Parsed demo options. */
 export interface DemoOptions {
@@ -494,18 +494,9 @@ export async function runDemoWith(
  */
 export async function runDemo(argv: string[]): Promise<number> {
 	const analyse = !argv.includes('--no-analyse');
-	let opts: DemoOptions | 'help';
-	try {
-		opts = parseDemoArgs(argv);
-	} catch (err) {
-		if (err instanceof UsageError) {
-			return reportUsageError('demo', err, HELP);
-		}
-		throw err;
-	}
-	if (opts === 'help') {
-		process.stdout.write(HELP);
-		return 0;
+	const opts = parseOrExitCode('demo', HELP, () => parseDemoArgs(argv));
+	if (typeof opts === 'number') {
+		return opts;
 	}
 	let follower: LiveAnalysis | undefined;
 	try {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { version } from '../../package.json';
 import { collectReport } from '../report/collect';
 import { buildReportHtml } from '../report/html';
-import { parseCommandLine, reportUsageError, stringOpt, UsageError, wantsHelp, type OptionSpec } from './args';
+import { parseCommandLine, parseOrExitCode, stringOpt, UsageError, wantsHelp, type OptionSpec } from './args';
 
 const HELP = `Usage: poison-lens report <runDir> [options]
 
@@ -68,18 +68,9 @@ export function parseReportArgs(argv: readonly string[], cwd = process.cwd()): R
  * @returns the process exit code
  */
 export async function runReport(argv: string[]): Promise<number> {
-	let args: ReportArgs | 'help';
-	try {
-		args = parseReportArgs(argv);
-	} catch (err) {
-		if (err instanceof UsageError) {
-			return reportUsageError('report', err, HELP);
-		}
-		throw err;
-	}
-	if (args === 'help') {
-		process.stdout.write(HELP);
-		return 0;
+	const args = parseOrExitCode('report', HELP, () => parseReportArgs(argv));
+	if (typeof args === 'number') {
+		return args;
 	}
 	if (!fs.existsSync(args.runDir)) {
 		process.stderr.write(`poison-lens report: ${args.runDir}: no such folder\n`);

@@ -23,7 +23,7 @@ import { installGradientFixes } from '../tfjs/gradients';
 import { relativeUri, scanToSarif } from '../ci/sarif';
 import { scanSummaryMd } from '../ci/summary';
 import { EXIT_FINDINGS_GATE, SCAN_FAIL_ON, scanGateFails, type ScanFailOn } from '../ci/gate';
-import { flagOpt, parseCommandLine, reportUsageError, stringOpt, UsageError, wantsHelp, type OptionSpec } from './args';
+import { flagOpt, parseCommandLine, parseOrExitCode, stringOpt, UsageError, wantsHelp, type OptionSpec } from './args';
 import { sarifBase, writeSummary } from './ciOutput';
 
 const HELP = `Usage: poison-lens scan <file> [options]
@@ -293,18 +293,9 @@ async function writeScanOutputs(args: CliArgs, result: ScanResult, rowScoreLine:
  * @returns the process exit code
  */
 export async function runScan(argv: string[]): Promise<number> {
-	let args: CliArgs | 'help';
-	try {
-		args = parseScanArgs(argv);
-	} catch (e) {
-		if (e instanceof UsageError) {
-			return reportUsageError('scan', e, HELP);
-		}
-		throw e;
-	}
-	if (args === 'help') {
-		console.log(HELP);
-		return 0;
+	const args = parseOrExitCode('scan', HELP, () => parseScanArgs(argv));
+	if (typeof args === 'number') {
+		return args;
 	}
 	let result: ScanResult;
 	try {

@@ -13,16 +13,21 @@
  * Results are the records of `<run>/analysis.jsonl` (src/protocol/analysisRecord.ts), so the host
  * and the dashboard read one shape whether a result came over IPC or from the file.
  *
- * Inbound data is untrusted on both sides: the guards at the end of this file check every params
- * object the analyser receives and every result the host receives. Pure: no vscode, no tfjs.
+ * Every params and result object is declared once, as a schema (src/protocol/schema.ts): its TypeScript type
+ * is derived from it, and the guards at the end of this file check inbound data against the same schema
+ * (inbound data is untrusted on both sides: every params object the analyser receives and every result the
+ * host receives). Pure: no vscode, no tfjs.
  */
 import { NotificationType, NotificationType0, RequestType, RequestType0 } from 'vscode-jsonrpc';
+import * as T from '@sinclair/typebox';
 import {
-	VERDICTS,
-	type AnalysisPass,
+	AnalysisPassSchema,
+	checkAnalysisRecord,
+	CheckpointAnalysisSchema,
+	RunAnalysisSummarySchema,
 	type CheckpointAnalysis,
-	type RunAnalysisSummary,
 } from './analysisRecord';
+import { applyDefaults, firstIssue, formatIssue, Nullable, OneOf, type Static, type TSchema } from './schema';
 
 /** Version of this protocol. The host refuses an analyser with another major. */
 export const ANALYSER_PROTOCOL_VERSION = '1.0';
@@ -32,11 +37,10 @@ export function protocolMajor(version: string): number {
 	return Number.parseInt(version.split('.')[0] ?? '', 10);
 }
 
-/** Backends a client may ask for (the `poisonLens.analyser.backend` setting, the CLI's `--backend`). */
-export type BackendRequestName = 'auto' | 'wasm' | 'cpu' | 'gpu' | 'tensorflow';
-
-/** The backend names a request may carry, for guards and argument parsing. */
-export const BACKEND_REQUEST_NAMES: readonly BackendRequestName[] = ['auto', 'wasm', 'cpu', 'gpu', 'tensorflow'];
+/** The backend names a request may carry (the `poisonLens.analyser.backend` setting, the CLI's `--backend`). */
+export const BACKEND_REQUEST_NAMES = ['auto', 'wasm', 'cpu', 'gpu', 'tensorflow'] as const;
+export type BackendRequestName = (typeof BACKEND_REQUEST_NAMES)[number];
+const BackendRequestNameSchema = OneOf(BACKEND_REQUEST_NAMES);
 
 /**
  * Typed error codes of `ResponseError(code, message, data)` answers.
@@ -81,54 +85,67 @@ export function errorCodeName(code: number): string {
 export type AnalyserErrorData = { readonly matvecs?: number } | undefined;
 
 // ------------------------------------------------------------------------------------------------
+// Building blocks of the schemas.
+
+const NonEmpty = T.String({ minLength: 1 });
+const Count = T.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+/** The largest k the analyser accepts. */
+export const MAX_TOP_K = 20;
+
+// ------------------------------------------------------------------------------------------------
 // initialize
 
 /** host → analyser, first and once. */
-export interface InitializeParams {
+export const InitializeParamsSchema = T.Object({
 	/** Who is asking ('poison-lens vscode 0.1.0', 'contract test'). */
-	readonly clientName: string;
+	clientName: NonEmpty,
 	/** The client's {@link ANALYSER_PROTOCOL_VERSION}; the analyser refuses another major. */
-	readonly protocolVersion: string;
+	protocolVersion: NonEmpty,
 	/** Which tfjs backend to start. */
-	readonly backend: BackendRequestName;
-}
+	backend: BackendRequestNameSchema,
+});
+export type InitializeParams = Readonly<Static<typeof InitializeParamsSchema>>;
 
 /** The backend the analyser actually runs on (src/tfjs/backend.ts `BackendSelection`, made plain JSON). */
-export interface BackendInfo {
-	readonly requested: BackendRequestName;
+export const BackendInfoSchema = T.Object({
+	requested: BackendRequestNameSchema,
 	/** `tf.getBackend()`: 'wasm', 'cpu', 'webgpu' or 'tensorflow'. */
-	readonly name: string;
+	name: NonEmpty,
 	/** e.g. "wasm (SIMD)" or "webgpu: NVIDIA H100 (Vulkan)". */
-	readonly description: string;
+	description: NonEmpty,
 	/** The WebGPU adapter, when the backend is webgpu; null otherwise. */
-	readonly adapter: string | null;
+	adapter: Nullable(T.String()),
 	/** Why the requested backend is not the one in use; null when it is. */
-	readonly fallbackReason: string | null;
-}
+	fallbackReason: Nullable(T.String()),
+});
+export type BackendInfo = Readonly<Static<typeof BackendInfoSchema>>;
 
 /** What this analyser can do. */
-export interface AnalyserCapabilities {
+export const AnalyserCapabilitiesSchema = T.Object({
 	/** Methods it answers, e.g. ['analysis/checkpoint', 'analysis/run']. */
-	readonly methods: readonly string[];
-	readonly passes: readonly AnalysisPass[];
+	methods: T.Array(T.String()),
+	passes: T.Array(AnalysisPassSchema),
 	/** Largest `k` accepted. */
-	readonly maxTopK: number;
+	maxTopK: T.Integer({ minimum: 1, maximum: 1000 }),
 	/** Blind mode over the run's training sample. */
-	readonly blindMode: boolean;
+	blindMode: T.Boolean({ default: false }),
 	/** Test hooks (`debug/*`) are enabled (POISON_LENS_ANALYSER_TEST_HOOKS=1). */
-	readonly testHooks: boolean;
-}
+	testHooks: T.Boolean({ default: false }),
+});
+export type AnalyserCapabilities = Readonly<Static<typeof AnalyserCapabilitiesSchema>>;
 
 /** analyser → host, the answer to `initialize`. */
-export interface InitializeResult {
+export const InitializeResultSchema = T.Object({
 	/** The analyser build's version (package.json). */
-	readonly analyserVersion: string;
-	readonly protocolVersion: string;
-	readonly backend: BackendInfo;
-	readonly capabilities: AnalyserCapabilities;
+	analyserVersion: NonEmpty,
+	protocolVersion: NonEmpty,
+	backend: BackendInfoSchema,
+	capabilities: AnalyserCapabilitiesSchema,
 	/** The analyser's process id (lets tests check for orphans). */
-	readonly pid: number;
-}
+	pid: T.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+});
+export type InitializeResult = Readonly<Static<typeof InitializeResultSchema>>;
 
 /** host → analyser: version handshake and backend start. Errors: InvalidParams, InvalidState, BackendUnavailable. */
 export const InitializeRequest = { method: 'initialize', type: new RequestType<InitializeParams, InitializeResult, AnalyserErrorData>('initialize') } as const;
@@ -137,24 +154,28 @@ export const InitializeRequest = { method: 'initialize', type: new RequestType<I
 // analysis
 
 /** Options shared by the analysis requests. */
-export interface AnalysisOptions {
+const analysisOptions = {
 	/** 'light': ASR, p0, tᵀHt, ≤ 20 Lanczos steps; 'full': everything. */
-	readonly pass: AnalysisPass;
-	/** Top eigenpairs per spectrum (1…{@link AnalyserCapabilities.maxTopK}). */
-	readonly k: number;
-}
+	pass: AnalysisPassSchema,
+	/** Top eigenpairs per spectrum (1…{@link MAX_TOP_K}). */
+	k: T.Integer({ minimum: 1, maximum: MAX_TOP_K }),
+};
+export const AnalysisOptionsSchema = T.Object(analysisOptions);
+export type AnalysisOptions = Readonly<Static<typeof AnalysisOptionsSchema>>;
 
 /** host → analyser: analyse one checkpoint of a run. */
-export interface AnalyseCheckpointParams extends AnalysisOptions {
+export const AnalyseCheckpointParamsSchema = T.Object({
 	/** Absolute path of the run folder. */
-	readonly runDir: string;
+	runDir: NonEmpty,
 	/** The checkpoint's step, as announced by a `checkpoint-written` event. */
-	readonly step: number;
+	step: Count,
+	...analysisOptions,
 	/** Append the record to `<run>/analysis.jsonl` (default true). */
-	readonly persist?: boolean;
+	persist: T.Optional(T.Boolean()),
 	/** Correlates `analysis/progress` notifications with this request. */
-	readonly requestId?: string;
-}
+	requestId: T.Optional(NonEmpty),
+});
+export type AnalyseCheckpointParams = Readonly<Static<typeof AnalyseCheckpointParamsSchema>>;
 
 /**
  * host → analyser: analyse one checkpoint. The result is the record (also appended to analysis.jsonl
@@ -164,31 +185,42 @@ export interface AnalyseCheckpointParams extends AnalysisOptions {
 export const AnalyseCheckpointRequest = { method: 'analysis/checkpoint', type: new RequestType<AnalyseCheckpointParams, CheckpointAnalysis, AnalyserErrorData>('analysis/checkpoint') } as const;
 
 /** host → analyser: analyse every checkpoint of a run not yet in analysis.jsonl, then the run summary. */
-export interface AnalyseRunParams extends AnalysisOptions {
-	readonly runDir: string;
+export const AnalyseRunParamsSchema = T.Object({
+	runDir: NonEmpty,
+	...analysisOptions,
 	/** Keep analysing new checkpoints until the run's `end` event (default false). */
-	readonly follow?: boolean;
+	follow: T.Optional(T.Boolean()),
 	/** Scan the run's training sample (blind mode) when it has one (default true). */
-	readonly blind?: boolean;
+	blind: T.Optional(T.Boolean()),
 	/**
 	 * Live blind monitoring while following a run without a declared attack (default: once per epoch, a quarter of
 	 * the time between scans): `every` is "epoch" or a number of checkpoints ≥ 1, `share` in (0, 1]; false: off.
 	 */
-	readonly liveBlind?: { readonly every: 'epoch' | number; readonly share: number } | false;
-	readonly requestId?: string;
-}
+	liveBlind: T.Optional(
+		T.Union([
+			T.Literal(false),
+			T.Object({
+				every: T.Union([T.Literal('epoch'), T.Integer({ minimum: 1 })]),
+				share: T.Number({ exclusiveMinimum: 0, maximum: 1 }),
+			}),
+		]),
+	),
+	requestId: T.Optional(NonEmpty),
+});
+export type AnalyseRunParams = Readonly<Static<typeof AnalyseRunParamsSchema>>;
 
 /** analyser → host, the answer to `analysis/run`. */
-export interface AnalyseRunResult {
-	readonly runDir: string;
+export const AnalyseRunResultSchema = T.Object({
+	runDir: NonEmpty,
 	/** Every checkpoint record of the run after this request (old and new), by step. */
-	readonly checkpoints: readonly CheckpointAnalysis[];
-	readonly summary: RunAnalysisSummary;
+	checkpoints: T.Array(CheckpointAnalysisSchema),
+	summary: RunAnalysisSummarySchema,
 	/** How many checkpoints this request analysed (the rest were already in analysis.jsonl). */
-	readonly analysed: number;
+	analysed: Count,
 	/** The backend that computed them. */
-	readonly backend: string;
-}
+	backend: NonEmpty,
+});
+export type AnalyseRunResult = Readonly<Static<typeof AnalyseRunResultSchema>>;
 
 /**
  * host → analyser: analyse a run (newest checkpoint first, then backfill; nothing already in
@@ -198,93 +230,102 @@ export interface AnalyseRunResult {
 export const AnalyseRunRequest = { method: 'analysis/run', type: new RequestType<AnalyseRunParams, AnalyseRunResult, AnalyserErrorData>('analysis/run') } as const;
 
 /** analyser → host: progress of a long request. */
-export interface ProgressParams {
-	readonly requestId: string;
-	readonly done: number;
-	readonly total: number;
+export const ProgressParamsSchema = T.Object({
+	requestId: NonEmpty,
+	done: Count,
+	total: Count,
 	/** What is being done, e.g. "checkpoint 450 (full)" or "blind mode: 1024/4096 samples". */
-	readonly message: string;
-}
+	message: T.String({ default: '' }),
+});
+export type ProgressParams = Readonly<Static<typeof ProgressParamsSchema>>;
 
 export const ProgressNotification = { method: 'analysis/progress', type: new NotificationType<ProgressParams>('analysis/progress') } as const;
 
 /** analyser → host: one checkpoint record, as soon as it is written (a run request sends many). */
-export interface RecordParams {
-	readonly requestId: string;
-	readonly runDir: string;
-	readonly record: CheckpointAnalysis;
-}
+export const RecordParamsSchema = T.Object({
+	requestId: T.String(),
+	runDir: T.String(),
+	record: CheckpointAnalysisSchema,
+});
+export type RecordParams = Readonly<Static<typeof RecordParamsSchema>>;
 
 export const RecordNotification = { method: 'analysis/record', type: new NotificationType<RecordParams>('analysis/record') } as const;
 
 // ------------------------------------------------------------------------------------------------
 // lifetime
 
+const FATAL_KINDS = ['uncaughtException', 'unhandledRejection', 'exit'] as const;
+
 /** analyser → host: the analyser is about to die (uncaught exception, unhandled rejection or process.exit). */
-export interface FatalParams {
-	readonly kind: 'uncaughtException' | 'unhandledRejection' | 'exit';
-	readonly message: string;
-	readonly stack: string | null;
+export const FatalParamsSchema = T.Object({
+	kind: OneOf(FATAL_KINDS),
+	message: T.String(),
+	stack: Nullable(T.String()),
 	/** The exit code it will die with. */
-	readonly exitCode: number;
-}
+	exitCode: T.Integer(),
+});
+export type FatalParams = Readonly<Static<typeof FatalParamsSchema>>;
 
 export const FatalNotification = { method: 'analyser/fatal', type: new NotificationType<FatalParams>('analyser/fatal') } as const;
 
 /** host → analyser: per-row poisoning scores of a run's training sample. */
-export interface RowScoresParams {
+export const RowScoresParamsSchema = T.Object({
 	/** Absolute path of the run folder. */
-	readonly runDir: string;
+	runDir: NonEmpty,
 	/** Checkpoints to try; default: up to `maxCheckpoints` spread over the run, the newest included. */
-	readonly steps?: readonly number[];
+	steps: T.Optional(T.Array(Count, { minItems: 1 })),
 	/** Checkpoints tried when `steps` is absent (1…64, default 8). */
-	readonly maxCheckpoints?: number;
-	readonly requestId?: string;
-}
+	maxCheckpoints: T.Optional(T.Integer({ minimum: 1, maximum: 64 })),
+	requestId: T.Optional(NonEmpty),
+});
+export type RowScoresParams = Readonly<Static<typeof RowScoresParamsSchema>>;
 
 /** One class's spectral signature at the chosen checkpoint (see src/analyser/analysis/signature.ts). */
-export interface RowScoreClass {
-	readonly label: number;
-	readonly count: number;
+export const RowScoreClassSchema = T.Object({
+	label: Count,
+	count: Count,
 	/** Which top singular direction (0-based) of the class's centred unit gradients gave the best split. */
-	readonly direction: number;
+	direction: T.Number(),
 	/** That direction's share of the class's centred gradient energy. */
-	readonly share: number;
-	/** Separation S of the two groups along it (the threshold is {@link RowScoresResult.minSeparation}). */
-	readonly separation: number;
-	readonly flagged: number;
-}
+	share: T.Number(),
+	/** Separation S of the two groups along it (the threshold is `RowScoresResult.minSeparation`). */
+	separation: T.Number(),
+	flagged: Count,
+});
+export type RowScoreClass = Readonly<Static<typeof RowScoreClassSchema>>;
 
 /** One flagged training row. */
-export interface RowScore {
+export const RowScoreSchema = T.Object({
 	/** 0-based row of the training set (the train sample's rowIndices). */
-	readonly row: number;
+	row: Count,
 	/** The label it was trained on. */
-	readonly label: number;
+	label: Count,
 	/** Distance from the rest of its class along the signature direction, in pooled standard deviations. */
-	readonly score: number;
-}
+	score: T.Number(),
+});
+export type RowScore = Readonly<Static<typeof RowScoreSchema>>;
 
 /** analyser → host, the answer to `dataset/rowScores`. */
-export interface RowScoresResult {
-	readonly runDir: string;
-	readonly runName: string;
+export const RowScoresResultSchema = T.Object({
+	runDir: NonEmpty,
+	runName: NonEmpty,
 	/** manifest.dataset.source and manifest.trainSample.source: how the host finds the dataset file. */
-	readonly datasetSource: string;
-	readonly trainSampleSource: string;
+	datasetSource: NonEmpty,
+	trainSampleSource: NonEmpty,
 	/** Rows of the whole training set, and how many of them the sample holds. */
-	readonly totalRows: number;
-	readonly samples: number;
-	readonly method: 'spectral-signature-of-input-gradients';
+	totalRows: Count,
+	samples: Count,
+	method: T.Literal('spectral-signature-of-input-gradients'),
 	/** The checkpoint whose signature separated best, and every checkpoint tried. */
-	readonly step: number;
-	readonly stepsTried: readonly number[];
-	readonly minSeparation: number;
-	readonly classes: readonly RowScoreClass[];
+	step: Count,
+	stepsTried: T.Array(T.Integer()),
+	minSeparation: T.Number(),
+	classes: T.Array(RowScoreClassSchema),
 	/** Rows flagged at `step`, by decreasing score. */
-	readonly flagged: readonly RowScore[];
-	readonly elapsedMs: number;
-}
+	flagged: T.Array(RowScoreSchema),
+	elapsedMs: Count,
+});
+export type RowScoresResult = Readonly<Static<typeof RowScoresResultSchema>>;
 
 /**
  * host → analyser: score the rows of a run's training sample by a spectral signature of their input
@@ -303,18 +344,18 @@ export const ExitNotification = { method: 'exit', type: new NotificationType0('e
 // test hooks (answered only when the analyser runs with POISON_LENS_ANALYSER_TEST_HOOKS=1)
 
 /** host → analyser (tests only): die the named way, to exercise crash reporting and restart. */
-export interface DebugCrashParams {
-	readonly mode: 'exception' | 'exit' | 'rejection';
-}
+export const DebugCrashParamsSchema = T.Object({ mode: OneOf(['exception', 'exit', 'rejection'] as const) });
+export type DebugCrashParams = Readonly<Static<typeof DebugCrashParamsSchema>>;
 
 export const DebugCrashRequest = { method: 'debug/crash', type: new RequestType<DebugCrashParams, void, AnalyserErrorData>('debug/crash') } as const;
 
 /** host → analyser (tests only): Lanczos on a synthetic operator whose every product takes `matvecMs`. */
-export interface DebugSlowLanczosParams {
-	readonly n: number;
-	readonly steps: number;
-	readonly matvecMs: number;
-}
+export const DebugSlowLanczosParamsSchema = T.Object({
+	n: T.Integer({ minimum: 2, maximum: 4096 }),
+	steps: T.Integer({ minimum: 1, maximum: 4096 }),
+	matvecMs: T.Integer({ minimum: 0, maximum: 60_000 }),
+});
+export type DebugSlowLanczosParams = Readonly<Static<typeof DebugSlowLanczosParamsSchema>>;
 
 export interface DebugSlowLanczosResult {
 	readonly matvecs: number;
@@ -324,8 +365,9 @@ export interface DebugSlowLanczosResult {
 export const DebugSlowLanczosRequest = { method: 'debug/slowLanczos', type: new RequestType<DebugSlowLanczosParams, DebugSlowLanczosResult, AnalyserErrorData>('debug/slowLanczos') } as const;
 
 // ------------------------------------------------------------------------------------------------
-// Guards for inbound data. Each returns the value typed or throws a
-// GuardError whose message names the field and the value.
+// Guards for inbound data: each checks a value against its schema and returns it typed (fields the
+// schema does not name dropped, defaults filled), or throws a GuardError whose message names the
+// field and the value.
 
 /** A params or result object that failed its guard. */
 export class GuardError extends Error {
@@ -335,335 +377,93 @@ export class GuardError extends Error {
 	}
 }
 
-function isObject(v: unknown): v is Record<string, unknown> {
-	return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function fail(where: string, field: string, expected: string, got: unknown): never {
-	throw new GuardError(`${where}: field "${field}" must be ${expected}, got ${JSON.stringify(got) ?? String(got)}`);
-}
-
-function obj(v: unknown, where: string): Record<string, unknown> {
-	if (!isObject(v)) {
-		throw new GuardError(`${where}: expected an object, got ${JSON.stringify(v) ?? String(v)}`);
-	}
-	return v;
-}
-
-function str(o: Record<string, unknown>, key: string, where: string): string {
-	const v = o[key];
-	if (typeof v !== 'string' || v.length === 0) {
-		fail(where, key, 'a non-empty string', v);
-	}
-	return v;
-}
-
-function optStr(o: Record<string, unknown>, key: string, where: string): string | undefined {
-	return o[key] === undefined ? undefined : str(o, key, where);
-}
-
-function optBool(o: Record<string, unknown>, key: string, where: string): boolean | undefined {
-	const v = o[key];
-	if (v !== undefined && typeof v !== 'boolean') {
-		fail(where, key, 'a boolean', v);
-	}
-	return v;
-}
-
-function int(o: Record<string, unknown>, key: string, where: string, min: number, max: number): number {
-	const v = o[key];
-	if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-		fail(where, key, `an integer in [${min}, ${max}]`, v);
-	}
-	return v;
-}
-
-/** The largest k the analyser accepts. */
-export const MAX_TOP_K = 20;
-
-function options(o: Record<string, unknown>, where: string): AnalysisOptions {
-	const pass = o.pass;
-	if (pass !== 'light' && pass !== 'full') {
-		fail(where, 'pass', '"light" or "full"', pass);
-	}
-	return { pass, k: int(o, 'k', where, 1, MAX_TOP_K) };
+function guard<S extends TSchema>(schema: S, where: string): (v: unknown) => Readonly<Static<S>> {
+	return (v) => {
+		const value: unknown = structuredClone(v);
+		applyDefaults(schema, value);
+		const issue = firstIssue(schema, value);
+		if (issue !== undefined) {
+			throw new GuardError(`${where}: ${formatIssue(issue)}`);
+		}
+		return value as Static<S>;
+	};
 }
 
 /** Guard for {@link InitializeParams}. */
-export function checkInitializeParams(v: unknown): InitializeParams {
-	const where = 'initialize params';
-	const o = obj(v, where);
-	const backend = o.backend;
-	if (typeof backend !== 'string' || !(BACKEND_REQUEST_NAMES as readonly string[]).includes(backend)) {
-		fail(where, 'backend', `one of ${BACKEND_REQUEST_NAMES.join(', ')}`, backend);
-	}
-	return { clientName: str(o, 'clientName', where), protocolVersion: str(o, 'protocolVersion', where), backend: backend as BackendRequestName };
-}
+export const checkInitializeParams = guard(InitializeParamsSchema, 'initialize params');
 
 /** Guard for {@link AnalyseCheckpointParams}. */
-export function checkAnalyseCheckpointParams(v: unknown): AnalyseCheckpointParams {
-	const where = 'analysis/checkpoint params';
-	const o = obj(v, where);
-	const persist = optBool(o, 'persist', where);
-	const requestId = optStr(o, 'requestId', where);
-	return {
-		runDir: str(o, 'runDir', where),
-		step: int(o, 'step', where, 0, Number.MAX_SAFE_INTEGER),
-		...options(o, where),
-		...(persist === undefined ? {} : { persist }),
-		...(requestId === undefined ? {} : { requestId }),
-	};
-}
+export const checkAnalyseCheckpointParams = guard(AnalyseCheckpointParamsSchema, 'analysis/checkpoint params');
 
 /** Guard for {@link AnalyseRunParams}. */
-export function checkAnalyseRunParams(v: unknown): AnalyseRunParams {
-	const where = 'analysis/run params';
-	const o = obj(v, where);
-	const follow = optBool(o, 'follow', where);
-	const blind = optBool(o, 'blind', where);
-	const requestId = optStr(o, 'requestId', where);
-	let liveBlind: AnalyseRunParams['liveBlind'];
-	if (o.liveBlind === false) {
-		liveBlind = false;
-	} else if (o.liveBlind !== undefined) {
-		const lb = obj(o.liveBlind, `${where}.liveBlind`);
-		const every = lb.every;
-		if (every !== 'epoch' && !(typeof every === 'number' && Number.isInteger(every) && every >= 1 && every <= 1_000_000)) {
-			fail(where, 'liveBlind.every', '"epoch" or an integer ≥ 1', every);
-		}
-		const share = lb.share;
-		if (typeof share !== 'number' || !(share > 0 && share <= 1)) {
-			fail(where, 'liveBlind.share', 'a number in (0, 1]', share);
-		}
-		liveBlind = { every, share };
-	}
-	return {
-		runDir: str(o, 'runDir', where),
-		...options(o, where),
-		...(follow === undefined ? {} : { follow }),
-		...(blind === undefined ? {} : { blind }),
-		...(liveBlind === undefined ? {} : { liveBlind }),
-		...(requestId === undefined ? {} : { requestId }),
-	};
-}
+export const checkAnalyseRunParams = guard(AnalyseRunParamsSchema, 'analysis/run params');
 
 /** Guard for {@link RowScoresParams}. */
-export function checkRowScoresParams(v: unknown): RowScoresParams {
-	const where = 'dataset/rowScores params';
-	const o = obj(v, where);
-	const requestId = optStr(o, 'requestId', where);
-	let steps: number[] | undefined;
-	if (o.steps !== undefined) {
-		if (!Array.isArray(o.steps) || o.steps.length === 0 || o.steps.some((x) => !Number.isInteger(x) || (x as number) < 0)) {
-			fail(where, 'steps', 'a non-empty array of checkpoint steps', o.steps);
-		}
-		steps = o.steps as number[];
-	}
-	const m = o.maxCheckpoints;
-	if (m !== undefined && !(Number.isInteger(m) && (m as number) >= 1 && (m as number) <= 64)) {
-		fail(where, 'maxCheckpoints', 'an integer from 1 to 64', m);
-	}
-	return {
-		runDir: str(o, 'runDir', where),
-		...(steps === undefined ? {} : { steps }),
-		...(m === undefined ? {} : { maxCheckpoints: m as number }),
-		...(requestId === undefined ? {} : { requestId }),
-	};
-}
+export const checkRowScoresParams = guard(RowScoresParamsSchema, 'dataset/rowScores params');
 
 /** Guard for {@link DebugCrashParams}. */
-export function checkDebugCrashParams(v: unknown): DebugCrashParams {
-	const o = obj(v, 'debug/crash params');
-	const mode = o.mode;
-	if (mode !== 'exception' && mode !== 'exit' && mode !== 'rejection') {
-		fail('debug/crash params', 'mode', '"exception", "exit" or "rejection"', mode);
-	}
-	return { mode };
-}
+export const checkDebugCrashParams = guard(DebugCrashParamsSchema, 'debug/crash params');
 
 /** Guard for {@link DebugSlowLanczosParams}. */
-export function checkDebugSlowLanczosParams(v: unknown): DebugSlowLanczosParams {
-	const where = 'debug/slowLanczos params';
-	const o = obj(v, where);
-	return { n: int(o, 'n', where, 2, 4096), steps: int(o, 'steps', where, 1, 4096), matvecMs: int(o, 'matvecMs', where, 0, 60_000) };
-}
+export const checkDebugSlowLanczosParams = guard(DebugSlowLanczosParamsSchema, 'debug/slowLanczos params');
 
 /** Guard (host side) for {@link InitializeResult}. */
-export function checkInitializeResult(v: unknown): InitializeResult {
-	const where = 'initialize result';
-	const o = obj(v, where);
-	const b = obj(o.backend, `${where}.backend`);
-	const c = obj(o.capabilities, `${where}.capabilities`);
-	const methods = c.methods;
-	if (!Array.isArray(methods) || methods.some((m) => typeof m !== 'string')) {
-		fail(where, 'capabilities.methods', 'an array of strings', methods);
-	}
-	const passes = c.passes;
-	if (!Array.isArray(passes) || passes.some((p) => p !== 'light' && p !== 'full')) {
-		fail(where, 'capabilities.passes', 'an array of "light" | "full"', passes);
-	}
-	const requested = b.requested;
-	if (typeof requested !== 'string' || !(BACKEND_REQUEST_NAMES as readonly string[]).includes(requested)) {
-		fail(where, 'backend.requested', `one of ${BACKEND_REQUEST_NAMES.join(', ')}`, requested);
-	}
-	const nullableStr = (x: Record<string, unknown>, key: string): string | null => {
-		const val = x[key];
-		if (val !== null && typeof val !== 'string') {
-			fail(where, `backend.${key}`, 'a string or null', val);
-		}
-		return val;
-	};
-	return {
-		analyserVersion: str(o, 'analyserVersion', where),
-		protocolVersion: str(o, 'protocolVersion', where),
-		pid: int(o, 'pid', where, 1, Number.MAX_SAFE_INTEGER),
-		backend: {
-			requested: requested as BackendRequestName,
-			name: str(b, 'name', `${where}.backend`),
-			description: str(b, 'description', `${where}.backend`),
-			adapter: nullableStr(b, 'adapter'),
-			fallbackReason: nullableStr(b, 'fallbackReason'),
-		},
-		capabilities: {
-			methods: methods as string[],
-			passes: passes as AnalysisPass[],
-			maxTopK: int(c, 'maxTopK', `${where}.capabilities`, 1, 1000),
-			blindMode: c.blindMode === true,
-			testHooks: c.testHooks === true,
-		},
-	};
-}
-
-/** Guard (host side) for a checkpoint record coming back over IPC: the fields the host relies on. */
-export function checkCheckpointRecord(v: unknown, where = 'checkpoint record'): CheckpointAnalysis {
-	const o = obj(v, where);
-	if (o.kind !== 'checkpoint') {
-		fail(where, 'kind', '"checkpoint"', o.kind);
-	}
-	int(o, 'step', where, 0, Number.MAX_SAFE_INTEGER);
-	if (typeof o.epoch !== 'number' || !Number.isFinite(o.epoch)) {
-		fail(where, 'epoch', 'a finite number', o.epoch);
-	}
-	for (const key of ['cleanAccuracy', 'asr', 'p0', 'excessAsr', 'triggerOverlap', 'spectralGap', 'triggerCurvature']) {
-		const x = o[key];
-		if (x !== null && (typeof x !== 'number' || !Number.isFinite(x))) {
-			fail(where, key, 'a finite number or null', x);
-		}
-	}
-	if (o.error !== null && typeof o.error !== 'string') {
-		fail(where, 'error', 'a string or null', o.error);
-	}
-	return o as unknown as CheckpointAnalysis;
-}
-
-/** Guard (host side) for {@link AnalyseRunResult}. */
-export function checkAnalyseRunResult(v: unknown): AnalyseRunResult {
-	const where = 'analysis/run result';
-	const o = obj(v, where);
-	const cps = o.checkpoints;
-	if (!Array.isArray(cps)) {
-		fail(where, 'checkpoints', 'an array', cps);
-	}
-	cps.forEach((c, i) => checkCheckpointRecord(c, `${where}.checkpoints[${i}]`));
-	const s = obj(o.summary, `${where}.summary`);
-	if (typeof s.verdict !== 'string' || !(VERDICTS as readonly string[]).includes(s.verdict)) {
-		fail(where, 'summary.verdict', `one of ${VERDICTS.join(', ')}`, s.verdict);
-	}
-	obj(s.lag, `${where}.summary.lag`);
-	return {
-		runDir: str(o, 'runDir', where),
-		checkpoints: cps as CheckpointAnalysis[],
-		summary: s as unknown as RunAnalysisSummary,
-		analysed: int(o, 'analysed', where, 0, Number.MAX_SAFE_INTEGER),
-		backend: str(o, 'backend', where),
-	};
-}
+export const checkInitializeResult = guard(InitializeResultSchema, 'initialize result');
 
 /** Guard (host side) for {@link ProgressParams}. */
-export function checkProgressParams(v: unknown): ProgressParams {
-	const where = 'analysis/progress params';
-	const o = obj(v, where);
-	return {
-		requestId: str(o, 'requestId', where),
-		done: int(o, 'done', where, 0, Number.MAX_SAFE_INTEGER),
-		total: int(o, 'total', where, 0, Number.MAX_SAFE_INTEGER),
-		message: typeof o.message === 'string' ? o.message : '',
-	};
+export const checkProgressParams = guard(ProgressParamsSchema, 'analysis/progress params');
+
+/** Guard (host side) for {@link RowScoresResult} (the host trusts no shape it did not check). */
+export const checkRowScoresResult = guard(RowScoresResultSchema, 'dataset/rowScores result');
+
+/**
+ * Guard (host side) for a checkpoint record coming back over IPC: the same check as a line of
+ * analysis.jsonl (src/protocol/analysisRecord.ts), so the host reads one normalised shape either way.
+ */
+export function checkCheckpointRecord(v: unknown, where = 'checkpoint record'): CheckpointAnalysis {
+	const r = checkAnalysisRecord(v, 'checkpoint');
+	if ('problem' in r) {
+		throw new GuardError(`${where}: ${r.problem}`);
+	}
+	return r;
 }
 
-/** Guard (host side) for {@link FatalParams}. */
+const checkRunResultShape = guard(AnalyseRunResultSchema, 'analysis/run result');
+
+/** Guard (host side) for {@link AnalyseRunResult}: the records are checked (and normalised) like analysis.jsonl lines. */
+export function checkAnalyseRunResult(v: unknown): AnalyseRunResult {
+	const where = 'analysis/run result';
+	if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+		return checkRunResultShape(v);
+	}
+	const o = v as Record<string, unknown>;
+	const checkpoints = Array.isArray(o.checkpoints) ? o.checkpoints.map((c, i) => checkCheckpointRecord(c, `${where}.checkpoints[${i}]`)) : o.checkpoints;
+	let summary = o.summary;
+	if (summary !== undefined) {
+		const s = checkAnalysisRecord(summary, 'summary', 'summary.');
+		if ('problem' in s) {
+			throw new GuardError(`${where}: ${s.problem}`);
+		}
+		summary = s;
+	}
+	return checkRunResultShape({ ...o, checkpoints, summary });
+}
+
+/**
+ * Guard (host side) for {@link FatalParams}. A dying analyser's last words are taken as far as they go: only
+ * `kind` must be right; a message that is not a string is shown as text, a missing stack is null, a missing
+ * exit code is 1.
+ */
 export function checkFatalParams(v: unknown): FatalParams {
-	const where = 'analyser/fatal params';
-	const o = obj(v, where);
-	const kind = o.kind;
-	if (kind !== 'uncaughtException' && kind !== 'unhandledRejection' && kind !== 'exit') {
-		fail(where, 'kind', '"uncaughtException", "unhandledRejection" or "exit"', kind);
-	}
-	return {
-		kind,
-		message: typeof o.message === 'string' ? o.message : String(o.message),
-		stack: typeof o.stack === 'string' ? o.stack : null,
-		exitCode: typeof o.exitCode === 'number' ? o.exitCode : 1,
-	};
-}
-
-/** Guard for {@link RowScoresResult} (the host trusts no shape it did not check). */
-export function checkRowScoresResult(v: unknown): RowScoresResult {
-	const where = 'dataset/rowScores result';
-	const o = obj(v, where);
-	const arr = (key: string): unknown[] => {
-		const a = o[key];
-		if (!Array.isArray(a)) {
-			fail(where, key, 'an array', a);
-		}
-		return a;
-	};
-	const flagged = arr('flagged').map((f, i) => {
-		const r = obj(f, `${where}.flagged[${i}]`);
-		if (typeof r.score !== 'number') {
-			fail(`${where}.flagged[${i}]`, 'score', 'a number', r.score);
-		}
-		return { row: int(r, 'row', `${where}.flagged[${i}]`, 0, Number.MAX_SAFE_INTEGER), label: int(r, 'label', `${where}.flagged[${i}]`, 0, Number.MAX_SAFE_INTEGER), score: r.score };
-	});
-	const classes = arr('classes').map((c, i) => {
-		const r = obj(c, `${where}.classes[${i}]`);
-		for (const k of ['direction', 'share', 'separation']) {
-			if (typeof r[k] !== 'number') {
-				fail(`${where}.classes[${i}]`, k, 'a number', r[k]);
-			}
-		}
-		return {
-			label: int(r, 'label', `${where}.classes[${i}]`, 0, Number.MAX_SAFE_INTEGER),
-			count: int(r, 'count', `${where}.classes[${i}]`, 0, Number.MAX_SAFE_INTEGER),
-			direction: r.direction as number,
-			share: r.share as number,
-			separation: r.separation as number,
-			flagged: int(r, 'flagged', `${where}.classes[${i}]`, 0, Number.MAX_SAFE_INTEGER),
-		};
-	});
-	const steps = arr('stepsTried');
-	if (steps.some((x) => !Number.isInteger(x))) {
-		fail(where, 'stepsTried', 'an array of integers', steps);
-	}
-	if (o.method !== 'spectral-signature-of-input-gradients') {
-		fail(where, 'method', '"spectral-signature-of-input-gradients"', o.method);
-	}
-	if (typeof o.minSeparation !== 'number') {
-		fail(where, 'minSeparation', 'a number', o.minSeparation);
-	}
-	return {
-		runDir: str(o, 'runDir', where),
-		runName: str(o, 'runName', where),
-		datasetSource: str(o, 'datasetSource', where),
-		trainSampleSource: str(o, 'trainSampleSource', where),
-		totalRows: int(o, 'totalRows', where, 0, Number.MAX_SAFE_INTEGER),
-		samples: int(o, 'samples', where, 0, Number.MAX_SAFE_INTEGER),
-		method: 'spectral-signature-of-input-gradients',
-		step: int(o, 'step', where, 0, Number.MAX_SAFE_INTEGER),
-		stepsTried: steps as number[],
-		minSeparation: o.minSeparation,
-		classes,
-		flagged,
-		elapsedMs: int(o, 'elapsedMs', where, 0, Number.MAX_SAFE_INTEGER),
-	};
+	const o = typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+	return guard(FatalParamsSchema, 'analyser/fatal params')(
+		typeof v !== 'object' || v === null
+			? v
+			: {
+					kind: o.kind,
+					message: typeof o.message === 'string' ? o.message : String(o.message),
+					stack: typeof o.stack === 'string' ? o.stack : null,
+					exitCode: typeof o.exitCode === 'number' && Number.isInteger(o.exitCode) ? o.exitCode : 1,
+				},
+	);
 }

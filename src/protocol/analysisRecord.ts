@@ -13,100 +13,114 @@
 /** Name of the results file inside a run folder. */
 export const ANALYSIS_FILE = 'analysis.jsonl';
 
+import * as T from '@sinclair/typebox';
+import { applyDefaults, firstIssue, formatIssue, Nullable, OneOf, OrNull, showValue, type Static } from './schema';
+
+// Each record is declared once, as a schema: the TypeScript types below are derived from it, and the reader
+// checks every line against it. `OrNull` fields read as null when absent; optional fields without a default
+// are left out when absent or null.
+
 /** A small image (an eigenvector or a trigger) stored row-major, channel-last: `data.length === width * height * channels`. */
-export interface ImageRecord {
-	readonly width: number;
-	readonly height: number;
-	/** 1 (grey) or 3 (RGB). Values may be signed (an eigenvector's sign is arbitrary). */
-	readonly channels: number;
-	readonly data: readonly number[];
-}
+export const ImageRecordSchema = T.Object({
+	width: T.Integer({ minimum: 1, maximum: 4096 }),
+	height: T.Integer({ minimum: 1, maximum: 4096 }),
+	/** 1 (grey) or 3 (RGB), checked as such; typed as a number so computed images need no cast. Values may be signed (an eigenvector's sign is arbitrary). */
+	channels: T.Union([T.Literal(1), T.Literal(3)]) as unknown as T.TNumber,
+	data: T.Array(T.Number()),
+});
+export type ImageRecord = Readonly<Static<typeof ImageRecordSchema>>;
 
 /** Per-sample curvature statistics on the triggered probes. */
-export interface PerSampleStats {
+export const PerSampleStatsSchema = T.Object({
 	/** Median over probes of the per-sample top input-Hessian eigenvalue. */
-	readonly median: number | null;
+	median: OrNull(T.Number()),
 	/** 90th percentile of the same. */
-	readonly p90: number | null;
+	p90: OrNull(T.Number()),
 	/** Mean over probes of cos²(per-sample top eigenvector, trigger direction). */
-	readonly overlap: number | null;
-}
+	overlap: OrNull(T.Number()),
+});
+export type PerSampleStats = Readonly<Static<typeof PerSampleStatsSchema>>;
 
 /** The clean-probe spectrum: the baseline. It does not show the trigger (docs/science.md §7.1). */
-export interface CleanSpectrum {
+export const CleanSpectrumSchema = T.Object({
 	/** Top-k eigenvalues of the batch-mean input Hessian on clean probes, descending. */
-	readonly topEigenvalues: readonly number[] | null;
-	/** cos²(top clean eigenvector, trigger direction), when an attack is declared. Optional. */
-	readonly triggerOverlap?: number | null;
-}
+	topEigenvalues: OrNull(T.Array(T.Number())),
+	/** cos²(top clean eigenvector, trigger direction), when an attack is declared. */
+	triggerOverlap: T.Optional(OrNull(T.Number())),
+});
+export type CleanSpectrum = Readonly<Static<typeof CleanSpectrumSchema>>;
 
 /** Optional images attached to a checkpoint or a summary. */
-export interface AnalysisImages {
+export const AnalysisImagesSchema = T.Object({
 	/** Top eigenvector of the batch-mean input Hessian on triggered probes. */
-	readonly topEigenvector?: ImageRecord;
+	topEigenvector: T.Optional(ImageRecordSchema),
 	/** The declared trigger direction (warp triggers: the mean displacement). */
-	readonly declaredTrigger?: ImageRecord;
+	declaredTrigger: T.Optional(ImageRecordSchema),
 	/** Blind mode: the consensus direction of the suspects. */
-	readonly candidateTrigger?: ImageRecord;
-}
+	candidateTrigger: T.Optional(ImageRecordSchema),
+});
+export type AnalysisImages = Readonly<Static<typeof AnalysisImagesSchema>>;
 
 /** How a spectrum's Lanczos run ended: unconverged values are marked by the CLI and the dashboard. */
-export interface SpectrumConvergence {
+export const SpectrumConvergenceSchema = T.Object({
 	/** Lanczos steps taken. */
-	readonly steps: number;
+	steps: T.Number({ default: 0 }),
 	/** Residual ‖Hv − λv‖ / |λ| of each reported eigenpair (Ritz estimates), in eigenvalue order. */
-	readonly residuals: readonly number[];
+	residuals: T.Array(T.Number(), { default: [] }),
 	/** Every residual ≤ tol·|λ|. */
-	readonly converged: boolean;
-	readonly tol: number;
-}
+	converged: T.Boolean(),
+	tol: T.Number({ default: 0 }),
+});
+export type SpectrumConvergence = Readonly<Static<typeof SpectrumConvergenceSchema>>;
 
 /** Which pass produced a checkpoint record. */
-export type AnalysisPass = 'light' | 'full';
+export const ANALYSIS_PASSES = ['light', 'full'] as const;
+export type AnalysisPass = (typeof ANALYSIS_PASSES)[number];
+export const AnalysisPassSchema = OneOf(ANALYSIS_PASSES);
 
 /** One analysed checkpoint (the per-checkpoint record shape). */
-export interface CheckpointAnalysis {
-	readonly kind: 'checkpoint';
+export const CheckpointAnalysisSchema = T.Object({
+	kind: T.Literal('checkpoint', { default: 'checkpoint' }),
 	/** The checkpoint's identifier in the run folder (e.g. its folder name), when known. */
-	readonly checkpoint: string | null;
-	readonly pass: AnalysisPass | null;
+	checkpoint: OrNull(T.String()),
+	pass: OrNull(AnalysisPassSchema),
 	/** Epoch at the checkpoint; may be fractional for mid-epoch checkpoints. */
-	readonly epoch: number;
+	epoch: T.Number({ minimum: 0 }),
 	/** Global optimiser step at the checkpoint. */
-	readonly step: number;
-	readonly cleanAccuracy: number | null;
+	step: T.Integer({ minimum: 0 }),
+	cleanAccuracy: OrNull(T.Number()),
 	/** Triggered non-target probes classified as the target. */
-	readonly asr: number | null;
+	asr: OrNull(T.Number()),
 	/** Clean non-target probes already classified as the target (the chance rate). */
-	readonly p0: number | null;
+	p0: OrNull(T.Number()),
 	/** asr − p0: what charts and verdicts use. */
-	readonly excessAsr: number | null;
+	excessAsr: OrNull(T.Number()),
 	/** Top-k eigenvalues of the batch-mean input Hessian on triggered probes, descending. */
-	readonly topEigenvalues: readonly number[] | null;
+	topEigenvalues: OrNull(T.Array(T.Number())),
 	/** cos²(top eigenvector on triggered probes, trigger direction). */
-	readonly triggerOverlap: number | null;
+	triggerOverlap: OrNull(T.Number()),
 	/** λ1/λ2 on triggered probes. */
-	readonly spectralGap: number | null;
+	spectralGap: OrNull(T.Number()),
 	/** tᵀHt/‖t‖² on triggered probes. */
-	readonly triggerCurvature: number | null;
-	readonly perSample: PerSampleStats | null;
-	readonly clean: CleanSpectrum | null;
+	triggerCurvature: OrNull(T.Number()),
+	perSample: OrNull(PerSampleStatsSchema),
+	clean: OrNull(CleanSpectrumSchema),
 	/** Why this checkpoint could not be analysed (fully); the other fields are then mostly null. */
-	readonly error: string | null;
-	/** Set when the predictions are degenerate (NaN outputs, one class for every probe); the spectra are then not evidence. Optional. */
-	readonly degenerate?: string | null;
-	/** Lanczos convergence of the triggered-probe (`topEigenvalues`) and clean-probe spectra. Optional. */
-	readonly convergence?: { readonly triggered?: SpectrumConvergence; readonly clean?: SpectrumConvergence };
-	/** Wall-clock milliseconds the analysis of this checkpoint took. Optional. */
-	readonly analysisMs?: number | null;
-	readonly images?: AnalysisImages;
-}
-
-/** The five verdicts. */
-export type Verdict = 'clean' | 'early-warning' | 'visible' | 'lagging' | 'invisible';
+	error: OrNull(T.String()),
+	/** Set when the predictions are degenerate (NaN outputs, one class for every probe); the spectra are then not evidence. */
+	degenerate: T.Optional(Nullable(T.String())),
+	/** Lanczos convergence of the triggered-probe (`topEigenvalues`) and clean-probe spectra. */
+	convergence: T.Optional(T.Object({ triggered: T.Optional(SpectrumConvergenceSchema), clean: T.Optional(SpectrumConvergenceSchema) })),
+	/** Wall-clock milliseconds the analysis of this checkpoint took. */
+	analysisMs: T.Optional(OrNull(T.Number())),
+	images: T.Optional(AnalysisImagesSchema),
+});
+export type CheckpointAnalysis = Readonly<Static<typeof CheckpointAnalysisSchema>>;
 
 /** Every verdict, in display order. */
-export const VERDICTS: readonly Verdict[] = ['clean', 'early-warning', 'visible', 'lagging', 'invisible'];
+export const VERDICTS = ['clean', 'early-warning', 'visible', 'lagging', 'invisible'] as const;
+/** The five verdicts. */
+export type Verdict = (typeof VERDICTS)[number];
 
 /**
  * The signed lag between the attack working and the spectrum showing it.
@@ -115,98 +129,101 @@ export const VERDICTS: readonly Verdict[] = ['clean', 'early-warning', 'visible'
  * warning, as in the reference experiment, about −0.7 epoch); positive: it lags (the paper's
  * finding). `null` where either event never happened.
  */
-export interface SignedLag {
+export const SignedLagSchema = T.Object({
 	/** First step where the excess ASR passed half its final value. */
-	readonly asrStep: number | null;
+	asrStep: OrNull(T.Number()),
 	/** First step where the spectral signal appeared. */
-	readonly spectralStep: number | null;
-	readonly lagSteps: number | null;
-	readonly lagEpochs: number | null;
-}
+	spectralStep: OrNull(T.Number()),
+	lagSteps: OrNull(T.Number()),
+	lagEpochs: OrNull(T.Number()),
+});
+export type SignedLag = Readonly<Static<typeof SignedLagSchema>>;
 
 /**
- * The blind verdict's state. `alarm`: the candidate direction is far outside a null distribution built
- * from the run itself; `quiet`: it is not; `inconclusive`: the run's own control fires (the model is
- * fragile to any perturbation of this size), so the scan cannot tell; `nothing-to-analyse`: the model
+ * The blind verdict's states, in display order. `alarm`: the candidate direction is far outside a null
+ * distribution built from the run itself; `quiet`: it is not; `inconclusive`: the run's own control fires (the
+ * model is fragile to any perturbation of this size), so the scan cannot tell; `nothing-to-analyse`: the model
  * predicts one class for (nearly) all probes or is at chance accuracy.
  */
-export type BlindState = 'alarm' | 'quiet' | 'inconclusive' | 'nothing-to-analyse';
-
-/** Every blind state, in display order. */
-export const BLIND_STATES: readonly BlindState[] = ['alarm', 'quiet', 'inconclusive', 'nothing-to-analyse'];
+export const BLIND_STATES = ['alarm', 'quiet', 'inconclusive', 'nothing-to-analyse'] as const;
+export type BlindState = (typeof BLIND_STATES)[number];
 
 /** The blind verdict as a test: the candidate's statistic against a null from the run itself. */
-export interface BlindTest {
-	readonly state: BlindState;
+export const BlindTestSchema = T.Object({
+	state: OneOf(BLIND_STATES),
 	/** The candidate's test statistic (higher = more suspicious); null when nothing could be measured. */
-	readonly score: number | null;
+	score: OrNull(T.Number()),
 	/** What the null distribution is made of, in words (e.g. "64 seeded random directions at the same norm"). */
-	readonly nullName: string;
+	nullName: T.String({ default: '' }),
 	/** How many null draws the score was compared with. */
-	readonly nullSize: number;
+	nullSize: T.Integer({ minimum: 0, default: 0 }),
 	/** The null band: a low and a high quantile of the statistic under the null (the alarm threshold is `nullHigh`). */
-	readonly nullLow: number | null;
-	readonly nullHigh: number | null;
+	nullLow: OrNull(T.Number()),
+	nullHigh: OrNull(T.Number()),
 	/** False-alarm rate of this rule measured on the detection benchmark's clean runs, when measured. */
-	readonly falseAlarmRate: number | null;
+	falseAlarmRate: OrNull(T.Number()),
 	/** One sentence that names only what was measured. */
-	readonly reason: string;
-}
+	reason: T.String({ default: '' }),
+});
+export type BlindTest = Readonly<Static<typeof BlindTestSchema>>;
 
 /** Blind-mode results (no declared attack). */
-export interface BlindSummary {
+export const BlindSummarySchema = T.Object({
 	/** Number of suspect training samples. */
-	readonly suspects: number | null;
+	suspects: OrNull(T.Number()),
 	/** cos²(candidate trigger, declared trigger) when a trigger is known (evaluation only). */
-	readonly candidateTriggerOverlap: number | null;
+	candidateTriggerOverlap: OrNull(T.Number()),
 	/** Fraction of clean non-target probes pushed to one class by adding the candidate trigger. */
-	readonly flipRate: number | null;
-	/** Row indices of the suspects in the training source. Optional. */
-	readonly suspectRows?: readonly number[];
-	/** The class the candidate trigger pushes probes to. Optional. */
-	readonly flipClass?: number | null;
-	/** The blind verdict as a test (state, score, null band). Optional: older files lack it. */
-	readonly test?: BlindTest;
-	/** Training rows that got a suspicion score, and how many rows the training set has (null: unknown). Optional. */
-	readonly scoredRows?: number | null;
-	readonly totalRows?: number | null;
-	/** The suspicion-score cut above which a row is a suspect. Optional. */
-	readonly rowScoreCut?: number | null;
-	/** Run-folder-relative path of the per-row suspicion scores file, when written. Optional. */
-	readonly rowScoresFile?: string | null;
-}
+	flipRate: OrNull(T.Number()),
+	/** Row indices of the suspects in the training source. */
+	suspectRows: T.Optional(Nullable(T.Array(T.Number()))),
+	/** The class the candidate trigger pushes probes to. */
+	flipClass: T.Optional(OrNull(T.Number())),
+	/** The blind verdict as a test (state, score, null band). Older files lack it. */
+	test: T.Optional(Nullable(BlindTestSchema)),
+	/** Training rows that got a suspicion score, and how many rows the training set has (null: unknown). */
+	scoredRows: T.Optional(Nullable(T.Number())),
+	totalRows: T.Optional(Nullable(T.Number())),
+	/** The suspicion-score cut above which a row is a suspect. */
+	rowScoreCut: T.Optional(Nullable(T.Number())),
+	/** Run-folder-relative path of the per-row suspicion scores file, when written. */
+	rowScoresFile: T.Optional(Nullable(T.String())),
+});
+export type BlindSummary = Readonly<Static<typeof BlindSummarySchema>>;
 
 /**
  * One blind scan during training (live blind monitoring): the blind test on one checkpoint. Lines are
  * appended as training goes; a later line for the same step supersedes an earlier one.
  */
-export interface BlindCheckpoint {
-	readonly kind: 'blind';
-	readonly step: number;
-	readonly epoch: number;
-	readonly test: BlindTest;
+export const BlindCheckpointSchema = T.Object({
+	kind: T.Literal('blind'),
+	step: T.Integer({ minimum: 0 }),
+	epoch: T.Number(),
+	test: BlindTestSchema,
 	/** The candidate's flip rate and the control's (a seeded random direction at the same size). */
-	readonly flipRate: number | null;
-	readonly controlFlipRate: number | null;
-	readonly suspects: number | null;
-	readonly scoredRows: number | null;
-	readonly totalRows: number | null;
+	flipRate: OrNull(T.Number()),
+	controlFlipRate: OrNull(T.Number()),
+	suspects: OrNull(T.Number()),
+	scoredRows: OrNull(T.Number()),
+	totalRows: OrNull(T.Number()),
 	/** Wall-clock milliseconds the scan took. */
-	readonly analysisMs: number | null;
-}
+	analysisMs: OrNull(T.Number()),
+});
+export type BlindCheckpoint = Readonly<Static<typeof BlindCheckpointSchema>>;
 
 /** Run-level summary line. */
-export interface RunAnalysisSummary {
-	readonly kind: 'summary';
-	readonly lag: SignedLag;
-	readonly verdict: Verdict;
-	readonly blind: BlindSummary | null;
-	/** Which signal defined `spectralStep` (e.g. 'triggerCurvature'). Optional. */
-	readonly spectralSignal?: string | null;
-	/** A recommended defence, in words. Optional. */
-	readonly recommendation?: string | null;
-	readonly images?: AnalysisImages;
-}
+export const RunAnalysisSummarySchema = T.Object({
+	kind: T.Literal('summary', { default: 'summary' }),
+	lag: SignedLagSchema,
+	verdict: OneOf(VERDICTS),
+	blind: OrNull(BlindSummarySchema),
+	/** Which signal defined `spectralStep` (e.g. 'triggerCurvature'). */
+	spectralSignal: T.Optional(OrNull(T.String())),
+	/** A recommended defence, in words. */
+	recommendation: T.Optional(OrNull(T.String())),
+	images: T.Optional(AnalysisImagesSchema),
+});
+export type RunAnalysisSummary = Readonly<Static<typeof RunAnalysisSummarySchema>>;
 
 /** Any line of analysis.jsonl. */
 export type AnalysisLine = CheckpointAnalysis | RunAnalysisSummary | BlindCheckpoint;
@@ -227,310 +244,83 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 	return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-class Reader {
-	constructor(
-		private readonly file: string,
-		private readonly line: number,
-	) {}
-
-	fail(message: string): never {
-		throw new AnalysisRecordError(this.file, this.line, message);
+/** The checks a schema cannot state: an image's data holds width × height × channels numbers. */
+function imageProblem(images: AnalysisImages | undefined): string | null {
+	for (const key of ['topEigenvector', 'declaredTrigger', 'candidateTrigger'] as const) {
+		const img = images?.[key];
+		if (img !== undefined && img.data.length !== img.width * img.height * img.channels) {
+			return `field "images.${key}.data" must hold width*height*channels = ${img.width * img.height * img.channels} numbers, got ${img.data.length}`;
+		}
 	}
-
-	/** A finite number, or null when absent/null. NaN/Infinity are written as null by JSON, so a string "NaN" is rejected. */
-	num(obj: Record<string, unknown>, key: string, path: string): number | null {
-		const v = obj[key];
-		if (v === undefined || v === null) {
-			return null;
-		}
-		if (typeof v !== 'number' || !Number.isFinite(v)) {
-			this.fail(`field "${path}${key}" must be a finite number or null, got ${JSON.stringify(v)}`);
-		}
-		return v;
-	}
-
-	requiredNum(obj: Record<string, unknown>, key: string, path: string): number {
-		const v = this.num(obj, key, path);
-		if (v === null) {
-			this.fail(`field "${path}${key}" is required, got ${JSON.stringify(obj[key])}`);
-		}
-		return v;
-	}
-
-	numArray(obj: Record<string, unknown>, key: string, path: string): number[] | null {
-		const v = obj[key];
-		if (v === undefined || v === null) {
-			return null;
-		}
-		if (!Array.isArray(v)) {
-			this.fail(`field "${path}${key}" must be an array of numbers or null, got ${JSON.stringify(v)}`);
-		}
-		return v.map((x: unknown, i) => {
-			if (typeof x !== 'number' || !Number.isFinite(x)) {
-				this.fail(`field "${path}${key}[${i}]" must be a finite number, got ${JSON.stringify(x)}`);
-			}
-			return x;
-		});
-	}
-
-	str(obj: Record<string, unknown>, key: string, path: string): string | null {
-		const v = obj[key];
-		if (v === undefined || v === null) {
-			return null;
-		}
-		if (typeof v !== 'string') {
-			this.fail(`field "${path}${key}" must be a string or null, got ${JSON.stringify(v)}`);
-		}
-		return v;
-	}
-
-	obj(obj: Record<string, unknown>, key: string, path: string): Record<string, unknown> | null {
-		const v = obj[key];
-		if (v === undefined || v === null) {
-			return null;
-		}
-		if (!isRecord(v)) {
-			this.fail(`field "${path}${key}" must be an object or null, got ${JSON.stringify(v)}`);
-		}
-		return v;
-	}
-
-	image(obj: Record<string, unknown>, key: string, path: string): ImageRecord | undefined {
-		const o = this.obj(obj, key, path);
-		if (o === null) {
-			return undefined;
-		}
-		const p = `${path}${key}.`;
-		const width = this.requiredNum(o, 'width', p);
-		const height = this.requiredNum(o, 'height', p);
-		const channels = this.requiredNum(o, 'channels', p);
-		for (const [name, v] of [['width', width], ['height', height], ['channels', channels]] as const) {
-			if (!Number.isInteger(v) || v < 1 || v > 4096) {
-				this.fail(`field "${p}${name}" must be an integer in [1, 4096], got ${v}`);
-			}
-		}
-		if (channels !== 1 && channels !== 3) {
-			this.fail(`field "${p}channels" must be 1 or 3, got ${channels}`);
-		}
-		const data = this.numArray(o, 'data', p);
-		if (data === null || data.length !== width * height * channels) {
-			this.fail(`field "${p}data" must hold width*height*channels = ${width * height * channels} numbers, got ${data === null ? 'null' : data.length}`);
-		}
-		return { width, height, channels, data };
-	}
-
-	images(obj: Record<string, unknown>): AnalysisImages | undefined {
-		const o = this.obj(obj, 'images', '');
-		if (o === null) {
-			return undefined;
-		}
-		const out: { topEigenvector?: ImageRecord; declaredTrigger?: ImageRecord; candidateTrigger?: ImageRecord } = {};
-		for (const key of ['topEigenvector', 'declaredTrigger', 'candidateTrigger'] as const) {
-			const img = this.image(o, key, 'images.');
-			if (img !== undefined) {
-				out[key] = img;
-			}
-		}
-		return out;
-	}
+	return null;
 }
 
-function parseCheckpoint(data: Record<string, unknown>, r: Reader): CheckpointAnalysis {
-	const step = r.requiredNum(data, 'step', '');
-	if (!Number.isInteger(step) || step < 0) {
-		r.fail(`field "step" must be a non-negative integer, got ${step}`);
+/** Which record a parsed line is: `kind`, or without it a summary when it carries `verdict`, else a checkpoint. */
+function lineKind(data: Record<string, unknown>): AnalysisLine['kind'] | undefined {
+	const kind = data.kind;
+	if (kind === 'summary' || (kind === undefined && 'verdict' in data)) {
+		return 'summary';
 	}
-	const epoch = r.requiredNum(data, 'epoch', '');
-	if (epoch < 0) {
-		r.fail(`field "epoch" must be non-negative, got ${epoch}`);
-	}
-	const pass = r.str(data, 'pass', '');
-	if (pass !== null && pass !== 'light' && pass !== 'full') {
-		r.fail(`field "pass" must be "light", "full" or null, got ${JSON.stringify(pass)}`);
-	}
-	const ps = r.obj(data, 'perSample', '');
-	const cl = r.obj(data, 'clean', '');
-	// The analyser may write typed errors as { code, message }; keep the words, prefixed by the code.
-	let error: string | null;
-	const rawError = data.error;
-	if (isRecord(rawError) && typeof rawError.message === 'string') {
-		error = typeof rawError.code === 'string' || typeof rawError.code === 'number' ? `${String(rawError.code)}: ${rawError.message}` : rawError.message;
-	} else {
-		error = r.str(data, 'error', '');
-	}
-	const images = r.images(data);
-	const degenerate = r.str(data, 'degenerate', '');
-	const conv = r.obj(data, 'convergence', '');
-	const convOf = (key: 'triggered' | 'clean'): SpectrumConvergence | null => {
-		const c = conv === null ? null : r.obj(conv, key, 'convergence.');
-		if (c === null) {
-			return null;
-		}
-		if (typeof c.converged !== 'boolean') {
-			r.fail(`field "convergence.${key}.converged" must be true or false, got ${JSON.stringify(c.converged)}`);
-		}
-		return {
-			steps: r.num(c, 'steps', `convergence.${key}.`) ?? 0,
-			residuals: r.numArray(c, 'residuals', `convergence.${key}.`) ?? [],
-			converged: c.converged,
-			tol: r.num(c, 'tol', `convergence.${key}.`) ?? 0,
-		};
-	};
-	const triggeredConv = convOf('triggered');
-	const cleanConv = convOf('clean');
-	const rec: CheckpointAnalysis = {
-		kind: 'checkpoint',
-		checkpoint: r.str(data, 'checkpoint', ''),
-		pass,
-		epoch,
-		step,
-		cleanAccuracy: r.num(data, 'cleanAccuracy', ''),
-		asr: r.num(data, 'asr', ''),
-		p0: r.num(data, 'p0', ''),
-		excessAsr: r.num(data, 'excessAsr', ''),
-		topEigenvalues: r.numArray(data, 'topEigenvalues', ''),
-		triggerOverlap: r.num(data, 'triggerOverlap', ''),
-		spectralGap: r.num(data, 'spectralGap', ''),
-		triggerCurvature: r.num(data, 'triggerCurvature', ''),
-		perSample: ps === null ? null : { median: r.num(ps, 'median', 'perSample.'), p90: r.num(ps, 'p90', 'perSample.'), overlap: r.num(ps, 'overlap', 'perSample.') },
-		clean: cl === null ? null : { topEigenvalues: r.numArray(cl, 'topEigenvalues', 'clean.'), triggerOverlap: r.num(cl, 'triggerOverlap', 'clean.') },
-		error,
-		...(degenerate === null ? {} : { degenerate }),
-		...(triggeredConv === null && cleanConv === null
-			? {}
-			: { convergence: { ...(triggeredConv === null ? {} : { triggered: triggeredConv }), ...(cleanConv === null ? {} : { clean: cleanConv }) } }),
-		analysisMs: r.num(data, 'analysisMs', ''),
-		...(images === undefined ? {} : { images }),
-	};
-	return rec;
+	return kind === 'blind' ? 'blind' : kind === undefined || kind === 'checkpoint' ? 'checkpoint' : undefined;
 }
 
-function parseBlindTest(t: Record<string, unknown>, r: Reader, path: string): BlindTest {
-	const state = t.state;
-	if (typeof state !== 'string' || !(BLIND_STATES as readonly string[]).includes(state)) {
-		r.fail(`field "${path}state" must be one of ${BLIND_STATES.join(', ')}, got ${JSON.stringify(state)}`);
-	}
-	const nullSize = r.num(t, 'nullSize', path) ?? 0;
-	if (!Number.isInteger(nullSize) || nullSize < 0) {
-		r.fail(`field "${path}nullSize" must be a non-negative integer, got ${nullSize}`);
-	}
-	return {
-		state: state as BlindState,
-		score: r.num(t, 'score', path),
-		nullName: r.str(t, 'nullName', path) ?? '',
-		nullSize,
-		nullLow: r.num(t, 'nullLow', path),
-		nullHigh: r.num(t, 'nullHigh', path),
-		falseAlarmRate: r.num(t, 'falseAlarmRate', path),
-		reason: r.str(t, 'reason', path) ?? '',
-	};
-}
+const SCHEMAS = { checkpoint: CheckpointAnalysisSchema, summary: RunAnalysisSummarySchema, blind: BlindCheckpointSchema } as const;
 
-function parseBlindCheckpoint(data: Record<string, unknown>, r: Reader): BlindCheckpoint {
-	const step = r.requiredNum(data, 'step', '');
-	if (!Number.isInteger(step) || step < 0) {
-		r.fail(`field "step" must be a non-negative integer, got ${step}`);
+/**
+ * Checks one parsed record (a line of the file, or a record that came over IPC) and returns it normalised:
+ * absent optional values read as null, unknown fields are dropped, and a typed error `{ code, message }`
+ * (an older analyser's form) becomes `"code: message"`. Does not modify `data`.
+ * @param expected the record kind the caller needs; any when absent
+ * @returns the record, or the message of the first problem (`field "x" must be ..., got ...`)
+ * @param prefix prepended to field paths in the message
+ */
+export function checkAnalysisRecord<K extends AnalysisLine['kind']>(data: unknown, expected?: K, prefix = ''): Extract<AnalysisLine, { kind: K }> | { problem: string } {
+	if (!isRecord(data)) {
+		return { problem: `expected a JSON object, got ${showValue(data)}` };
 	}
-	const epoch = r.requiredNum(data, 'epoch', '');
-	const t = r.obj(data, 'test', '');
-	if (t === null) {
-		r.fail('field "test" is required in a blind record');
+	const kind = lineKind(data);
+	if (kind === undefined || (expected !== undefined && kind !== expected)) {
+		const allowed = expected === undefined ? '"checkpoint", "summary" or "blind"' : `"${expected}"`;
+		return { problem: `field "${prefix}kind" must be ${allowed}, got ${showValue(data.kind)}` };
 	}
-	return {
-		kind: 'blind',
-		step,
-		epoch,
-		test: parseBlindTest(t, r, 'test.'),
-		flipRate: r.num(data, 'flipRate', ''),
-		controlFlipRate: r.num(data, 'controlFlipRate', ''),
-		suspects: r.num(data, 'suspects', ''),
-		scoredRows: r.num(data, 'scoredRows', ''),
-		totalRows: r.num(data, 'totalRows', ''),
-		analysisMs: r.num(data, 'analysisMs', ''),
-	};
-}
-
-function parseSummary(data: Record<string, unknown>, r: Reader): RunAnalysisSummary {
-	const verdict = data.verdict;
-	if (typeof verdict !== 'string' || !(VERDICTS as readonly string[]).includes(verdict)) {
-		r.fail(`field "verdict" must be one of ${VERDICTS.join(', ')}, got ${JSON.stringify(verdict)}`);
+	const value = structuredClone(data);
+	const rawError = value.error;
+	if (kind === 'checkpoint' && isRecord(rawError) && typeof rawError.message === 'string') {
+		value.error = typeof rawError.code === 'string' || typeof rawError.code === 'number' ? `${String(rawError.code)}: ${rawError.message}` : rawError.message;
 	}
-	const lag = r.obj(data, 'lag', '');
-	if (lag === null) {
-		r.fail('field "lag" is required in a summary record');
+	const schema = SCHEMAS[kind];
+	applyDefaults(schema, value);
+	const issue = firstIssue(schema, value);
+	if (issue !== undefined) {
+		return { problem: formatIssue(issue, { prefix, missing: 'is-required' }) };
 	}
-	const b = r.obj(data, 'blind', '');
-	let blind: BlindSummary | null = null;
-	if (b !== null) {
-		const rows = r.numArray(b, 'suspectRows', 'blind.');
-		const t = r.obj(b, 'test', 'blind.');
-		const optionalNum = (key: 'scoredRows' | 'totalRows' | 'rowScoreCut'): { [k: string]: number } => {
-			const v = r.num(b, key, 'blind.');
-			return v === null ? {} : { [key]: v };
-		};
-		const scoresFile = r.str(b, 'rowScoresFile', 'blind.');
-		blind = {
-			suspects: r.num(b, 'suspects', 'blind.'),
-			candidateTriggerOverlap: r.num(b, 'candidateTriggerOverlap', 'blind.'),
-			flipRate: r.num(b, 'flipRate', 'blind.'),
-			flipClass: r.num(b, 'flipClass', 'blind.'),
-			...(rows === null ? {} : { suspectRows: rows }),
-			...(t === null ? {} : { test: parseBlindTest(t, r, 'blind.test.') }),
-			...optionalNum('scoredRows'),
-			...optionalNum('totalRows'),
-			...optionalNum('rowScoreCut'),
-			...(scoresFile === null ? {} : { rowScoresFile: scoresFile }),
-		};
-	}
-	const images = r.images(data);
-	return {
-		kind: 'summary',
-		lag: {
-			asrStep: r.num(lag, 'asrStep', 'lag.'),
-			spectralStep: r.num(lag, 'spectralStep', 'lag.'),
-			lagSteps: r.num(lag, 'lagSteps', 'lag.'),
-			lagEpochs: r.num(lag, 'lagEpochs', 'lag.'),
-		},
-		verdict: verdict as Verdict,
-		blind,
-		spectralSignal: r.str(data, 'spectralSignal', ''),
-		recommendation: r.str(data, 'recommendation', ''),
-		...(images === undefined ? {} : { images }),
-	};
+	const record = value as unknown as AnalysisLine;
+	const bad = record.kind === 'blind' ? null : imageProblem(record.images);
+	return bad === null ? (record as Extract<AnalysisLine, { kind: K }>) : { problem: bad };
 }
 
 /**
  * Parses and validates one line of analysis.jsonl.
  *
- * A line with `kind: 'summary'` (or, without `kind`, one carrying `verdict`) is a summary;
- * anything else must be a checkpoint record.
+ * A line with `kind: 'summary'` (or, without `kind`, one carrying `verdict`) is a summary; `kind: 'blind'` a
+ * live blind scan; anything else must be a checkpoint record.
  * @param text one line, without its newline
  * @param file the file's path, for error messages
  * @param line the 1-based line number, for error messages
  * @throws AnalysisRecordError naming the file, the line and the offending field and value
  */
 export function parseAnalysisLine(text: string, file: string, line: number): AnalysisLine {
-	const r: Reader = new Reader(file, line);
 	let data: unknown;
 	try {
 		data = JSON.parse(text);
 	} catch (err) {
-		r.fail(`not valid JSON (${(err as Error).message})`);
+		throw new AnalysisRecordError(file, line, `not valid JSON (${(err as Error).message})`);
 	}
-	if (!isRecord(data)) {
-		r.fail(`expected a JSON object, got ${JSON.stringify(data)}`);
+	const r = checkAnalysisRecord(data);
+	if ('problem' in r) {
+		throw new AnalysisRecordError(file, line, r.problem);
 	}
-	const kind = data.kind;
-	if (kind === 'summary' || (kind === undefined && 'verdict' in data)) {
-		return parseSummary(data, r);
-	}
-	if (kind === 'blind') {
-		return parseBlindCheckpoint(data, r);
-	}
-	if (kind !== undefined && kind !== 'checkpoint') {
-		r.fail(`field "kind" must be "checkpoint", "summary" or "blind", got ${JSON.stringify(kind)}`);
-	}
-	return parseCheckpoint(data, r);
+	return r;
 }
 
 /** The merged content of an analysis.jsonl. */

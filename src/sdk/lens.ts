@@ -395,6 +395,21 @@ export class PoisonLens {
 		this.writer = writer;
 	}
 
+	/** The recorder of a started run, set up from the options (model check, signal handling, batch event rate). */
+	private static recorder(runDir: string, runId: string, manifest: RunManifest, writer: RunWriter, options: PoisonLensOptions, warn: (m: string) => void): PoisonLens {
+		const lens = new PoisonLens(runDir, runId, manifest, writer);
+		lens.warnModel = warn;
+		if (options.model !== undefined) {
+			lens.checkModel(options.model, 'the model passed to PoisonLens.start (option model)');
+		}
+		if (options.handleSignals ?? true) {
+			watchSignals(lens);
+		}
+		lens.modelKnown = options.model !== undefined;
+		lens.batchEventEvery = Math.max(1, Math.floor(options.batchEventEvery ?? 1));
+		return lens;
+	}
+
 	/**
 	 * Starts a run: creates the run folder and writes the manifest, the probe set, the training sample and the
 	 * trigger (these first writes are awaited so the folder is readable as soon as this resolves). An unwritable folder
@@ -467,16 +482,7 @@ export class PoisonLens {
 		// Fail fast on our own bugs: never write a manifest that readers would reject.
 		validateManifest(manifest, path.join(runDir, MANIFEST_FILE));
 
-		const lens = new PoisonLens(runDir, runId, manifest, writer);
-		lens.warnModel = warn;
-		if (options.model !== undefined) {
-			lens.checkModel(options.model, 'the model passed to PoisonLens.start (option model)');
-		}
-		if (options.handleSignals ?? true) {
-			watchSignals(lens);
-		}
-		lens.modelKnown = options.model !== undefined;
-		lens.batchEventEvery = Math.max(1, Math.floor(options.batchEventEvery ?? 1));
+		const lens = PoisonLens.recorder(runDir, runId, manifest, writer, options, warn);
 		if (!writer.failed) {
 			try {
 				await writeRunFiles(runDir, manifest, probeRows, probeIdx, probeLabels, sample);
@@ -630,6 +636,26 @@ export class PoisonLens {
 		this.emit({ type: 'error', time: nowIso(), message: err instanceof Error ? err.message : String(err), step: this.step, epoch: this.epoch });
 	}
 
+	/** Appends the `batch` event of the step just finished (its loss apart from the other metrics). */
+	private recordBatch(batch: number, frac: number | undefined, logs: tf.Logs | undefined): void {
+		const metrics = finiteMetrics(logs);
+		// tfjs puts the batch index and size in batch logs; they are not metrics.
+		delete metrics.batch;
+		delete metrics.size;
+		const { loss, ...rest } = metrics;
+		this.lastMetrics = metrics;
+		this.emit({
+			type: 'batch',
+			time: nowIso(),
+			step: this.step,
+			epoch: this.epoch,
+			batch,
+			...(frac === undefined ? {} : { fractionalEpoch: frac }),
+			loss: loss ?? null,
+			...(Object.keys(rest).length > 0 ? { metrics: rest } : {}),
+		});
+	}
+
 	/**
 	 * A callback for `model.fit({ callbacks: [lens.callback()] })`: batch and epoch events, checkpoints every
 	 * `checkpointEvery` steps (and one at the start and one at the end of training).
@@ -665,22 +691,7 @@ export class PoisonLens {
 				lens.step++;
 				const frac = lens.fractional(lens.epoch, batch);
 				if (lens.step % lens.batchEventEvery === 0) {
-					const metrics = finiteMetrics(logs);
-					// tfjs puts the batch index and size in batch logs; they are not metrics.
-					delete metrics.batch;
-					delete metrics.size;
-					const { loss, ...rest } = metrics;
-					lens.lastMetrics = metrics;
-					lens.emit({
-						type: 'batch',
-						time: nowIso(),
-						step: lens.step,
-						epoch: lens.epoch,
-						batch,
-						...(frac === undefined ? {} : { fractionalEpoch: frac }),
-						loss: loss ?? null,
-						...(Object.keys(rest).length > 0 ? { metrics: rest } : {}),
-					});
+					lens.recordBatch(batch, frac, logs);
 				}
 				const every = lens.manifest.checkpointEvery;
 				if (typeof every === 'number' && lens.step % every === 0) {

@@ -69,6 +69,8 @@ describe('CI gating (bundled CLI)', { timeout: 300_000 }, () => {
 			const h = run([cmd, '--help']);
 			assert.equal(h.code, 0, cmd);
 			assert.match(h.stdout, new RegExp(`Usage: poison-lens ${cmd}`), cmd);
+			assert.match(h.stdout, /[^\n]\n$/, `${cmd}: help ends in exactly one newline`);
+			assert.equal(h.stderr, '', cmd);
 		}
 		assert.match(run(['scan', 'x.csv', '--fail-on', 'fatal']).stderr, /--fail-on: 'fatal' is not one of error, warning, information, none/);
 		assert.match(run(['analyse', 'r', '--fail-on=bad']).stderr, /--fail-on: "bad" is not a verdict/);

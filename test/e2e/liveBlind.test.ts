@@ -91,7 +91,7 @@ describe('live blind monitoring (analyse --follow)', () => {
 		// the trained checkpoints' scans alarm; the final summary carries the suspects and the candidate trigger.
 		const last = a.blind[a.blind.length - 1];
 		assert.equal(last.test.state, 'alarm', `last scan: ${JSON.stringify(last.test)}`);
-		assert.ok(a.summary?.blind?.suspectRows !== undefined && a.summary.blind.suspectRows.length > 0);
+		assert.ok((a.summary?.blind?.suspectRows ?? []).length > 0);
 		assert.equal(a.summary?.blind?.test?.state, 'alarm');
 		assert.ok(a.summary?.images?.candidateTrigger !== undefined);
 		// Each live scan is reported on stderr in one line.

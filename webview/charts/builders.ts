@@ -4,7 +4,7 @@
  */
 
 import type { ChartDataset, ChartOptions, ScaleOptionsByType, TooltipItem } from 'chart.js';
-import type { AnalysisPoint, ChartId } from '../../src/protocol/webview';
+import type { AnalysisPoint, ChartId, RunView } from '../../src/protocol/webview';
 import {
 	BLIND_STATE_LABELS,
 	accuracyMetric,
@@ -31,7 +31,7 @@ import {
 	type XY,
 } from '../derive';
 import type { BlindState } from '../../src/protocol/analysisRecord';
-import { comparedRuns, primaryRun, type State, type ZoomRange } from '../state';
+import { comparedRuns, primaryRun, type State, type XAxis, type ZoomRange } from '../state';
 import { runColours, type Palette } from '../theme';
 import type { Annotations, Marker } from './annotations';
 
@@ -230,6 +230,11 @@ function buildSignals(state: State, p: Palette): Built {
 			},
 		};
 	}
+	return { datasets, options: opts, annotations: { ...annotations, markers: lagMarkers(run, axis, p) }, empty: null };
+}
+
+/** The signed lag's two events as vertical markers: where the spectrum appears and where the attack works. */
+function lagMarkers(run: RunView, axis: XAxis, p: Palette): Marker[] {
 	const lag = run.summary?.lag;
 	const markers: Marker[] = [];
 	if (lag !== undefined) {
@@ -242,7 +247,7 @@ function buildSignals(state: State, p: Palette): Built {
 			markers.push({ x: asrX, label: 'attack works (½ of final excess ASR)', colour: p.red });
 		}
 	}
-	return { datasets, options: opts, annotations: { ...annotations, markers }, empty: null };
+	return markers;
 }
 
 /** The colour of each blind state on the suspicion chart. */

@@ -75,6 +75,28 @@ function maxAbs(data: ArrayBuffer): number {
 }
 
 /**
+ * NaN weights: checks the raw float32 values before tfjs sees them.
+ * @throws AnalysisError NonFiniteWeights naming the weight, the value and its flat index
+ */
+function checkFiniteWeights(artifacts: CheckpointArtifacts, dir: string): void {
+let offset = 0;
+for (const spec of artifacts.weightSpecs) {
+	const count = spec.shape.reduce((a, b) => a * b, 1);
+	if (spec.dtype === 'float32' || spec.dtype === undefined) {
+		const values = new Float32Array(artifacts.weightData, offset, count);
+		const bad = values.findIndex((v) => !Number.isFinite(v));
+		if (bad >= 0) {
+			throw new AnalysisError(
+				AnalyserErrorCode.NonFiniteWeights,
+				`${path.join(dir, 'weights.bin')}: weight "${spec.name}" holds ${String(values[bad])} at flat index ${bad}`,
+			);
+		}
+	}
+	offset += count * 4;
+}
+}
+
+/**
  * Loads a checkpoint folder (model.json + weights.bin) with our own file-system IOHandler
  * (`tf.io.fromMemory` over the bytes read by `readCheckpoint`) and checks it against the run.
  * @throws AnalysisError CheckpointNotFound, CheckpointCorrupt, NonFiniteWeights or SchemaMismatch, naming the file
@@ -97,22 +119,7 @@ export async function loadCheckpointModel(ctx: RunContext, dir: string): Promise
 	} catch (err) {
 		throw new AnalysisError(AnalyserErrorCode.CheckpointCorrupt, err instanceof RunFormatError ? err.message : `${modelFile}: ${String(err)}`);
 	}
-	// NaN weights: check the raw float32 values before tfjs sees them.
-	let offset = 0;
-	for (const spec of artifacts.weightSpecs) {
-		const count = spec.shape.reduce((a, b) => a * b, 1);
-		if (spec.dtype === 'float32' || spec.dtype === undefined) {
-			const values = new Float32Array(artifacts.weightData, offset, count);
-			const bad = values.findIndex((v) => !Number.isFinite(v));
-			if (bad >= 0) {
-				throw new AnalysisError(
-					AnalyserErrorCode.NonFiniteWeights,
-					`${path.join(dir, 'weights.bin')}: weight "${spec.name}" holds ${String(values[bad])} at flat index ${bad}`,
-				);
-			}
-		}
-		offset += count * 4;
-	}
+	checkFiniteWeights(artifacts, dir);
 	let model: tf.LayersModel;
 	try {
 		model = await tf.loadLayersModel(

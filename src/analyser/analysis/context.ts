@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { AnalyserErrorCode } from '../../protocol/analyser';
-import { RunFormatError, readManifest, type RunManifest } from '../../protocol/runFormat';
+import { RunFormatError, readManifest, type RunManifest, type StoredTrigger } from '../../protocol/runFormat';
 import { readTensorSet, type TensorSet } from '../../protocol/tensorFile';
 import { applyTrigger, loadStoredTrigger, type TriggerSpec } from '../../protocol/trigger';
 import { AnalysisError } from './errors';
@@ -48,6 +48,57 @@ function wrap(err: unknown, fallback: AnalyserErrorCode): AnalysisError {
 }
 
 /**
+ * The declared attack's probes: the stored trigger, the non-target probes (true label ≠ target, in the source
+ * classes), their triggered versions, and the trigger directions.
+ * @throws AnalysisError RunFormat (an unreadable trigger, or one that does not fit the probes)
+ */
+async function declaredAttack(
+	runDir: string,
+	declared: NonNullable<RunManifest['attack']>,
+	stored: StoredTrigger,
+	probe: RunContext['probe'],
+	itemShape: readonly number[],
+	dim: number,
+): Promise<DeclaredAttack> {
+	let spec: TriggerSpec;
+	try {
+		spec = await loadStoredTrigger(runDir, stored);
+	} catch (err) {
+		throw wrap(err, AnalyserErrorCode.RunFormat);
+	}
+	const sources = new Set(declared.sourceClasses);
+	const nonTarget: number[] = [];
+	probe.labels.forEach((l, i) => {
+		if (l !== declared.targetLabel && (sources.size === 0 || sources.has(l))) {
+			nonTarget.push(i);
+		}
+	});
+	const clean = new Float32Array(nonTarget.length * dim);
+	nonTarget.forEach((p, i) => clean.set(probe.data.subarray(p * dim, (p + 1) * dim), i * dim));
+	let triggered: Float32Array;
+	try {
+		triggered = applyTrigger(spec, itemShape, clean, 0);
+	} catch (err) {
+		throw wrap(err, AnalyserErrorCode.RunFormat);
+	}
+	const directions = new Float32Array(triggered.length);
+	const meanDirection = new Float64Array(dim);
+	for (let i = 0; i < triggered.length; i++) {
+		directions[i] = triggered[i] - clean[i];
+		meanDirection[i % dim] += directions[i] / Math.max(1, nonTarget.length);
+	}
+	return {
+		target: declared.targetLabel,
+		spec,
+		nonTarget,
+		triggered,
+		directions,
+		meanDirection,
+		poisonedRows: declared.poisonedRows ?? null,
+	};
+}
+
+/**
  * Loads a run's manifest, probe set and declared trigger.
  * @throws AnalysisError RunNotFound (no readable manifest) or RunFormat (invalid manifest, probe or trigger file)
  */
@@ -85,46 +136,8 @@ export async function loadRunContext(runDir: string): Promise<RunContext> {
 		}
 	});
 	const probe = { ...probeSet, labels };
-	let attack: DeclaredAttack | null = null;
 	const declared = manifest.attack;
-	if (declared?.trigger.stored !== undefined) {
-		let spec: TriggerSpec;
-		try {
-			spec = await loadStoredTrigger(runDir, declared.trigger.stored);
-		} catch (err) {
-			throw wrap(err, AnalyserErrorCode.RunFormat);
-		}
-		const sources = new Set(declared.sourceClasses);
-		const nonTarget: number[] = [];
-		labels.forEach((l, i) => {
-			if (l !== declared.targetLabel && (sources.size === 0 || sources.has(l))) {
-				nonTarget.push(i);
-			}
-		});
-		const clean = new Float32Array(nonTarget.length * dim);
-		nonTarget.forEach((p, i) => clean.set(probe.data.subarray(p * dim, (p + 1) * dim), i * dim));
-		let triggered: Float32Array;
-		try {
-			triggered = applyTrigger(spec, itemShape, clean, 0);
-		} catch (err) {
-			throw wrap(err, AnalyserErrorCode.RunFormat);
-		}
-		const directions = new Float32Array(triggered.length);
-		const meanDirection = new Float64Array(dim);
-		for (let i = 0; i < triggered.length; i++) {
-			directions[i] = triggered[i] - clean[i];
-			meanDirection[i % dim] += directions[i] / Math.max(1, nonTarget.length);
-		}
-		attack = {
-			target: declared.targetLabel,
-			spec,
-			nonTarget,
-			triggered,
-			directions,
-			meanDirection,
-			poisonedRows: declared.poisonedRows ?? null,
-		};
-	}
+	const attack = declared?.trigger.stored === undefined ? null : await declaredAttack(runDir, declared, declared.trigger.stored, probe, itemShape, dim);
 	return {
 		runDir,
 		manifest,

@@ -47,6 +47,104 @@ function maskRows(g: tf.Tensor, mask: tf.Tensor, b: number, C: number): tf.Tenso
 }
 
 /**
+ * The forward pass through the chain, recording for each layer the backward step its Jacobian-transpose
+ * product needs (a weight product, an unpool or a reshape) and its ReLU / max-pool masks. Call inside tf.tidy.
+ * @returns the chain's output [b, C] and the steps in forward order
+ */
+function forwardRecording(chain: readonly tf.layers.Layer[], x: tf.Tensor, C: number): { readonly out: tf.Tensor; readonly steps: BackStep[] } {
+	const b = x.shape[0];
+	const steps: BackStep[] = [];
+	let h: tf.Tensor = x;
+	chain.forEach((layer) => {
+		const cls = layer.getClassName();
+		const c = cfg(layer);
+		const act = typeof c.activation === 'string' ? c.activation : 'linear';
+		const relu = act === 'relu';
+		const inShape = h.shape.slice(1);
+		if (cls === 'Dense') {
+			const [W, bias] = layer.getWeights();
+			if (h.rank !== 2) {
+				throw new Error(`layerwiseJacobian: Dense '${layer.name}' on rank-${h.rank} input`);
+			}
+			let pre: tf.Tensor = tf.matMul(h, W);
+			if (bias !== undefined && c.useBias !== false) {
+				pre = tf.add(pre, bias);
+			}
+			const mask = relu ? tf.step(pre) : null;
+			h = relu ? tf.relu(pre) : pre;
+			// Pre-transposed once: wasm's matMul with transposeB is ~10× slower.
+			const Wt = tf.transpose(W) as tf.Tensor2D;
+			steps.push({ op: (g) => tf.matMul(g, Wt) });
+			if (mask !== null) {
+				steps.push({ mask });
+			}
+		} else if (cls === 'Conv2D') {
+			const [W, bias] = layer.getWeights();
+			const pad = c.padding as 'valid' | 'same';
+			const rate = c.dilationRate;
+			const dilations: [number, number] = typeof rate === 'number' ? [rate, rate] : Array.isArray(rate) ? [Number(rate[0]), Number(rate[1] ?? rate[0])] : [1, 1];
+			let pre: tf.Tensor = tf.conv2d(h as tf.Tensor4D, W as tf.Tensor4D, 1, pad, 'NHWC', dilations);
+			if (bias !== undefined && c.useBias !== false) {
+				pre = tf.add(pre, bias);
+			}
+			const mask = relu ? tf.step(pre) : null;
+			h = relu ? tf.relu(pre) : pre;
+			// A dilated convolution is the plain one with the dilated filter (zeros between the taps).
+			const Wd = dilateFilter(W as tf.Tensor4D, dilations);
+			steps.push({ op: (g) => conv2dInputGradient(g as tf.Tensor4D, Wd, pad) });
+			if (mask !== null) {
+				steps.push({ mask });
+			}
+		} else if (cls === 'MaxPooling2D') {
+			const [fh, fw] = c.poolSize as [number, number];
+			const input = h as tf.Tensor4D;
+			const mask = poolArgmaxMask(input, fh, fw);
+			const [, ih, iw] = input.shape;
+			h = tf.maxPool(input, [fh, fw], [fh, fw], 'valid');
+			steps.push({ mask }, { op: (g) => unpool(g as tf.Tensor4D, fh, fw, ih, iw) });
+		} else if (cls === 'Flatten' || cls === 'Reshape') {
+			h = tf.reshape(h, [b, ...(layer.computeOutputShape([null, ...inShape]) as number[]).slice(1)]);
+			steps.push({ op: (g) => tf.reshape(g, [b * C, ...inShape]) });
+		} else if (cls === 'ReLU' || (cls === 'Activation' && act === 'relu')) {
+			const mask = tf.step(h);
+			h = tf.relu(h);
+			steps.push({ mask });
+		}
+		// Activation('linear'), Dropout (inference) and InputLayer: identity.
+	});
+	return { out: h, steps };
+}
+
+/**
+ * The backward pass: the recorded steps applied, last to first, to the one-hot cotangents of every logit of
+ * every sample. Call inside tf.tidy.
+ * @returns the rows [b·C, ...inputShape] of the Jacobian
+ */
+function backward(steps: readonly BackStep[], b: number, C: number): tf.Tensor {
+	// Row i·C + c of the seed is e_c: the cotangent of logit c of sample i.
+	let g: tf.Tensor = tf.tile(tf.eye(C), [b, 1]);
+	// Adjacent masks (a max-pool's argmax mask and the ReLU mask before it) are multiplied
+	// once per sample, so the b·C rows see a single mask multiply.
+	let pending: tf.Tensor | null = null;
+	for (let s = steps.length - 1; s >= 0; s--) {
+		const step = steps[s];
+		if ('mask' in step) {
+			pending = pending === null ? step.mask : tf.mul(pending, step.mask);
+			continue;
+		}
+		if (pending !== null) {
+			g = maskRows(g, pending, b, C);
+			pending = null;
+		}
+		g = step.op(g);
+	}
+	if (pending !== null) {
+		g = maskRows(g, pending, b, C);
+	}
+	return g;
+}
+
+/**
  * J [b, C, d] (float32 tensor, caller disposes) for inputs x [b, ...inputShape].
  * Throws if {@link layerwiseUnsupportedReason} would return a reason.
  */
@@ -59,88 +157,10 @@ export function layerwiseJacobian(chain: readonly tf.layers.Layer[], x: tf.Tenso
 	const C = numClasses;
 	const d = x.size / b;
 	return tf.tidy(() => {
-		const steps: BackStep[] = [];
-		let h: tf.Tensor = x;
-		chain.forEach((layer) => {
-			const cls = layer.getClassName();
-			const c = cfg(layer);
-			const act = typeof c.activation === 'string' ? c.activation : 'linear';
-			const relu = act === 'relu';
-			const inShape = h.shape.slice(1);
-			if (cls === 'Dense') {
-				const [W, bias] = layer.getWeights();
-				if (h.rank !== 2) {
-					throw new Error(`layerwiseJacobian: Dense '${layer.name}' on rank-${h.rank} input`);
-				}
-				let pre: tf.Tensor = tf.matMul(h, W);
-				if (bias !== undefined && c.useBias !== false) {
-					pre = tf.add(pre, bias);
-				}
-				const mask = relu ? tf.step(pre) : null;
-				h = relu ? tf.relu(pre) : pre;
-				// Pre-transposed once: wasm's matMul with transposeB is ~10× slower.
-				const Wt = tf.transpose(W) as tf.Tensor2D;
-				steps.push({ op: (g) => tf.matMul(g, Wt) });
-				if (mask !== null) {
-					steps.push({ mask });
-				}
-			} else if (cls === 'Conv2D') {
-				const [W, bias] = layer.getWeights();
-				const pad = c.padding as 'valid' | 'same';
-				const rate = c.dilationRate;
-				const dilations: [number, number] = typeof rate === 'number' ? [rate, rate] : Array.isArray(rate) ? [Number(rate[0]), Number(rate[1] ?? rate[0])] : [1, 1];
-				let pre: tf.Tensor = tf.conv2d(h as tf.Tensor4D, W as tf.Tensor4D, 1, pad, 'NHWC', dilations);
-				if (bias !== undefined && c.useBias !== false) {
-					pre = tf.add(pre, bias);
-				}
-				const mask = relu ? tf.step(pre) : null;
-				h = relu ? tf.relu(pre) : pre;
-				// A dilated convolution is the plain one with the dilated filter (zeros between the taps).
-				const Wd = dilateFilter(W as tf.Tensor4D, dilations);
-				steps.push({ op: (g) => conv2dInputGradient(g as tf.Tensor4D, Wd, pad) });
-				if (mask !== null) {
-					steps.push({ mask });
-				}
-			} else if (cls === 'MaxPooling2D') {
-				const [fh, fw] = c.poolSize as [number, number];
-				const input = h as tf.Tensor4D;
-				const mask = poolArgmaxMask(input, fh, fw);
-				const [, ih, iw] = input.shape;
-				h = tf.maxPool(input, [fh, fw], [fh, fw], 'valid');
-				steps.push({ mask }, { op: (g) => unpool(g as tf.Tensor4D, fh, fw, ih, iw) });
-			} else if (cls === 'Flatten' || cls === 'Reshape') {
-				h = tf.reshape(h, [b, ...(layer.computeOutputShape([null, ...inShape]) as number[]).slice(1)]);
-				steps.push({ op: (g) => tf.reshape(g, [b * C, ...inShape]) });
-			} else if (cls === 'ReLU' || (cls === 'Activation' && act === 'relu')) {
-				const mask = tf.step(h);
-				h = tf.relu(h);
-				steps.push({ mask });
-			}
-			// Activation('linear'), Dropout (inference) and InputLayer: identity.
-		});
-		if (h.rank !== 2 || h.shape[1] !== C) {
-			throw new Error(`layerwiseJacobian: chain ends in shape ${JSON.stringify(h.shape)}, expected [${b}, ${C}]`);
+		const { out, steps } = forwardRecording(chain, x, C);
+		if (out.rank !== 2 || out.shape[1] !== C) {
+			throw new Error(`layerwiseJacobian: chain ends in shape ${JSON.stringify(out.shape)}, expected [${b}, ${C}]`);
 		}
-		// Row i·C + c of the seed is e_c: the cotangent of logit c of sample i.
-		let g: tf.Tensor = tf.tile(tf.eye(C), [b, 1]);
-		// Adjacent masks (a max-pool's argmax mask and the ReLU mask before it) are multiplied
-		// once per sample, so the b·C rows see a single mask multiply.
-		let pending: tf.Tensor | null = null;
-		for (let s = steps.length - 1; s >= 0; s--) {
-			const step = steps[s];
-			if ('mask' in step) {
-				pending = pending === null ? step.mask : tf.mul(pending, step.mask);
-				continue;
-			}
-			if (pending !== null) {
-				g = maskRows(g, pending, b, C);
-				pending = null;
-			}
-			g = step.op(g);
-		}
-		if (pending !== null) {
-			g = maskRows(g, pending, b, C);
-		}
-		return tf.reshape<tf.Rank.R3>(g, [b, C, d]);
+		return tf.reshape<tf.Rank.R3>(backward(steps, b, C), [b, C, d]);
 	});
 }

@@ -18,6 +18,34 @@ export interface PowerOptions {
 
 const TINY = 1e-30;
 
+/** Scales block i (entries i·d … (i+1)·d − 1) of x to unit norm, in place; returns its norm before (0: left as is). */
+function normaliseBlock(x: Float64Array, i: number, d: number): number {
+	let s = 0;
+	for (let j = i * d; j < (i + 1) * d; j++) {
+		s += x[j] * x[j];
+	}
+	const nrm = Math.sqrt(s);
+	if (nrm > 0) {
+		for (let j = i * d; j < (i + 1) * d; j++) {
+			x[j] /= nrm;
+		}
+	}
+	return nrm;
+}
+
+/** Block i's Rayleigh quotient λ = vᵀw (v unit) and explicit residual ‖w − λv‖, with w = A v. */
+function rayleighResidual(v: Float64Array, w: Float64Array, i: number, d: number): { readonly rq: number; readonly residual: number } {
+	let rq = 0;
+	for (let j = i * d; j < (i + 1) * d; j++) {
+		rq += v[j] * w[j];
+	}
+	let r = 0;
+	for (let j = i * d; j < (i + 1) * d; j++) {
+		r += (w[j] - rq * v[j]) ** 2;
+	}
+	return { rq, residual: Math.sqrt(r) };
+}
+
 /**
  * Power iteration on each block of `op`. Converges to the eigenvalue of largest magnitude of each
  * block (for Gauss–Newton blocks, which are PSD, that is the top one). Residuals are explicit:
@@ -34,19 +62,7 @@ export async function blockPowerIteration(op: BlockDiagonalOperator, options: Po
 	}
 	const { blocks: b, blockSize: d } = op;
 	const v = gaussianVector(b * d, options.seed ?? 0);
-	const normalise = (x: Float64Array, i: number): number => {
-		let s = 0;
-		for (let j = i * d; j < (i + 1) * d; j++) {
-			s += x[j] * x[j];
-		}
-		const nrm = Math.sqrt(s);
-		if (nrm > 0) {
-			for (let j = i * d; j < (i + 1) * d; j++) {
-				x[j] /= nrm;
-			}
-		}
-		return nrm;
-	};
+	const normalise = (x: Float64Array, i: number): number => normaliseBlock(x, i, d);
 	for (let i = 0; i < b; i++) {
 		normalise(v, i);
 	}
@@ -64,16 +80,9 @@ export async function blockPowerIteration(op: BlockDiagonalOperator, options: Po
 			if (done[i]) {
 				continue;
 			}
-			let rq = 0;
-			for (let j = i * d; j < (i + 1) * d; j++) {
-				rq += v[j] * w[j];
-			}
-			let r = 0;
-			for (let j = i * d; j < (i + 1) * d; j++) {
-				r += (w[j] - rq * v[j]) ** 2;
-			}
+			const { rq, residual } = rayleighResidual(v, w, i, d);
 			lambda[i] = rq;
-			residuals[i] = Math.sqrt(r);
+			residuals[i] = residual;
 			if (residuals[i] <= tol * Math.max(Math.abs(rq), TINY)) {
 				// Keep v_i (the vector the residual belongs to) and stop updating this block.
 				done[i] = true;

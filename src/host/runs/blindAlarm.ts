@@ -116,7 +116,7 @@ export function registerBlindAlarms(context: vscode.ExtensionContext, dashboard:
 					});
 				}
 				const rows = run.summary?.blind?.suspectRows;
-				if (rows !== undefined && (run.blind ?? []).length > 0) {
+				if (rows !== undefined && rows !== null && (run.blind ?? []).length > 0) {
 					const sig = rows.join(',');
 					const before = suspectsSeen.get(run.info.dir);
 					suspectsSeen.set(run.info.dir, sig);
