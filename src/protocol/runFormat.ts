@@ -16,7 +16,7 @@ import eventSchema from './schemas/event.schema.json';
 export const RUN_FORMAT_MAJOR = 1;
 
 /** The schema version the SDK writes. */
-export const SCHEMA_VERSION = '1.1';
+export const SCHEMA_VERSION = '1.2';
 
 /** Folder (relative to a workspace folder) that holds run folders. */
 export const RUNS_DIR = '.poison-lens/runs';
@@ -123,6 +123,11 @@ export interface TensorSetRef {
 /** The training-sample reference also records how many rows the full training set has. */
 export interface TrainSampleRef extends TensorSetRef {
 	readonly totalRows: number;
+	/**
+	 * How the values are stored (1.2): `uint8/255` (one byte k per value meaning k/255, lossless for 8-bit images) or
+	 * `float32`. Absent in older runs, whose files are float32; the file's own header is authoritative.
+	 */
+	readonly encoding?: 'float32' | 'uint8/255';
 }
 
 /** Full v1 manifest. */
