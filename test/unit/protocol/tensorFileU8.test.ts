@@ -25,7 +25,7 @@ describe('PLTS version 2: bytes k meaning k/255', () => {
 		assert.deepEqual(Buffer.from(bytes), expected);
 	});
 
-	test('round-trips every float32 k/255 bit for bit, with labels and row indices', async () => {
+	test('round-trips every float32 k/255 bit for bit, with labels and row indices', () => {
 		const data = imageValues();
 		assert.ok(isUint8Exact(data));
 		const set = { itemShape: [37], count: 7, data, labels: Int32Array.from({ length: 7 }, (_, i) => i % 3), rowIndices: Uint32Array.from({ length: 7 }, (_, i) => 4_000_000_000 + i) };
