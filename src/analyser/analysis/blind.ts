@@ -19,7 +19,7 @@ import { logitModelFromLayers, type CancelSignal, type LogitModel } from '../cur
 import { checkpoint as cancelPoint } from '../curvature/cancel';
 import { imageOf, loadCheckpointModel, predictClasses, round6 } from './checkpoint';
 import { type RunContext } from './context';
-import { candidateCount, cheapStage, combineStages, expensiveSelection, openTrainingRows, writeRowScores } from './cascade';
+import { candidateCount, cheapStage, combineStages, directionStage, expensiveSelection, openTrainingRows, writeRowScores } from './cascade';
 import { cos2, denseClusters, principalDirection, robustOutliers, type ConsensusOptions, type OutlierOptions } from './robust';
 import { batchCurvature } from './spectrum';
 
@@ -129,6 +129,9 @@ export interface BlindResult {
 		readonly controlMissed: number;
 		readonly cheapMs: number;
 		readonly hessianMs: number;
+		/** Stage 3: rows of the flip class tested along the candidate trigger, and its cost. */
+		readonly directionRows: number;
+		readonly directionMs: number;
 		readonly cut: number;
 		readonly rowScoresFile: string | null;
 		/** Combined score of each suspect (same order as `summary.suspectRows`). */
@@ -335,7 +338,9 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 		const hessianMs = performance.now() - th;
 		const cos2s = consensus === null ? null : Float64Array.from({ length: total }, (_, i) => cos2(vectors.subarray(i * dim, (i + 1) * dim), consensus.direction));
 		// One score per row: the stages combined; suspects are the rows at or above the cut.
-		const suspicion = combineStages(cheap.cheap, scannedPos, cos2s, control);
+		// Stage 3: the candidate trigger tested on every row of its flip class.
+		const dir = consensus === null ? null : await directionStage(logit, reader, reader.labels, consensus.direction, consensus.cls, FLIP_NORM, { signal: options.signal });
+		const suspicion = combineStages(cheap.cheap, scannedPos, cos2s, control, dir?.drop ?? null, reader.labels);
 		const suspects = suspicion.suspects;
 		const rowScoresFile = options.writeScores === false ? null : await writeRowScores(ctx.runDir, allRows, reader.labels, cheap, suspicion);
 		const control0 = consensus === null ? null : (await flipRate(model, ctx.probe, ctx.itemShape, ctx.numClasses, randomDirection(dim, 12345))).rate;
@@ -373,6 +378,8 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 				controlMissed: suspicion.controlMissed,
 				cheapMs: cheap.ms,
 				hessianMs,
+				directionRows: dir?.rows ?? 0,
+				directionMs: dir?.ms ?? 0,
 				cut: suspicion.cut,
 				rowScoresFile,
 				suspectScores: suspects.map((i) => round6(suspicion.score[i])),

@@ -33,6 +33,8 @@ import { topDirections } from './signature';
 
 /** Suspicion cut on the combined row score (a robust z): a priori, Iglewicz & Hoaglin's 3.5; not yet calibrated on dev. */
 export const ROW_SCORE_CUT = 3.5;
+/** A cos² to the candidate trigger this far above the control rows' median reaches the cut (blind mode's own cos² radius). */
+export const CURVATURE_COS2_AT_CUT = 0.3;
 /** Default number of 50/50 blends per row in the cheap stage. */
 export const DEFAULT_BLENDS = 8;
 /** Rows of the blend pool, drawn once (seeded) from the whole training set. */
@@ -243,6 +245,76 @@ export async function cheapStage(logit: LogitModel, model: tf.LayersModel, reade
 	return { strip, spectral, cheap, ms: performance.now() - t0 };
 }
 
+/**
+ * Stage 3, the candidate trigger tested on every row of its flip class: how much the row's log-probability of its
+ * own label drops when the candidate direction is added or removed (scaled like the flip-rate test: an RMS change
+ * of `rms` per value, clipped to [0, 1]; the larger drop of the two signs). A poison carries the trigger, so taking
+ * it away sends it back to its true class; a genuine row of the class barely moves. NaN for rows of other labels.
+ */
+export async function directionStage(
+	logit: LogitModel,
+	reader: TensorSetReader,
+	labels: Int32Array,
+	direction: ArrayLike<number>,
+	flipClass: number,
+	rms: number,
+	options: CascadeOptions = {},
+): Promise<{ drop: Float64Array; rows: number; ms: number }> {
+	const t0 = performance.now();
+	const n = reader.count;
+	const shape = reader.itemShape;
+	const d = shape.reduce((a, b) => a * b, 1);
+	let norm2 = 0;
+	for (let j = 0; j < d; j++) {
+		norm2 += direction[j] * direction[j];
+	}
+	const drop = new Float64Array(n).fill(NaN);
+	if (!(norm2 > 0)) {
+		return { drop, rows: 0, ms: performance.now() - t0 };
+	}
+	const scale = (rms * Math.sqrt(d)) / Math.sqrt(norm2);
+	const chunk = Math.max(1, options.chunk ?? 512);
+	let tested = 0;
+	for (let s = 0; s < n; s += chunk) {
+		await cancelPoint(options.signal, 'row scores: candidate direction', s);
+		const m = Math.min(chunk, n - s);
+		const pos: number[] = [];
+		for (let i = 0; i < m; i++) {
+			if (labels[s + i] === flipClass) {
+				pos.push(i);
+			}
+		}
+		if (pos.length === 0) {
+			continue;
+		}
+		const items = await reader.read(s, m);
+		const k = pos.length;
+		const x = new Float32Array(3 * k * d);
+		pos.forEach((i, r) => {
+			for (let t = 0; t < d; t++) {
+				const v = items[i * d + t];
+				const step = scale * direction[t];
+				x[r * d + t] = v;
+				const up = v + step;
+				const down = v - step;
+				x[(k + r) * d + t] = up < 0 ? 0 : up > 1 ? 1 : up;
+				x[(2 * k + r) * d + t] = down < 0 ? 0 : down > 1 ? 1 : down;
+			}
+		});
+		const lp = tf.tidy(() => {
+			const z = logit.logits(tf.tensor(x, [3 * k, ...shape]));
+			return tf.logSoftmax(z).slice([0, flipClass], [3 * k, 1]).reshape([3 * k]);
+		});
+		const v = await lp.data();
+		lp.dispose();
+		pos.forEach((i, r) => {
+			drop[s + i] = Math.max(v[r] - v[k + r], v[r] - v[2 * k + r]);
+		});
+		tested += k;
+	}
+	return { drop, rows: tested, ms: performance.now() - t0 };
+}
+
 /** Per label: |(r − mean)·v| with v the top right singular vector of the label's centred representations. */
 export function spectralProjections(reps: Float32Array, n: number, d: number, labels: ArrayLike<number>): Float64Array {
 	const out = new Float64Array(n);
@@ -305,6 +377,8 @@ export interface RowSuspicion {
 	readonly score: Float64Array;
 	/** Robust z of cos² to the candidate trigger against the control rows; NaN where not scanned or no candidate. */
 	readonly curvature: Float64Array;
+	/** Robust z, within the flip class, of the drop under the candidate direction (stage 3); NaN elsewhere. */
+	readonly direction: Float64Array;
 	readonly cut: number;
 	/** Positions (file order) at or above the cut, highest first. */
 	readonly suspects: number[];
@@ -314,10 +388,22 @@ export interface RowSuspicion {
 }
 
 /**
- * Combines the stages. `scanned` are file positions with their cos² to the candidate trigger (null: no candidate);
- * `control` the positions of the control rows among them.
+ * Robust z-scores of the stages, and one score per row. With a candidate trigger (stages 2 and 3 ran), a row's score
+ * is the larger of its curvature z (cos² to the candidate against the control rows; the scale is at least
+ * cos² {@link CURVATURE_COS2_AT_CUT} per cut, so only rows whose curvature points the candidate's way pass) and its
+ * direction z (stage 3); without one, the cheap z. The cheap stage alone only chooses the candidates, because its
+ * tails hold many clean rows.
+ * `scanned` are file positions with their cos² to the candidate (null: no candidate); `control` the control rows.
  */
-export function combineStages(cheap: Float64Array, scanned: ArrayLike<number>, cos2: Float64Array | null, control: ArrayLike<number>, cut = ROW_SCORE_CUT): RowSuspicion {
+export function combineStages(
+	cheap: Float64Array,
+	scanned: ArrayLike<number>,
+	cos2: Float64Array | null,
+	control: ArrayLike<number>,
+	drop: Float64Array | null,
+	labels: ArrayLike<number>,
+	cut = ROW_SCORE_CUT,
+): RowSuspicion {
 	const n = cheap.length;
 	const curvature = new Float64Array(n).fill(NaN);
 	if (cos2 !== null) {
@@ -327,15 +413,29 @@ export function combineStages(cheap: Float64Array, scanned: ArrayLike<number>, c
 		}
 		const nullValues = Array.from(control, (c) => cos2[pos.get(c) ?? -1]).filter((v) => v !== undefined);
 		const { median: m, scale } = robustCentre(nullValues);
+		const floor = CURVATURE_COS2_AT_CUT / cut;
 		for (let k = 0; k < scanned.length; k++) {
-			curvature[scanned[k]] = (cos2[k] - m) / scale;
+			curvature[scanned[k]] = (cos2[k] - m) / Math.max(scale, floor);
 		}
 	}
+	const direction = new Float64Array(n).fill(NaN);
+	if (drop !== null) {
+		const idx: number[] = [];
+		drop.forEach((v, i) => {
+			if (Number.isFinite(v)) {
+				idx.push(i);
+			}
+		});
+		const { median: m, scale } = robustCentre(idx.map((i) => drop[i]));
+		for (const i of idx) {
+			direction[i] = (drop[i] - m) / scale;
+		}
+	}
+	const withCandidate = cos2 !== null;
 	const score = new Float64Array(n);
 	for (let i = 0; i < n; i++) {
-		const a = Number.isFinite(cheap[i]) ? cheap[i] : -Infinity;
-		const b = Number.isFinite(curvature[i]) ? curvature[i] : -Infinity;
-		const s = Math.max(a, b);
+		const parts = withCandidate ? [curvature[i], direction[i]] : [cheap[i]];
+		const s = Math.max(...parts.map((v) => (Number.isFinite(v) ? v : -Infinity)));
 		score[i] = Number.isFinite(s) ? s : 0;
 	}
 	const suspects: number[] = [];
@@ -352,7 +452,7 @@ export function combineStages(cheap: Float64Array, scanned: ArrayLike<number>, c
 			controlMissed++;
 		}
 	}
-	return { score, curvature, cut, suspects, controlMissed, controlSize: control.length };
+	return { score, curvature, direction, cut, suspects, controlMissed, controlSize: control.length };
 }
 
 function num(v: number): string {
@@ -360,16 +460,16 @@ function num(v: number): string {
 }
 
 /**
- * Writes every row's score to `<runDir>/blind/row-scores.csv` atomically: `row,label,score,suspect,strip,spectral,cheap,curvature`
+ * Writes every row's score to `<runDir>/blind/row-scores.csv` atomically: `row,label,score,suspect,strip,spectral,cheap,curvature,direction`
  * (row = source row of the training set; stage columns empty where a stage did not score the row).
  * @returns the run-folder-relative path
  */
 export async function writeRowScores(runDir: string, rows: ArrayLike<number>, labels: ArrayLike<number>, cheap: CheapStage, s: RowSuspicion): Promise<string> {
 	const file = path.join(runDir, ROW_SCORES_FILE);
 	await fs.promises.mkdir(path.dirname(file), { recursive: true });
-	const lines: string[] = [`# poison-lens row suspicion; cut ${s.cut}; suspect = score >= cut`, 'row,label,score,suspect,strip,spectral,cheap,curvature'];
+	const lines: string[] = [`# poison-lens row suspicion; cut ${s.cut}; suspect = score >= cut`, 'row,label,score,suspect,strip,spectral,cheap,curvature,direction'];
 	for (let i = 0; i < s.score.length; i++) {
-		lines.push(`${rows[i]},${labels[i]},${num(s.score[i])},${s.score[i] >= s.cut ? 1 : 0},${num(cheap.strip[i])},${num(cheap.spectral[i])},${num(cheap.cheap[i])},${num(s.curvature[i])}`);
+		lines.push(`${rows[i]},${labels[i]},${num(s.score[i])},${s.score[i] >= s.cut ? 1 : 0},${num(cheap.strip[i])},${num(cheap.spectral[i])},${num(cheap.cheap[i])},${num(s.curvature[i])},${num(s.direction[i])}`);
 	}
 	const tmp = `${file}.tmp-${process.pid}`;
 	await fs.promises.writeFile(tmp, `${lines.join('\n')}\n`);
