@@ -340,7 +340,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 		// One score per row: the stages combined; suspects are the rows at or above the cut.
 		// Stage 3: the candidate trigger tested on every row of its flip class.
 		const dir = consensus === null ? null : await directionStage(logit, reader, reader.labels, consensus.direction, consensus.cls, FLIP_NORM, { signal: options.signal });
-		const suspicion = combineStages(cheap.cheap, scannedPos, cos2s, control, dir?.drop ?? null, reader.labels);
+		const suspicion = combineStages(cheap.cheap, scannedPos, cos2s, control, dir?.drop ?? null);
 		const suspects = suspicion.suspects;
 		const rowScoresFile = options.writeScores === false ? null : await writeRowScores(ctx.runDir, allRows, reader.labels, cheap, suspicion);
 		const control0 = consensus === null ? null : (await flipRate(model, ctx.probe, ctx.itemShape, ctx.numClasses, randomDirection(dim, 12345))).rate;

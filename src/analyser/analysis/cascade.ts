@@ -401,7 +401,6 @@ export function combineStages(
 	cos2: Float64Array | null,
 	control: ArrayLike<number>,
 	drop: Float64Array | null,
-	labels: ArrayLike<number>,
 	cut = ROW_SCORE_CUT,
 ): RowSuspicion {
 	const n = cheap.length;
