@@ -12,6 +12,7 @@
  * Near-clone poisons (docs/science.md §2.6) induce almost no curvature, so they are expected to escape
  * this scan; the dataset near-duplicate check (`poison-lens scan`) is the tool for them.
  */
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BlindSummary, ImageRecord } from '../../protocol/analysisRecord';
 import { boxMuller, mulberry32 } from '../../math/random';
@@ -342,11 +343,12 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 		const dir = consensus === null ? null : await directionStage(logit, reader, reader.labels, consensus.direction, consensus.cls, FLIP_NORM, { signal: options.signal });
 		const suspicion = combineStages(cheap.cheap, scannedPos, cos2s, control, dir?.drop ?? null);
 		const suspects = suspicion.suspects;
-		const rowScoresFile = options.writeScores === false ? null : await writeRowScores(ctx.runDir, allRows, reader.labels, cheap, suspicion);
+		const stepOfDir = /^\d+$/.test(path.basename(checkpointDir)) ? Number(path.basename(checkpointDir)) : null;
+		const totalRows = ctx.manifest.trainSample?.totalRows ?? n;
+		const rowScoresFile = options.writeScores === false ? null : await writeRowScores(ctx.runDir, stepOfDir, allRows, reader.labels, cheap, suspicion, totalRows);
 		const control0 = consensus === null ? null : (await flipRate(model, ctx.probe, ctx.itemShape, ctx.numClasses, randomDirection(dim, 12345))).rate;
 		const overlap = consensus !== null && ctx.attack !== null ? cos2(consensus.direction, ctx.attack.meanDirection) : null;
 		const poisoned = ctx.attack?.poisonedRows ?? ctx.manifest.attack?.poisonedRows ?? null;
-		const totalRows = ctx.manifest.trainSample?.totalRows ?? n;
 		const cheapAbove: number[] = [];
 		cheap.cheap.forEach((v, i) => {
 			if (v >= suspicion.cut) {

@@ -463,10 +463,10 @@ function num(v: number): string {
  * (row = source row of the training set; stage columns empty where a stage did not score the row).
  * @returns the run-folder-relative path
  */
-export async function writeRowScores(runDir: string, rows: ArrayLike<number>, labels: ArrayLike<number>, cheap: CheapStage, s: RowSuspicion): Promise<string> {
+export async function writeRowScores(runDir: string, step: number | null, rows: ArrayLike<number>, labels: ArrayLike<number>, cheap: CheapStage, s: RowSuspicion, totalRows: number): Promise<string> {
 	const file = path.join(runDir, ROW_SCORES_FILE);
 	await fs.promises.mkdir(path.dirname(file), { recursive: true });
-	const lines: string[] = [`# poison-lens row suspicion; cut ${s.cut}; suspect = score >= cut`, 'row,label,score,suspect,strip,spectral,cheap,curvature,direction'];
+	const lines: string[] = [`# poison-lens row suspicion; step ${step ?? 'unknown'}; cut ${s.cut}; rows ${s.score.length} of ${totalRows}; suspect = score >= cut`, 'row,label,score,suspect,strip,spectral,cheap,curvature,direction'];
 	for (let i = 0; i < s.score.length; i++) {
 		lines.push(`${rows[i]},${labels[i]},${num(s.score[i])},${s.score[i] >= s.cut ? 1 : 0},${num(cheap.strip[i])},${num(cheap.spectral[i])},${num(cheap.cheap[i])},${num(s.curvature[i])},${num(s.direction[i])}`);
 	}
@@ -476,8 +476,19 @@ export async function writeRowScores(runDir: string, rows: ArrayLike<number>, la
 	return ROW_SCORES_FILE;
 }
 
-/** Reads a row-scores file back: source row → combined score (for `poison-lens scan --run`). */
-export async function readRowScores(runDir: string): Promise<{ cut: number; scores: Map<number, { label: number; score: number; suspect: boolean }> } | null> {
+/** A row-scores file read back. */
+export interface StoredRowScores {
+	/** Checkpoint step the scores come from (null when the file does not say). */
+	readonly step: number | null;
+	readonly cut: number;
+	readonly scoredRows: number;
+	readonly totalRows: number;
+	/** Source row → its label, combined score and suspect flag. */
+	readonly scores: Map<number, { label: number; score: number; suspect: boolean }>;
+}
+
+/** Reads `<runDir>/blind/row-scores.csv` back (null when there is none). */
+export async function readRowScores(runDir: string): Promise<StoredRowScores | null> {
 	let text: string;
 	try {
 		text = await fs.promises.readFile(path.join(runDir, ROW_SCORES_FILE), 'utf8');
@@ -485,7 +496,10 @@ export async function readRowScores(runDir: string): Promise<{ cut: number; scor
 		return null;
 	}
 	const lines = text.split('\n');
-	const cutMatch = /cut ([0-9.eE+-]+)/.exec(lines[0] ?? '');
+	const head = lines[0] ?? '';
+	const cutMatch = /cut ([0-9.eE+-]+)/.exec(head);
+	const stepMatch = /step (\d+)/.exec(head);
+	const rowsMatch = /rows (\d+) of (\d+)/.exec(head);
 	const scores = new Map<number, { label: number; score: number; suspect: boolean }>();
 	for (const line of lines.slice(2)) {
 		if (line === '') {
@@ -494,5 +508,11 @@ export async function readRowScores(runDir: string): Promise<{ cut: number; scor
 		const [row, label, score, suspect] = line.split(',');
 		scores.set(Number(row), { label: Number(label), score: Number(score), suspect: suspect === '1' });
 	}
-	return { cut: cutMatch === null ? ROW_SCORE_CUT : Number(cutMatch[1]), scores };
+	return {
+		step: stepMatch === null ? null : Number(stepMatch[1]),
+		cut: cutMatch === null ? ROW_SCORE_CUT : Number(cutMatch[1]),
+		scoredRows: rowsMatch === null ? scores.size : Number(rowsMatch[1]),
+		totalRows: rowsMatch === null ? scores.size : Number(rowsMatch[2]),
+		scores,
+	};
 }

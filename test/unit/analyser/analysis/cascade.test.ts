@@ -143,10 +143,13 @@ describe('row suspicion cascade', () => {
 		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-scores-'));
 		const cheap = { strip: Float64Array.from([1, 2]), spectral: Float64Array.from([0.5, 0.25]), cheap: Float64Array.from([0, 4]), ms: 1 };
 		const s = combineStages(cheap.cheap, [], null, [], null);
-		const rel = await writeRowScores(dir, [7, 9], [1, 0], cheap, s);
+		const rel = await writeRowScores(dir, 12, [7, 9], [1, 0], cheap, s, 5);
 		const back = await readRowScores(dir);
 		assert.equal(rel, 'blind/row-scores.csv');
 		assert.equal(back?.cut, ROW_SCORE_CUT);
+		assert.equal(back?.step, 12);
+		assert.equal(back?.scoredRows, 2);
+		assert.equal(back?.totalRows, 5);
 		assert.deepEqual(back?.scores.get(9), { label: 0, score: 4, suspect: true });
 		assert.deepEqual(back?.scores.get(7), { label: 1, score: 0, suspect: false });
 	});
