@@ -20,7 +20,8 @@ import { logitModelFromLayers, type CancelSignal, type LogitModel } from '../cur
 import { checkpoint as cancelPoint } from '../curvature/cancel';
 import { imageOf, loadCheckpointModel, predictClasses, round6 } from './checkpoint';
 import { type RunContext } from './context';
-import { candidateCount, cheapStage, combineStages, directionStage, expensiveSelection, openTrainingRows, writeRowScores } from './cascade';
+import { cheapStageOnThreads } from './parallelRows';
+import { candidateCount, combineStages, directionStage, expensiveSelection, openTrainingRows, writeRowScores } from './cascade';
 import { cos2, denseClusters, principalDirection, robustOutliers, type ConsensusOptions, type OutlierOptions } from './robust';
 import { batchCurvature } from './spectrum';
 
@@ -33,6 +34,8 @@ export interface BlindOptions {
 	readonly blends?: number;
 	/** Candidates for the per-sample input-Hessian stage (default 5 % of the rows, 256…4096; a control of the same size is added). */
 	readonly candidates?: number;
+	/** Worker threads for the per-row stage 1 (default: the machine's cores, at most 16; 1 = this thread). */
+	readonly threads?: number;
 	/** Write every row's score to blind/row-scores.csv in the run folder (default true). */
 	readonly writeScores?: boolean;
 	readonly outliers?: OutlierOptions;
@@ -129,6 +132,8 @@ export interface BlindResult {
 		/** Control rows that the curvature puts above the cut while the cheap stage does not (stage 1's misses, estimated). */
 		readonly controlMissed: number;
 		readonly cheapMs: number;
+		/** Threads stage 1 ran on. */
+		readonly threads: number;
 		readonly hessianMs: number;
 		/** Stage 3: rows of the flip class tested along the candidate trigger, and its cost. */
 		readonly directionRows: number;
@@ -319,7 +324,12 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 		logit = logitModelFromLayers(model, checkpointDir);
 		// Stage 1: the cheap per-row scores over every recorded row, in chunks.
 		options.onStage?.('cheap row scores over every training row');
-		const cheap = await cheapStage(logit, model, reader, reader.labels, { signal: options.signal, blends: options.blends, onProgress: options.onProgress });
+		const cheap = await cheapStageOnThreads(ctx.runDir, checkpointDir, logit, model, reader, reader.labels, {
+			signal: options.signal,
+			blends: options.blends,
+			threads: options.threads,
+			onProgress: options.onProgress,
+		});
 		// Stage 2: the per-sample input-Hessian for the top candidates and an equally large random control.
 		const th = performance.now();
 		const k = candidateCount(n, options.candidates);
@@ -379,6 +389,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 				control: control.length,
 				controlMissed: suspicion.controlMissed,
 				cheapMs: cheap.ms,
+				threads: cheap.threads,
 				hessianMs,
 				directionRows: dir?.rows ?? 0,
 				directionMs: dir?.ms ?? 0,

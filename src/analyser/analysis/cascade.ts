@@ -163,79 +163,110 @@ export function seededPositions(n: number, k: number, seed: number, exclude?: Re
 	return pool.slice(0, m).sort();
 }
 
+/** The blend pool: {@link BLEND_POOL} seeded rows of the whole training set, read once. */
+export async function blendPool(reader: TensorSetReader, seed = 0): Promise<{ rows: Int32Array; values: Float32Array }> {
+	const rows = seededPositions(reader.count, BLEND_POOL, seed + 1);
+	return { rows, values: await reader.readRows(rows) };
+}
+
+/** Stage 1's raw per-row values over rows [start, end): the blended-entropy score and the penultimate representation. */
+export interface CheapPart {
+	readonly start: number;
+	readonly strip: Float64Array;
+	/** (end − start) × width values, or null when the model has no Dense layer. */
+	readonly reps: Float32Array | null;
+	readonly width: number;
+}
+
 /**
- * The cheap stage over every row of `reader`, chunk by chunk.
- * @param logit the checkpoint's logit model (probabilities = softmax of its logits)
- * @param model the checkpoint's layers model (for the penultimate representation)
+ * Stage 1 over rows [start, end) of `reader`, in chunks that start at multiples of `chunk` counted from row 0; the blend
+ * partners of each chunk are drawn from a generator seeded by (seed, chunk index), so the result does not depend on
+ * how the rows are split between threads.
  */
-export async function cheapStage(logit: LogitModel, model: tf.LayersModel, reader: TensorSetReader, labels: Int32Array, options: CascadeOptions = {}): Promise<CheapStage> {
-	const t0 = performance.now();
-	const n = reader.count;
+export async function cheapRange(
+	logit: LogitModel,
+	model: tf.LayersModel,
+	reader: TensorSetReader,
+	pool: { readonly rows: Int32Array; readonly values: Float32Array },
+	start: number,
+	end: number,
+	options: CascadeOptions = {},
+): Promise<CheapPart> {
 	const shape = reader.itemShape;
 	const d = shape.reduce((a, b) => a * b, 1);
 	const blends = Math.max(1, options.blends ?? DEFAULT_BLENDS);
 	const chunk = Math.max(1, options.chunk ?? 512);
 	const seed = options.seed ?? 0;
-	const poolRows = seededPositions(n, BLEND_POOL, seed + 1);
-	const pool = await reader.readRows(poolRows);
-	const poolCount = poolRows.length;
-	const strip = new Float64Array(n);
+	const poolCount = pool.rows.length;
+	const strip = new Float64Array(end - start);
+	// `pen` shares the checkpoint model's layers: it is not disposed here (that would dispose their weights).
 	const pen = penultimate(model);
 	let reps: Float32Array | null = null;
 	let width = 0;
-	const rand = mulberry32(seed + 2);
-	// `pen` shares the checkpoint model's layers: it is not disposed here (that would dispose their weights).
-	{
-		for (let s = 0; s < n; s += chunk) {
-			await cancelPoint(options.signal, 'row scores', s);
-			const m = Math.min(chunk, n - s);
-			const items = await reader.read(s, m);
-			if (pen !== null) {
-				const r = tf.tidy(() => (pen.predict(tf.tensor(items, [m, ...shape])) as tf.Tensor).reshape([m, -1]));
-				const vals = (await r.data()) as Float32Array;
-				r.dispose();
-				if (reps === null) {
-					width = vals.length / m;
-					reps = new Float32Array(n * width);
-				}
-				reps.set(vals, s * width);
+	for (let s = start; s < end; s += chunk) {
+		await cancelPoint(options.signal, 'row scores', s);
+		const m = Math.min(chunk, end - s);
+		const items = await reader.read(s, m);
+		if (pen !== null) {
+			const r = tf.tidy(() => (pen.predict(tf.tensor(items, [m, ...shape])) as tf.Tensor).reshape([m, -1]));
+			const vals = (await r.data()) as Float32Array;
+			r.dispose();
+			if (reps === null) {
+				width = vals.length / m;
+				reps = new Float32Array((end - start) * width);
 			}
-			const sumH = new Float64Array(m);
-			// Blends in groups so one forward pass holds at most ~2048 items.
-			const group = Math.max(1, Math.floor(2048 / m));
-			for (let b0 = 0; b0 < blends; b0 += group) {
-				const g = Math.min(group, blends - b0);
-				const mixed = new Float32Array(g * m * d);
-				for (let k = 0; k < g; k++) {
-					for (let i = 0; i < m; i++) {
-						let j = Math.floor(rand() * poolCount);
-						if (poolRows[j] === s + i) {
-							j = (j + 1) % poolCount;
-						}
-						const o = (k * m + i) * d;
-						const oi = i * d;
-						const oj = j * d;
-						for (let t = 0; t < d; t++) {
-							mixed[o + t] = 0.5 * items[oi + t] + 0.5 * pool[oj + t];
-						}
+			reps.set(vals, (s - start) * width);
+		}
+		const rand = mulberry32((seed * 1_000_003 + 2 + Math.floor(s / chunk) * 7919) >>> 0);
+		const sumH = new Float64Array(m);
+		// Blends in groups so one forward pass holds at most ~2048 items.
+		const group = Math.max(1, Math.floor(2048 / m));
+		for (let b0 = 0; b0 < blends; b0 += group) {
+			const g = Math.min(group, blends - b0);
+			const mixed = new Float32Array(g * m * d);
+			for (let k = 0; k < g; k++) {
+				for (let i = 0; i < m; i++) {
+					let j = Math.floor(rand() * poolCount);
+					if (pool.rows[j] === s + i) {
+						j = (j + 1) % poolCount;
 					}
-				}
-				const h = tf.tidy(() => {
-					const p = tf.softmax(logit.logits(tf.tensor(mixed, [g * m, ...shape])));
-					return tf.neg(tf.sum(tf.mul(p, tf.log(tf.maximum(p, 1e-30))), 1));
-				});
-				const hv = await h.data();
-				h.dispose();
-				for (let k = 0; k < g; k++) {
-					for (let i = 0; i < m; i++) {
-						sumH[i] += hv[k * m + i];
+					const o = (k * m + i) * d;
+					const oi = i * d;
+					const oj = j * d;
+					for (let t = 0; t < d; t++) {
+						mixed[o + t] = 0.5 * items[oi + t] + 0.5 * pool.values[oj + t];
 					}
 				}
 			}
-			for (let i = 0; i < m; i++) {
-				strip[s + i] = -Math.log(Math.max(0, sumH[i] / blends) + LOG_EPS);
+			const h = tf.tidy(() => {
+				const p = tf.softmax(logit.logits(tf.tensor(mixed, [g * m, ...shape])));
+				return tf.neg(tf.sum(tf.mul(p, tf.log(tf.maximum(p, 1e-30))), 1));
+			});
+			const hv = await h.data();
+			h.dispose();
+			for (let k = 0; k < g; k++) {
+				for (let i = 0; i < m; i++) {
+					sumH[i] += hv[k * m + i];
+				}
 			}
-			options.onProgress?.(s + m, n);
+		}
+		for (let i = 0; i < m; i++) {
+			strip[s - start + i] = -Math.log(Math.max(0, sumH[i] / blends) + LOG_EPS);
+		}
+		options.onProgress?.(s + m - start, end - start);
+	}
+	return { start, strip, reps, width };
+}
+
+/** Stage 1's scores from its parts (in any order): spectral projections per label, robust z, the cheap score. */
+export function finishCheap(parts: readonly CheapPart[], n: number, labels: Int32Array, t0: number): CheapStage {
+	const strip = new Float64Array(n);
+	const width = parts.find((p) => p.reps !== null)?.width ?? 0;
+	const reps = width > 0 ? new Float32Array(n * width) : null;
+	for (const p of parts) {
+		strip.set(p.strip, p.start);
+		if (reps !== null && p.reps !== null) {
+			reps.set(p.reps, p.start * width);
 		}
 	}
 	const spectral = reps === null ? new Float64Array(n) : spectralProjections(reps, n, width, labels);
@@ -243,6 +274,18 @@ export async function cheapStage(logit: LogitModel, model: tf.LayersModel, reade
 	const zp = robustZWithinLabel(spectral, labels);
 	const cheap = zs.map((v, i) => Math.max(Number.isFinite(v) ? v : -Infinity, Number.isFinite(zp[i]) ? zp[i] : -Infinity));
 	return { strip, spectral, cheap, ms: performance.now() - t0 };
+}
+
+/**
+ * The cheap stage over every row of `reader`, chunk by chunk, in this thread.
+ * @param logit the checkpoint's logit model (probabilities = softmax of its logits)
+ * @param model the checkpoint's layers model (for the penultimate representation)
+ */
+export async function cheapStage(logit: LogitModel, model: tf.LayersModel, reader: TensorSetReader, labels: Int32Array, options: CascadeOptions = {}): Promise<CheapStage> {
+	const t0 = performance.now();
+	const pool = await blendPool(reader, options.seed ?? 0);
+	const part = await cheapRange(logit, model, reader, pool, 0, reader.count, options);
+	return finishCheap([part], reader.count, labels, t0);
 }
 
 /**
