@@ -26,6 +26,10 @@ import { PoisonLens } from '../src/sdk/lens';
 import { readRun } from '../src/protocol/runFormat';
 import { loadRunContext } from '../src/analyser/analysis/context';
 import { runBlindScan } from '../src/analyser/analysis/blind';
+import { openTrainingRows } from '../src/analyser/analysis/cascade';
+import { loadCheckpointModel } from '../src/analyser/analysis/checkpoint';
+import { cheapStageOnThreads } from '../src/analyser/analysis/parallelRows';
+import { logitModelFromLayers } from '../src/analyser/curvature/index';
 import { buildModel } from './detect/train';
 
 interface Args {
@@ -36,7 +40,7 @@ interface Args {
 	readonly out: string;
 }
 
-function parseArgs(argv: string[]): Args & { mode: 'main' | 'train' | 'scan'; target?: string } {
+function parseArgs(argv: string[]): Args & { mode: 'main' | 'train' | 'scan' | 'threads'; target?: string } {
 	const get = (name: string): string | undefined => {
 		const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
 		if (i < 0) {
@@ -50,7 +54,7 @@ function parseArgs(argv: string[]): Args & { mode: 'main' | 'train' | 'scan'; ta
 			throw new Error(`--arch: unknown architecture "${String(a)}" (demo-cnn, mnist-node)`);
 		}
 	}
-	const mode = get('train') !== undefined ? 'train' : get('scan') !== undefined ? 'scan' : 'main';
+	const mode = get('train') !== undefined ? 'train' : get('scan') !== undefined ? 'scan' : get('threads') !== undefined ? 'threads' : 'main';
 	return {
 		archs,
 		rows: Number(get('rows') ?? 60000),
@@ -58,7 +62,7 @@ function parseArgs(argv: string[]): Args & { mode: 'main' | 'train' | 'scan'; ta
 		theta: Number(get('theta') ?? 0.01),
 		out: path.resolve(get('out') ?? 'out/blind-scale'),
 		mode,
-		target: get('train') ?? get('scan'),
+		target: get('train') ?? get('scan') ?? get('threads'),
 	};
 }
 
@@ -187,6 +191,33 @@ interface ScanResult {
 	readonly controlFlipRate: number | null;
 	readonly cut: number;
 	readonly rowScoresFile: string;
+	readonly threads: number;
+}
+
+/** Stage 1 alone on 1 and on 2 threads, alternating (1, 2, 1, 2), same process, same run: seconds of each. */
+async function threadTimes(runDir: string, rounds: number): Promise<{ one: number[]; two: number[] }> {
+	await selectBackend('wasm');
+	const ctx = await loadRunContext(runDir);
+	const newest = [...(await readRun(runDir)).checkpoints].sort((a, b) => b.step - a.step)[0];
+	const model = await loadCheckpointModel(ctx, newest.dir);
+	const logit = logitModelFromLayers(model, newest.dir);
+	const reader = await openTrainingRows(ctx, 'bench');
+	const one: number[] = [];
+	const two: number[] = [];
+	try {
+		for (let r = 0; r < rounds; r++) {
+			for (const threads of [1, 2]) {
+				const c = await cheapStageOnThreads(runDir, newest.dir, logit, model, reader, reader.labels, { threads });
+				(threads === 1 ? one : two).push(c.ms / 1000);
+				process.stderr.write(`stage 1 on ${threads} thread(s): ${(c.ms / 1000).toFixed(1)} s\n`);
+			}
+		}
+	} finally {
+		logit.dispose();
+		model.dispose();
+		await reader.close();
+	}
+	return { one, two };
 }
 
 async function scan(runDir: string): Promise<ScanResult> {
@@ -210,6 +241,7 @@ async function scan(runDir: string): Promise<ScanResult> {
 		controlFlipRate: r.controlFlipRate,
 		cut: r.cascade.cut,
 		rowScoresFile: path.join(runDir, r.cascade.rowScoresFile ?? ''),
+		threads: r.cascade.threads,
 	};
 }
 
@@ -286,6 +318,12 @@ async function main(): Promise<void> {
 		fs.writeFileSync(path.join(args.out, `${r.arch}.train.json`), JSON.stringify(r, null, 1));
 		return;
 	}
+	if (args.mode === 'threads') {
+		const arch = args.target ?? '';
+		const t = JSON.parse(fs.readFileSync(path.join(args.out, `${arch}.train.json`), 'utf8')) as TrainResult;
+		fs.writeFileSync(path.join(args.out, `${arch}.threads.json`), JSON.stringify(await threadTimes(t.runDir, 2), null, 1));
+		return;
+	}
 	if (args.mode === 'scan') {
 		const arch = args.target ?? '';
 		const t = JSON.parse(fs.readFileSync(path.join(args.out, `${arch}.train.json`), 'utf8')) as TrainResult;
@@ -301,6 +339,7 @@ async function main(): Promise<void> {
 		'| architecture | ASR (p0) | clean acc | epoch s | scan s (stage 1 / 2 / 3) | scan / epoch | scan peak RSS | run folder (train rows) | SDK start s | detector | flagged | precision | recall (all poisoned) | AUROC |',
 		'|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 	];
+	const threadLines: string[] = [];
 	for (const arch of args.archs) {
 		const trainFile = path.join(args.out, `${arch}.train.json`);
 		const scanFile = path.join(args.out, `${arch}.scan.json`);
@@ -317,6 +356,13 @@ async function main(): Promise<void> {
 				throw new Error(`scanning ${arch} failed (exit ${r.status})`);
 			}
 		}
+		const threadsFile = path.join(args.out, `${arch}.threads.json`);
+		if (!fs.existsSync(threadsFile) && !process.argv.includes('--no-threads')) {
+			const r = spawnSync(self[0], [...self.slice(1), '--threads', arch], { stdio: 'inherit' });
+			if (r.status !== 0) {
+				throw new Error(`timing threads on ${arch} failed (exit ${r.status})`);
+			}
+		}
 		const t = JSON.parse(fs.readFileSync(trainFile, 'utf8')) as TrainResult;
 		const s = JSON.parse(fs.readFileSync(scanFile, 'utf8')) as ScanResult;
 		const truth = JSON.parse(fs.readFileSync(path.join(args.out, `${arch}.truth.json`), 'utf8')) as { poisonedRows: number[] };
@@ -329,8 +375,16 @@ async function main(): Promise<void> {
 					: '| | | | | | | | | |';
 			report.push(`${head} ${d.name} | ${d.flagged} | ${pct(d.precision)} | ${pct(d.recall)} | ${d.auroc === null ? '–' : d.auroc.toFixed(3)} |`);
 		});
-		report.push(`|  |  |  |  |  |  |  |  |  | (cut ${s.cut}; candidate trigger flips ${pct(s.flipRate)} of clean probes to ${s.flipClass ?? '–'}, a random direction ${pct(s.controlFlipRate)}; ${t.poisoned} poisoned rows) | | | | |`);
+		if (fs.existsSync(threadsFile)) {
+			const th = JSON.parse(fs.readFileSync(threadsFile, 'utf8')) as { one: number[]; two: number[] };
+			const med = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)];
+			threadLines.push(
+				`- ${arch}: stage 1 over all ${t.rows} rows, 1 thread ${th.one.map((v) => v.toFixed(1)).join(' / ')} s, 2 threads ${th.two.map((v) => v.toFixed(1)).join(' / ')} s (alternating, same process): speed-up ${(med(th.one) / med(th.two)).toFixed(2)}×`,
+			);
+		}
+		report.push(`|  |  |  |  |  |  |  |  |  | (cut ${s.cut}; stage 1 on ${s.threads ?? 1} thread(s); candidate trigger flips ${pct(s.flipRate)} of clean probes to ${s.flipClass ?? '–'}, a random direction ${pct(s.controlFlipRate)}; ${t.poisoned} poisoned rows) | | | | |`);
 	}
+	report.push('', 'Stage 1 on worker threads, 1 vs 2 (the machine has 2 cores):', ...threadLines);
 	report.push('', 'Timings are wall-clock on a shared machine; compare the ratio column. Peak RSS is the scanning process\'s maximum resident set (process.resourceUsage().maxRSS).');
 	const text = `${report.join('\n')}\n`;
 	fs.writeFileSync(path.join(args.out, 'results.md'), text);

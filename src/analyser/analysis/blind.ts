@@ -32,7 +32,7 @@ export interface BlindOptions {
 	readonly chunk?: number;
 	/** 50/50 blends per row in the cheap stage (default 8). */
 	readonly blends?: number;
-	/** Candidates for the per-sample input-Hessian stage (default 5 % of the rows, 256…4096; a control of the same size is added). */
+	/** Candidates for the per-sample input-Hessian stage (default 2 % of the rows, 512…1024; a control of the same size is added). */
 	readonly candidates?: number;
 	/** Worker threads for the per-row stage 1 (default: the machine's cores, at most 16; 1 = this thread). */
 	readonly threads?: number;

@@ -49,7 +49,7 @@ export interface CascadeOptions {
 	readonly chunk?: number;
 	/** 50/50 blends per row (default {@link DEFAULT_BLENDS}). */
 	readonly blends?: number;
-	/** Candidates for the expensive stage (default 5 % of the rows, at least 256, at most 4096). */
+	/** Candidates for the expensive stage (default 2 % of the rows, at least 512, at most 1024). */
 	readonly candidates?: number;
 	readonly seed?: number;
 	readonly onProgress?: (done: number, total: number) => void;
@@ -80,9 +80,14 @@ export async function openTrainingRows(ctx: RunContext, purpose: string): Promis
 	return Object.assign(reader, { labels });
 }
 
-/** How many rows the expensive stage takes as candidates for `n` scored rows (the control has as many again). */
+/**
+ * How many rows the expensive stage takes as candidates for `n` scored rows (the control has as many again): 2 % of
+ * the rows, at least 512, at most 1024. Stage 2 only has to find the candidate trigger (a few poisons among the
+ * scanned rows form its cluster); stage 3 then tests every row of its flip class. Its cost grows with the scanned
+ * rows (per-sample eigenpairs) and their square (the cos² clustering), which is why it is capped.
+ */
 export function candidateCount(n: number, asked?: number): number {
-	const k = asked ?? Math.min(4096, Math.max(256, Math.ceil(0.05 * n)));
+	const k = asked ?? Math.min(1024, Math.max(512, Math.ceil(0.02 * n)));
 	return Math.max(0, Math.min(k, n));
 }
 

@@ -73,10 +73,11 @@ describe('row suspicion cascade', () => {
 	});
 
 	test('candidates: the top k by cheap score; the control: k other rows, seeded', () => {
-		assert.equal(candidateCount(10_000), 500);
-		assert.equal(candidateCount(1000), 256);
-		assert.equal(candidateCount(200_000), 4096);
+		assert.equal(candidateCount(10_000), 512);
+		assert.equal(candidateCount(40_000), 800);
+		assert.equal(candidateCount(60_000), 1024);
 		assert.equal(candidateCount(100), 100);
+		assert.equal(candidateCount(100, 7), 7);
 		const cheap = Float64Array.from({ length: 50 }, (_, i) => (i * 37) % 50);
 		const { candidates, control } = expensiveSelection(cheap, 5, 0);
 		assert.deepEqual(Array.from(candidates).map((i) => cheap[i]).sort((a, b) => b - a), [49, 48, 47, 46, 45]);
