@@ -3,7 +3,7 @@
  * tfjs-examples' mnist-node), a run of `--rows` real MNIST training rows (default 60 000) with a BadNets poison
  * (θ = 1 %, target 0) is trained through the SDK, which records every training row; then, in a separate process, blind
  * mode scans the newest checkpoint (the cascade: every row's cheap score, the input-Hessian for the candidates and a
- * control, the candidate trigger tested on its flip class). Printed and written to `<out>/results.md`:
+ * control, the candidate trigger tested on its flip class). Printed and written to docs/blind-scale.md (`--report FILE`):
  * whole-set scan time / epoch time, the scan's peak RSS, the run-folder size, ASR (is the backdoor working), and
  * recall and precision over ALL poisoned rows at the cut, next to STRIP on training rows and Spectral Signatures on the
  * same runs (their per-row scores are the cascade's own stage-1 columns; Spectral Signatures at its paper cut, top
@@ -387,7 +387,8 @@ async function main(): Promise<void> {
 	report.push('', 'Stage 1 on worker threads, 1 vs 2 (the machine has 2 cores):', ...threadLines);
 	report.push('', 'Timings are wall-clock on a shared machine; compare the ratio column. Peak RSS is the scanning process\'s maximum resident set (process.resourceUsage().maxRSS).');
 	const text = `${report.join('\n')}\n`;
-	fs.writeFileSync(path.join(args.out, 'results.md'), text);
+	const reportFile = path.resolve(process.argv.find((a) => a.startsWith('--report='))?.slice('--report='.length) ?? path.join(__dirname, '..', 'docs/blind-scale.md'));
+	fs.writeFileSync(reportFile, text);
 	process.stdout.write(text);
 }
 
