@@ -32,6 +32,11 @@ function startWorker(task: RowWorkerTask): Worker {
 	return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true, workerData: task, execArgv: [] });
 }
 
+/** True when a worker script is there (a copy of the bundle without dist/rowWorker.js runs stage 1 in one thread). */
+function workerAvailable(): boolean {
+	return fs.existsSync(path.join(__dirname, 'rowWorker.js')) || fs.existsSync(path.join(__dirname, 'rowWorker.ts'));
+}
+
 function runWorker(task: RowWorkerTask): Promise<CheapPart> {
 	return new Promise((resolve, reject) => {
 		const worker = startWorker(task);
@@ -75,7 +80,7 @@ export async function cheapStageOnThreads(
 	const chunk = Math.max(1, options.chunk ?? 512);
 	const chunks = Math.ceil(n / chunk);
 	const threads = Math.max(1, Math.min(options.threads ?? defaultRowThreads(), chunks));
-	if (threads <= 1 || (backend !== 'wasm' && backend !== 'cpu')) {
+	if (threads <= 1 || (backend !== 'wasm' && backend !== 'cpu') || !workerAvailable()) {
 		return { ...(await cheapStage(logit, model, reader, labels, options)), threads: 1 };
 	}
 	const t0 = performance.now();
