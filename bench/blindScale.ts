@@ -377,9 +377,11 @@ async function main(): Promise<void> {
 		});
 		if (fs.existsSync(threadsFile)) {
 			const th = JSON.parse(fs.readFileSync(threadsFile, 'utf8')) as { one: number[]; two: number[] };
-			const med = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)];
+			// Paired by round (1 thread, then 2 threads, back to back): the load of a shared machine changes between rounds.
+			const ratios = th.one.map((v, i) => (th.two[i] === undefined ? null : v / th.two[i])).filter((v): v is number => v !== null);
 			threadLines.push(
-				`- ${arch}: stage 1 over all ${t.rows} rows, 1 thread ${th.one.map((v) => v.toFixed(1)).join(' / ')} s, 2 threads ${th.two.map((v) => v.toFixed(1)).join(' / ')} s (alternating, same process): speed-up ${(med(th.one) / med(th.two)).toFixed(2)}×`,
+				`- ${arch}: stage 1 over all ${t.rows} rows, 1 thread ${th.one.map((v) => v.toFixed(1)).join(' / ')} s, 2 threads ${th.two.map((v) => v.toFixed(1)).join(' / ')} s ` +
+					`(alternating, same process): speed-up per round ${ratios.map((r) => `${r.toFixed(2)}×`).join(', ')}`,
 			);
 		}
 		report.push(`|  |  |  |  |  |  |  |  |  | (cut ${s.cut}; stage 1 on ${s.threads ?? 1} thread(s); candidate trigger flips ${pct(s.flipRate)} of clean probes to ${s.flipClass ?? '–'}, a random direction ${pct(s.controlFlipRate)}; ${t.poisoned} poisoned rows) | | | | |`);
