@@ -3,6 +3,7 @@
 //   analyser   src/analyser/main.ts  -> dist/analyser.js    node, cjs (its own process), wasm files beside it
 //   cli        src/cli/main.ts       -> dist/cli.js         node, cjs, shebang (package `bin`)
 //   scanWorker src/datasets/scanWorker.ts -> dist/scanWorker.js  node worker thread
+//   rowWorker  src/analyser/analysis/rowWorker.ts -> dist/rowWorker.js  node worker thread (blind mode, stage 1)
 //   webview    webview/main.ts       -> dist/webview.js     browser, iife, Chart.js bundled (no CDN)
 //   sdk        src/sdk/index.ts      -> dist/sdk/index.{mjs,cjs} (+ .d.ts by tsc), @tensorflow/* external
 //   tests      test/integration/**   -> out/test/integration/** (mocha suites run inside VS Code)
@@ -72,6 +73,8 @@ node('src/extension.ts', 'extension.js', { external: ['vscode'] });
 node('src/analyser/main.ts', 'analyser.js', { external: ['webgpu'] });
 node('src/cli/main.ts', 'cli.js', { banner: { js: '#!/usr/bin/env node' }, external: ['webgpu'] });
 node('src/datasets/scanWorker.ts', 'scanWorker.js');
+// Blind mode's per-row stage 1 on worker threads (src/analyser/analysis/parallelRows.ts); wasm files are beside it.
+node('src/analyser/analysis/rowWorker.ts', 'rowWorker.js', { external: ['webgpu'] });
 if (existsSync(path.join(root, 'webview/main.ts'))) {
 	configs.push({ ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: [path.join(root, 'webview/main.ts')], outfile: path.join(dist, 'webview.js') });
 }

@@ -103,6 +103,7 @@ async function main(): Promise<void> {
 	const model = buildDemoModel([28, 28, 1], 10, 1);
 	model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
 	const runs = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-bench-sdk-'));
+	const tStart = performance.now();
 	const lens = await PoisonLens.start({
 		runName: 'bench sdk',
 		dir: runs,
@@ -125,7 +126,13 @@ async function main(): Promise<void> {
 		}
 		return { wall: performance.now() - t0, cpu: cpuMs() - c0 };
 	};
+	const startMs = performance.now() - tStart;
+	const stored = lens.currentManifest.trainSample;
 	process.stdout.write(`backend ${backend.description}, ${data.count} rows, batch 64, ${Math.ceil(data.count / 64)} steps per epoch, ${rounds} rounds\n`);
+	process.stdout.write(
+		`PoisonLens.start: ${(startMs / 1000).toFixed(2)} s, once before training (probe, manifest and all ${stored?.count ?? 0} training rows, stored as ${stored?.encoding ?? 'float32'}: ` +
+			`${fs.statSync(path.join(lens.runDir, stored?.path ?? '')).size} bytes)\n`,
+	);
 	await epoch(false); // warm-up: kernels, memory
 	const without: EpochTime[] = [];
 	const withSdk: EpochTime[] = [];

@@ -17,7 +17,6 @@ import { installGradientFixes } from '../tfjs/gradients';
 import { CurvatureCancelledError } from '../analyser/curvature/index';
 import { AnalysisError } from '../analyser/analysis/errors';
 import { analyseRunDir, type RunAnalysisOutcome } from '../analyser/analysis/runner';
-import { BLIND_COS2 } from '../analyser/analysis/blind';
 import { DEFAULT_LIVE_BLIND_SHARE, parseLiveBlindEvery, type LiveBlindSettings } from '../analyser/analysis/liveBlind';
 import { relativeTriggerCurvature } from '../analyser/analysis/lag';
 import { LIGHT_LANCZOS_STEPS } from '../analyser/analysis/checkpoint';
@@ -222,7 +221,17 @@ export interface AnalyseJson {
 	readonly run: string;
 	readonly backend: string;
 	readonly checkpoints: readonly CheckpointJson[];
-	readonly blind: { readonly suspects: number | null; readonly candidateTriggerOverlap: number | null; readonly flipRate: number | null; readonly flipClass: number | null } | null;
+	readonly blind: {
+		readonly suspects: number | null;
+		readonly candidateTriggerOverlap: number | null;
+		readonly flipRate: number | null;
+		readonly flipClass: number | null;
+		readonly scoredRows: number | null;
+		readonly totalRows: number | null;
+		readonly coverage: string | null;
+		readonly rowScoreCut: number | null;
+		readonly rowScoresFile: string | null;
+	} | null;
 	readonly lag: SignedLag;
 	readonly verdict: Verdict;
 }
@@ -247,7 +256,20 @@ export function toAnalyseJson(run: string, backend: string, records: readonly Ch
 			clean: r.clean === null ? null : { topEigenvalues: r.clean.topEigenvalues },
 			error: r.error,
 		})),
-		blind: blind === null ? null : { suspects: blind.suspects, candidateTriggerOverlap: blind.candidateTriggerOverlap, flipRate: blind.flipRate, flipClass: blind.flipClass ?? null },
+		blind:
+			blind === null
+				? null
+				: {
+						suspects: blind.suspects,
+						candidateTriggerOverlap: blind.candidateTriggerOverlap,
+						flipRate: blind.flipRate,
+						flipClass: blind.flipClass ?? null,
+						scoredRows: blind.scoredRows ?? null,
+						totalRows: blind.totalRows ?? null,
+						coverage: coverageText(blind.scoredRows, blind.totalRows),
+						rowScoreCut: blind.rowScoreCut ?? null,
+						rowScoresFile: blind.rowScoresFile ?? null,
+					},
 		lag: { asrStep: lag.asrStep, spectralStep: lag.spectralStep, lagSteps: lag.lagSteps, lagEpochs: lag.lagEpochs },
 		verdict,
 	};
@@ -345,26 +367,60 @@ function lagBlock(l: RunAnalysisOutcome['lag']): string[] {
 	return lines;
 }
 
+/** "scored N of M rows" when a cap left rows unscored, else "scored all N rows" (null when unknown). */
+export function coverageText(scored: number | null | undefined, total: number | null | undefined): string | null {
+	if (scored === null || scored === undefined) {
+		return null;
+	}
+	if (total !== null && total !== undefined && total > scored) {
+		return `scored ${scored} of ${total} rows (a capped sample: ${total - scored} rows were never looked at, so recall over the whole training set is at most ${pct(scored / total)} in expectation)`;
+	}
+	return `scored all ${scored} training rows`;
+}
+
 /** The blind-mode block (empty without a blind summary). */
 function blindBlock(out: RunAnalysisOutcome): string[] {
 	const b = out.summary.blind;
 	if (b === null) {
 		return [];
 	}
+	const c = out.blind?.cascade;
+	const coverage = coverageText(b.scoredRows, b.totalRows);
 	const lines = [
 		'',
-		`blind mode${out.blind === null ? ' (stored)' : ` at step ${out.summary.blindStep ?? '–'} over ${out.blind.scanned} training samples`}`,
-		`  curvature outliers ${out.blind === null ? '–' : out.blind.outliers} (robust λ1 outliers per label)${out.blind === null ? '' : `, consensus cluster ${out.blind.clusterRows.length}`}; ` +
-			`suspects ${b.suspects ?? '–'} (top eigenvector within cos² ${BLIND_COS2} of the candidate trigger)`,
-		`  candidate trigger: flips ${pct(b.flipRate)} of clean probes to class ${b.flipClass ?? '–'}${out.blind?.controlFlipRate === null || out.blind === null ? '' : ` (random direction, same scale: ${pct(out.blind.controlFlipRate)})`}`,
+		`blind mode${out.blind === null ? ' (stored)' : ` at step ${out.summary.blindStep ?? '–'}`}${coverage === null ? '' : `: ${coverage}`}`,
 	];
+	if (c !== undefined) {
+		lines.push(
+			`  stage 1 (every row: STRIP on training rows + spectral signature, ${c.threads} thread${c.threads === 1 ? '' : 's'}) ${(c.cheapMs / 1000).toFixed(1)} s; ` +
+				`stage 2 (input-Hessian of ${c.candidates} top candidates + ${c.control} random control rows) ${(c.hessianMs / 1000).toFixed(1)} s; ` +
+				`stage 3 (the candidate trigger tested on the ${c.directionRows} rows of its flip class) ${(c.directionMs / 1000).toFixed(1)} s; ` +
+				`control rows stage 1 missed: ${c.controlMissed} of ${c.control}`,
+		);
+	}
+	lines.push(
+		`  curvature outliers ${out.blind === null ? '–' : out.blind.outliers} (robust λ1 outliers per label, among the ${out.blind === null ? '–' : out.blind.scanned} Hessian-scanned rows)${out.blind === null ? '' : `, consensus cluster ${out.blind.clusterRows.length}`}`,
+		`  suspects ${b.suspects ?? '–'}: rows whose suspicion score is at or above the cut ${b.rowScoreCut ?? '–'}${b.rowScoresFile === null || b.rowScoresFile === undefined ? '' : ` (every row's score: ${b.rowScoresFile})`}`,
+	);
+	const rows = b.suspectRows ?? [];
+	if (rows.length > 0) {
+		const scores = c?.suspectScores;
+		const shown = rows.slice(0, 10).map((r, i) => (scores === undefined ? `${r}` : `${r} (${fmt(scores[i])})`));
+		lines.push(`  top suspects, row (score): ${shown.join(', ')}${rows.length > 10 ? `, … ${rows.length - 10} more` : ''}`);
+	}
+	lines.push(
+		`  candidate trigger: flips ${pct(b.flipRate)} of clean probes to class ${b.flipClass ?? '–'}${out.blind?.controlFlipRate === null || out.blind === null ? '' : ` (random direction, same scale: ${pct(out.blind.controlFlipRate)})`}`,
+	);
 	if (b.candidateTriggerOverlap !== null) {
 		lines.push(`  cos²(candidate, declared trigger) ${fmt(b.candidateTriggerOverlap)}`);
 	}
 	const e = out.blind?.evaluation;
 	if (e !== null && e !== undefined) {
+		const capped = e.poisonedInSample < e.poisonedTotal;
 		lines.push(
-			`  against the declared poisoned rows (${e.poisonedInSample} in the sample): suspects precision ${pct(e.precision)}, recall ${pct(e.recall)}; ` +
+			`  against the declared poisoned rows (${e.poisonedInSample} of ${e.poisonedTotal} in the scored rows): suspects precision ${pct(e.precision)}, ` +
+				`recall ${pct(e.recall)} over the scored rows, ${capped ? 'at most ' : ''}${pct(e.recallAll)} over all poisoned rows${capped ? ' (a bound: the cap left poisoned rows unscored)' : ''}; ` +
+				`stage 1 alone at the cut: recall ${pct(e.cheapRecall)}; stage-2 candidates hold ${pct(e.candidateRecall)}; ` +
 				`curvature outliers alone: precision ${pct(e.outlierPrecision)}, recall ${pct(e.outlierRecall)}`,
 		);
 	}

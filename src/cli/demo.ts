@@ -447,7 +447,7 @@ export async function runDemoWith(
 		// A θ = 0 control run still declares the trigger it is tested against, so ASR and p0 apply to it too.
 		attack,
 		checkpointEvery: opts.checkpointEvery,
-		trainSample: { xs: { values: attack.images, itemShape }, labels: attack.labels, rowIndices: train.rows, size: 4096, seed: opts.seed, source: fullTrain.source },
+		trainSample: { xs: { values: attack.images, itemShape }, labels: attack.labels, rowIndices: train.rows, seed: opts.seed, source: fullTrain.source },
 		dataset: { name: opts.dataset, source: fullTrain.source, numClasses },
 	});
 	log(`run folder: ${lens.runDir}`);

@@ -18,6 +18,9 @@ import { ProblemCode } from '../datasets/problem';
 import { rowScoreProblems } from '../datasets/rowScores';
 import { loadRunContext } from '../analyser/analysis/context';
 import { scoreTrainingRows } from '../analyser/analysis/rowScores';
+import { rowSuspicionOfRun } from '../analyser/analysis/rowSuspicion';
+import { ROW_SCORES_FILE } from '../analyser/analysis/cascade';
+import { coverageText } from './analyse';
 import { BACKEND_REQUESTS, backendSummary, selectBackend, type BackendRequest } from '../tfjs/backend';
 import { installGradientFixes } from '../tfjs/gradients';
 import { relativeUri, scanToSarif } from '../ci/sarif';
@@ -189,11 +192,32 @@ async function scoreRows(runDir: string, backend: BackendRequest, result: ScanRe
 	const best = res.classes.reduce((m, c) => Math.max(m, Number.isFinite(c.separation) ? c.separation : 0), 0);
 	const summary =
 		`row scores (${backendSummary(sel)}): run '${res.runName}', checkpoint ${res.step} of ${res.stepsTried.length} tried, ${res.samples} of ${res.totalRows} rows scored, ` +
-		`${res.flagged.length} flagged (largest label separation S = ${best.toFixed(1)}, threshold ${res.minSeparation}), ${(res.elapsedMs / 1000).toFixed(1)} s`;
+		`${res.flagged.length} flagged (largest label separation S = ${best.toFixed(1)}, threshold ${res.minSeparation}), ${(res.elapsedMs / 1000).toFixed(1)} s\n` +
+		(await suspicionBlock(ctx, result));
 	return {
 		result: { ...result, problems: cap === undefined ? problems : [...problems, cap], totalProblems: result.totalProblems + mapped.problems.length },
 		summary,
 	};
+}
+
+/** Blind mode's suspicion score of every row (the same score the run's own blind scan gives it), as text. */
+async function suspicionBlock(ctx: Awaited<ReturnType<typeof loadRunContext>>, result: ScanResult): Promise<string> {
+	const s = await rowSuspicionOfRun(ctx, { onProgress: (done, total) => process.stderr.write(`blind mode row suspicion (${done}/${total})\n`) });
+	const suspects = [...s.scores.entries()].filter(([, v]) => v.suspect).sort((a, b) => b[1].score - a[1].score || a[0] - b[0]);
+	const coverage = coverageText(s.scoredRows, s.totalRows) ?? '';
+	const lines = [
+		`row suspicion (blind mode, checkpoint ${s.step ?? '–'}${s.computed ? '' : ', read from the run folder'}): ${coverage}; ${suspects.length} suspects at or above the cut ${s.cut} ` +
+			`(every row's score: ${path.join(ctx.runDir, ROW_SCORES_FILE)})`,
+	];
+	const spans = result.rowSpans;
+	for (const [row, v] of suspects.slice(0, 20)) {
+		const line = spans !== undefined && row < result.rows ? `line ${spans.startLine[row]}` : 'not in this file';
+		lines.push(`  ${line}: row ${row}, label ${v.label}, score ${v.score} (cut ${s.cut})`);
+	}
+	if (suspects.length > 20) {
+		lines.push(`  … ${suspects.length - 20} more suspects in the row-scores file`);
+	}
+	return lines.join('\n');
 }
 
 function pad(s: string, n: number): string {

@@ -14,7 +14,7 @@ import { firstIssue, formatIssue, List, Nullable, OneOf, type Static } from './s
 export const RUN_FORMAT_MAJOR = 1;
 
 /** The schema version the SDK writes. */
-export const SCHEMA_VERSION = '1.1';
+export const SCHEMA_VERSION = '1.2';
 
 /** Folder (relative to a workspace folder) that holds run folders. */
 export const RUNS_DIR = '.poison-lens/runs';
@@ -151,7 +151,18 @@ export const TensorSetRefSchema = T.Object(tensorSet, closed);
 export type TensorSetRef = Readonly<Static<typeof TensorSetRefSchema>>;
 
 /** The training-sample reference also records how many rows the full training set has. */
-export const TrainSampleRefSchema = T.Object({ ...tensorSet, totalRows: Natural }, closed);
+export const TrainSampleRefSchema = T.Object(
+	{
+		...tensorSet,
+		totalRows: Natural,
+		/**
+		 * How the values are stored (1.2): `uint8/255` (one byte k per value meaning k/255, lossless for 8-bit images) or
+		 * `float32`. Absent in older runs, whose files are float32; the file's own header is authoritative.
+		 */
+		encoding: T.Optional(OneOf(['float32', 'uint8/255'] as const)),
+	},
+	closed,
+);
 export type TrainSampleRef = Readonly<Static<typeof TrainSampleRefSchema>>;
 
 /** Full v1 manifest. */

@@ -20,7 +20,7 @@ import {
 	validateManifest,
 } from '../protocol/runFormat';
 import type { AttackHypothesis, DatasetInfo, Metrics, ModelSummary, RunEvent, RunManifest, StoredTrigger, TrainSampleRef } from '../protocol/runFormat';
-import { encodeTensorSet } from '../protocol/tensorFile';
+import { encodeTensorData, encodeTensorHeader, encodeTensorSet, isUint8Exact, type TensorEncoding } from '../protocol/tensorFile';
 import { writeStoredTrigger } from '../protocol/trigger';
 import { mulberry32 } from '../math/random';
 import type { AttackDeclaration, PoisonedDataset } from './attacks/common';
@@ -53,7 +53,10 @@ export interface TrainSampleOptions {
 	readonly xs: InputRows;
 	/** The labels used in training (poisoned labels included). */
 	readonly labels: LabelRows;
-	/** Rows to keep (default 4096). */
+	/**
+	 * Cap: keep at most this many rows, a seeded sample (default: every row given, so blind mode scores the whole
+	 * training set). With a cap, every blind-mode output says "scored N of M rows" and its recall is a bound.
+	 */
 	readonly size?: number;
 	readonly seed?: number;
 	/**
@@ -279,7 +282,9 @@ function finiteMetrics(logs: Record<string, unknown> | undefined): Record<string
 
 /** The training sample the run keeps for blind mode: seeded rows, their labels and their source row numbers. */
 interface TrainSampleRows {
-	readonly values: Float32Array;
+	/** The kept rows (positions in `xs`), ascending; their values are read in chunks while the file is written. */
+	readonly idx: Int32Array;
+	readonly source: RowSource;
 	readonly labels: Int32Array;
 	readonly rows: Uint32Array;
 	readonly ref: TrainSampleRef;
@@ -302,18 +307,67 @@ function takeTrainSample(t: TrainSampleOptions | undefined, probeRows: RowSource
 	if (t.rowIndices !== undefined && t.rowIndices.length !== rows.count) {
 		throw new Error(`poison-lens: trainSample.rowIndices has ${t.rowIndices.length} entries for ${rows.count} rows`);
 	}
+	if (t.size !== undefined && !(Number.isInteger(t.size) && t.size >= 1)) {
+		throw new Error(`poison-lens: trainSample.size must be a positive integer (a cap on the rows kept), got ${String(t.size)}`);
+	}
 	const seed = t.seed ?? 0;
-	const idx = sampleRows(rows.count, t.size ?? 4096, seed);
+	const idx = t.size === undefined || t.size >= rows.count ? Int32Array.from({ length: rows.count }, (_, i) => i) : sampleRows(rows.count, t.size, seed);
 	const rowIndices = t.rowIndices;
+	const encoding = storageEncoding(rows, idx);
 	return {
 		sample: {
-			values: rows.take(idx),
+			idx,
+			source: rows,
 			labels: Int32Array.from(idx, (i) => labels[i]),
 			rows: Uint32Array.from(idx, (i) => (rowIndices === undefined ? i : rowIndices[i])),
-			ref: { path: TRAIN_SAMPLE_FILE, count: idx.length, seed, source: t.source ?? 'unknown', totalRows: rows.count },
+			ref: { path: TRAIN_SAMPLE_FILE, count: idx.length, seed, source: t.source ?? 'unknown', totalRows: rows.count, encoding },
 		},
 		maxLabel: labels.reduce((a, b) => Math.max(a, b), maxProbeLabel),
 	};
+}
+
+/** Rows per chunk when the training rows are checked and streamed to disk (bounds the SDK's extra memory). */
+const STREAM_ROWS = 1024;
+
+/** `uint8/255` when every kept value is exactly k/255 (8-bit image data: lossless in a quarter of the bytes), else `float32`. */
+function storageEncoding(rows: RowSource, idx: Int32Array): TensorEncoding {
+	for (let s = 0; s < idx.length; s += STREAM_ROWS) {
+		if (!isUint8Exact(rows.take(idx.subarray(s, s + STREAM_ROWS)))) {
+			return 'float32';
+		}
+	}
+	return 'uint8/255';
+}
+
+/**
+ * Writes the training rows to `file` chunk by chunk (never a second copy of the whole set in memory), atomically:
+ * a temporary file, then a rename.
+ */
+async function streamTrainSample(file: string, itemShape: readonly number[], sample: TrainSampleRows): Promise<void> {
+	const encoding = sample.ref.encoding ?? 'float32';
+	const count = sample.idx.length;
+	await fs.promises.mkdir(path.dirname(file), { recursive: true });
+	const tmp = `${file}.tmp-${process.pid}`;
+	const handle = await fs.promises.open(tmp, 'w');
+	try {
+		await handle.write(encodeTensorHeader(itemShape, count, { labels: true, rowIndices: true, encoding }));
+		let written = 0;
+		for (let s = 0; s < count; s += STREAM_ROWS) {
+			const bytes = encodeTensorData(sample.source.take(sample.idx.subarray(s, s + STREAM_ROWS)), encoding, false);
+			await handle.write(bytes);
+			written += bytes.length;
+		}
+		if (written % 4 !== 0) {
+			await handle.write(new Uint8Array(4 - (written % 4)));
+		}
+		const tail = new DataView(new ArrayBuffer(8 * count));
+		sample.labels.forEach((l, i) => tail.setInt32(4 * i, l, true));
+		sample.rows.forEach((r, i) => tail.setUint32(4 * (count + i), r, true));
+		await handle.write(new Uint8Array(tail.buffer));
+	} finally {
+		await handle.close();
+	}
+	await fs.promises.rename(tmp, file);
 }
 
 /** The declared attack, with its poisoned rows mapped to source rows as `trainSample.rowIndices` records them. */
@@ -357,11 +411,7 @@ async function writeRunFiles(runDir: string, manifest: RunManifest, probeRows: R
 	await fs.promises.mkdir(path.dirname(path.join(runDir, PROBE_FILE)), { recursive: true });
 	await writeFileAtomic(path.join(runDir, PROBE_FILE), probeBytes);
 	if (sample !== undefined) {
-		await fs.promises.mkdir(path.dirname(path.join(runDir, TRAIN_SAMPLE_FILE)), { recursive: true });
-		await writeFileAtomic(
-			path.join(runDir, TRAIN_SAMPLE_FILE),
-			encodeTensorSet({ itemShape: probeRows.itemShape, count: sample.labels.length, data: sample.values, labels: sample.labels, rowIndices: sample.rows }),
-		);
+		await streamTrainSample(path.join(runDir, TRAIN_SAMPLE_FILE), probeRows.itemShape, sample);
 	}
 	await writeFileAtomic(path.join(runDir, MANIFEST_FILE), `${JSON.stringify(manifest, null, '\t')}\n`);
 }

@@ -51,7 +51,7 @@ function copyRun(name: string): string {
 	return dest;
 }
 
-/** sha256 of every file under dir except analysis.jsonl, by relative path. */
+/** sha256 of every file under dir except analysis.jsonl and blind mode's row scores (blind/row-scores.csv), by relative path. */
 function snapshot(dir: string): Map<string, string> {
 	const out = new Map<string, string>();
 	const walk = (d: string): void => {
@@ -59,7 +59,7 @@ function snapshot(dir: string): Map<string, string> {
 			const full = path.join(d, e.name);
 			if (e.isDirectory()) {
 				walk(full);
-			} else if (e.name !== 'analysis.jsonl') {
+			} else if (e.name !== 'analysis.jsonl' && path.relative(dir, full) !== path.join('blind', 'row-scores.csv')) {
 				out.set(path.relative(dir, full), createHash('sha256').update(fs.readFileSync(full)).digest('hex'));
 			}
 		}
@@ -198,7 +198,7 @@ describe('analyser contract (bundled dist/analyser.js)', { timeout: 180_000 }, (
 		const merged = parseAnalysisFile(fs.readFileSync(file, 'utf8'), file);
 		assert.equal(merged.checkpoints.find((r) => r.step === 50)?.pass, 'full', 'the full record supersedes the light one');
 
-		assert.deepEqual(snapshot(run), before, 'only analysis.jsonl may change in the run folder');
+		assert.deepEqual(snapshot(run), before, 'only analysis.jsonl and blind/row-scores.csv may change in the run folder');
 		const missing = await rejection(c.analyseCheckpoint({ runDir: run, step: 7, pass: 'light', k: 3 }));
 		assert.ok(isAnalyserError(missing, AnalyserErrorCode.CheckpointNotFound) && /step 7/.test(missing.message), String(missing));
 		const noRun = await rejection(c.analyseRun({ runDir: path.join(tmpRoot, 'no-such-run'), pass: 'light', k: 3 }));

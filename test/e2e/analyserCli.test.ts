@@ -74,7 +74,7 @@ describe('poison-lens analyse (bundled CLI)', { timeout: 240_000 }, () => {
 		const cps = j.checkpoints as Record<string, unknown>[];
 		assert.deepEqual(cps.map((c) => c.step), [0, 25, 50, 75]);
 		assert.deepEqual(Object.keys(j.lag as object), ['asrStep', 'spectralStep', 'lagSteps', 'lagEpochs']);
-		assert.deepEqual(Object.keys(j.blind as object), ['suspects', 'candidateTriggerOverlap', 'flipRate', 'flipClass']);
+		assert.deepEqual(Object.keys(j.blind as object), ['suspects', 'candidateTriggerOverlap', 'flipRate', 'flipClass', 'scoredRows', 'totalRows', 'coverage', 'rowScoreCut', 'rowScoresFile']);
 		const file = path.join(dir, 'analysis.jsonl');
 		assert.equal(parseAnalysisFile(fs.readFileSync(file, 'utf8'), file).checkpoints.length, 4);
 		// Again: nothing to do, same verdict, JSON to stdout with "-".
@@ -91,6 +91,30 @@ describe('poison-lens analyse (bundled CLI)', { timeout: 240_000 }, () => {
 		assert.ok(j.checkpoints.every((c) => c.asr === null && c.triggerOverlap === null && typeof c.cleanAccuracy === 'number'));
 		assert.equal(j.lag.lagSteps, null);
 		assert.notEqual(j.blind, null);
+		// Every recorded row was scored, and every row's score is in the run folder.
+		const b = j.blind as { scoredRows: number; totalRows: number; coverage: string; rowScoresFile: string };
+		const m = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8')) as { trainSample: { count: number } };
+		assert.equal(b.scoredRows, m.trainSample.count);
+		const lines = fs.readFileSync(path.join(dir, b.rowScoresFile), 'utf8').trim().split('\n');
+		assert.equal(lines.length, 2 + b.scoredRows);
+	});
+
+	test('a capped training sample: text and JSON say "scored N of M rows", and recall is a bound', () => {
+		const dir = copyRun('cross');
+		const manifestFile = path.join(dir, 'manifest.json');
+		// The fixture recorded a seeded, capped sample of its training rows (an explicit trainSample.size).
+		const m = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as { trainSample: { count: number; totalRows: number } };
+		const { count: n, totalRows: total } = m.trainSample;
+		assert.ok(n < total, `the fixture is capped (${n} of ${total})`);
+		const r = run(['analyse', dir, '--backend', 'wasm', '--json', path.join(dir, 'out.json')]);
+		assert.equal(r.code, 0, r.stderr);
+		assert.match(r.stdout, new RegExp(`scored ${n} of ${total} rows`));
+		assert.match(r.stdout, new RegExp(`recall over the whole training set is at most ${((100 * n) / total).toFixed(1)} %`));
+		assert.match(r.stdout, /over all poisoned rows \(a bound: the cap left poisoned rows unscored\)/);
+		const b = (JSON.parse(fs.readFileSync(path.join(dir, 'out.json'), 'utf8')) as { blind: { scoredRows: number; totalRows: number; coverage: string } }).blind;
+		assert.equal(b.scoredRows, n);
+		assert.equal(b.totalRows, total);
+		assert.match(b.coverage, new RegExp(`^scored ${n} of ${total} rows`));
 	});
 
 	test('gpu (WebGPU) gives the same analysis as wasm, and a run with no analysable checkpoint gets no verdict', async (t) => {

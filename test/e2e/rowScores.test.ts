@@ -69,6 +69,34 @@ describe('poison-lens scan --run (spectral signature of input gradients)', { tim
 		assert.doesNotMatch(r.stdout, /spectral-signature/);
 	});
 
+	test('one score per row: scan --run and the run\'s own blind scan (poison-lens analyse) give every row the same score', () => {
+		const scoresFile = path.join(poisoned.runDir, 'blind', 'row-scores.csv');
+		fs.rmSync(scoresFile, { force: true });
+		const viaScan = scan([poisoned.csv, '--run', poisoned.runDir]);
+		assert.equal(viaScan.code, 0, viaScan.stderr);
+		assert.match(viaScan.stdout, /row suspicion \(blind mode, checkpoint \d+\): scored all 3000 training rows; \d+ suspects at or above the cut 3\.5/);
+		const fromScan = fs.readFileSync(scoresFile, 'utf8');
+		// The run route recomputes from scratch.
+		fs.rmSync(scoresFile);
+		const viaRun = spawnSync(process.execPath, [cli, 'analyse', poisoned.runDir, '--backend', 'wasm'], { encoding: 'utf8', timeout: 300_000 });
+		assert.equal(viaRun.status, 0, viaRun.stderr);
+		const fromRun = fs.readFileSync(scoresFile, 'utf8');
+		const table = (text: string): string[] => text.trim().split('\n').slice(2);
+		assert.equal(table(fromRun).length, 3000);
+		assert.deepEqual(table(fromRun), table(fromScan), 'every row: same label, score, suspect flag and stage scores');
+		// The suspects scan prints carry the file's scores, on the file's lines (data row i = line i + 2).
+		const printed = [...viaScan.stdout.matchAll(/line (\d+): row (\d+), label \d+, score ([-\d.e+]+)/g)];
+		assert.ok(printed.length > 0, viaScan.stdout);
+		const byRow = new Map(table(fromRun).map((l) => [Number(l.split(',')[0]), Number(l.split(',')[2])]));
+		for (const m of printed) {
+			assert.equal(Number(m[1]), Number(m[2]) + 2);
+			assert.equal(Number(m[3]), byRow.get(Number(m[2])));
+		}
+		// A second scan reads the stored scores instead of recomputing them.
+		const again = scan([poisoned.csv, '--run', poisoned.runDir]);
+		assert.match(again.stdout, /read from the run folder/);
+	});
+
 	test('a file whose rows do not match the run is refused with both counts named', () => {
 		const lines = fs.readFileSync(poisoned.csv, 'utf8').split('\n');
 		const short = path.join(tmpRoot, 'short.csv');

@@ -69,7 +69,7 @@ describe('SDK in a real training process', () => {
 		await checkpointsLoad(run.checkpoints.map((c) => c.dir));
 
 		const m = run.manifest;
-		assert.equal(m.schemaVersion, '1.1');
+		assert.equal(m.schemaVersion, '1.2');
 		assert.equal(m.attack?.kind, 'cross');
 		assert.equal(m.attack?.poisonedRows?.length, 24);
 		const probe = await readTensorSet(path.join(runDir, m.probe.path));

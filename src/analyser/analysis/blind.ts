@@ -1,22 +1,27 @@
 /**
  * Blind mode: no declared attack is needed. The poisons sit in the training
- * data, so the run's training sample (inputs with the labels they were trained on) is scanned:
- * per sample the top input-Hessian eigenpair; samples whose λ1 is a robust high outlier within
- * their label are the curvature outliers; dense cos² clusters of eigenvectors (among the outliers
- * and among all samples) give candidate directions; the candidate that flips the most clean probes
- * to one class is the candidate trigger; the suspects are every scanned sample whose top
- * eigenvector lies within the cos² radius of it (docs/metrics.md §4).
+ * data, so EVERY training row the run recorded (inputs with the labels they were trained on) is
+ * scored, as a cascade (cascade.ts): cheap per-row scores over all rows in chunks (STRIP on
+ * training rows, spectral signature of representations), then per sample the top input-Hessian
+ * eigenpair for the top candidates and an equally large random control. Among those, samples whose
+ * λ1 is a robust high outlier within their label are the curvature outliers; dense cos² clusters of
+ * eigenvectors (among the outliers and among all scanned samples) give candidate directions; the
+ * candidate that flips the most clean probes to one class is the candidate trigger. Each row's
+ * score combines the stages; the suspects are the rows at or above the cut (docs/metrics.md §4).
  *
  * Near-clone poisons (docs/science.md §2.6) induce almost no curvature, so they are expected to escape
  * this scan; the dataset near-duplicate check (`poison-lens scan`) is the tool for them.
  */
+import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BlindSummary, ImageRecord } from '../../protocol/analysisRecord';
 import { boxMuller, mulberry32 } from '../../math/random';
 import { logitModelFromLayers, type CancelSignal, type LogitModel } from '../curvature/index';
 import { checkpoint as cancelPoint } from '../curvature/cancel';
 import { imageOf, loadCheckpointModel, predictClasses, round6 } from './checkpoint';
-import { readTrainingSample, type RunContext } from './context';
+import { type RunContext } from './context';
+import { cheapStageOnThreads } from './parallelRows';
+import { candidateCount, combineStages, directionStage, expensiveSelection, openTrainingRows, writeRowScores } from './cascade';
 import { cos2, denseClusters, principalDirection, robustOutliers, type ConsensusOptions, type OutlierOptions } from './robust';
 import { batchCurvature } from './spectrum';
 
@@ -25,8 +30,19 @@ export interface BlindOptions {
 	readonly signal?: CancelSignal;
 	/** Samples per curvature batch (bounds memory: batch·C·d float64). Default 256. */
 	readonly chunk?: number;
-	/** Scan at most this many samples (default 8192; the SDK records 4096). */
+	/** 50/50 blends per row in the cheap stage (default 8). */
+	readonly blends?: number;
+	/** Candidates for the per-sample input-Hessian stage (default 2 % of the rows, 512…1024; a control of the same size is added). */
+	readonly candidates?: number;
+	/**
+	 * At most this many rows through the per-sample input-Hessian stage, candidates and control together (the live
+	 * monitor's time box; `candidates` wins when both are given). The cheap stage still scores every row.
+	 */
 	readonly maxSamples?: number;
+	/** Worker threads for the per-row stage 1 (default: the machine's cores, at most 16; 1 = this thread). */
+	readonly threads?: number;
+	/** Write every row's score to blind/row-scores.csv in the run folder (default true). */
+	readonly writeScores?: boolean;
 	readonly outliers?: OutlierOptions;
 	readonly consensus?: ConsensusOptions;
 	readonly onProgress?: (done: number, total: number) => void;
@@ -82,8 +98,15 @@ export const BLIND_COS2 = 0.3;
 
 /** Ground-truth scoring of the suspects, when the run declares its poisoned rows. */
 export interface BlindEvaluation {
-	/** Poisoned rows that are in the scanned training sample. */
+	/** Poisoned rows that are in the scored training rows. */
 	readonly poisonedInSample: number;
+	/** All poisoned rows the run declares (in the scored rows or not). */
+	readonly poisonedTotal: number;
+	/** |suspects ∩ poisoned| / |all poisoned|: recall over the whole training set (equals `recall` when every row is scored). */
+	readonly recallAll: number | null;
+	/** Recall (over poisoned rows in the scored rows) of the cheap stage alone at the cut, and of the candidate selection. */
+	readonly cheapRecall: number | null;
+	readonly candidateRecall: number | null;
 	readonly truePositives: number;
 	/** |suspects ∩ poisoned| / |suspects|. */
 	readonly precision: number | null;
@@ -105,6 +128,26 @@ export interface BlindResult {
 	/** Source rows of the members of the cluster that gave the candidate trigger. */
 	readonly clusterRows: readonly number[];
 	readonly scanned: number;
+	/** The cascade: rows scored, the training set's size, stage costs and the cut. */
+	readonly cascade: {
+		readonly scoredRows: number;
+		readonly totalRows: number;
+		readonly candidates: number;
+		readonly control: number;
+		/** Control rows that the curvature puts above the cut while the cheap stage does not (stage 1's misses, estimated). */
+		readonly controlMissed: number;
+		readonly cheapMs: number;
+		/** Threads stage 1 ran on. */
+		readonly threads: number;
+		readonly hessianMs: number;
+		/** Stage 3: rows of the flip class tested along the candidate trigger, and its cost. */
+		readonly directionRows: number;
+		readonly directionMs: number;
+		readonly cut: number;
+		readonly rowScoresFile: string | null;
+		/** Combined score of each suspect (same order as `summary.suspectRows`). */
+		readonly suspectScores: readonly number[];
+	};
 	/** Flip rate of a seeded random direction scaled the same way: the control. */
 	readonly controlFlipRate: number | null;
 	readonly evaluation: BlindEvaluation | null;
@@ -233,30 +276,38 @@ async function bestCandidate(model: tf.LayersModel, ctx: RunContext, clusters: r
 	return best;
 }
 
-/** Suspects: every scanned sample whose curvature points the candidate's way, most aligned first. */
-function suspectsAlong(vectors: Float32Array, total: number, dim: number, direction: Float64Array, minCos2: number): number[] {
-	const scored: { i: number; c: number }[] = [];
-	for (let i = 0; i < total; i++) {
-		const c = cos2(vectors.subarray(i * dim, (i + 1) * dim), direction);
-		if (c >= minCos2) {
-			scored.push({ i, c });
-		}
-	}
-	scored.sort((a, b) => b.c - a.c);
-	return scored.map((x) => x.i);
-}
-
-/** Precision and recall against the poisoned rows a run recorded (a planted attack), for suspects and for outliers. */
-function evaluateAgainst(poisoned: readonly number[], rows: ArrayLike<number>, suspects: readonly number[], outliers: readonly number[]): BlindEvaluation {
+/** Precision and recall against the poisoned rows a run recorded (a planted attack), for suspects, outliers and each stage. */
+function evaluateAgainst(
+	poisoned: readonly number[],
+	rows: ArrayLike<number>,
+	suspects: readonly number[],
+	outliers: readonly number[],
+	cheapAbove: readonly number[],
+	candidates: ArrayLike<number>,
+): BlindEvaluation {
 	const truth = new Set(poisoned);
 	const inSample = Array.from(rows).filter((r) => truth.has(r)).length;
-	const score = (idx: readonly number[]): { p: number | null; r: number | null; tp: number } => {
-		const tp = idx.filter((i) => truth.has(rows[i])).length;
+	const score = (idx: ArrayLike<number>): { p: number | null; r: number | null; tp: number } => {
+		let tp = 0;
+		for (let k = 0; k < idx.length; k++) {
+			tp += truth.has(rows[idx[k]]) ? 1 : 0;
+		}
 		return { tp, p: idx.length > 0 ? tp / idx.length : null, r: inSample > 0 ? tp / inSample : null };
 	};
 	const all = score(suspects);
 	const ol = score(outliers);
-	return { poisonedInSample: inSample, truePositives: all.tp, precision: all.p, recall: all.r, outlierPrecision: ol.p, outlierRecall: ol.r };
+	return {
+		poisonedInSample: inSample,
+		poisonedTotal: truth.size,
+		truePositives: all.tp,
+		precision: all.p,
+		recall: all.r,
+		recallAll: truth.size > 0 ? all.tp / truth.size : null,
+		cheapRecall: score(cheapAbove).r,
+		candidateRecall: score(candidates).r,
+		outlierPrecision: ol.p,
+		outlierRecall: ol.r,
+	};
 }
 
 /**
@@ -265,46 +316,100 @@ function evaluateAgainst(poisoned: readonly number[], rows: ArrayLike<number>, s
  */
 export async function runBlindScan(ctx: RunContext, checkpointDir: string, options: BlindOptions = {}): Promise<BlindResult> {
 	const t0 = performance.now();
-	const sample = await readTrainingSample(ctx, 'blind mode');
+	const reader = await openTrainingRows(ctx, 'blind mode');
 	const dim = ctx.dim;
-	// The n×n direction adjacency bounds the scan: 8192 samples take 64 MiB.
-	const total = Math.min(sample.count, options.maxSamples ?? 8192);
-	const labels = sample.labels.subarray(0, total);
-	const rows = sample.rowIndices === undefined ? Uint32Array.from({ length: total }, (_, i) => i) : sample.rowIndices.subarray(0, total);
-	const model = await loadCheckpointModel(ctx, checkpointDir);
+	const n = reader.count;
+	const allRows = reader.rowIndices ?? Uint32Array.from({ length: n }, (_, i) => i);
+	const model = await loadCheckpointModel(ctx, checkpointDir).catch(async (err: unknown) => {
+		await reader.close();
+		throw err;
+	});
 	let logit: LogitModel | undefined;
 	try {
 		logit = logitModelFromLayers(model, checkpointDir);
-		const { lambda, vectors } = await perSampleTopEigen(logit, sample.data, labels, total, dim, options);
+		// Stage 1: the cheap per-row scores over every recorded row, in chunks.
+		options.onStage?.('cheap row scores over every training row');
+		const cheap = await cheapStageOnThreads(ctx.runDir, checkpointDir, logit, model, reader, reader.labels, {
+			signal: options.signal,
+			blends: options.blends,
+			threads: options.threads,
+			onProgress: options.onProgress,
+		});
+		// Stage 2: the per-sample input-Hessian for the top candidates and an equally large random control.
+		const th = performance.now();
+		const k = candidateCount(n, options.candidates ?? (options.maxSamples === undefined ? undefined : Math.max(1, Math.floor(options.maxSamples / 2))));
+		const { candidates, control } = expensiveSelection(cheap.cheap, k);
+		const scannedPos = Int32Array.from([...candidates, ...control]).sort();
+		const total = scannedPos.length;
+		const data = await reader.readRows(scannedPos);
+		const labels = Int32Array.from(scannedPos, (i) => reader.labels[i]);
+		options.onStage?.(`input-Hessian of ${candidates.length} candidates and ${control.length} control rows`);
+		const { lambda, vectors } = await perSampleTopEigen(logit, data, labels, total, dim, options);
 		const out = robustOutliers(lambda, labels, options.outliers);
 		const minCos2 = options.consensus?.minCos2 ?? BLIND_COS2;
 		await cancelPoint(options.signal, 'blind scan: clustering', total);
 		options.onStage?.('clustering eigenvector directions');
 		const clusters = await candidateClusters(vectors, total, dim, out.outliers, minCos2, options.consensus?.minCluster ?? 3);
 		const consensus = await bestCandidate(model, ctx, clusters, vectors, dim);
-		const suspects = consensus === null ? [] : suspectsAlong(vectors, total, dim, consensus.direction, minCos2);
-		const control = consensus === null ? null : (await flipRate(model, ctx.probe, ctx.itemShape, ctx.numClasses, randomDirection(dim, 12345))).rate;
+		const hessianMs = performance.now() - th;
+		const cos2s = consensus === null ? null : Float64Array.from({ length: total }, (_, i) => cos2(vectors.subarray(i * dim, (i + 1) * dim), consensus.direction));
+		// One score per row: the stages combined; suspects are the rows at or above the cut.
+		// Stage 3: the candidate trigger tested on every row of its flip class.
+		const dir = consensus === null ? null : await directionStage(logit, reader, reader.labels, consensus.direction, consensus.cls, FLIP_NORM, { signal: options.signal });
+		const suspicion = combineStages(cheap.cheap, scannedPos, cos2s, control, dir?.drop ?? null);
+		const suspects = suspicion.suspects;
+		const stepOfDir = /^\d+$/.test(path.basename(checkpointDir)) ? Number(path.basename(checkpointDir)) : null;
+		const totalRows = ctx.manifest.trainSample?.totalRows ?? n;
+		const rowScoresFile = options.writeScores === false ? null : await writeRowScores(ctx.runDir, stepOfDir, allRows, reader.labels, cheap, suspicion, totalRows);
+		const control0 = consensus === null ? null : (await flipRate(model, ctx.probe, ctx.itemShape, ctx.numClasses, randomDirection(dim, 12345))).rate;
 		const overlap = consensus !== null && ctx.attack !== null ? cos2(consensus.direction, ctx.attack.meanDirection) : null;
 		const poisoned = ctx.attack?.poisonedRows ?? ctx.manifest.attack?.poisonedRows ?? null;
+		const cheapAbove: number[] = [];
+		cheap.cheap.forEach((v, i) => {
+			if (v >= suspicion.cut) {
+				cheapAbove.push(i);
+			}
+		});
 		return {
 			summary: {
 				suspects: suspects.length,
 				candidateTriggerOverlap: overlap === null ? null : round6(overlap),
 				flipRate: consensus === null ? null : round6(consensus.rate),
-				suspectRows: suspects.map((i) => rows[i]),
+				suspectRows: suspects.map((i) => allRows[i]),
 				flipClass: consensus?.cls ?? null,
+				scoredRows: n,
+				totalRows,
+				rowScoreCut: suspicion.cut,
+				rowScoresFile,
 			},
 			candidateTrigger: consensus === null ? undefined : imageOf(consensus.direction, ctx.itemShape),
 			direction: consensus?.direction ?? null,
 			outliers: out.outliers.length,
-			clusterRows: (consensus?.members ?? []).map((i) => rows[i]),
+			clusterRows: (consensus?.members ?? []).map((i) => allRows[scannedPos[i]]),
 			scanned: total,
-			controlFlipRate: control,
-			evaluation: poisoned === null ? null : evaluateAgainst(poisoned, rows, suspects, out.outliers),
+			cascade: {
+				scoredRows: n,
+				totalRows,
+				candidates: candidates.length,
+				control: control.length,
+				controlMissed: suspicion.controlMissed,
+				cheapMs: cheap.ms,
+				threads: cheap.threads,
+				hessianMs,
+				directionRows: dir?.rows ?? 0,
+				directionMs: dir?.ms ?? 0,
+				cut: suspicion.cut,
+				rowScoresFile,
+				suspectScores: suspects.map((i) => round6(suspicion.score[i])),
+			},
+			controlFlipRate: control0,
+			evaluation:
+				poisoned === null ? null : evaluateAgainst(poisoned, allRows, suspects, out.outliers.map((i) => scannedPos[i]), cheapAbove, candidates),
 			elapsedMs: performance.now() - t0,
 		};
 	} finally {
 		logit?.dispose();
 		model.dispose();
+		await reader.close();
 	}
 }

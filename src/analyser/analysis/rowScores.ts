@@ -16,15 +16,33 @@ import { checkpoint as cancelPoint } from '../curvature/cancel';
 import { loadCheckpointModel } from './checkpoint';
 import { readTrainingSample, type RunContext } from './context';
 import { AnalysisError } from './errors';
+import { seededPositions } from './cascade';
 import { inputGradients, spectralSignature, type SignatureOptions, type SignatureResult } from './signature';
 
 /** Options of {@link scoreTrainingRows}. */
 export interface RowScoreOptions {
 	readonly steps?: readonly number[];
 	readonly maxCheckpoints?: number;
+	/** Rows scored at most (default {@link ROW_SCORE_MAX_ROWS}; a seeded subset of larger training sets). */
+	readonly maxRows?: number;
 	readonly signature?: SignatureOptions;
 	readonly signal?: CancelSignal;
 	readonly onProgress?: (done: number, total: number, message: string) => void;
+}
+
+/** Rows the gradient signature scores at most (a seeded subset of larger training sets). */
+export const ROW_SCORE_MAX_ROWS = 16384;
+
+/** A seeded subset of `max` rows (ascending), or the sample itself when it is not larger. */
+function subsample<T extends { count: number; data: Float32Array; labels: Int32Array; rowIndices?: Uint32Array }>(s: T, max: number, dim: number): T {
+	if (s.count <= max) {
+		return s;
+	}
+	const keep = seededPositions(s.count, max, 0);
+	const data = new Float32Array(keep.length * dim);
+	keep.forEach((i, k) => data.set(s.data.subarray(i * dim, (i + 1) * dim), k * dim));
+	const rows = s.rowIndices ?? Uint32Array.from({ length: s.count }, (_, i) => i);
+	return { ...s, count: keep.length, data, labels: Int32Array.from(keep, (i) => s.labels[i]), rowIndices: Uint32Array.from(keep, (i) => rows[i]) };
 }
 
 /** Default separation threshold (signature.ts); above the largest S of any clean class seen (docs/datasets.md). */
@@ -53,7 +71,10 @@ export function spreadCheckpoints(steps: readonly number[], max: number): number
  */
 export async function scoreTrainingRows(ctx: RunContext, options: RowScoreOptions = {}): Promise<RowScoresResult> {
 	const t0 = performance.now();
-	const sample = await readTrainingSample(ctx, 'row scores');
+	const whole = await readTrainingSample(ctx, 'row scores');
+	// Runs now record every training row; this per-checkpoint gradient signature keeps to a seeded subset of
+	// ROW_SCORE_MAX_ROWS rows (its result says how many of how many were scored). Blind mode scores every row.
+	const sample = subsample(whole, options.maxRows ?? ROW_SCORE_MAX_ROWS, ctx.dim);
 	// Present whenever a sample was read (the context takes its path from it).
 	const ref = ctx.manifest.trainSample;
 	const labels = sample.labels;

@@ -136,7 +136,21 @@ describe('poison-lens analyse arguments and JSON', () => {
 			'error',
 		]);
 		assert.deepEqual(j.checkpoints[0]?.clean, { topEigenvalues: [0.5] });
-		assert.deepEqual(j.blind, { suspects: 3, candidateTriggerOverlap: 0.5, flipRate: 0.7, flipClass: 0 });
+		// An older summary without the coverage fields: null, never missing.
+		assert.deepEqual(j.blind, {
+			suspects: 3,
+			candidateTriggerOverlap: 0.5,
+			flipRate: 0.7,
+			flipClass: 0,
+			scoredRows: null,
+			totalRows: null,
+			coverage: null,
+			rowScoreCut: null,
+			rowScoresFile: null,
+		});
+		const capped = toAnalyseJson('/r', 'wasm', [rec], { suspects: 1, candidateTriggerOverlap: null, flipRate: 0.7, scoredRows: 4096, totalRows: 10000, rowScoreCut: 3.5, rowScoresFile: 'blind/row-scores.csv' }, j.lag, 'clean');
+		assert.match(capped.blind?.coverage ?? '', /^scored 4096 of 10000 rows/);
+		assert.equal(capped.blind?.rowScoreCut, 3.5);
 		assert.deepEqual(Object.keys(j.lag), ['asrStep', 'spectralStep', 'lagSteps', 'lagEpochs']);
 	});
 });

@@ -1,0 +1,97 @@
+/**
+ * Stage 1 of blind mode's cascade on worker threads (node:worker_threads): the rows are split into one contiguous
+ * range per thread (at chunk boundaries), each thread loads the checkpoint on its own tfjs backend (wasm or cpu) and
+ * scores its range; the parts are joined in this thread. The scores are the same as in one thread (the blend partners
+ * are seeded per chunk), so the thread count changes the time, never a row's score.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs';
+import type { TensorSetReader } from '../../protocol/tensorFile';
+import type { LogitModel } from '../curvature/index';
+import { cheapStage, finishCheap, type CascadeOptions, type CheapPart, type CheapStage } from './cascade';
+import type { RowWorkerReply, RowWorkerTask } from './rowWorker';
+
+/** Threads for stage 1 by default: the machine's cores (`os.availableParallelism()`), at most 16. */
+export function defaultRowThreads(): number {
+	return Math.max(1, Math.min(16, os.availableParallelism()));
+}
+
+/**
+ * A worker on dist/rowWorker.js next to the bundle; from the TypeScript sources (tests, benches run through tsx), a
+ * small CommonJS bootstrap that registers tsx's require hook in the worker and loads rowWorker.ts.
+ */
+function startWorker(task: RowWorkerTask): Worker {
+	const bundled = path.join(__dirname, 'rowWorker.js');
+	if (fs.existsSync(bundled)) {
+		return new Worker(bundled, { workerData: task, execArgv: [] });
+	}
+	const source = path.join(__dirname, 'rowWorker.ts');
+	return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true, workerData: task, execArgv: [] });
+}
+
+/** True when a worker script is there (a copy of the bundle without dist/rowWorker.js runs stage 1 in one thread). */
+function workerAvailable(): boolean {
+	return fs.existsSync(path.join(__dirname, 'rowWorker.js')) || fs.existsSync(path.join(__dirname, 'rowWorker.ts'));
+}
+
+function runWorker(task: RowWorkerTask): Promise<CheapPart> {
+	return new Promise((resolve, reject) => {
+		const worker = startWorker(task);
+		let settled = false;
+		worker.once('message', (reply: RowWorkerReply) => {
+			settled = true;
+			void worker.terminate();
+			if (reply.ok) {
+				resolve(reply.part);
+			} else {
+				reject(new Error(`blind mode worker (rows ${task.start}…${task.end - 1}): ${reply.error}`));
+			}
+		});
+		worker.once('error', (err) => {
+			settled = true;
+			reject(err);
+		});
+		worker.once('exit', (code) => {
+			if (!settled) {
+				reject(new Error(`blind mode worker (rows ${task.start}…${task.end - 1}) exited with code ${code} before answering`));
+			}
+		});
+	});
+}
+
+/**
+ * Stage 1 over every row, on `threads` worker threads when the backend allows (wasm or cpu; a GPU backend and
+ * `threads` ≤ 1 run in this thread).
+ */
+export async function cheapStageOnThreads(
+	runDir: string,
+	checkpointDir: string,
+	logit: LogitModel,
+	model: tf.LayersModel,
+	reader: TensorSetReader,
+	labels: Int32Array,
+	options: CascadeOptions & { readonly threads?: number },
+): Promise<CheapStage & { readonly threads: number }> {
+	const backend = tf.getBackend();
+	const n = reader.count;
+	const chunk = Math.max(1, options.chunk ?? 512);
+	const chunks = Math.ceil(n / chunk);
+	const threads = Math.max(1, Math.min(options.threads ?? defaultRowThreads(), chunks));
+	if (threads <= 1 || (backend !== 'wasm' && backend !== 'cpu') || !workerAvailable()) {
+		return { ...(await cheapStage(logit, model, reader, labels, options)), threads: 1 };
+	}
+	const t0 = performance.now();
+	const tasks: RowWorkerTask[] = [];
+	for (let t = 0; t < threads; t++) {
+		const start = Math.floor((t * chunks) / threads) * chunk;
+		const end = Math.min(n, Math.floor(((t + 1) * chunks) / threads) * chunk);
+		if (end > start) {
+			tasks.push({ runDir, checkpointDir, backend, start, end, chunk, blends: options.blends, seed: options.seed });
+		}
+	}
+	const parts = await Promise.all(tasks.map(runWorker));
+	return { ...finishCheap(parts, n, labels, t0), threads: tasks.length };
+}

@@ -1,0 +1,40 @@
+import { before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { cheapStageOnThreads } from '../../../../src/analyser/analysis/parallelRows';
+import { openTrainingRows } from '../../../../src/analyser/analysis/cascade';
+import { loadCheckpointModel } from '../../../../src/analyser/analysis/checkpoint';
+import { loadRunContext } from '../../../../src/analyser/analysis/context';
+import { logitModelFromLayers } from '../../../../src/analyser/curvature/index';
+import { readRun } from '../../../../src/protocol/runFormat';
+
+before(async () => {
+	await tf.setBackend('cpu');
+});
+
+describe('stage 1 on worker threads', () => {
+	test('2 threads give every row exactly the score 1 thread gives (a real fixture run)', { timeout: 120_000 }, async () => {
+		const runDir = path.join(__dirname, '..', '..', '..', 'fixtures', 'runs-analyser', 'undeclared');
+		const ctx = await loadRunContext(runDir);
+		const newest = [...(await readRun(runDir)).checkpoints].sort((a, b) => b.step - a.step)[0];
+		const model = await loadCheckpointModel(ctx, newest.dir);
+		const logit = logitModelFromLayers(model, newest.dir);
+		const reader = await openTrainingRows(ctx, 'test');
+		try {
+			// Chunks of 16 rows so that both threads get several chunks.
+			const one = await cheapStageOnThreads(runDir, newest.dir, logit, model, reader, reader.labels, { threads: 1, chunk: 16, blends: 4 });
+			const two = await cheapStageOnThreads(runDir, newest.dir, logit, model, reader, reader.labels, { threads: 2, chunk: 16, blends: 4 });
+			assert.equal(one.threads, 1);
+			assert.equal(two.threads, 2);
+			assert.equal(two.strip.length, reader.count);
+			assert.deepEqual(two.strip, one.strip);
+			assert.deepEqual(two.spectral, one.spectral);
+			assert.deepEqual(two.cheap, one.cheap);
+		} finally {
+			logit.dispose();
+			model.dispose();
+			await reader.close();
+		}
+	});
+});
