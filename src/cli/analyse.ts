@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { VERDICTS, type BlindSummary, type CheckpointAnalysis, type CleanSpectrum, type SignedLag, type Verdict } from '../protocol/analysisRecord';
+import { VERDICTS, type BlindSummary, type BlindTest, type CheckpointAnalysis, type CleanSpectrum, type SignedLag, type Verdict } from '../protocol/analysisRecord';
 import { BACKEND_REQUEST_NAMES, MAX_TOP_K, type BackendRequestName } from '../protocol/analyser';
 import { backendSummary, selectBackend } from '../tfjs/backend';
 import { installGradientFixes } from '../tfjs/gradients';
@@ -22,6 +22,7 @@ import { relativeTriggerCurvature } from '../analyser/analysis/lag';
 import { LIGHT_LANCZOS_STEPS } from '../analyser/analysis/checkpoint';
 import { escapeControl, fileFault, FileFault } from '../protocol/safeFile';
 import { analysisToSarif, relativeUri, type AnalysisFacts } from '../ci/sarif';
+import { verdictHeadline } from '../ci/verdictText';
 import { analysisSummaryMd } from '../ci/summary';
 import { EXIT_VERDICT_GATE, verdictGateFails } from '../ci/gate';
 import { readManifest } from '../protocol/runFormat';
@@ -201,7 +202,13 @@ export interface AnalyseJson {
 	readonly run: string;
 	readonly backend: string;
 	readonly checkpoints: readonly CheckpointJson[];
-	readonly blind: { readonly suspects: number | null; readonly candidateTriggerOverlap: number | null; readonly flipRate: number | null; readonly flipClass: number | null } | null;
+	readonly blind: {
+		readonly suspects: number | null;
+		readonly candidateTriggerOverlap: number | null;
+		readonly flipRate: number | null;
+		readonly flipClass: number | null;
+		readonly test: Pick<BlindTest, 'state' | 'score' | 'nullLow' | 'nullHigh' | 'nullSize' | 'falseAlarmRate' | 'reason'> | null;
+	} | null;
 	readonly lag: SignedLag;
 	readonly verdict: Verdict;
 }
@@ -226,7 +233,27 @@ export function toAnalyseJson(run: string, backend: string, records: readonly Ch
 			clean: r.clean === null ? null : { topEigenvalues: r.clean.topEigenvalues },
 			error: r.error,
 		})),
-		blind: blind === null ? null : { suspects: blind.suspects, candidateTriggerOverlap: blind.candidateTriggerOverlap, flipRate: blind.flipRate, flipClass: blind.flipClass ?? null },
+		blind:
+			blind === null
+				? null
+				: {
+						suspects: blind.suspects,
+						candidateTriggerOverlap: blind.candidateTriggerOverlap,
+						flipRate: blind.flipRate,
+						flipClass: blind.flipClass ?? null,
+						test:
+							blind.test === undefined
+								? null
+								: {
+										state: blind.test.state,
+										score: blind.test.score,
+										nullLow: blind.test.nullLow,
+										nullHigh: blind.test.nullHigh,
+										nullSize: blind.test.nullSize,
+										falseAlarmRate: blind.test.falseAlarmRate,
+										reason: blind.test.reason,
+									},
+					},
 		lag: { asrStep: lag.asrStep, spectralStep: lag.spectralStep, lagSteps: lag.lagSteps, lagEpochs: lag.lagEpochs },
 		verdict,
 	};
@@ -306,7 +333,7 @@ function checkpointTable(records: readonly CheckpointAnalysis[]): string[] {
 }
 
 /** The signed-lag block and the verdict. */
-function lagBlock(l: RunAnalysisOutcome['lag']): string[] {
+function lagBlock(l: RunAnalysisOutcome['lag'], headline: string): string[] {
 	const lines = [
 		'',
 		'signed lag (spectral step − ASR step; negative: the spectrum leads)',
@@ -317,10 +344,42 @@ function lagBlock(l: RunAnalysisOutcome['lag']): string[] {
 			`${l.curvatureThreshold === null ? '' : ` (band ${fmt(l.curvatureThreshold)} from steps ${l.baselineSteps.join(', ')})`}`,
 		`  lag            ${l.lag.lagSteps ?? '–'} steps = ${fmt(l.lag.lagEpochs, 2)} epochs (visible when |lag| ≤ ${l.toleranceSteps} steps, one checkpoint interval)`,
 		`verdict: ${l.verdict}`,
+		`  ${headline}`,
 	];
 	if (l.recommendation !== null) {
 		lines.push(`  ${l.recommendation}`);
 	}
+	return lines;
+}
+
+const STATE_WORDS: Record<BlindTest['state'], string> = {
+	alarm: 'ALARM: a backdoor trigger is likely',
+	quiet: 'quiet: nothing stands out',
+	inconclusive: 'inconclusive: blind mode cannot tell on this model',
+	'nothing-to-analyse': 'nothing to analyse yet',
+};
+
+/** The blind test in plain words: state, the score against its null band, the controls, and why. */
+function blindTestLines(t: BlindTest | undefined, blind: RunAnalysisOutcome['blind']): string[] {
+	if (t === undefined) {
+		return ['  blind test: none recorded (an older analysis); analyse the run again for one'];
+	}
+	const e = blind?.testResult.evidence;
+	const lines = [
+		`  blind test: ${STATE_WORDS[t.state]}`,
+		`    score ${pct(t.score)} = how many clean probes the candidate trigger flips to one class`,
+		`    null band ${pct(t.nullLow)}–${pct(t.nullHigh)} = what ${t.nullName || 'the null directions'} flip (${t.nullSize} draws; the alarm needs the score clearly above the band's top)`,
+	];
+	if (e !== undefined) {
+		lines.push(
+			`    controls: a random direction flips ${pct(e.controlRate)} (median of ${e.randomCount}: ${pct(e.randomTypical)}); the best universal perturbation found by gradient ascent ` +
+				`flips ${pct(e.fragilityOther)} to another class${e.fragilitySame === null ? '' : ` and ${pct(e.fragilitySame)} to the candidate's class`}`,
+		);
+	}
+	if (t.falseAlarmRate !== null) {
+		lines.push(`    this rule's false-alarm rate on the detection benchmark's clean runs: ${pct(t.falseAlarmRate)}`);
+	}
+	lines.push(`    why: ${t.reason}`);
 	return lines;
 }
 
@@ -336,6 +395,7 @@ function blindBlock(out: RunAnalysisOutcome): string[] {
 		`  curvature outliers ${out.blind === null ? '–' : out.blind.outliers} (robust λ1 outliers per label)${out.blind === null ? '' : `, consensus cluster ${out.blind.clusterRows.length}`}; ` +
 			`suspects ${b.suspects ?? '–'} (top eigenvector within cos² ${BLIND_COS2} of the candidate trigger)`,
 		`  candidate trigger: flips ${pct(b.flipRate)} of clean probes to class ${b.flipClass ?? '–'}${out.blind?.controlFlipRate === null || out.blind === null ? '' : ` (random direction, same scale: ${pct(out.blind.controlFlipRate)})`}`,
+		...blindTestLines(b.test, out.blind),
 	];
 	if (b.candidateTriggerOverlap !== null) {
 		lines.push(`  cos²(candidate, declared trigger) ${fmt(b.candidateTriggerOverlap)}`);
@@ -353,7 +413,7 @@ function blindBlock(out: RunAnalysisOutcome): string[] {
 
 /** The checkpoint table and the run summary, as printed on stdout. */
 export function formatReport(out: RunAnalysisOutcome, backend: string): string {
-	const lines = [`run ${out.runDir}`, `backend ${backend}`, ...checkpointTable(out.records), ...lagBlock(out.lag), ...blindBlock(out)];
+	const lines = [`run ${out.runDir}`, `backend ${backend}`, ...checkpointTable(out.records), ...lagBlock(out.lag, verdictHeadline(out.summary.verdict, out.lag.finalExcessAsr !== null, { blindTest: out.summary.blind?.test ?? null })), ...blindBlock(out)];
 	const times = (pass: string): number[] =>
 		out.records.filter((r) => r.pass === pass && r.error === null && typeof r.analysisMs === 'number').map((r) => r.analysisMs as number);
 	const med = (xs: number[]): string => (xs.length === 0 ? '–' : `${(xs.sort((a, c) => a - c)[Math.floor(xs.length / 2)] / 1000).toFixed(2)} s`);
@@ -570,8 +630,11 @@ async function runAnalyseInner(argv: string[]): Promise<number> {
 /** The facts SARIF and the summary report, from an analysis outcome (manifest path relative to `cwd`). */
 async function analysisFactsOf(out: RunAnalysisOutcome, cwd: string): Promise<AnalysisFacts> {
 	let runName = path.basename(out.runDir);
+	let nearClone = false;
 	try {
-		runName = (await readManifest(out.runDir)).name || runName;
+		const manifest = await readManifest(out.runDir);
+		runName = manifest.name || runName;
+		nearClone = manifest.attack?.trigger.stored?.type === 'point';
 	} catch {
 		// The analysis already read the run; a name is all that is wanted here.
 	}
@@ -584,6 +647,7 @@ async function analysisFactsOf(out: RunAnalysisOutcome, cwd: string): Promise<An
 		recommendation: out.lag.recommendation,
 		blind: out.summary.blind,
 		declaredAttack: out.lag.finalExcessAsr !== null,
+		nearClone,
 		checkpoints: out.records.length,
 		errors: out.records.filter((r) => r.error !== null).map((r) => ({ step: r.step, error: r.error ?? '' })),
 	};

@@ -74,7 +74,7 @@ describe('poison-lens analyse (bundled CLI)', { timeout: 240_000 }, () => {
 		const cps = j.checkpoints as Record<string, unknown>[];
 		assert.deepEqual(cps.map((c) => c.step), [0, 25, 50, 75]);
 		assert.deepEqual(Object.keys(j.lag as object), ['asrStep', 'spectralStep', 'lagSteps', 'lagEpochs']);
-		assert.deepEqual(Object.keys(j.blind as object), ['suspects', 'candidateTriggerOverlap', 'flipRate', 'flipClass']);
+		assert.deepEqual(Object.keys(j.blind as object), ['suspects', 'candidateTriggerOverlap', 'flipRate', 'flipClass', 'test']);
 		const file = path.join(dir, 'analysis.jsonl');
 		assert.equal(parseAnalysisFile(fs.readFileSync(file, 'utf8'), file).checkpoints.length, 4);
 		// Again: nothing to do, same verdict, JSON to stdout with "-".
@@ -91,6 +91,17 @@ describe('poison-lens analyse (bundled CLI)', { timeout: 240_000 }, () => {
 		assert.ok(j.checkpoints.every((c) => c.asr === null && c.triggerOverlap === null && typeof c.cleanAccuracy === 'number'));
 		assert.equal(j.lag.lagSteps, null);
 		assert.notEqual(j.blind, null);
+		// The blind test: a state, a score against a null band, and the verdict follows the state (visible only on an alarm).
+		const b = j.blind as { test: { state: string; score: number | null; nullHigh: number | null; nullSize: number; reason: string } | null };
+		assert.ok(b.test !== null);
+		assert.ok(['alarm', 'quiet', 'inconclusive', 'nothing-to-analyse'].includes(b.test.state));
+		assert.ok(b.test.nullSize > 0 && b.test.reason.length > 0);
+		assert.equal((JSON.parse(r.stdout) as { verdict: string }).verdict === 'visible', b.test.state === 'alarm');
+		const table = run(['analyse', copyRun('undeclared'), '--backend', 'wasm']);
+		assert.equal(table.code, 0, table.stderr);
+		assert.match(table.stdout, /^ {2}blind test: (ALARM|quiet|inconclusive|nothing to analyse)/m);
+		assert.match(table.stdout, /^ {4}null band .* = what /m);
+		assert.match(table.stdout, /^ {4}why: /m);
 	});
 
 	test('gpu (WebGPU) gives the same analysis as wasm, and a run with no analysable checkpoint gets no verdict', async (t) => {

@@ -12,13 +12,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BlindSummary, ImageRecord } from '../../protocol/analysisRecord';
-import { boxMuller, mulberry32 } from '../../math/random';
 import { logitModelFromLayers, type CancelSignal, type LogitModel } from '../curvature/index';
 import { checkpoint as cancelPoint } from '../curvature/cancel';
 import { imageOf, loadCheckpointModel, predictClasses, round6 } from './checkpoint';
 import { readTrainingSample, type RunContext } from './context';
 import { cos2, denseClusters, principalDirection, robustOutliers, type ConsensusOptions, type OutlierOptions } from './robust';
 import { batchCurvature } from './spectrum';
+import { FLIP_NORM, blindTestFor, type BlindTestOptions, type BlindTestResult } from './blindTest';
 
 /** Options of {@link runBlindScan}. */
 export interface BlindOptions {
@@ -31,10 +31,12 @@ export interface BlindOptions {
 	readonly consensus?: ConsensusOptions;
 	readonly onProgress?: (done: number, total: number) => void;
 	readonly onStage?: (stage: string) => void;
+	/** Options of the blind test (docs/metrics.md §4.1); the clustering constants come from the scan. */
+	readonly test?: Partial<Omit<BlindTestOptions, 'minCos2' | 'minCluster' | 'maxClusters' | 'signal'>>;
 }
 
 /** RMS per-value size of the candidate trigger when its flip rate is measured. */
-export const FLIP_NORM = 0.1;
+export { FLIP_NORM };
 
 /** Candidate clusters whose directions are tried as triggers (by flip rate). */
 export const MAX_CANDIDATES = 5;
@@ -108,6 +110,8 @@ export interface BlindResult {
 	/** Flip rate of a seeded random direction scaled the same way: the control. */
 	readonly controlFlipRate: number | null;
 	readonly evaluation: BlindEvaluation | null;
+	/** The blind test with the evidence behind it (null pools, fragility). */
+	readonly testResult: BlindTestResult;
 	readonly elapsedMs: number;
 }
 
@@ -163,11 +167,6 @@ export async function flipRate(
 	return best;
 }
 
-function randomDirection(dim: number, seed: number): Float64Array {
-	const u = mulberry32(seed);
-	return Float64Array.from({ length: dim }, () => boxMuller(1 - u(), u())[0]);
-}
-
 /** The top eigenpair of every scanned sample's input Hessian, in chunks: λ1 per sample and its unit eigenvector. */
 async function perSampleTopEigen(logit: LogitModel, data: Float32Array, labels: Int32Array, total: number, dim: number, options: BlindOptions): Promise<{ lambda: Float64Array; vectors: Float32Array }> {
 	const chunk = options.chunk ?? 256;
@@ -220,17 +219,19 @@ interface Candidate {
 	readonly cls: number;
 }
 
-/** The candidate trigger: the cluster whose principal direction flips the most clean probes to one class. */
-async function bestCandidate(model: tf.LayersModel, ctx: RunContext, clusters: readonly number[][], vectors: Float32Array, dim: number): Promise<Candidate | null> {
+/** The candidate trigger: the cluster whose principal direction flips the most clean probes to one class; and every candidate tried (the test's K). */
+async function bestCandidate(model: tf.LayersModel, ctx: RunContext, clusters: readonly number[][], vectors: Float32Array, dim: number): Promise<{ best: Candidate | null; tried: Candidate[] }> {
 	let best: Candidate | null = null;
+	const tried: Candidate[] = [];
 	for (const members of clusters) {
 		const { direction } = principalDirection(members.map((i) => vectors.subarray(i * dim, (i + 1) * dim)));
 		const f = await flipRate(model, ctx.probe, ctx.itemShape, ctx.numClasses, direction);
+		tried.push({ members, direction, rate: f.rate, cls: f.cls });
 		if (best === null || f.rate > best.rate) {
-			best = { members, direction, rate: f.rate, cls: f.cls };
+			best = tried[tried.length - 1];
 		}
 	}
-	return best;
+	return { best, tried };
 }
 
 /** Suspects: every scanned sample whose curvature points the candidate's way, most aligned first. */
@@ -281,9 +282,17 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 		await cancelPoint(options.signal, 'blind scan: clustering', total);
 		options.onStage?.('clustering eigenvector directions');
 		const clusters = await candidateClusters(vectors, total, dim, out.outliers, minCos2, options.consensus?.minCluster ?? 3);
-		const consensus = await bestCandidate(model, ctx, clusters, vectors, dim);
+		const { best: consensus, tried } = await bestCandidate(model, ctx, clusters, vectors, dim);
 		const suspects = consensus === null ? [] : suspectsAlong(vectors, total, dim, consensus.direction, minCos2);
-		const control = consensus === null ? null : (await flipRate(model, ctx.probe, ctx.itemShape, ctx.numClasses, randomDirection(dim, 12345))).rate;
+		options.onStage?.('blind test: null directions and fragility');
+		const testResult = await blindTestFor(model, logit, ctx.probe, ctx.numClasses, tried, {
+			...options.test,
+			minCos2,
+			minCluster: options.consensus?.minCluster ?? 3,
+			maxClusters: MAX_CANDIDATES,
+			signal: options.signal,
+		});
+		const control = consensus === null ? null : testResult.evidence.controlRate;
 		const overlap = consensus !== null && ctx.attack !== null ? cos2(consensus.direction, ctx.attack.meanDirection) : null;
 		const poisoned = ctx.attack?.poisonedRows ?? ctx.manifest.attack?.poisonedRows ?? null;
 		return {
@@ -293,6 +302,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 				flipRate: consensus === null ? null : round6(consensus.rate),
 				suspectRows: suspects.map((i) => rows[i]),
 				flipClass: consensus?.cls ?? null,
+				test: testResult.test,
 			},
 			candidateTrigger: consensus === null ? undefined : imageOf(consensus.direction, ctx.itemShape),
 			direction: consensus?.direction ?? null,
@@ -301,6 +311,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 			scanned: total,
 			controlFlipRate: control,
 			evaluation: poisoned === null ? null : evaluateAgainst(poisoned, rows, suspects, out.outliers),
+			testResult,
 			elapsedMs: performance.now() - t0,
 		};
 	} finally {

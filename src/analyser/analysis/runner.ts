@@ -277,7 +277,7 @@ function summaryOf(runDir: string, ctx: RunContext, all: readonly CheckpointAnal
 				: `${runDir}: none of its ${all.length} checkpoints could be analysed, so there is no verdict (first error: ${String(firstError)})`,
 		);
 	}
-	const lag = analyseLag(all, b.summary);
+	const lag = analyseLag(all, b.summary, undefined, ctx.attack === null ? null : { nearClone: ctx.attack.spec.type === 'point' });
 	const declared = ctx.attack === null ? undefined : imageOf(ctx.attack.meanDirection, ctx.itemShape);
 	const images = {
 		...(declared === undefined ? {} : { declaredTrigger: declared }),

@@ -127,7 +127,7 @@ describe('poison-lens analyse arguments and JSON', () => {
 			'error',
 		]);
 		assert.deepEqual(j.checkpoints[0]?.clean, { topEigenvalues: [0.5] });
-		assert.deepEqual(j.blind, { suspects: 3, candidateTriggerOverlap: 0.5, flipRate: 0.7, flipClass: 0 });
+		assert.deepEqual(j.blind, { suspects: 3, candidateTriggerOverlap: 0.5, flipRate: 0.7, flipClass: 0, test: null });
 		assert.deepEqual(Object.keys(j.lag), ['asrStep', 'spectralStep', 'lagSteps', 'lagEpochs']);
 	});
 });
