@@ -30,15 +30,18 @@ export function splitOfKey(key: string): Split | null {
 	if (m === null || !(ARCHITECTURES as readonly string[]).includes(m[1])) {
 		return null;
 	}
+	// A poisoned run ends in -tθ (the clean-label attack starts with "clean-" too); a clean control is clean-<trigger>.
 	let attack: Attack | null;
-	if (m[3].startsWith('clean-')) {
-		attack = null;
-	} else {
-		const a = /^(.+)-t[0-9.]+$/.exec(m[3]);
-		if (a === null || !(ATTACKS as readonly string[]).includes(a[1])) {
+	const a = /^(.+)-t[0-9.]+$/.exec(m[3]);
+	if (a !== null) {
+		if (!(ATTACKS as readonly string[]).includes(a[1])) {
 			return null;
 		}
 		attack = a[1] as Attack;
+	} else if (m[3].startsWith('clean-') && (ATTACKS as readonly string[]).includes(m[3].slice(6))) {
+		attack = null;
+	} else {
+		return null;
 	}
 	return splitOf(m[1] as Architecture, Number(m[6]), attack);
 }
@@ -132,9 +135,9 @@ async function main(argv: string[]): Promise<number> {
 	const lines: string[] = [COLUMNS.join(',')];
 	for (const key of todo) {
 		const truth = JSON.parse(fs.readFileSync(path.join(keep, key, 'truth.json'), 'utf8')) as Truth;
-		const attack = /_(clean-[a-z-]+|[a-z-]+-t[0-9.]+)_/.exec(key)?.[1] ?? '';
+		const attack = /_([a-z-]+-t[0-9.]+|clean-[a-z-]+)_/.exec(key)?.[1] ?? '';
 		const final = truth.timeline[truth.timeline.length - 1]?.excessAsr ?? null;
-		const status = attack.startsWith('clean-') ? 'clean' : final !== null && final >= WORKS_AT ? 'works' : 'failed';
+		const status = !/-t[0-9.]+$/.test(attack) ? 'clean' : final !== null && final >= WORKS_AT ? 'works' : 'failed';
 		const t0 = performance.now();
 		const ctx = await loadRunContext(truth.blindDir);
 		const r = await runBlindScan(ctx, newestCheckpoint(truth.blindDir));
