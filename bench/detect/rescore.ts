@@ -4,7 +4,7 @@
  * newest checkpoint, in-process, writing nothing into the run folder, and prints per run: the test's state, score,
  * null band, candidate vs control flip rate, the fragility control and the seconds it took.
  *
- *     node --import tsx bench/detect/rescore.ts [--keep=DIR] [--csv=FILE] [--only=KEY,...] [--backend=wasm|cpu]
+ *     node --import tsx bench/detect/rescore.ts [--keep=DIR[,DIR]] [--csv=FILE] [--only=KEY,...] [--backend=wasm|cpu]
  *     node --import tsx bench/detect/rescore.ts --held-out ...   # ONLY after the rules are frozen
  *
  * THE SPLIT RULE: by default only runs of the dev split (bench/detect/grid.ts `splitOf`) are opened. A held-out run
@@ -109,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
 		console.error('rescore: --split takes only "dev"; held-out runs are scored only with the explicit --held-out flag, after the rules are frozen');
 		return 2;
 	}
-	const keep = path.resolve(opt('keep') ?? '/work/det-keep');
+	const keeps = (opt('keep') ?? '/work/det-keep').split(',').map((k) => path.resolve(k));
 	const csv = opt('csv');
 	const only = opt('only')?.split(',');
 	await selectBackend((opt('backend') ?? 'wasm') as BackendRequest);
@@ -128,13 +128,23 @@ async function main(argv: string[]): Promise<number> {
 		);
 		return 0;
 	}
-	const keys = fs.readdirSync(keep).filter((k) => fs.existsSync(path.join(keep, k, 'truth.json')));
-	const { allowed, refused } = allowedKeys(keys, heldOut);
+	// Folder name = grid key; the split is decided from the name alone, before anything inside is read.
+	const where = new Map<string, string>();
+	for (const keep of keeps) {
+		for (const k of fs.readdirSync(keep)) {
+			if (!where.has(k)) {
+				where.set(k, keep);
+			}
+		}
+	}
+	const keys = [...where.keys()];
+	const { allowed: placed, refused } = allowedKeys(keys, heldOut);
+	const allowed = placed.filter((k) => fs.existsSync(path.join(where.get(k) ?? '', k, 'truth.json')));
 	const todo = only === undefined ? allowed : allowed.filter((k) => only.includes(k));
 	console.error(`rescore: ${todo.length} ${heldOut ? 'held-out' : 'dev'} run(s) of ${keys.length} kept; ${refused} folder(s) of the other split not opened`);
 	const lines: string[] = [COLUMNS.join(',')];
 	for (const key of todo) {
-		const truth = JSON.parse(fs.readFileSync(path.join(keep, key, 'truth.json'), 'utf8')) as Truth;
+		const truth = JSON.parse(fs.readFileSync(path.join(where.get(key) ?? '', key, 'truth.json'), 'utf8')) as Truth;
 		const attack = /_([a-z-]+-t[0-9.]+|clean-[a-z-]+)_/.exec(key)?.[1] ?? '';
 		const final = truth.timeline[truth.timeline.length - 1]?.excessAsr ?? null;
 		const status = !/-t[0-9.]+$/.test(attack) ? 'clean' : final !== null && final >= WORKS_AT ? 'works' : 'failed';

@@ -245,7 +245,8 @@ interface BlindState {
 
 async function blindAtNewest(ctx: RunContext, tail: EventTail, newest: CheckpointAnalysis | undefined, state: BlindState, options: RunAnalysisOptions, report: (label: string) => void, warnings: string[]): Promise<BlindState> {
 	const wantBlind = (options.blind ?? true) && ctx.trainSamplePath !== null && newest !== undefined;
-	if (!wantBlind || (state.summary !== null && state.step === newest.step)) {
+	// A stored scan at the same step is reused, unless it predates the blind test (no `test`): then it runs again.
+	if (!wantBlind || (state.summary !== null && state.step === newest.step && state.summary.test !== undefined)) {
 		return state;
 	}
 	const target = tail.checkpoints.get(newest.step);
