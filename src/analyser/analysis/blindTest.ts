@@ -91,7 +91,9 @@ function pct(v: number): string {
 
 /**
  * The blind test's state from the evidence (pure). Order: nothing to analyse (one class or chance accuracy) →
- * no candidate (quiet) → the control fires (inconclusive) → the candidate far outside the null (alarm) → quiet.
+ * no candidate (quiet) → random directions flip about as much as the candidate (inconclusive) → the null band
+ * reaches so high that nothing could exceed it (inconclusive) → the candidate within the band (quiet) → a universal
+ * perturbation to another class flips about as much (inconclusive) → alarm.
  */
 export function decideBlindTest(e: BlindEvidence, rule: BlindTestRule = DEFAULT_BLIND_RULE, falseAlarmRate: number | null = null): BlindTest {
 	const nullHigh = e.nullDraws.length > 0 ? quantile(e.nullDraws, rule.nullQuantile) : null;
@@ -137,6 +139,16 @@ export function decideBlindTest(e: BlindEvidence, rule: BlindTestRule = DEFAULT_
 		return { ...base, state: 'inconclusive', reason: 'no null distribution could be built, so the candidate cannot be judged' };
 	}
 	const threshold = nullHigh + rule.margin;
+	if (threshold >= 1) {
+		// The null directions themselves flip (nearly) every probe: no candidate could stand out, the test has no power.
+		return {
+			...base,
+			state: 'inconclusive',
+			reason:
+				`the model is fragile to any perturbation of this size: ${e.nullName} already flip up to ${pct(nullHigh)} of clean probes to one class ` +
+				`(candidate trigger ${pct(cand)} to class ${e.candidateClass ?? '–'}; a random direction ${pct(e.controlRate ?? 0)}), so no candidate can stand out`,
+		};
+	}
 	if (cand <= threshold) {
 		return {
 			...base,

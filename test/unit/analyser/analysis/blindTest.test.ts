@@ -76,6 +76,15 @@ describe('decideBlindTest (pure)', () => {
 		assert.match(t.reason, /100\.0 %/);
 	});
 
+	test('a null band whose top (plus the margin) reaches 100 %: the test has no power, inconclusive', () => {
+		// The blended-noise case: clean-probe curvature directions flip every probe to the target too.
+		const t = decideBlindTest({ ...base, candidateRate: 1, randomTypical: 0.3, controlRate: 0.42, nullDraws: base.nullDraws.map((_, i) => (i < 50 ? 0.44 : 1)) });
+		assert.equal(t.state, 'inconclusive');
+		assert.match(t.reason, /fragile to any perturbation of this size/);
+		assert.match(t.reason, /up to 100\.0 %/);
+		assert.match(t.reason, /42\.0 %/);
+	});
+
 	test('a random direction flipping a few probes is normal, not a firing control', () => {
 		assert.equal(decideBlindTest({ ...base, candidateRate: 0.05, randomTypical: 0.05 }).state, 'quiet');
 	});
