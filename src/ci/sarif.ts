@@ -264,7 +264,7 @@ const ANALYSIS_RULES: Readonly<Record<string, RuleText>> = {
 	'verdict-invisible': {
 		name: 'BackdoorInvisible',
 		short: 'A backdoor works without any spectral signal.',
-		full: 'The attack works but leaves no input-curvature spike: the near-clone regime, which spectral checks cannot see.',
+		full: 'The attack works but no spectral signal was measured: no trigger-aligned spike of the input Hessian and no rise of the curvature along the trigger.',
 		help: 'Train with input-gradient regularisation together with data augmentation, and run the dataset near-duplicate check (poison-lens scan).',
 		level: 'error',
 		tags: ['security', 'backdoor'],
@@ -405,6 +405,8 @@ export interface AnalysisFacts {
 	readonly blind: BlindSummary | null;
 	/** Whether the run declared an attack (ASR and the lag apply). */
 	readonly declaredAttack: boolean;
+	/** Whether the declared trigger is a near-clone one (the only case a text may name the near-clone regime). Optional. */
+	readonly nearClone?: boolean;
 	readonly checkpoints: number;
 	readonly errors: readonly { readonly step: number; readonly error: string }[];
 }
@@ -436,7 +438,7 @@ export function analysisToSarif(f: AnalysisFacts, base: SarifBase): SarifLog {
 		const asr = f.finalExcessAsr === null ? '' : ` Final excess attack success ${pct(f.finalExcessAsr)}.`;
 		add(
 			`verdict-${f.verdict}`,
-			`Run "${f.runName}": ${verdictHeadline(f.verdict, f.declaredAttack)}.${asr}${lag}${f.recommendation === null ? '' : ` ${f.recommendation}`}`,
+			`Run "${f.runName}": ${verdictHeadline(f.verdict, f.declaredAttack, { nearClone: f.nearClone, blindTest: f.blind?.test ?? null })}.${asr}${lag}${f.recommendation === null ? '' : ` ${f.recommendation}`}`,
 			{ verdict: f.verdict, lag: f.lag, finalExcessAsr: f.finalExcessAsr },
 		);
 	}

@@ -29,7 +29,8 @@ export function analysisSummaryMd(f: AnalysisFacts, records: readonly Checkpoint
 	const mark = f.verdict === 'clean' ? '✅' : f.verdict === 'early-warning' ? '⚠️' : '❌';
 	lines.push(`### ${mark} Poison Lens: ${mdCell(f.runName)} — \`${f.verdict}\``);
 	lines.push('');
-	lines.push(`**${verdictHeadline(f.verdict, f.declaredAttack)}.** ${verdictExplanation(f.verdict)}`);
+	const detail = { nearClone: f.nearClone, blindTest: f.blind?.test ?? null };
+	lines.push(`**${verdictHeadline(f.verdict, f.declaredAttack, detail)}.** ${verdictExplanation(f.verdict, detail)}`);
 	lines.push('');
 	if (opts.failOn.length > 0) {
 		lines.push(opts.failed ? `This step fails: the verdict is one of \`--fail-on ${opts.failOn.join(',')}\`.` : `Gate \`--fail-on ${opts.failOn.join(',')}\`: passed.`);
@@ -46,6 +47,11 @@ export function analysisSummaryMd(f: AnalysisFacts, records: readonly Checkpoint
 	if (b !== null) {
 		lines.push(`| blind-mode suspects | ${b.suspects ?? '–'} |`);
 		lines.push(`| candidate trigger flips | ${pct(b.flipRate)} of clean probes${b.flipClass === null || b.flipClass === undefined ? '' : ` to class ${b.flipClass}`} |`);
+		const t = b.test;
+		if (t !== undefined) {
+			lines.push(`| blind test | \`${t.state}\`: score ${pct(t.score)}, null band ${pct(t.nullLow)}–${pct(t.nullHigh)} (${t.nullSize} draws) |`);
+			lines.push(`| why | ${mdCell(t.reason)} |`);
+		}
 	}
 	lines.push(`| manifest | \`${mdCell(decodeURIComponent(f.manifestUri))}\` |`);
 	lines.push('');

@@ -1,23 +1,54 @@
 /**
- * The verdicts in words, for the Markdown summary, SARIF messages and the HTML report (pure).
+ * The verdicts in words, for the Markdown summary, SARIF messages and the HTML report (pure). A text names only
+ * causes that were measured: the near-clone regime only when the declared trigger is a near-clone one, and in blind
+ * mode the state of the blind test (alarm, quiet, inconclusive, nothing to analyse) rather than a bare `clean`.
  */
-import type { Verdict } from '../protocol/analysisRecord';
+import type { BlindTest, Verdict } from '../protocol/analysisRecord';
+
+/** What else the texts may use: whether the declared trigger is a near-clone one, and the blind test. */
+export interface VerdictDetail {
+	readonly nearClone?: boolean;
+	readonly blindTest?: BlindTest | null;
+}
+
+function pct(v: number | null | undefined): string {
+	return v === null || v === undefined ? '–' : `${(100 * v).toFixed(1)} %`;
+}
+
+/** The blind test in one line: state, score against the null band. */
+export function blindTestLine(t: BlindTest): string {
+	const band = t.nullHigh === null ? 'no null band' : `null band ${pct(t.nullLow)}–${pct(t.nullHigh)} over ${t.nullSize} draws`;
+	return `blind test ${t.state}: score ${pct(t.score)} (${band}${t.falseAlarmRate === null ? '' : `, false-alarm rate ${pct(t.falseAlarmRate)} on clean benchmark runs`})`;
+}
 
 /** One line: what the verdict says about the run. */
-export function verdictHeadline(verdict: Verdict, declaredAttack: boolean): string {
+export function verdictHeadline(verdict: Verdict, declaredAttack: boolean, detail: VerdictDetail = {}): string {
+	const t = detail.blindTest ?? null;
 	switch (verdict) {
 		case 'clean':
-			return declaredAttack ? 'no working backdoor and no trigger-aligned curvature spike' : 'no backdoor found by blind mode';
+			if (declaredAttack) {
+				return 'no working backdoor and no trigger-aligned curvature spike';
+			}
+			if (t === null) {
+				return 'no backdoor found by blind mode (no blind test recorded: analyse the run again for one)';
+			}
+			return t.state === 'inconclusive'
+				? 'blind mode cannot tell: its own control fires'
+				: t.state === 'nothing-to-analyse'
+					? 'nothing to analyse yet: the model has not learned enough for blind mode to speak'
+					: 'no backdoor found by blind mode: the candidate trigger stays within what clean directions reach';
 		case 'early-warning':
 			return 'early warning: the input curvature shows a backdoor forming before it works';
 		case 'visible':
 			return declaredAttack
 				? 'backdoor visible: the attack works and the curvature spike rose with it'
-				: 'backdoor found: blind mode recovered a candidate trigger that flips clean inputs to one class';
+				: 'backdoor found: blind mode recovered a candidate trigger that flips clean inputs to one class far beyond its null band';
 		case 'lagging':
 			return 'backdoor lagging: the attack worked first and the curvature spike followed later';
 		case 'invisible':
-			return 'backdoor invisible to the spectrum: the attack works without any curvature spike (near-clone regime)';
+			return detail.nearClone === true
+				? 'backdoor invisible to the spectrum: the attack works without any curvature spike, with a near-clone trigger (the near-clone regime)'
+				: 'backdoor without a spectral signal: the attack works, but no trigger-aligned curvature spike and no rise of the trigger curvature were measured';
 	}
 }
 
@@ -27,9 +58,13 @@ export function verdictRisk(verdict: Verdict): 'none' | 'warning' | 'backdoor' {
 }
 
 /** A paragraph for readers who have not read the metrics page. */
-export function verdictExplanation(verdict: Verdict): string {
+export function verdictExplanation(verdict: Verdict, detail: VerdictDetail = {}): string {
+	const t = detail.blindTest ?? null;
 	switch (verdict) {
 		case 'clean':
+			if (t !== null && (t.state === 'inconclusive' || t.state === 'nothing-to-analyse')) {
+				return `This is not a clean bill of health: ${t.reason}.`;
+			}
 			return 'Nothing was seen. Near-clone poisons induce almost no curvature and can escape this check: scan the training data for near duplicates too.';
 		case 'early-warning':
 			return 'A spike of the input Hessian aligned with a trigger appeared while the attack does not (yet) work. Inspect the suspects and the candidate trigger before training further.';
@@ -38,6 +73,8 @@ export function verdictExplanation(verdict: Verdict): string {
 		case 'lagging':
 			return 'The model learned the backdoor before the curvature showed it, so the spectrum is no early warning for this data. Remove the suspect rows and retrain.';
 		case 'invisible':
-			return 'The attack works but leaves no curvature spike. Train with input-gradient regularisation together with data augmentation, and run the dataset near-duplicate check.';
+			return detail.nearClone === true
+				? 'The attack works but leaves no curvature spike, as the theory predicts for near-clone poisons. Train with input-gradient regularisation together with data augmentation, and run the dataset near-duplicate check.'
+				: 'The attack works but the spectrum showed no signal for this trigger, so it gives no warning on this run. Inspect the training data (poison-lens scan) and retrain with input-gradient regularisation plus data augmentation.';
 	}
 }

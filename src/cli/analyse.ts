@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { VERDICTS, type BlindCheckpoint, type BlindSummary, type CheckpointAnalysis, type CleanSpectrum, type SignedLag, type Verdict } from '../protocol/analysisRecord';
+import { VERDICTS, type BlindCheckpoint, type BlindSummary, type BlindTest, type CheckpointAnalysis, type CleanSpectrum, type SignedLag, type Verdict } from '../protocol/analysisRecord';
 import { BACKEND_REQUEST_NAMES, MAX_TOP_K, type BackendRequestName } from '../protocol/analyser';
 import { backendSummary, selectBackend } from '../tfjs/backend';
 import { installGradientFixes } from '../tfjs/gradients';
@@ -22,6 +22,7 @@ import { relativeTriggerCurvature } from '../analyser/analysis/lag';
 import { LIGHT_LANCZOS_STEPS } from '../analyser/analysis/checkpoint';
 import { escapeControl, fileFault, FileFault } from '../protocol/safeFile';
 import { analysisToSarif, relativeUri, type AnalysisFacts } from '../ci/sarif';
+import { verdictHeadline } from '../ci/verdictText';
 import { analysisSummaryMd } from '../ci/summary';
 import { EXIT_VERDICT_GATE, verdictGateFails } from '../ci/gate';
 import { readManifest } from '../protocol/runFormat';
@@ -231,6 +232,7 @@ export interface AnalyseJson {
 		readonly coverage: string | null;
 		readonly rowScoreCut: number | null;
 		readonly rowScoresFile: string | null;
+		readonly test: Pick<BlindTest, 'state' | 'score' | 'nullLow' | 'nullHigh' | 'nullSize' | 'falseAlarmRate' | 'reason'> | null;
 	} | null;
 	readonly lag: SignedLag;
 	readonly verdict: Verdict;
@@ -269,6 +271,18 @@ export function toAnalyseJson(run: string, backend: string, records: readonly Ch
 						coverage: coverageText(blind.scoredRows, blind.totalRows),
 						rowScoreCut: blind.rowScoreCut ?? null,
 						rowScoresFile: blind.rowScoresFile ?? null,
+						test:
+							blind.test === undefined
+								? null
+								: {
+										state: blind.test.state,
+										score: blind.test.score,
+										nullLow: blind.test.nullLow,
+										nullHigh: blind.test.nullHigh,
+										nullSize: blind.test.nullSize,
+										falseAlarmRate: blind.test.falseAlarmRate,
+										reason: blind.test.reason,
+									},
 					},
 		lag: { asrStep: lag.asrStep, spectralStep: lag.spectralStep, lagSteps: lag.lagSteps, lagEpochs: lag.lagEpochs },
 		verdict,
@@ -349,7 +363,7 @@ function checkpointTable(records: readonly CheckpointAnalysis[]): string[] {
 }
 
 /** The signed-lag block and the verdict. */
-function lagBlock(l: RunAnalysisOutcome['lag']): string[] {
+function lagBlock(l: RunAnalysisOutcome['lag'], headline: string): string[] {
 	const lines = [
 		'',
 		'signed lag (spectral step − ASR step; negative: the spectrum leads)',
@@ -360,6 +374,7 @@ function lagBlock(l: RunAnalysisOutcome['lag']): string[] {
 			`${l.curvatureThreshold === null ? '' : ` (band ${fmt(l.curvatureThreshold)} from steps ${l.baselineSteps.join(', ')})`}`,
 		`  lag            ${l.lag.lagSteps ?? '–'} steps = ${fmt(l.lag.lagEpochs, 2)} epochs (visible when |lag| ≤ ${l.toleranceSteps} steps, one checkpoint interval)`,
 		`verdict: ${l.verdict}`,
+		`  ${headline}`,
 	];
 	if (l.recommendation !== null) {
 		lines.push(`  ${l.recommendation}`);
@@ -378,6 +393,37 @@ export function coverageText(scored: number | null | undefined, total: number | 
 	return `scored all ${scored} training rows`;
 }
 
+const STATE_WORDS: Record<BlindTest['state'], string> = {
+	alarm: 'ALARM: a backdoor trigger is likely',
+	quiet: 'quiet: nothing stands out',
+	inconclusive: 'inconclusive: blind mode cannot tell on this model',
+	'nothing-to-analyse': 'nothing to analyse yet',
+};
+
+/** The blind test in plain words: state, the score against its null band, the controls, and why. */
+function blindTestLines(t: BlindTest | undefined, blind: RunAnalysisOutcome['blind']): string[] {
+	if (t === undefined) {
+		return ['  blind test: none recorded (an older analysis); analyse the run again for one'];
+	}
+	const e = blind?.testResult.evidence;
+	const lines = [
+		`  blind test: ${STATE_WORDS[t.state]}`,
+		`    score ${pct(t.score)} = how many clean probes the candidate trigger flips to one class`,
+		`    null band ${pct(t.nullLow)}–${pct(t.nullHigh)} = what ${t.nullName || 'the null directions'} flip (${t.nullSize} draws; the alarm needs the score clearly above the band's top)`,
+	];
+	if (e !== undefined) {
+		lines.push(
+			`    controls: a random direction flips ${pct(e.controlRate)} (median of ${e.randomCount}: ${pct(e.randomTypical)}); the best universal perturbation found by gradient ascent ` +
+				`flips ${pct(e.fragilityOther)} to another class${e.fragilitySame === null ? '' : ` and ${pct(e.fragilitySame)} to the candidate's class`}`,
+		);
+	}
+	if (t.falseAlarmRate !== null) {
+		lines.push(`    this rule's false-alarm rate on the detection benchmark's clean runs: ${pct(t.falseAlarmRate)}`);
+	}
+	lines.push(`    why: ${t.reason}`);
+	return lines;
+}
+
 /** The blind-mode block (empty without a blind summary). */
 function blindBlock(out: RunAnalysisOutcome): string[] {
 	const b = out.summary.blind;
@@ -389,6 +435,7 @@ function blindBlock(out: RunAnalysisOutcome): string[] {
 	const lines = [
 		'',
 		`blind mode${out.blind === null ? ' (stored)' : ` at step ${out.summary.blindStep ?? '–'}`}${coverage === null ? '' : `: ${coverage}`}`,
+		...blindTestLines(b.test, out.blind),
 	];
 	if (c !== undefined) {
 		lines.push(
@@ -430,7 +477,7 @@ function blindBlock(out: RunAnalysisOutcome): string[] {
 
 /** The checkpoint table and the run summary, as printed on stdout. */
 export function formatReport(out: RunAnalysisOutcome, backend: string): string {
-	const lines = [`run ${out.runDir}`, `backend ${backend}`, ...checkpointTable(out.records), ...lagBlock(out.lag), ...blindBlock(out)];
+	const lines = [`run ${out.runDir}`, `backend ${backend}`, ...checkpointTable(out.records), ...lagBlock(out.lag, verdictHeadline(out.summary.verdict, out.lag.finalExcessAsr !== null, { blindTest: out.summary.blind?.test ?? null })), ...blindBlock(out)];
 	const times = (pass: string): number[] =>
 		out.records.filter((r) => r.pass === pass && r.error === null && typeof r.analysisMs === 'number').map((r) => r.analysisMs as number);
 	const med = (xs: number[]): string => (xs.length === 0 ? '–' : `${(xs.sort((a, c) => a - c)[Math.floor(xs.length / 2)] / 1000).toFixed(2)} s`);
@@ -649,8 +696,11 @@ async function runAnalyseInner(argv: string[]): Promise<number> {
 /** The facts SARIF and the summary report, from an analysis outcome (manifest path relative to `cwd`). */
 async function analysisFactsOf(out: RunAnalysisOutcome, cwd: string): Promise<AnalysisFacts> {
 	let runName = path.basename(out.runDir);
+	let nearClone = false;
 	try {
-		runName = (await readManifest(out.runDir)).name || runName;
+		const manifest = await readManifest(out.runDir);
+		runName = manifest.name || runName;
+		nearClone = manifest.attack?.trigger.stored?.type === 'point';
 	} catch {
 		// The analysis already read the run; a name is all that is wanted here.
 	}
@@ -663,6 +713,7 @@ async function analysisFactsOf(out: RunAnalysisOutcome, cwd: string): Promise<An
 		recommendation: out.lag.recommendation,
 		blind: out.summary.blind,
 		declaredAttack: out.lag.finalExcessAsr !== null,
+		nearClone,
 		checkpoints: out.records.length,
 		errors: out.records.filter((r) => r.error !== null).map((r) => ({ step: r.step, error: r.error ?? '' })),
 	};

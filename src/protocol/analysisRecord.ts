@@ -176,11 +176,11 @@ export const BlindSummarySchema = T.Object({
 	/** Fraction of clean non-target probes pushed to one class by adding the candidate trigger. */
 	flipRate: OrNull(T.Number()),
 	/** Row indices of the suspects in the training source. */
-	suspectRows: T.Optional(Nullable(T.Array(T.Number()))),
+	suspectRows: T.Optional(T.Array(T.Number())),
 	/** The class the candidate trigger pushes probes to. */
 	flipClass: T.Optional(OrNull(T.Number())),
 	/** The blind verdict as a test (state, score, null band). Older files lack it. */
-	test: T.Optional(Nullable(BlindTestSchema)),
+	test: T.Optional(BlindTestSchema),
 	/** Training rows that got a suspicion score, and how many rows the training set has (null: unknown). */
 	scoredRows: T.Optional(Nullable(T.Number())),
 	totalRows: T.Optional(Nullable(T.Number())),

@@ -184,7 +184,7 @@ export function buildReportHtml(input: ReportInput): string {
 	const view = input.view;
 	const v = verdictText(view);
 	const s = view.summary;
-	const explanation = s === null ? '' : `<p>${esc(verdictExplanation(s.verdict))}</p>`;
+	const explanation = s === null ? '' : `<p>${esc(verdictExplanation(s.verdict, { blindTest: s.blind?.test ?? null }))}</p>`;
 	const facts = s === null ? '' : `<p class="facts">verdict <code>${esc(s.verdict)}</code> · ${esc(fmtSignedLag(s.lag.lagSteps, s.lag.lagEpochs))}${view.info.attackDeclared ? '' : ' · no declared attack (blind mode)'}</p>`;
 	const problems = input.problems.length === 0 ? '' : `<h2>Problems reading the run</h2><ul>${input.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>`;
 	return `<!DOCTYPE html>

@@ -74,7 +74,7 @@ describe('poison-lens analyse (bundled CLI)', { timeout: 240_000 }, () => {
 		const cps = j.checkpoints as Record<string, unknown>[];
 		assert.deepEqual(cps.map((c) => c.step), [0, 25, 50, 75]);
 		assert.deepEqual(Object.keys(j.lag as object), ['asrStep', 'spectralStep', 'lagSteps', 'lagEpochs']);
-		assert.deepEqual(Object.keys(j.blind as object), ['suspects', 'candidateTriggerOverlap', 'flipRate', 'flipClass', 'scoredRows', 'totalRows', 'coverage', 'rowScoreCut', 'rowScoresFile']);
+		assert.deepEqual(Object.keys(j.blind as object), ['suspects', 'candidateTriggerOverlap', 'flipRate', 'flipClass', 'scoredRows', 'totalRows', 'coverage', 'rowScoreCut', 'rowScoresFile', 'test']);
 		const file = path.join(dir, 'analysis.jsonl');
 		assert.equal(parseAnalysisFile(fs.readFileSync(file, 'utf8'), file).checkpoints.length, 4);
 		// Again: nothing to do, same verdict, JSON to stdout with "-".
@@ -97,6 +97,17 @@ describe('poison-lens analyse (bundled CLI)', { timeout: 240_000 }, () => {
 		assert.equal(b.scoredRows, m.trainSample.count);
 		const lines = fs.readFileSync(path.join(dir, b.rowScoresFile), 'utf8').trim().split('\n');
 		assert.equal(lines.length, 2 + b.scoredRows);
+		// The blind test: a state, a score against a null band, and the verdict follows the state (visible only on an alarm).
+		const bt = j.blind as { test: { state: string; score: number | null; nullHigh: number | null; nullSize: number; reason: string } | null };
+		assert.ok(bt.test !== null);
+		assert.ok(['alarm', 'quiet', 'inconclusive', 'nothing-to-analyse'].includes(bt.test.state));
+		assert.ok(bt.test.nullSize > 0 && bt.test.reason.length > 0);
+		assert.equal((JSON.parse(r.stdout) as { verdict: string }).verdict === 'visible', bt.test.state === 'alarm');
+		const table = run(['analyse', copyRun('undeclared'), '--backend', 'wasm']);
+		assert.equal(table.code, 0, table.stderr);
+		assert.match(table.stdout, /^ {2}blind test: (ALARM|quiet|inconclusive|nothing to analyse)/m);
+		assert.match(table.stdout, /^ {4}null band .* = what /m);
+		assert.match(table.stdout, /^ {4}why: /m);
 	});
 
 	test('a capped training sample: text and JSON say "scored N of M rows", and recall is a bound', () => {

@@ -15,7 +15,6 @@
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { BlindSummary, ImageRecord } from '../../protocol/analysisRecord';
-import { boxMuller, mulberry32 } from '../../math/random';
 import { logitModelFromLayers, type CancelSignal, type LogitModel } from '../curvature/index';
 import { checkpoint as cancelPoint } from '../curvature/cancel';
 import { imageOf, loadCheckpointModel, predictClasses, round6 } from './checkpoint';
@@ -24,6 +23,7 @@ import { cheapStageOnThreads } from './parallelRows';
 import { candidateCount, combineStages, directionStage, expensiveSelection, openTrainingRows, writeRowScores } from './cascade';
 import { cos2, denseClusters, principalDirection, robustOutliers, type ConsensusOptions, type OutlierOptions } from './robust';
 import { batchCurvature } from './spectrum';
+import { FLIP_NORM, blindTestFor, type BlindTestOptions, type BlindTestResult } from './blindTest';
 
 /** Options of {@link runBlindScan}. */
 export interface BlindOptions {
@@ -47,10 +47,12 @@ export interface BlindOptions {
 	readonly consensus?: ConsensusOptions;
 	readonly onProgress?: (done: number, total: number) => void;
 	readonly onStage?: (stage: string) => void;
+	/** Options of the blind test (docs/metrics.md §4.1); the clustering constants come from the scan. */
+	readonly test?: Partial<Omit<BlindTestOptions, 'minCos2' | 'minCluster' | 'maxClusters' | 'signal'>>;
 }
 
 /** RMS per-value size of the candidate trigger when its flip rate is measured. */
-export const FLIP_NORM = 0.1;
+export { FLIP_NORM };
 
 /** Candidate clusters whose directions are tried as triggers (by flip rate). */
 export const MAX_CANDIDATES = 5;
@@ -151,6 +153,8 @@ export interface BlindResult {
 	/** Flip rate of a seeded random direction scaled the same way: the control. */
 	readonly controlFlipRate: number | null;
 	readonly evaluation: BlindEvaluation | null;
+	/** The blind test with the evidence behind it (null pools, fragility). */
+	readonly testResult: BlindTestResult;
 	readonly elapsedMs: number;
 }
 
@@ -206,11 +210,6 @@ export async function flipRate(
 	return best;
 }
 
-function randomDirection(dim: number, seed: number): Float64Array {
-	const u = mulberry32(seed);
-	return Float64Array.from({ length: dim }, () => boxMuller(1 - u(), u())[0]);
-}
-
 /** The top eigenpair of every scanned sample's input Hessian, in chunks: λ1 per sample and its unit eigenvector. */
 async function perSampleTopEigen(logit: LogitModel, data: Float32Array, labels: Int32Array, total: number, dim: number, options: BlindOptions): Promise<{ lambda: Float64Array; vectors: Float32Array }> {
 	const chunk = options.chunk ?? 256;
@@ -263,17 +262,19 @@ interface Candidate {
 	readonly cls: number;
 }
 
-/** The candidate trigger: the cluster whose principal direction flips the most clean probes to one class. */
-async function bestCandidate(model: tf.LayersModel, ctx: RunContext, clusters: readonly number[][], vectors: Float32Array, dim: number): Promise<Candidate | null> {
+/** The candidate trigger: the cluster whose principal direction flips the most clean probes to one class; and every candidate tried (the test's K). */
+async function bestCandidate(model: tf.LayersModel, ctx: RunContext, clusters: readonly number[][], vectors: Float32Array, dim: number): Promise<{ best: Candidate | null; tried: Candidate[] }> {
 	let best: Candidate | null = null;
+	const tried: Candidate[] = [];
 	for (const members of clusters) {
 		const { direction } = principalDirection(members.map((i) => vectors.subarray(i * dim, (i + 1) * dim)));
 		const f = await flipRate(model, ctx.probe, ctx.itemShape, ctx.numClasses, direction);
+		tried.push({ members, direction, rate: f.rate, cls: f.cls });
 		if (best === null || f.rate > best.rate) {
-			best = { members, direction, rate: f.rate, cls: f.cls };
+			best = tried[tried.length - 1];
 		}
 	}
-	return best;
+	return { best, tried };
 }
 
 /** Precision and recall against the poisoned rows a run recorded (a planted attack), for suspects, outliers and each stage. */
@@ -350,7 +351,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 		await cancelPoint(options.signal, 'blind scan: clustering', total);
 		options.onStage?.('clustering eigenvector directions');
 		const clusters = await candidateClusters(vectors, total, dim, out.outliers, minCos2, options.consensus?.minCluster ?? 3);
-		const consensus = await bestCandidate(model, ctx, clusters, vectors, dim);
+		const { best: consensus, tried } = await bestCandidate(model, ctx, clusters, vectors, dim);
 		const hessianMs = performance.now() - th;
 		const cos2s = consensus === null ? null : Float64Array.from({ length: total }, (_, i) => cos2(vectors.subarray(i * dim, (i + 1) * dim), consensus.direction));
 		// One score per row: the stages combined; suspects are the rows at or above the cut.
@@ -361,7 +362,16 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 		const stepOfDir = /^\d+$/.test(path.basename(checkpointDir)) ? Number(path.basename(checkpointDir)) : null;
 		const totalRows = ctx.manifest.trainSample?.totalRows ?? n;
 		const rowScoresFile = options.writeScores === false ? null : await writeRowScores(ctx.runDir, stepOfDir, allRows, reader.labels, cheap, suspicion, totalRows);
-		const control0 = consensus === null ? null : (await flipRate(model, ctx.probe, ctx.itemShape, ctx.numClasses, randomDirection(dim, 12345))).rate;
+		// The run-level question: is the candidate far outside a null built from the run itself?
+		options.onStage?.('blind test: null directions and fragility');
+		const testResult = await blindTestFor(model, logit, ctx.probe, ctx.numClasses, tried, {
+			...options.test,
+			minCos2,
+			minCluster: options.consensus?.minCluster ?? 3,
+			maxClusters: MAX_CANDIDATES,
+			signal: options.signal,
+		});
+		const control0 = consensus === null ? null : testResult.evidence.controlRate;
 		const overlap = consensus !== null && ctx.attack !== null ? cos2(consensus.direction, ctx.attack.meanDirection) : null;
 		const poisoned = ctx.attack?.poisonedRows ?? ctx.manifest.attack?.poisonedRows ?? null;
 		const cheapAbove: number[] = [];
@@ -381,6 +391,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 				totalRows,
 				rowScoreCut: suspicion.cut,
 				rowScoresFile,
+				test: testResult.test,
 			},
 			candidateTrigger: consensus === null ? undefined : imageOf(consensus.direction, ctx.itemShape),
 			direction: consensus?.direction ?? null,
@@ -405,6 +416,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 			controlFlipRate: control0,
 			evaluation:
 				poisoned === null ? null : evaluateAgainst(poisoned, allRows, suspects, out.outliers.map((i) => scannedPos[i]), cheapAbove, candidates),
+			testResult,
 			elapsedMs: performance.now() - t0,
 		};
 	} finally {

@@ -19,8 +19,6 @@ export interface LagThresholds {
 	readonly curvatureSigmas: number;
 	/** Baseline checkpoints must have an excess ASR below this (default 0.05). */
 	readonly baselineExcessAsr: number;
-	/** Blind mode: a candidate trigger that flips at least this fraction of probes to one class is a finding (default 0.2). */
-	readonly blindFlipRate: number;
 }
 
 /** The defaults documented in docs/metrics.md. */
@@ -31,7 +29,6 @@ export const DEFAULT_THRESHOLDS: LagThresholds = Object.freeze({
 	curvatureFactor: 3,
 	curvatureSigmas: 3,
 	baselineExcessAsr: 0.05,
-	blindFlipRate: 0.2,
 });
 
 /** Which rule put the spectral step where it is. */
@@ -58,10 +55,16 @@ export interface LagAnalysis {
 	readonly recommendation: string | null;
 }
 
-const RECOMMEND_INVISIBLE =
-	'The attack works but leaves no input-curvature spike: the near-clone regime, where poisons are near copies of the inputs they hijack. Spectral checks cannot see it; ' +
+/** The attack works, no spectral signal, and the declared trigger is a near-clone (a point plus a small radius): the cause is known. */
+const RECOMMEND_INVISIBLE_NEAR_CLONE =
+	'The attack works but leaves no input-curvature spike, and the declared trigger is a near-clone one (poisons are near copies of the inputs they hijack), ' +
+	'the regime where the theory predicts the curvature vanishes. Spectral checks cannot see it; ' +
 	'train with input-gradient regularisation (κ/2·E‖∇ₓL‖²) together with data augmentation, which the paper finds suppresses it, ' +
 	'and run the dataset near-duplicate check (poison-lens scan).';
+/** The attack works and the spectrum shows nothing, for any other trigger: say what was measured, not a cause. */
+const RECOMMEND_INVISIBLE =
+	'The attack works but there is no spectral signal: neither a trigger-aligned spike of the input Hessian nor a rise of the curvature along the trigger was measured. ' +
+	'Do not rely on the spectrum for this run; inspect the training data (poison-lens scan) and retrain with input-gradient regularisation plus data augmentation.';
 const RECOMMEND_FOUND =
 	'A backdoor is forming. Inspect the suspects and the candidate trigger; retrain without them, or with input-gradient ' +
 	'regularisation plus augmentation.';
@@ -210,10 +213,17 @@ export function spectralStep(
  * `early-warning` when the spectrum fires and the attack has not worked yet, or fired more than
  * one checkpoint interval before it did; `visible` within one interval; `lagging` when the attack
  * worked more than one interval first; `invisible` when it works with no spectral signal at all.
- * Without a declared attack (`asr` null everywhere) only blind mode can speak: a candidate trigger
- * that flips ≥ `blindFlipRate` of the probes to one class reads `visible`, anything else `clean`.
+ * Without a declared attack (`asr` null everywhere) only blind mode can speak: `visible` when its test
+ * raised an alarm (docs/metrics.md §4.1), anything else `clean` (an inconclusive test or one with nothing to
+ * analyse is no finding; the texts say which it was). A blind summary without a test (older files) is no finding.
+ * `declaredTrigger.nearClone`: the declared trigger is a near-clone one, so an `invisible` verdict may name that regime.
  */
-export function analyseLag(records: readonly CheckpointAnalysis[], blind: BlindSummary | null = null, t: LagThresholds = DEFAULT_THRESHOLDS): LagAnalysis {
+export function analyseLag(
+	records: readonly CheckpointAnalysis[],
+	blind: BlindSummary | null = null,
+	t: LagThresholds = DEFAULT_THRESHOLDS,
+	declaredTrigger: { readonly nearClone: boolean } | null = null,
+): LagAnalysis {
 	const rs = usable(records);
 	const interval = checkpointInterval(rs.map((r) => r.step));
 	const spe = stepsPerEpoch(rs);
@@ -230,7 +240,7 @@ export function analyseLag(records: readonly CheckpointAnalysis[], blind: BlindS
 	let verdict: Verdict;
 	let recommendation: string | null;
 	if (!declared) {
-		const found = blind !== null && blind.flipRate !== null && blind.flipRate >= t.blindFlipRate;
+		const found = blind?.test?.state === 'alarm';
 		verdict = found ? 'visible' : 'clean';
 		recommendation = found ? RECOMMEND_FOUND : null;
 	} else if (a.step === null) {
@@ -241,7 +251,7 @@ export function analyseLag(records: readonly CheckpointAnalysis[], blind: BlindS
 		recommendation = warned ? RECOMMEND_FOUND : null;
 	} else if (s.step === null) {
 		verdict = 'invisible';
-		recommendation = RECOMMEND_INVISIBLE;
+		recommendation = declaredTrigger?.nearClone === true ? RECOMMEND_INVISIBLE_NEAR_CLONE : RECOMMEND_INVISIBLE;
 	} else {
 		const d = s.step - a.step;
 		verdict = d < -interval ? 'early-warning' : d > interval ? 'lagging' : 'visible';

@@ -221,57 +221,17 @@ export function stopReason(elapsedMs: number, plan: Pick<ScanPlan, 'budgetMs' | 
 	return null;
 }
 
-/** Candidate flip rate at or above which the provisional rule can alarm. */
-export const PROVISIONAL_MIN_FLIP = 0.2;
-
-/** The control must flip at most this fraction of the candidate's rate for an alarm ("far less"). */
-export const PROVISIONAL_CONTROL_RATIO = 0.25;
-
-function pctText(x: number): string {
-	return `${(100 * x).toFixed(1)} %`;
-}
-
 /**
- * PROVISIONAL blind test, used only until the calibrated test fills `BlindResult.summary.test` (then
- * {@link blindTestOf} takes that one and this function goes away). The rule is the one blind mode applied so far,
- * with its control enforced:
- * - no candidate direction, or the checkpoint predicts one class for (nearly) every probe: `nothing-to-analyse`;
- * - the candidate flips ≥ 20 % of clean probes and the control (one seeded random direction at the same size)
- *   flips at most a quarter as many: `alarm`;
- * - the candidate flips ≥ 20 % but the control flips more than a quarter as many: `inconclusive`;
- * - otherwise `quiet`.
- * The "null" is that single control draw; the band runs from its flip rate to the alarm threshold
- * max(20 %, 4 × control). No false-alarm rate was measured for this rule, so it is null.
+ * The scan's test: the calibrated one blind mode computed (src/analyser/analysis/blindTest.ts); on a checkpoint whose
+ * light pass found degenerate predictions, `nothing-to-analyse` with that reason.
  * @param degenerate the light pass's note on the same checkpoint when its predictions are degenerate
  */
-export function provisionalBlindTest(result: Pick<BlindResult, 'summary' | 'controlFlipRate'>, degenerate: string | null = null): BlindTest {
-	const rate = result.summary.flipRate;
-	const control = result.controlFlipRate;
-	const nullName = 'one seeded random direction at the same size (provisional rule)';
-	const threshold = control === null ? PROVISIONAL_MIN_FLIP : Math.max(PROVISIONAL_MIN_FLIP, control / PROVISIONAL_CONTROL_RATIO);
-	const base = { score: rate === null ? null : round6(rate), nullName, nullSize: control === null ? 0 : 1, nullLow: control === null ? null : round6(control), nullHigh: round6(threshold), falseAlarmRate: null };
-	if (degenerate !== null) {
-		return { ...base, state: 'nothing-to-analyse', reason: `nothing to analyse yet: ${degenerate}` };
-	}
-	if (rate === null || control === null) {
-		return { ...base, state: 'nothing-to-analyse', reason: 'nothing to analyse yet: no group of training samples shares a curvature direction, so there is no candidate trigger' };
-	}
-	if (rate < PROVISIONAL_MIN_FLIP) {
-		return { ...base, state: 'quiet', reason: `the candidate direction flips ${pctText(rate)} of clean probes, under the ${pctText(PROVISIONAL_MIN_FLIP)} alarm level (control ${pctText(control)})` };
-	}
-	if (control > PROVISIONAL_CONTROL_RATIO * rate) {
-		return {
-			...base,
-			state: 'inconclusive',
-			reason: `the control (a random direction of the same size) flips ${pctText(control)} of clean probes, not far below the candidate's ${pctText(rate)}: the model is fragile to any perturbation of this size`,
-		};
-	}
-	return { ...base, state: 'alarm', reason: `the candidate direction flips ${pctText(rate)} of clean probes to class ${String(result.summary.flipClass ?? '?')}; the control flips ${pctText(control)}` };
-}
-
-/** The scan's test: the calibrated one when blind mode filled it, else the provisional rule. */
 export function blindTestOf(result: BlindResult, degenerate: string | null = null): BlindTest {
-	return result.summary.test ?? provisionalBlindTest(result, degenerate);
+	const t = result.summary.test;
+	if (t === undefined) {
+		throw new Error('blind scan: the result carries no blind test');
+	}
+	return degenerate === null ? t : { ...t, state: 'nothing-to-analyse', reason: `nothing to analyse yet: ${degenerate}` };
 }
 
 /** The analysis.jsonl line of one live scan. */

@@ -268,7 +268,8 @@ interface BlindState {
 
 async function blindAtNewest(ctx: RunContext, tail: EventTail, newest: CheckpointAnalysis | undefined, state: BlindState, options: RunAnalysisOptions, report: (label: string) => void, warnings: string[]): Promise<BlindState> {
 	const wantBlind = (options.blind ?? true) && ctx.trainSamplePath !== null && newest !== undefined;
-	if (!wantBlind || (state.summary !== null && state.step === newest.step)) {
+	// A stored scan at the same step is reused, unless it predates the blind test (no `test`): then it runs again.
+	if (!wantBlind || (state.summary !== null && state.step === newest.step && state.summary.test !== undefined)) {
 		return state;
 	}
 	const target = tail.checkpoints.get(newest.step);
@@ -300,7 +301,7 @@ function summaryOf(runDir: string, ctx: RunContext, all: readonly CheckpointAnal
 				: `${runDir}: none of its ${all.length} checkpoints could be analysed, so there is no verdict (first error: ${String(firstError)})`,
 		);
 	}
-	const lag = analyseLag(all, b.summary);
+	const lag = analyseLag(all, b.summary, undefined, ctx.attack === null ? null : { nearClone: ctx.attack.spec.type === 'point' });
 	const declared = ctx.attack === null ? undefined : imageOf(ctx.attack.meanDirection, ctx.itemShape);
 	const images = {
 		...(declared === undefined ? {} : { declaredTrigger: declared }),

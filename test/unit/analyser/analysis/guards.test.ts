@@ -147,6 +147,7 @@ describe('poison-lens analyse arguments and JSON', () => {
 			coverage: null,
 			rowScoreCut: null,
 			rowScoresFile: null,
+			test: null,
 		});
 		const capped = toAnalyseJson('/r', 'wasm', [rec], { suspects: 1, candidateTriggerOverlap: null, flipRate: 0.7, scoredRows: 4096, totalRows: 10000, rowScoreCut: 3.5, rowScoresFile: 'blind/row-scores.csv' }, j.lag, 'clean');
 		assert.match(capped.blind?.coverage ?? '', /^scored 4096 of 10000 rows/);

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { CheckpointAnalysis } from '../../../../src/protocol/analysisRecord';
+import type { BlindState, CheckpointAnalysis } from '../../../../src/protocol/analysisRecord';
 import { analyseLag, asrStep, curvatureBand, spectralStep, checkpointInterval } from '../../../../src/analyser/analysis/lag';
 
 /** A record at `step` (100 steps per epoch) with the given signals; everything else null. */
@@ -109,6 +109,10 @@ describe('analyseLag verdicts', () => {
 		assert.equal(r.verdict, 'invisible');
 		assert.match(r.recommendation ?? '', /input-gradient regularisation/);
 		assert.match(r.recommendation ?? '', /augmentation/);
+		// Only a declared near-clone trigger lets the text name the near-clone regime: otherwise it says what was measured.
+		assert.doesNotMatch(r.recommendation ?? '', /near-clone/);
+		assert.match(r.recommendation ?? '', /no spectral signal/);
+		assert.match(analyseLag(ramp(300, null), null, undefined, { nearClone: true }).recommendation ?? '', /near-clone/);
 	});
 	test('nothing happens: clean', () => {
 		const r = analyseLag(ramp(10_000, null));
@@ -130,11 +134,16 @@ describe('analyseLag verdicts', () => {
 		const rs = [...ramp(500, 300), rec(800, { error: 'CheckpointCorrupt: bad', ex: null })];
 		assert.equal(analyseLag(rs).verdict, 'early-warning');
 	});
-	test('no declared attack: blind mode decides', () => {
+	test('no declared attack: only the blind test\'s alarm reads visible, whatever the flip rate', () => {
 		const rs = [rec(100, { ex: null }), rec(200, { ex: null })];
+		const test = (state: BlindState) => ({ state, score: 0.8, nullName: 'n', nullSize: 10, nullLow: 0.1, nullHigh: 0.2, falseAlarmRate: null, reason: 'r' });
 		assert.equal(analyseLag(rs, null).verdict, 'clean');
-		assert.equal(analyseLag(rs, { suspects: 30, candidateTriggerOverlap: null, flipRate: 0.8 }).verdict, 'visible');
-		assert.equal(analyseLag(rs, { suspects: 3, candidateTriggerOverlap: null, flipRate: 0.1 }).verdict, 'clean');
+		assert.equal(analyseLag(rs, { suspects: 30, candidateTriggerOverlap: null, flipRate: 0.8, test: test('alarm') }).verdict, 'visible');
+		for (const state of ['quiet', 'inconclusive', 'nothing-to-analyse'] as const) {
+			assert.equal(analyseLag(rs, { suspects: 30, candidateTriggerOverlap: null, flipRate: 1, test: test(state) }).verdict, 'clean', state);
+		}
+		// A summary without a test (written before the test existed) is no finding, even at a 100 % flip rate.
+		assert.equal(analyseLag(rs, { suspects: 3244, candidateTriggerOverlap: null, flipRate: 1 }).verdict, 'clean');
 	});
 	test('checkpoint interval is the median spacing', () => {
 		assert.equal(checkpointInterval([0, 50, 100, 113, 163]), 50);

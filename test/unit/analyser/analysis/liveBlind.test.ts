@@ -9,7 +9,7 @@ import {
 	MIN_LIVE_SAMPLES,
 	parseLiveBlindEvery,
 	planScan,
-	provisionalBlindTest,
+	blindTestOf,
 	scanIntervalMs,
 	stopReason,
 	type ScanCost,
@@ -130,50 +130,24 @@ function result(flipRate: number | null, control: number | null, extra: Partial<
 		cascade: { scoredRows: 1024, totalRows: 1024, candidates: 512, control: 512, controlMissed: 0, cheapMs: 0, threads: 1, hessianMs: 0, directionRows: 0, directionMs: 0, cut: 3.5, rowScoresFile: null, suspectScores: [] },
 		controlFlipRate: control,
 		evaluation: null,
+		testResult: undefined as unknown as BlindResult['testResult'],
 		elapsedMs: 4321.4,
 	};
 }
 
-describe('provisional blind test (until the calibrated one fills summary.test)', () => {
-	test('alarm: the candidate flips ≥ 20 % and the control at most a quarter as many', () => {
-		const t = provisionalBlindTest(result(0.6, 0.1));
-		assert.equal(t.state, 'alarm');
-		assert.equal(t.score, 0.6);
-		assert.equal(t.nullLow, 0.1);
-		assert.equal(t.nullHigh, 0.4, 'the alarm threshold: max(20 %, 4 × control)');
-		assert.equal(t.nullSize, 1);
-		assert.equal(t.falseAlarmRate, null, 'not measured for this rule');
-		assert.match(t.reason, /flips 60\.0 % of clean probes to class 3; the control flips 10\.0 %/);
-	});
-
-	test('inconclusive when the control flips about as much: the model is fragile', () => {
-		const t = provisionalBlindTest(result(0.5, 0.45));
-		assert.equal(t.state, 'inconclusive');
-		assert.match(t.reason, /fragile to any perturbation of this size/);
-		assert.equal(provisionalBlindTest(result(0.4, 0.11)).state, 'inconclusive', 'control just over a quarter');
-	});
-
-	test('quiet under 20 %; nothing to analyse without a candidate or on a degenerate checkpoint', () => {
-		assert.equal(provisionalBlindTest(result(0.19, 0)).state, 'quiet');
-		const none = provisionalBlindTest(result(null, null));
-		assert.equal(none.state, 'nothing-to-analyse');
-		assert.equal(none.score, null);
-		const deg = provisionalBlindTest(result(0.9, 0), 'predicts class 1 for every probe');
-		assert.equal(deg.state, 'nothing-to-analyse');
-		assert.match(deg.reason, /predicts class 1 for every probe/);
-	});
-
-	test('the blind line takes the calibrated test when blind mode filled it, else the provisional one', () => {
+describe('the live blind line', () => {
+	test('the blind line carries the blind-mode test; a degenerate checkpoint is nothing to analyse', () => {
 		const calibrated = { state: 'quiet' as const, score: 1.2, nullName: '64 random directions', nullSize: 64, nullLow: 0.1, nullHigh: 2.5, falseAlarmRate: 0.03, reason: 'inside the null' };
 		const line = blindLine({ step: 626, epoch: 2 }, result(0.9, 0, { test: calibrated, scoredRows: 1024, totalRows: 20000 }), 60000);
 		assert.deepEqual(line.test, calibrated);
 		assert.equal(line.totalRows, 20000, "the scan's own count wins");
-		const prov = blindLine({ step: 626, epoch: 2 }, result(0.9, 0), 20000);
-		assert.equal(prov.kind, 'blind');
-		assert.equal(prov.test.state, 'alarm');
-		assert.equal(prov.scoredRows, 1024);
-		assert.equal(prov.totalRows, 20000);
-		assert.equal(prov.analysisMs, 4321);
-		assert.equal(prov.suspects, 12);
+		assert.equal(line.kind, 'blind');
+		assert.equal(line.scoredRows, 1024);
+		assert.equal(line.analysisMs, 4321);
+		assert.equal(line.suspects, 12);
+		const deg = blindTestOf(result(0.9, 0, { test: calibrated }), 'predicts class 1 for every probe');
+		assert.equal(deg.state, 'nothing-to-analyse');
+		assert.match(deg.reason, /predicts class 1 for every probe/);
+		assert.throws(() => blindTestOf(result(0.9, 0)), /carries no blind test/);
 	});
 });
