@@ -334,7 +334,7 @@ export function verdictText(run: RunView): VerdictText {
 			return {
 				severity: 'danger',
 				tag: VERDICT_TAGS.invisible,
-				line: `The backdoor works${finalAsr !== null ? ` (excess ASR ${fmt(finalAsr, 2)})` : ''} but left no curvature spike: the near-clone regime, which spectra cannot see.`,
+				line: `The backdoor works${finalAsr !== null ? ` (excess ASR ${fmt(finalAsr, 2)})` : ''} but left no curvature spike: no spectral signal, so the spectrum cannot see this attack.`,
 				advice: s.recommendation ?? 'Check the dataset for near-duplicates; train with input-gradient regularisation plus augmentation.',
 			};
 	}

@@ -90,12 +90,27 @@ function run(cmd: string, args: string[], label: string): { seconds: number } {
 	return { seconds: (performance.now() - t0) / 1000 };
 }
 
-function readSummary(runDir: string): { spectralStep: number | null; blind: { flipRate: number | null; suspectRows: number[] } | null } {
+/** Every row's suspicion score from the blind scan's scores file (row,label,score,… after two header lines), or null. */
+export function readRowScoresSync(runDir: string, file: string | null): Map<number, number> | null {
+	if (file === null || !fs.existsSync(path.join(runDir, file))) {
+		return null;
+	}
+	const out = new Map<number, number>();
+	for (const line of fs.readFileSync(path.join(runDir, file), 'utf8').split('\n').slice(2)) {
+		const [row, , score] = line.split(',');
+		if (row !== undefined && score !== undefined && row !== '') {
+			out.set(Number(row), Number(score));
+		}
+	}
+	return out;
+}
+
+function readSummary(runDir: string): { spectralStep: number | null; blind: { flipRate: number | null; suspectRows: number[]; rowScores: Map<number, number> | null } | null } {
 	const lines = fs.readFileSync(path.join(runDir, 'analysis.jsonl'), 'utf8').split('\n').filter((l) => l.includes('"summary"'));
-	const last = JSON.parse(lines[lines.length - 1]) as { lag?: { spectralStep: number | null }; blind?: { flipRate: number | null; suspectRows?: number[] } | null };
+	const last = JSON.parse(lines[lines.length - 1]) as { lag?: { spectralStep: number | null }; blind?: { flipRate: number | null; suspectRows?: number[]; rowScoresFile?: string | null } | null };
 	return {
 		spectralStep: last.lag?.spectralStep ?? null,
-		blind: last.blind === null || last.blind === undefined ? null : { flipRate: last.blind.flipRate, suspectRows: last.blind.suspectRows ?? [] },
+		blind: last.blind === null || last.blind === undefined ? null : { flipRate: last.blind.flipRate, suspectRows: last.blind.suspectRows ?? [], rowScores: readRowScoresSync(runDir, last.blind.rowScoresFile ?? null) },
 	};
 }
 

@@ -122,7 +122,7 @@ export function renderPage(rows: readonly RunDetectorRow[], grid: readonly GridP
 		'',
 		'| detector | where | row score | own cut | run score / alarm |',
 		'|---|---|---|---|---|',
-		'| blind-mode | `poison-lens analyse` (undeclared), docs/metrics.md §4 | suspects ranked by cos² to the candidate trigger, others 0 | the suspects | candidate flip rate; alarm = verdict `visible` |',
+		'| blind-mode | `poison-lens analyse` (undeclared), docs/metrics.md §4 | every row\'s suspicion score (blind/row-scores.csv); runs analysed before the whole-set cascade: suspects ranked by cos² to the candidate trigger, others 0 | the suspects | candidate flip rate; alarm = verdict `visible` (since the blind test: only on its `alarm` state) |',
 		'| declared-rules | `poison-lens analyse --no-blind` on the copy with the trigger declared, docs/metrics.md §2 | – | – | max over checkpoints of min(cos²/0.3, (λ1/λ2)/5); alarm = a spectral step exists (rule 2.1 or 2.2 persisted) |',
 		'| row-scores | spectral signature of input gradients (src/analyser/analysis/signature.ts, the `dataset/rowScores` method), all rows kept | signed distance along the best direction | the flagged group | best class separation; alarm = any row flagged |',
 		'| spectral-signatures | src/analyser/detectors/spectralSignatures.ts (Tran et al. 2018) | squared projection on the top singular vector of the label\'s centred penultimate representations | top 1.5·ε per label, ε = 0.05 fixed | max over labels of σ1²/σ2²; alarm ≥ 3 |',

@@ -19,7 +19,8 @@ export interface CliOutcome {
 	readonly seconds: number;
 	readonly checkpoints: { step: number; triggerOverlap: number | null; spectralGap: number | null }[];
 	readonly spectralStep: number | null;
-	readonly blind: { flipRate: number | null; suspectRows: number[] } | null;
+	/** The blind summary; `rowScores`: every scored row's suspicion score (blind/row-scores.csv), when the analyser wrote one. */
+	readonly blind: { flipRate: number | null; suspectRows: number[]; rowScores?: ReadonlyMap<number, number> | null } | null;
 }
 
 /** Run status from the bench's own ASR record. */
@@ -78,9 +79,11 @@ export function scoreRun(p: GridPoint, truth: Truth, base: BaselineJson, blind: 
 		}
 		out.push({ ...common, detector: d.detector, runScore: d.runScore, alarm: d.alarm, ...rowMetrics(d.rowScores, d.flagged), leadEpochs: leadTime(alarmEpoch, half), analysisSeconds: Number(d.seconds.toFixed(2)) });
 	}
-	// Blind mode (the CLI's undeclared verdict): suspects ranked by their order (cos² to the candidate), others 0.
+	// Blind mode (the CLI's undeclared verdict): every row's suspicion score where the analyser wrote them; an older
+	// analyser's suspects ranked by their order (cos² to the candidate), others 0.
 	const suspects = blind.blind?.suspectRows ?? [];
-	const rank = new Map(suspects.map((r, i) => [r, suspects.length - i]));
+	const stored = blind.blind?.rowScores ?? null;
+	const rank = stored ?? new Map(suspects.map((r, i) => [r, suspects.length - i]));
 	const blindAlarm = blind.verdict === 'visible';
 	out.push({
 		...common,

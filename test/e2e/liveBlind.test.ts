@@ -84,7 +84,7 @@ describe('live blind monitoring (analyse --follow)', () => {
 			assert.ok(b.scoredRows !== null && b.scoredRows > 0 && b.scoredRows <= total, `scored rows ${String(b.scoredRows)} of ${total}`);
 			assert.ok(b.analysisMs !== null && b.analysisMs > 0);
 			if (b.flipRate !== null) {
-				assert.equal(b.test.score, b.flipRate, 'the score is the candidate flip rate');
+				assert.ok(b.test.score !== null && Math.abs(b.test.score - b.flipRate) < 1e-6, 'the score is the candidate flip rate');
 			}
 		}
 		// The fixture's poisons form a backdoor that blind mode finds at the end of training (see the contract test):

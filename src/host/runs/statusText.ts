@@ -64,7 +64,7 @@ export const VERDICT_MEANING: Record<Verdict, string> = {
 	'early-warning': 'the trigger’s curvature appeared before the attack worked',
 	visible: 'the attack and its curvature spike appeared together',
 	lagging: 'the attack worked before its curvature appeared',
-	invisible: 'the attack works but no curvature spike shows (near-clone regime): check the dataset for near-duplicates',
+	invisible: 'the attack works but no curvature spike shows (no spectral signal): check the dataset for near-duplicates',
 };
 
 /**
@@ -117,7 +117,7 @@ export function verdictSentence(verdict: Verdict, lagEpochs: number | null): str
 		case 'visible':
 			return 'the backdoor and its curvature spike appeared together';
 		case 'invisible':
-			return 'the backdoor works but leaves no curvature spike (near-clone regime): the spectrum cannot see it, check the dataset for near-duplicates';
+			return 'the backdoor works but leaves no curvature spike (no spectral signal): the spectrum cannot see it, check the dataset for near-duplicates';
 		case 'clean':
 			return 'no working backdoor and no curvature spike';
 	}

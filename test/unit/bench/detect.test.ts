@@ -5,8 +5,9 @@ import { aggregate, auroc, halfAsrEpoch, leadTime, precisionRecall, type RunDete
 import { parseCsv, toCsvLine } from '../../../bench/detect/score';
 import { benchPoison, benchTrigger } from '../../../bench/detect/triggers';
 import { applyTrigger } from '../../../src/protocol/trigger';
-import { parseDetectArgs } from '../../../bench/detect/main';
+import { parseDetectArgs, readRowScoresSync } from '../../../bench/detect/main';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 describe('detection grid', () => {
@@ -163,5 +164,18 @@ describe('aggregation, CSV, bench triggers, arguments', () => {
 		assert.throws(() => parseDetectArgs(['--shard=4/4']), /0 <= I < N/);
 		assert.throws(() => parseDetectArgs(['--bogus']), /unknown argument '--bogus'/);
 		assert.throws(() => parseDetectArgs(['--fresh', '--report']), /use one/);
+	});
+});
+
+describe('blind-mode row scores in the bench', () => {
+	test('the scores file is read row by row; a missing file or none named gives null', () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-rowscores-'));
+		fs.mkdirSync(path.join(dir, 'blind'));
+		fs.writeFileSync(path.join(dir, 'blind', 'row-scores.csv'), '# poison-lens row suspicion; step 5; cut 3.5; rows 3 of 9; suspect = score >= cut\nrow,label,score,suspect\n7,1,4.25,1\n2,0,-0.5,0\n11,3,0,0\n');
+		const m = readRowScoresSync(dir, 'blind/row-scores.csv');
+		assert.deepEqual([...(m ?? new Map()).entries()], [[7, 4.25], [2, -0.5], [11, 0]]);
+		assert.equal(readRowScoresSync(dir, null), null);
+		assert.equal(readRowScoresSync(dir, 'blind/none.csv'), null);
+		fs.rmSync(dir, { recursive: true, force: true });
 	});
 });

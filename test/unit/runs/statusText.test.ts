@@ -37,7 +37,7 @@ describe('verdictSentence', () => {
 		assert.equal(verdictSentence('early-warning', -0.7), 'the backdoor’s curvature showed up 0.7 epochs before it started working');
 		assert.equal(verdictSentence('lagging', 12.4), 'the backdoor worked 12 epochs before its curvature showed up');
 		assert.equal(verdictSentence('early-warning', -1), 'the backdoor’s curvature showed up 1.0 epoch before it started working');
-		assert.match(verdictSentence('invisible', null), /near-clone/);
+		assert.match(verdictSentence('invisible', null), /no spectral signal/);
 		assert.equal(verdictSentence('clean', null), 'no working backdoor and no curvature spike');
 	});
 });
