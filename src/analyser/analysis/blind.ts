@@ -19,6 +19,7 @@ import { logitModelFromLayers, type CancelSignal, type LogitModel } from '../cur
 import { checkpoint as cancelPoint } from '../curvature/cancel';
 import { imageOf, loadCheckpointModel, predictClasses, round6 } from './checkpoint';
 import { type RunContext } from './context';
+import type { TensorSetReader } from '../../protocol/tensorFile';
 import { cheapStageOnThreads } from './parallelRows';
 import { candidateCount, combineStages, directionStage, expensiveSelection, openTrainingRows, writeRowScores } from './cascade';
 import { cos2, denseClusters, principalDirection, robustOutliers, type ConsensusOptions, type OutlierOptions } from './robust';
@@ -311,6 +312,47 @@ function evaluateAgainst(
 	};
 }
 
+/** Positions whose value is at or above the cut. */
+function aboveCut(values: ArrayLike<number>, cut: number): number[] {
+	const out: number[] = [];
+	for (let i = 0; i < values.length; i++) {
+		if (values[i] >= cut) {
+			out.push(i);
+		}
+	}
+	return out;
+}
+
+/** What each stage cost (stage 1's threads, stage 2's and stage 3's time, stage 3's rows). */
+function stageCosts(cheap: { readonly ms: number; readonly threads: number }, hessianMs: number, dir: { readonly rows: number; readonly ms: number } | null): { cheapMs: number; threads: number; hessianMs: number; directionRows: number; directionMs: number } {
+	return { cheapMs: cheap.ms, threads: cheap.threads, hessianMs, directionRows: dir?.rows ?? 0, directionMs: dir?.ms ?? 0 };
+}
+
+/**
+ * Stage 2: the per-sample input-Hessian of the top candidates by the cheap score and of an equally large random
+ * control; robust λ1 outliers, dense clusters of their eigenvectors, and the cluster direction that flips the most
+ * clean probes (the candidate trigger), with every candidate tried.
+ */
+async function hessianStage(ctx: RunContext, model: tf.LayersModel, logit: LogitModel, reader: TensorSetReader & { readonly labels: Int32Array }, cheap: Float64Array, options: BlindOptions) {
+	const th = performance.now();
+	const dim = ctx.dim;
+	const k = candidateCount(reader.count, options.candidates ?? (options.maxSamples === undefined ? undefined : Math.max(1, Math.floor(options.maxSamples / 2))));
+	const { candidates, control } = expensiveSelection(cheap, k);
+	const scannedPos = Int32Array.from([...candidates, ...control]).sort();
+	const total = scannedPos.length;
+	const data = await reader.readRows(scannedPos);
+	const labels = Int32Array.from(scannedPos, (i) => reader.labels[i]);
+	options.onStage?.(`input-Hessian of ${candidates.length} candidates and ${control.length} control rows`);
+	const { lambda, vectors } = await perSampleTopEigen(logit, data, labels, total, dim, options);
+	const out = robustOutliers(lambda, labels, options.outliers);
+	const minCos2 = options.consensus?.minCos2 ?? BLIND_COS2;
+	await cancelPoint(options.signal, 'blind scan: clustering', total);
+	options.onStage?.('clustering eigenvector directions');
+	const clusters = await candidateClusters(vectors, total, dim, out.outliers, minCos2, options.consensus?.minCluster ?? 3);
+	const { best: consensus, tried } = await bestCandidate(model, ctx, clusters, vectors, dim);
+	return { candidates, control, scannedPos, total, out, vectors, minCos2, consensus, tried, hessianMs: performance.now() - th };
+}
+
 /**
  * Scans the run's training sample at one checkpoint.
  * @throws AnalysisError when the run has no training sample or it is unreadable, or the checkpoint is bad
@@ -337,22 +379,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 			onProgress: options.onProgress,
 		});
 		// Stage 2: the per-sample input-Hessian for the top candidates and an equally large random control.
-		const th = performance.now();
-		const k = candidateCount(n, options.candidates ?? (options.maxSamples === undefined ? undefined : Math.max(1, Math.floor(options.maxSamples / 2))));
-		const { candidates, control } = expensiveSelection(cheap.cheap, k);
-		const scannedPos = Int32Array.from([...candidates, ...control]).sort();
-		const total = scannedPos.length;
-		const data = await reader.readRows(scannedPos);
-		const labels = Int32Array.from(scannedPos, (i) => reader.labels[i]);
-		options.onStage?.(`input-Hessian of ${candidates.length} candidates and ${control.length} control rows`);
-		const { lambda, vectors } = await perSampleTopEigen(logit, data, labels, total, dim, options);
-		const out = robustOutliers(lambda, labels, options.outliers);
-		const minCos2 = options.consensus?.minCos2 ?? BLIND_COS2;
-		await cancelPoint(options.signal, 'blind scan: clustering', total);
-		options.onStage?.('clustering eigenvector directions');
-		const clusters = await candidateClusters(vectors, total, dim, out.outliers, minCos2, options.consensus?.minCluster ?? 3);
-		const { best: consensus, tried } = await bestCandidate(model, ctx, clusters, vectors, dim);
-		const hessianMs = performance.now() - th;
+		const { candidates, control, scannedPos, total, out, vectors, minCos2, consensus, tried, hessianMs } = await hessianStage(ctx, model, logit, reader, cheap.cheap, options);
 		const cos2s = consensus === null ? null : Float64Array.from({ length: total }, (_, i) => cos2(vectors.subarray(i * dim, (i + 1) * dim), consensus.direction));
 		// One score per row: the stages combined; suspects are the rows at or above the cut.
 		// Stage 3: the candidate trigger tested on every row of its flip class.
@@ -374,12 +401,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 		const control0 = consensus === null ? null : testResult.evidence.controlRate;
 		const overlap = consensus !== null && ctx.attack !== null ? cos2(consensus.direction, ctx.attack.meanDirection) : null;
 		const poisoned = ctx.attack?.poisonedRows ?? ctx.manifest.attack?.poisonedRows ?? null;
-		const cheapAbove: number[] = [];
-		cheap.cheap.forEach((v, i) => {
-			if (v >= suspicion.cut) {
-				cheapAbove.push(i);
-			}
-		});
+		const cheapAbove = aboveCut(cheap.cheap, suspicion.cut);
 		return {
 			summary: {
 				suspects: suspects.length,
@@ -404,11 +426,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 				candidates: candidates.length,
 				control: control.length,
 				controlMissed: suspicion.controlMissed,
-				cheapMs: cheap.ms,
-				threads: cheap.threads,
-				hessianMs,
-				directionRows: dir?.rows ?? 0,
-				directionMs: dir?.ms ?? 0,
+				...stageCosts(cheap, hessianMs, dir),
 				cut: suspicion.cut,
 				rowScoresFile,
 				suspectScores: suspects.map((i) => round6(suspicion.score[i])),

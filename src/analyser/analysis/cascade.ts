@@ -19,6 +19,7 @@
  * Pure analysis over tfjs; no vscode. Deterministic for a run, a checkpoint, a seed and a backend, so every
  * reader (the run's blind scan, `poison-lens scan --run`) gives a row the same score.
  */
+import { groupByLabel } from '../detectors/common';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -120,15 +121,7 @@ export function robustCentre(values: ArrayLike<number>): { median: number; scale
 
 /** Robust z of each value within its label (NaN stays NaN). */
 export function robustZWithinLabel(values: ArrayLike<number>, labels: ArrayLike<number>): Float64Array {
-	const groups = new Map<number, number[]>();
-	for (let i = 0; i < labels.length; i++) {
-		const g = groups.get(labels[i]);
-		if (g === undefined) {
-			groups.set(labels[i], [i]);
-		} else {
-			g.push(i);
-		}
-	}
+	const groups = groupByLabel(labels);
 	const z = new Float64Array(values.length).fill(NaN);
 	for (const idx of groups.values()) {
 		const { median: m, scale } = robustCentre(idx.map((i) => values[i]));

@@ -321,19 +321,104 @@ function summaryOf(runDir: string, ctx: RunContext, all: readonly CheckpointAnal
 	return { summary, lag };
 }
 
+/** The state of one analyseRunDir call, shared by its steps. */
+interface RunLoop {
+	readonly runDir: string;
+	readonly ctx: RunContext;
+	readonly options: RunAnalysisOptions;
+	readonly persist: boolean;
+	readonly records: Map<number, CheckpointAnalysis>;
+	readonly tail: EventTail;
+	readonly backend: string;
+	readonly retry: Set<number>;
+	readonly warnings: string[];
+	readonly liveLines: BlindCheckpoint[];
+	b: BlindState;
+	analysed: number;
+	/** Progress with the current counts. */
+	readonly say: (label: string) => void;
+}
+
+/** Live blind monitoring: one scan of a due checkpoint that has its light record; its line and a summary are appended. */
+async function liveScanOnce(st: RunLoop, live: LiveBlindMonitor, due: CheckpointTarget, rec: CheckpointAnalysis, view: LiveView): Promise<void> {
+	const { runDir, ctx, options } = st;
+	st.say(`live blind scan at checkpoint ${due.step}`);
+	try {
+		const out = await live.scan(due, view, options.signal, (done, n) => st.say(`live blind scan at checkpoint ${due.step}: ${done}/${n} training samples`));
+		if (out.kind === 'stopped') {
+			st.say(`live blind scan at checkpoint ${due.step} stopped after ${(out.elapsedMs / 1000).toFixed(1)} s: ${out.reason === 'stale' ? 'a newer checkpoint is due' : 'past twice its time box'}`);
+			return;
+		}
+		const line = blindLine(due, out.result, ctx.manifest.trainSample?.totalRows ?? null, rec.degenerate ?? null);
+		st.liveLines.push(line);
+		// A subsampled scan does not stand for the whole sample: the final summary scans it all again.
+		st.b = { blind: out.result, summary: { ...out.result.summary, test: line.test }, step: out.result.scanned >= live.available ? due.step : null, image: out.result.candidateTrigger };
+		if (st.persist) {
+			await appendAnalysisLine(runDir, line);
+			// The summary line carries the suspects' rows and the candidate trigger's image while training goes on.
+			await appendAnalysisLine(runDir, summaryOf(runDir, ctx, [...st.records.values()].sort((x, y) => x.step - y.step), st.b).summary);
+		}
+		options.onBlindLine?.(line);
+	} catch (err) {
+		if (err instanceof CurvatureCancelledError) {
+			throw err;
+		}
+		st.warnings.push(`live blind scan at checkpoint ${due.step}: ${err instanceof AnalysisError ? err.toRecordText() : err instanceof Error ? err.message : String(err)}`);
+	}
+}
+
+/** Analyses one checkpoint (or records its error) and appends its line. */
+async function analyseNext(st: RunLoop, next: CheckpointTarget): Promise<void> {
+	const { runDir, ctx, options } = st;
+	st.say(`checkpoint ${next.step} (${options.pass})`);
+	st.retry.delete(next.step);
+	const stampBefore = inputStamp(ctx, next.dir);
+	const rec = await analyseOrRecordError(ctx, next, options, (stage) => st.say(`checkpoint ${next.step}: ${stage}`));
+	st.records.set(rec.step, rec);
+	st.analysed++;
+	if (st.persist) {
+		const line = rec.error === null ? rec : { ...rec, errorKind: errorKindOf(rec.error), backend: st.backend, inputStamp: stampBefore };
+		const repaired = await appendAnalysisLine(runDir, line);
+		if (repaired > 0) {
+			st.warnings.push(`${path.join(runDir, 'analysis.jsonl')}: ended in a partial line of ${repaired} bytes (a cut write); it was moved to analysis.jsonl.corrupt before appending`);
+		}
+	}
+	options.onRecord?.(rec);
+}
+
+/** The final whole-sample scan is the last point of the suspicion chart: its line is appended. */
+async function finalLiveLine(st: RunLoop, newest: CheckpointAnalysis): Promise<void> {
+	if (st.b.blind === null) {
+		return;
+	}
+	const target = st.tail.checkpoints.get(newest.step);
+	const line = blindLine(target ?? newest, st.b.blind, st.ctx.manifest.trainSample?.totalRows ?? null, newest.degenerate ?? null);
+	st.b = { ...st.b, summary: st.b.summary === null ? null : { ...st.b.summary, test: st.b.summary.test ?? line.test } };
+	st.liveLines.push(line);
+	if (st.persist) {
+		await appendAnalysisLine(st.runDir, line);
+	}
+	st.options.onBlindLine?.(line);
+}
+
+/** Follow mode: why the loop stops now (the run ended, or its writer is gone), or undefined to keep waiting. */
+function followStopOf(st: RunLoop): 'ended' | 'writer-gone' | undefined {
+	if (!st.options.follow) {
+		return undefined;
+	}
+	return st.tail.ended ? 'ended' : Date.now() - st.tail.lastEventAt >= (st.options.staleAfterMs ?? 60_000) && !writerAlive(st.ctx) ? 'writer-gone' : undefined;
+}
+
 /**
  * Analyses a run folder. Nothing already in analysis.jsonl is recomputed (a light record is
  * redone only when a full pass is asked for); bad checkpoints become records with `error`.
  * @throws AnalysisError when the run itself is unreadable; CurvatureCancelledError on cancel
  */
 export async function analyseRunDir(runDir: string, options: RunAnalysisOptions): Promise<RunAnalysisOutcome> {
-	const persist = options.persist ?? true;
 	const progress = options.onProgress ?? (() => undefined);
-	const warnings: string[] = [];
 	// Validate the manifest first: a missing run is a request error, not a record.
 	const ctx = options.context ?? (await loadRunContext(runDir));
 	const stored = await readStoredAnalysis(runDir);
-	warnings.push(...stored.problems);
 	const records = new Map<number, CheckpointAnalysis>(stored.byStep);
 	const tail = new EventTail(runDir);
 	await tail.poll();
@@ -343,12 +428,24 @@ export async function analyseRunDir(runDir: string, options: RunAnalysisOptions)
 		const r = records.get(step);
 		return r === undefined || retry.has(step) || (options.pass === 'full' && r.pass === 'light' && r.error === null);
 	};
+	const total = (): number => st.analysed + [...tail.checkpoints.keys()].filter(needs).length;
+	const st: RunLoop = {
+		runDir,
+		ctx,
+		options,
+		persist: options.persist ?? true,
+		records,
+		tail,
+		backend,
+		retry,
+		warnings: [...stored.problems],
+		liveLines: [],
+		b: { blind: null, summary: stored.summary?.blind ?? null, step: stored.summary?.blindStep ?? null, image: stored.summary?.images?.candidateTrigger },
+		analysed: 0,
+		say: (label) => progress(st.analysed, total(), label),
+	};
 	let followStop: 'ended' | 'writer-gone' | undefined;
-	let analysed = 0;
-	const total = (): number => analysed + [...tail.checkpoints.keys()].filter(needs).length;
-	let b: BlindState = { blind: null, summary: stored.summary?.blind ?? null, step: stored.summary?.blindStep ?? null, image: stored.summary?.images?.candidateTrigger };
 	const live = liveMonitorFor(ctx, options);
-	const liveLines: BlindCheckpoint[] = [];
 	const view: LiveView = {
 		get checkpoints() {
 			return [...tail.checkpoints.values()];
@@ -359,7 +456,7 @@ export async function analyseRunDir(runDir: string, options: RunAnalysisOptions)
 	};
 	for (;;) {
 		if (isCancelled(options.signal)) {
-			throw new CurvatureCancelledError(`analysis of ${runDir}`, analysed);
+			throw new CurvatureCancelledError(`analysis of ${runDir}`, st.analysed);
 		}
 		// Live blind monitoring: once the newest checkpoint has its light record, scan it when a scan is due.
 		const due = live === null || tail.ended ? null : live.due(view);
@@ -367,84 +464,49 @@ export async function analyseRunDir(runDir: string, options: RunAnalysisOptions)
 			const rec = records.get(due.step);
 			if (rec === undefined || rec.error !== null) {
 				live.skip(due);
-				continue;
+			} else {
+				await liveScanOnce(st, live, due, rec, view);
+				await tail.poll();
 			}
-			progress(analysed, total(), `live blind scan at checkpoint ${due.step}`);
-			try {
-				const out = await live.scan(due, view, options.signal, (done, n) => progress(analysed, total(), `live blind scan at checkpoint ${due.step}: ${done}/${n} training samples`));
-				if (out.kind === 'stopped') {
-					progress(analysed, total(), `live blind scan at checkpoint ${due.step} stopped after ${(out.elapsedMs / 1000).toFixed(1)} s: ${out.reason === 'stale' ? 'a newer checkpoint is due' : 'past twice its time box'}`);
-				} else {
-					const line = blindLine(due, out.result, ctx.manifest.trainSample?.totalRows ?? null, rec.degenerate ?? null);
-					liveLines.push(line);
-					// A subsampled scan does not stand for the whole sample: the final summary scans it all again.
-					b = { blind: out.result, summary: { ...out.result.summary, test: line.test }, step: out.result.scanned >= live.available ? due.step : null, image: out.result.candidateTrigger };
-					if (persist) {
-						await appendAnalysisLine(runDir, line);
-						// The summary line carries the suspects' rows and the candidate trigger's image while training goes on.
-						await appendAnalysisLine(runDir, summaryOf(runDir, ctx, [...records.values()].sort((x, y) => x.step - y.step), b).summary);
-					}
-					options.onBlindLine?.(line);
-				}
-			} catch (err) {
-				if (err instanceof CurvatureCancelledError) {
-					throw err;
-				}
-				warnings.push(`live blind scan at checkpoint ${due.step}: ${err instanceof AnalysisError ? err.toRecordText() : err instanceof Error ? err.message : String(err)}`);
-			}
-			await tail.poll();
 			continue;
 		}
 		const next = [...tail.checkpoints.values()].filter((c) => needs(c.step)).sort((a, b) => b.step - a.step)[0];
 		if (next === undefined) {
-			followStop = !options.follow ? undefined : tail.ended ? 'ended' : Date.now() - tail.lastEventAt >= (options.staleAfterMs ?? 60_000) && !writerAlive(ctx) ? 'writer-gone' : undefined;
+			followStop = followStopOf(st);
 			if (!options.follow || followStop !== undefined) {
 				break;
 			}
-			progress(analysed, total(), 'waiting for checkpoints');
+			st.say('waiting for checkpoints');
 			await sleep(options.pollMs ?? 1000, options.signal);
 			await tail.poll();
 			continue;
 		}
-		progress(analysed, total(), `checkpoint ${next.step} (${options.pass})`);
-		retry.delete(next.step);
-		const stampBefore = inputStamp(ctx, next.dir);
-		const rec = await analyseOrRecordError(ctx, next, options, (stage) => progress(analysed, total(), `checkpoint ${next.step}: ${stage}`));
-		records.set(rec.step, rec);
-		analysed++;
-		if (persist) {
-			const line = rec.error === null ? rec : { ...rec, errorKind: errorKindOf(rec.error), backend, inputStamp: stampBefore };
-			const repaired = await appendAnalysisLine(runDir, line);
-			if (repaired > 0) {
-				warnings.push(`${path.join(runDir, 'analysis.jsonl')}: ended in a partial line of ${repaired} bytes (a cut write); it was moved to analysis.jsonl.corrupt before appending`);
-			}
-		}
-		options.onRecord?.(rec);
+		await analyseNext(st, next);
 		// New checkpoints may have arrived meanwhile: the loop re-sorts, newest first.
 		await tail.poll();
 	}
-	const all = [...records.values()].sort((x, y) => x.step - y.step);
+	return finishRun(st, stored, live, followStop);
+}
+
+/** After the loop: the blind scan at the newest checkpoint, the summary line, and the outcome. */
+async function finishRun(st: RunLoop, stored: Awaited<ReturnType<typeof readStoredAnalysis>>, live: LiveBlindMonitor | null, followStop: 'ended' | 'writer-gone' | undefined): Promise<RunAnalysisOutcome> {
+	const { runDir, ctx, options, tail, warnings } = st;
+	const progress = options.onProgress ?? (() => undefined);
+	const all = [...st.records.values()].sort((x, y) => x.step - y.step);
 	const usable = all.filter((r) => r.error === null);
 	const newest = usable[usable.length - 1];
-	const before = b;
-	b = await blindAtNewest(ctx, tail, newest, b, options, (label) => progress(analysed, analysed + 1, label), warnings);
-	if (live !== null && b !== before && b.blind !== null && newest !== undefined) {
-		// The final whole-sample scan is the last point of the suspicion chart.
-		const target = tail.checkpoints.get(newest.step);
-		const line = blindLine(target ?? newest, b.blind, ctx.manifest.trainSample?.totalRows ?? null, newest.degenerate ?? null);
-		b = { ...b, summary: b.summary === null ? null : { ...b.summary, test: b.summary.test ?? line.test } };
-		liveLines.push(line);
-		if (persist) {
-			await appendAnalysisLine(runDir, line);
-		}
-		options.onBlindLine?.(line);
+	const before = st.b;
+	st.b = await blindAtNewest(ctx, tail, newest, st.b, options, (label) => progress(st.analysed, st.analysed + 1, label), warnings);
+	if (live !== null && st.b !== before && newest !== undefined) {
+		await finalLiveLine(st, newest);
 	}
+	const b = st.b;
 	const { summary, lag } = summaryOf(runDir, ctx, all, b);
-	const changed = stored.summary === null || analysed > 0 || b.blind !== null || liveLines.length > 0 || stored.summary.verdict !== summary.verdict || stored.summary.analysedThroughStep !== summary.analysedThroughStep;
-	if (persist && changed) {
+	const changed = stored.summary === null || st.analysed > 0 || b.blind !== null || st.liveLines.length > 0 || stored.summary.verdict !== summary.verdict || stored.summary.analysedThroughStep !== summary.analysedThroughStep;
+	if (st.persist && changed) {
 		await appendAnalysisLine(runDir, summary);
 	}
-	progress(analysed, analysed, 'done');
+	progress(st.analysed, st.analysed, 'done');
 	if (tail.skipped > 0) {
 		warnings.push(`${path.join(runDir, 'events.jsonl')}: ${tail.skipped} line${tail.skipped === 1 ? ' was' : 's were'} skipped (not valid JSON or not a valid event), the first at line ${String(tail.firstSkipped)}`);
 	}
@@ -454,11 +516,11 @@ export async function analyseRunDir(runDir: string, options: RunAnalysisOptions)
 		records: all,
 		summary: changed ? summary : (stored.summary ?? summary),
 		lag,
-		analysed,
+		analysed: st.analysed,
 		blind: b.blind,
 		epochSeconds: medianGap(tail.epochTimes),
 		warnings,
-		liveBlind: liveLines,
+		liveBlind: st.liveLines,
 	};
 }
 
