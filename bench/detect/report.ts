@@ -142,6 +142,8 @@ export function renderPage(rows: readonly RunDetectorRow[], grid: readonly GridP
 		...(errors.length === 0
 			? []
 			: [`Runs that failed and have no result yet (docs/detection/errors.jsonl; a failed run is not retried until its line is removed): ${errors.map((e) => `\`${e.key}\` (${e.error.slice(0, 140)})`).join('; ')}.`, '']),
+		'Which analyser measured blind mode: every run finished up to 2026-12-07 was analysed by the analyser as it was before the calibrated blind test and the whole-set cascade, so its blind-mode rows measure the old rule (verdict `visible` when the candidate flips ≥ 20 % of clean probes; suspects ranked by cos²). Those runs\' folders are kept; bench/detect/rescore.ts re-analyses them with the current analyser (dev split first).',
+		'',
 		'"Attack works" = final excess ASR (ASR − p0 on 1 000 held-out test rows, measured by the bench at every checkpoint) ≥ 0.5. Row AUROC is over the run\'s 2 048-row training sample against the bench\'s record of poisoned rows; "within target label" restricts it to rows trained with the target label (anything that flags the target label gets a high overall AUROC). Lead = first alarm epoch − epoch where excess ASR first reached half its final value (negative = warned early; blind mode, STRIP and the row scores run once per run, on the newest checkpoint). Analysis seconds are wall-clock on a 2-core machine shared with other jobs: noisy.',
 		'',
 	);
