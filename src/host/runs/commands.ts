@@ -6,7 +6,7 @@ import type { HostAnalyser } from '../analyser';
 import type { Dashboard } from '../dashboard';
 import { pickRun } from './runPicker';
 import type { RunStatusBar } from './statusBar';
-import { verdictSentence } from './statusText';
+import { verdictSentence, blindVerdictSentence } from './statusText';
 import { ANALYSE_POISONING, OPEN_DASHBOARD } from '../commandIds';
 
 const OPEN = 'Open dashboard';
@@ -55,7 +55,11 @@ async function analysePoisoning(context: vscode.ExtensionContext, { dashboard, a
 		return run.dir;
 	}
 	const { verdict, lag, recommendation } = result.summary;
-	const text = `Poison Lens: ${run.manifest.name} is ${verdict}: ${verdictSentence(verdict, lag.lagEpochs)}. (${result.analysed} checkpoint${result.analysed === 1 ? '' : 's'} analysed on ${result.backend}.)`;
+	// Without a declared attack the verdict is blind mode's test: say that, not the lag verdicts' words.
+	const declared = result.checkpoints.some((c) => c.asr !== null);
+	const blindTest = declared ? undefined : result.summary.blind?.test;
+	const reading = blindTest === undefined ? `is ${verdict}: ${verdictSentence(verdict, lag.lagEpochs)}` : `— ${blindVerdictSentence(blindTest)}`;
+	const text = `Poison Lens: ${run.manifest.name} ${reading}. (${result.analysed} checkpoint${result.analysed === 1 ? '' : 's'} analysed on ${result.backend}.)`;
 	const actions = recommendation ? [OPEN, DEFENCE] : [OPEN];
 	const shown = verdict === 'clean' ? vscode.window.showInformationMessage(text, ...actions) : vscode.window.showWarningMessage(text, ...actions);
 	void shown.then(async (choice) => {

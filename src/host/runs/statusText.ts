@@ -1,7 +1,7 @@
 /**
  * What the status-bar item says about the workspace's runs. Pure (no `vscode`), so it is unit-tested in plain Node.
  */
-import type { BlindCheckpoint, BlindState, Verdict } from '../../protocol/analysisRecord';
+import type { BlindCheckpoint, BlindState, BlindTest, Verdict } from '../../protocol/analysisRecord';
 import type { RunStatus } from '../../protocol/runSummary';
 
 export interface LiveRun {
@@ -121,4 +121,12 @@ export function verdictSentence(verdict: Verdict, lagEpochs: number | null): str
 		case 'clean':
 			return 'no working backdoor and no curvature spike';
 	}
+}
+
+/**
+ * The notification's reading of a run analysed without a declared attack: the blind test's state and its reason
+ * (the lag verdicts speak of an attack's curvature and ASR, which blind mode does not measure).
+ */
+export function blindVerdictSentence(test: BlindTest): string {
+	return `blind test ${BLIND_STATE_TEXT[test.state]}: ${test.reason.replace(/\.$/, '')}`;
 }

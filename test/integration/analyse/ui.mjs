@@ -68,8 +68,8 @@ export const tests = {
 			appendFileSync(events, lines.slice(written, next).map(now).join('\n') + '\n');
 			written = next;
 		}
-		// Following ends with the run's end event: the verdict notification.
-		await page.locator('.notification-toast', { hasText: 'Poison Lens: analyser fixture undeclared is' }).first().waitFor({ state: 'visible', timeout: 120_000 });
+		// Following ends with the run's end event: the verdict notification, in the blind test's words (no attack declared).
+		await page.locator('.notification-toast', { hasText: 'Poison Lens: analyser fixture undeclared — blind test' }).first().waitFor({ state: 'visible', timeout: 120_000 });
 		const blind = readFileSync(analysis, 'utf8').split('\n').filter((l) => l.includes('"kind":"blind"')).map((l) => JSON.parse(l));
 		console.log(`    live blind scans: ${blind.map((b) => `${b.step} ${b.test.state}`).join(', ')}`);
 		const alarms = blind.filter((b) => b.test.state === 'alarm').length;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { blindStatus, statusContent, verdictSentence, type LiveRun } from '../../../src/host/runs/statusText';
+import { blindStatus, blindVerdictSentence, statusContent, verdictSentence, type LiveRun } from '../../../src/host/runs/statusText';
 import type { BlindCheckpoint } from '../../../src/protocol/analysisRecord';
 
 const run = (over: Partial<LiveRun>): LiveRun => ({ dir: `/w/${over.name ?? 'r'}`, name: 'r', status: 'finished', verdict: null, analysing: false, ...over });
@@ -72,5 +72,14 @@ describe('live blind state in the status bar', () => {
 		const b = blind('quiet');
 		assert.match(blindStatus({ ...b, test: { ...b.test, falseAlarmRate: 0.031 } }).tooltip, /false-alarm rate 3\.1 % on clean runs/);
 		assert.equal(blindStatus({ ...b, scoredRows: null }).tooltip.includes('training rows'), false);
+	});
+});
+
+describe('blindVerdictSentence', () => {
+	test('a run without a declared attack is read by its blind test, in words, without the lag verdicts', () => {
+		const t = { state: 'alarm' as const, score: 0.85, nullName: 'n', nullSize: 200, nullLow: 0.1, nullHigh: 0.48, falseAlarmRate: null, reason: 'the candidate flips 84.6 % of clean probes to class 0.' };
+		assert.equal(blindVerdictSentence(t), 'blind test ALARM: the candidate flips 84.6 % of clean probes to class 0');
+		assert.equal(blindVerdictSentence({ ...t, state: 'inconclusive', reason: 'the model is fragile to any perturbation of this size' }), 'blind test inconclusive: the model is fragile to any perturbation of this size');
+		assert.doesNotMatch(blindVerdictSentence(t), /curvature spike/);
 	});
 });
