@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildGrid, type GridPoint } from './grid';
+import { buildGrid, type GridPoint, type Split } from './grid';
 import { COLUMNS, parseCsv, scoreRun, toCsvLine, type BaselineJson, type CliOutcome } from './score';
 import type { Truth } from './train';
 import { renderPage } from './report';
@@ -36,10 +36,14 @@ interface Args {
 	only: string | null;
 	/** Keep each run's folder (checkpoints, training sample, truth) here instead of deleting it. */
 	keep: string | null;
+	/** Only points of this split (dev first, so rules can be chosen while the held-out runs are still training). */
+	split: Split | null;
+	/** Between runs, wait while this file exists (to free the cores for a timing without killing the worker). */
+	pauseFile: string | null;
 }
 
 export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Args {
-	const a: Args = { quick: env.npm_config_quick === 'true', shard: null, deadline: null, out: null, merge: [], report: false, excludeQuick: false, fresh: false, only: null, keep: null };
+	const a: Args = { quick: env.npm_config_quick === 'true', shard: null, deadline: null, out: null, merge: [], report: false, excludeQuick: false, fresh: false, only: null, keep: null, split: null, pauseFile: null };
 	for (const s of argv) {
 		if (s === '--quick') {
 			a.quick = true;
@@ -67,18 +71,38 @@ export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<st
 			a.deadline = n;
 		} else if (s.startsWith('--keep=')) {
 			a.keep = path.resolve(s.slice(7));
+		} else if (s.startsWith('--split=')) {
+			const v = s.slice(8);
+			if (v !== 'dev' && v !== 'held-out') {
+				throw new Error(`bench:detect: ${s}: expected --split=dev or --split=held-out`);
+			}
+			a.split = v;
+		} else if (s.startsWith('--pause-file=')) {
+			a.pauseFile = path.resolve(s.slice(13));
 		} else if (s.startsWith('--out=')) {
 			a.out = path.resolve(s.slice(6));
 		} else if (s.startsWith('--merge=')) {
 			a.merge.push(...s.slice(8).split(',').filter((x) => x.length > 0).map((x) => path.resolve(x)));
 		} else {
-			throw new Error(`bench:detect: unknown argument '${s}' (known: --quick, --full, --fresh, --only=TEXT, --report, --exclude-quick, --shard=I/N, --deadline=S, --out=DIR, --keep=DIR, --merge=DIR[,DIR])`);
+			throw new Error(`bench:detect: unknown argument '${s}' (known: --quick, --full, --fresh, --only=TEXT, --report, --exclude-quick, --shard=I/N, --deadline=S, --out=DIR, --keep=DIR, --split=dev|held-out, --pause-file=FILE, --merge=DIR[,DIR])`);
 		}
 	}
 	if (a.fresh && a.report) {
 		throw new Error('bench:detect: --report reads the finished runs, --fresh discards them; use one');
 	}
 	return a;
+}
+
+/** Blocks (polling every 5 s) while the pause file exists. */
+function waitWhilePaused(file: string | null): void {
+	if (file === null || !fs.existsSync(file)) {
+		return;
+	}
+	process.stderr.write(`bench:detect: paused while ${file} exists\n`);
+	while (fs.existsSync(file)) {
+		spawnSync('sleep', ['5']);
+	}
+	process.stderr.write('bench:detect: resumed\n');
 }
 
 function run(cmd: string, args: string[], label: string): { seconds: number } {
@@ -232,7 +256,7 @@ function main(): void {
 		const failed = fs.existsSync(errFile)
 			? new Set(fs.readFileSync(errFile, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => (JSON.parse(l) as { key: string }).key))
 			: new Set<string>();
-		let pending = buildGrid().filter((p) => (args.quick ? p.quick : !(args.excludeQuick && p.quick)) && !done.has(p.key) && !failed.has(p.key) && (args.only === null || p.key.includes(args.only)));
+		let pending = buildGrid().filter((p) => (args.quick ? p.quick : !(args.excludeQuick && p.quick)) && !done.has(p.key) && !failed.has(p.key) && (args.only === null || p.key.includes(args.only)) && (args.split === null || p.split === args.split));
 		if (!args.quick) {
 			// A fixed random order: any prefix of a partial full run is a uniform sample of the grid.
 			pending = shuffled(pending, 14);
@@ -244,6 +268,7 @@ function main(): void {
 		process.stderr.write(`bench:detect: ${pending.length} runs to do (${args.quick ? 'quick' : 'full'} grid${args.shard === null ? '' : `, shard ${args.shard.index}/${args.shard.count}`})\n`);
 		const workRoot = path.join(os.tmpdir(), `poison-lens-bench-detect-${process.pid}`);
 		for (const [i, p] of pending.entries()) {
+			waitWhilePaused(args.pauseFile);
 			if (args.deadline !== null && (Date.now() - t0) / 1000 > args.deadline) {
 				process.stderr.write(`bench:detect: deadline reached, ${pending.length - i} runs left\n`);
 				break;

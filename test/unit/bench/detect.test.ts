@@ -163,6 +163,9 @@ describe('aggregation, CSV, bench triggers, arguments', () => {
 		assert.equal(parseDetectArgs([], { npm_config_quick: 'true' }).quick, true);
 		assert.throws(() => parseDetectArgs(['--shard=4/4']), /0 <= I < N/);
 		assert.throws(() => parseDetectArgs(['--bogus']), /unknown argument '--bogus'/);
+		assert.equal(parseDetectArgs(['--split=dev']).split, 'dev');
+		assert.throws(() => parseDetectArgs(['--split=train']), /--split=dev or --split=held-out/);
+		assert.match(parseDetectArgs(['--pause-file=/tmp/p']).pauseFile ?? '', /\/tmp\/p$/);
 		assert.throws(() => parseDetectArgs(['--fresh', '--report']), /use one/);
 	});
 });
