@@ -38,12 +38,18 @@ interface Args {
 	keep: string | null;
 	/** Only points of this split (dev first, so rules can be chosen while the held-out runs are still training). */
 	split: Split | null;
+	/** Re-analyse the run folders kept in this directory (no training); needs --out; held-out only with --split=held-out. */
+	reanalyse: string | null;
+	/** Results files whose keys count as finished too (a worker that starts empty but skips what is done elsewhere). */
+	doneFrom: string[];
+	/** Workers' folders whose rows replace the results' rows of the same keys (re-analyses). */
+	mergeReplace: string[];
 	/** Between runs, wait while this file exists (to free the cores for a timing without killing the worker). */
 	pauseFile: string | null;
 }
 
 export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Args {
-	const a: Args = { quick: env.npm_config_quick === 'true', shard: null, deadline: null, out: null, merge: [], report: false, excludeQuick: false, fresh: false, only: null, keep: null, split: null, pauseFile: null };
+	const a: Args = { quick: env.npm_config_quick === 'true', shard: null, deadline: null, out: null, merge: [], report: false, excludeQuick: false, fresh: false, only: null, keep: null, split: null, pauseFile: null, reanalyse: null, mergeReplace: [], doneFrom: [] };
 	for (const s of argv) {
 		if (s === '--quick') {
 			a.quick = true;
@@ -81,14 +87,23 @@ export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<st
 			a.pauseFile = path.resolve(s.slice(13));
 		} else if (s.startsWith('--out=')) {
 			a.out = path.resolve(s.slice(6));
+		} else if (s.startsWith('--reanalyse=')) {
+			a.reanalyse = path.resolve(s.slice(12));
+		} else if (s.startsWith('--done-from=')) {
+			a.doneFrom.push(...s.slice(12).split(',').filter((x) => x.length > 0).map((x) => path.resolve(x)));
+		} else if (s.startsWith('--merge-replace=')) {
+			a.mergeReplace.push(...s.slice(16).split(',').filter((x) => x.length > 0).map((x) => path.resolve(x)));
 		} else if (s.startsWith('--merge=')) {
 			a.merge.push(...s.slice(8).split(',').filter((x) => x.length > 0).map((x) => path.resolve(x)));
 		} else {
-			throw new Error(`bench:detect: unknown argument '${s}' (known: --quick, --full, --fresh, --only=TEXT, --report, --exclude-quick, --shard=I/N, --deadline=S, --out=DIR, --keep=DIR, --split=dev|held-out, --pause-file=FILE, --merge=DIR[,DIR])`);
+			throw new Error(`bench:detect: unknown argument '${s}' (known: --quick, --full, --fresh, --only=TEXT, --report, --exclude-quick, --shard=I/N, --deadline=S, --out=DIR, --keep=DIR, --split=dev|held-out, --pause-file=FILE, --reanalyse=DIR, --done-from=CSV[,CSV], --merge=DIR[,DIR], --merge-replace=DIR[,DIR])`);
 		}
 	}
 	if (a.fresh && a.report) {
 		throw new Error('bench:detect: --report reads the finished runs, --fresh discards them; use one');
+	}
+	if (a.reanalyse !== null && a.out === null) {
+		throw new Error('bench:detect: --reanalyse writes its rows to a worker folder: add --out=DIR, then fold them in with --merge-replace=DIR');
 	}
 	return a;
 }
@@ -145,12 +160,11 @@ function analyse(runDir: string, jsonOut: string, blind: boolean): CliOutcome {
 	return { verdict: j.verdict, seconds, checkpoints: j.checkpoints, spectralStep: s.spectralStep, blind: s.blind };
 }
 
-/** Trains, analyses and scores one point; returns its CSV lines and a JSON summary line. */
-function runPoint(p: GridPoint, workRoot: string, keep: string | null): { csv: string[]; json: string } {
-	const work = path.join(workRoot, p.key);
-	fs.rmSync(work, { recursive: true, force: true });
-	fs.mkdirSync(work, { recursive: true });
-	run(process.execPath, ['--import', 'tsx', 'bench/detect/train.ts', JSON.stringify(p), work], `train ${p.key}`);
+/** What the analysers write into a run folder: removed before a re-analysis, so nothing of the earlier one is read. */
+const ANALYSIS_OUTPUTS = ['analysis.jsonl', 'analysis.jsonl.corrupt', 'blind'];
+
+/** Analyses a trained point's two copies with the CLI, runs the baselines, scores everything against the truth. */
+function analyseAndScore(p: GridPoint, work: string): { rows: ReturnType<typeof scoreRun>; json: string } {
 	const truth = JSON.parse(fs.readFileSync(path.join(work, 'truth.json'), 'utf8')) as Truth;
 	// Ground truth never enters what a detector reads: the blind copy has no declaration and no trigger.
 	const manifest = JSON.parse(fs.readFileSync(path.join(truth.blindDir, 'manifest.json'), 'utf8')) as Record<string, unknown>;
@@ -160,6 +174,11 @@ function runPoint(p: GridPoint, workRoot: string, keep: string | null): { csv: s
 	const declaredManifest = JSON.parse(fs.readFileSync(path.join(truth.declaredDir, 'manifest.json'), 'utf8')) as { attack?: { poisonedRows?: unknown; poisonFraction?: unknown } };
 	if (declaredManifest.attack?.poisonedRows !== undefined || declaredManifest.attack?.poisonFraction !== undefined) {
 		throw new Error(`${truth.declaredDir}: the declared copy names poisoned rows`);
+	}
+	for (const dir of [truth.blindDir, truth.declaredDir]) {
+		for (const f of ANALYSIS_OUTPUTS) {
+			fs.rmSync(path.join(dir, f), { recursive: true, force: true });
+		}
 	}
 	const blind = analyse(truth.blindDir, path.join(work, 'blind.json'), true);
 	const declared = analyse(truth.declaredDir, path.join(work, 'declared.json'), false);
@@ -178,6 +197,25 @@ function runPoint(p: GridPoint, workRoot: string, keep: string | null): { csv: s
 		declaredVerdict: declared.verdict,
 		detectors: base.detectors.map((d) => ({ detector: d.detector, runScore: d.runScore, alarm: d.alarm, flagged: d.flagged.length, seconds: d.seconds })),
 	});
+	return { rows, json };
+}
+
+/**
+ * Re-analyses one kept run folder with the analyser and detectors as they are now (no training): the same
+ * rows as a fresh run of the point. The point comes from the folder's record in runs.jsonl.
+ */
+function reanalysePoint(p: GridPoint, kept: string): { csv: string[]; json: string } {
+	const { rows, json } = analyseAndScore(p, kept);
+	return { csv: rows.map(toCsvLine), json };
+}
+
+/** Trains, analyses and scores one point; returns its CSV lines and a JSON summary line. */
+function runPoint(p: GridPoint, workRoot: string, keep: string | null): { csv: string[]; json: string } {
+	const work = path.join(workRoot, p.key);
+	fs.rmSync(work, { recursive: true, force: true });
+	fs.mkdirSync(work, { recursive: true });
+	run(process.execPath, ['--import', 'tsx', 'bench/detect/train.ts', JSON.stringify(p), work], `train ${p.key}`);
+	const { rows, json } = analyseAndScore(p, work);
 	if (keep === null) {
 		fs.rmSync(work, { recursive: true, force: true });
 	} else {
@@ -218,6 +256,55 @@ function appendLines(file: string, lines: string[], header: string | null): void
 	fs.appendFileSync(file, lines.map((l) => `${l}\n`).join(''));
 }
 
+/** The grid point of every finished run (its runs.jsonl record), so a kept folder of an earlier design can be re-analysed too. */
+function knownPoints(): Map<string, GridPoint> {
+	const out = new Map(buildGrid().map((p) => [p.key, p]));
+	const file = path.join(ROOT, 'docs', 'detection', 'runs.jsonl');
+	if (fs.existsSync(file)) {
+		for (const l of fs.readFileSync(file, 'utf8').split('\n').filter((x) => x.length > 0)) {
+			const r = JSON.parse(l) as { key: string; point: GridPoint };
+			out.set(r.key, r.point);
+		}
+	}
+	return out;
+}
+
+/** --reanalyse: every kept folder of the chosen split (dev unless --split=held-out), not yet re-analysed into --out. */
+function reanalyseKept(keepDir: string, args: Args, csvFile: string, jsonFile: string, errFile: string, header: string, t0: number): void {
+	const split: Split = args.split ?? 'dev';
+	const points = knownPoints();
+	const done = new Set([...readCsvKeys(csvFile), ...args.doneFrom.flatMap((f) => [...readCsvKeys(f)])]);
+	let todo = fs
+		.readdirSync(keepDir)
+		.filter((k) => fs.existsSync(path.join(keepDir, k, 'truth.json')))
+		.map((k) => points.get(k))
+		.filter((p): p is GridPoint => p !== undefined && p.split === split && !done.has(p.key) && (args.only === null || p.key.includes(args.only)))
+		.sort((a, b) => a.key.localeCompare(b.key));
+	if (args.shard !== null) {
+		const { index, count } = args.shard;
+		todo = todo.filter((_, i) => i % count === index);
+	}
+	process.stderr.write(`bench:detect: re-analysing ${todo.length} kept ${split} runs from ${keepDir}\n`);
+	for (const [i, p] of todo.entries()) {
+		waitWhilePaused(args.pauseFile);
+		if (args.deadline !== null && (Date.now() - t0) / 1000 > args.deadline) {
+			process.stderr.write(`bench:detect: deadline reached, ${todo.length - i} left\n`);
+			break;
+		}
+		const ts = Date.now();
+		try {
+			const r = reanalysePoint(p, path.join(keepDir, p.key));
+			appendLines(csvFile, r.csv, header);
+			appendLines(jsonFile, [r.json], null);
+			process.stderr.write(`bench:detect: [${i + 1}/${todo.length}] ${p.key} re-analysed in ${((Date.now() - ts) / 1000).toFixed(0)} s\n`);
+		} catch (err) {
+			const message = err instanceof Error ? err.message : String(err);
+			appendLines(errFile, [JSON.stringify({ key: p.key, error: `re-analysis: ${message}` })], null);
+			process.stderr.write(`bench:detect: [${i + 1}/${todo.length}] ${p.key} FAILED: ${message}\n`);
+		}
+	}
+}
+
 function main(): void {
 	const args = parseDetectArgs(process.argv.slice(2), process.env);
 	const t0 = Date.now();
@@ -231,6 +318,24 @@ function main(): void {
 		for (const f of [csvFile, jsonFile, errFile]) {
 			fs.rmSync(f, { force: true });
 		}
+	}
+	// Re-analyses replace the rows of their keys.
+	for (const dir of args.mergeReplace) {
+		const theirs = path.join(dir, 'runs.csv');
+		if (!fs.existsSync(theirs)) {
+			continue;
+		}
+		const lines = fs.readFileSync(theirs, 'utf8').split('\n').slice(1).filter((l) => l.length > 0);
+		const keys = new Set(lines.map((l) => l.split(',')[0]));
+		const keepLines = (file: string, keyOf: (l: string) => string): string[] =>
+			fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.length > 0 && !keys.has(keyOf(l))) : [];
+		const csvKept = keepLines(csvFile, (l) => l.split(',')[0]).filter((l) => l !== header);
+		fs.writeFileSync(csvFile, [header, ...csvKept, ...lines].map((l) => `${l}\n`).join(''));
+		const tj = path.join(dir, 'runs.jsonl');
+		const jsonKept = keepLines(jsonFile, (l) => (JSON.parse(l) as { key: string }).key);
+		const jsonTheirs = fs.existsSync(tj) ? fs.readFileSync(tj, 'utf8').split('\n').filter((l) => l.length > 0) : [];
+		fs.writeFileSync(jsonFile, [...jsonKept, ...jsonTheirs].map((l) => `${l}\n`).join(''));
+		process.stderr.write(`bench:detect: replaced the rows of ${keys.size} re-analysed runs from ${dir}\n`);
 	}
 	// Fold finished workers' rows in (each key once).
 	for (const dir of args.merge) {
@@ -251,8 +356,10 @@ function main(): void {
 		}
 		process.stderr.write(`bench:detect: merged ${lines.length} rows from ${dir}\n`);
 	}
-	if (!args.report) {
-		const done = readCsvKeys(csvFile);
+	if (args.reanalyse !== null) {
+		reanalyseKept(args.reanalyse, args, csvFile, jsonFile, errFile, header, t0);
+	} else if (!args.report) {
+		const done = new Set([...readCsvKeys(csvFile), ...args.doneFrom.flatMap((f) => [...readCsvKeys(f)])]);
 		const failed = fs.existsSync(errFile)
 			? new Set(fs.readFileSync(errFile, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => (JSON.parse(l) as { key: string }).key))
 			: new Set<string>();

@@ -164,6 +164,8 @@ describe('aggregation, CSV, bench triggers, arguments', () => {
 		assert.throws(() => parseDetectArgs(['--shard=4/4']), /0 <= I < N/);
 		assert.throws(() => parseDetectArgs(['--bogus']), /unknown argument '--bogus'/);
 		assert.equal(parseDetectArgs(['--split=dev']).split, 'dev');
+		assert.throws(() => parseDetectArgs(['--reanalyse=/tmp/keep']), /add --out=DIR/);
+		assert.equal(parseDetectArgs(['--reanalyse=/tmp/keep', '--out=/tmp/o', '--done-from=/a.csv,/b.csv']).doneFrom.length, 2);
 		assert.throws(() => parseDetectArgs(['--split=train']), /--split=dev or --split=held-out/);
 		assert.match(parseDetectArgs(['--pause-file=/tmp/p']).pauseFile ?? '', /\/tmp\/p$/);
 		assert.throws(() => parseDetectArgs(['--fresh', '--report']), /use one/);
