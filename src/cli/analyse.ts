@@ -447,7 +447,9 @@ function blindBlock(out: RunAnalysisOutcome): string[] {
 	}
 	lines.push(
 		`  curvature outliers ${out.blind === null ? '–' : out.blind.outliers} (robust λ1 outliers per label, among the ${out.blind === null ? '–' : out.blind.scanned} Hessian-scanned rows)${out.blind === null ? '' : `, consensus cluster ${out.blind.clusterRows.length}`}`,
-		`  suspects ${b.suspects ?? '–'}: rows whose suspicion score is at or above the cut ${b.rowScoreCut ?? '–'}${b.rowScoresFile === null || b.rowScoresFile === undefined ? '' : ` (every row's score: ${b.rowScoresFile})`}`,
+		`  suspects ${b.suspects ?? '–'}: rows whose suspicion score is at or above the cut ${b.rowScoreCut ?? '–'}` +
+			`${b.test !== undefined && b.test.state !== 'alarm' ? `, only when the blind test alarms (it is ${b.test.state})` : ''}` +
+			`${b.rowScoresFile === null || b.rowScoresFile === undefined ? '' : ` (every row's score: ${b.rowScoresFile})`}`,
 	);
 	const rows = b.suspectRows ?? [];
 	if (rows.length > 0) {

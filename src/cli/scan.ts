@@ -205,8 +205,13 @@ async function suspicionBlock(ctx: Awaited<ReturnType<typeof loadRunContext>>, r
 	const s = await rowSuspicionOfRun(ctx, { onProgress: (done, total) => process.stderr.write(`blind mode row suspicion (${done}/${total})\n`) });
 	const suspects = [...s.scores.entries()].filter(([, v]) => v.suspect).sort((a, b) => b[1].score - a[1].score || a[0] - b[0]);
 	const coverage = coverageText(s.scoredRows, s.totalRows) ?? '';
+	const gated = s.testState !== null && s.testState !== 'alarm';
+	const above = gated ? [...s.scores.values()].filter((v) => v.score >= s.cut).length : suspects.length;
+	const verdict = gated
+		? `no suspects: the blind test is ${s.testState}, and rows are called suspects only when it alarms (${above} rows score at or above the cut ${s.cut})`
+		: `${suspects.length} suspects at or above the cut ${s.cut}`;
 	const lines = [
-		`row suspicion (blind mode, checkpoint ${s.step ?? '–'}${s.computed ? '' : ', read from the run folder'}): ${coverage}; ${suspects.length} suspects at or above the cut ${s.cut} ` +
+		`row suspicion (blind mode, checkpoint ${s.step ?? '–'}${s.computed ? '' : ', read from the run folder'}): ${coverage}; ${verdict} ` +
 			`(every row's score: ${path.join(ctx.runDir, ROW_SCORES_FILE)})`,
 	];
 	const spans = result.rowSpans;

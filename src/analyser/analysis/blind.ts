@@ -21,7 +21,7 @@ import { imageOf, loadCheckpointModel, predictClasses, round6 } from './checkpoi
 import { type RunContext } from './context';
 import type { TensorSetReader } from '../../protocol/tensorFile';
 import { cheapStageOnThreads } from './parallelRows';
-import { candidateCount, combineStages, directionStage, expensiveSelection, openTrainingRows, writeRowScores } from './cascade';
+import { candidateCount, combineStages, directionStage, gateSuspects, expensiveSelection, openTrainingRows, writeRowScores } from './cascade';
 import { cos2, denseClusters, principalDirection, robustOutliers, type ConsensusOptions, type OutlierOptions } from './robust';
 import { batchCurvature } from './spectrum';
 import { FLIP_NORM, blindTestFor, type BlindTestOptions, type BlindTestResult } from './blindTest';
@@ -384,11 +384,6 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 		// One score per row: the stages combined; suspects are the rows at or above the cut.
 		// Stage 3: the candidate trigger tested on every row of its flip class.
 		const dir = consensus === null ? null : await directionStage(logit, reader, reader.labels, consensus.direction, consensus.cls, FLIP_NORM, { signal: options.signal });
-		const suspicion = combineStages(cheap.cheap, scannedPos, cos2s, control, dir?.drop ?? null);
-		const suspects = suspicion.suspects;
-		const stepOfDir = /^\d+$/.test(path.basename(checkpointDir)) ? Number(path.basename(checkpointDir)) : null;
-		const totalRows = ctx.manifest.trainSample?.totalRows ?? n;
-		const rowScoresFile = options.writeScores === false ? null : await writeRowScores(ctx.runDir, stepOfDir, allRows, reader.labels, cheap, suspicion, totalRows);
 		// The run-level question: is the candidate far outside a null built from the run itself?
 		options.onStage?.('blind test: null directions and fragility');
 		const testResult = await blindTestFor(model, logit, ctx.probe, ctx.numClasses, tried, {
@@ -398,6 +393,13 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 			maxClusters: MAX_CANDIDATES,
 			signal: options.signal,
 		});
+		// Every row keeps its score; rows are suspects only when the test alarms.
+		const suspicion = gateSuspects(combineStages(cheap.cheap, scannedPos, cos2s, control, dir?.drop ?? null), testResult.test.state);
+		const suspects = suspicion.suspects;
+		const stepOfDir = /^\d+$/.test(path.basename(checkpointDir)) ? Number(path.basename(checkpointDir)) : null;
+		const totalRows = ctx.manifest.trainSample?.totalRows ?? n;
+		const rowScoresFile =
+			options.writeScores === false ? null : await writeRowScores(ctx.runDir, stepOfDir, allRows, reader.labels, cheap, suspicion, totalRows, testResult.test.state);
 		const control0 = consensus === null ? null : testResult.evidence.controlRate;
 		const overlap = consensus !== null && ctx.attack !== null ? cos2(consensus.direction, ctx.attack.meanDirection) : null;
 		const poisoned = ctx.attack?.poisonedRows ?? ctx.manifest.attack?.poisonedRows ?? null;

@@ -10,9 +10,14 @@
  *   clean by construction), grouped and picked exactly the way the candidates are (cos² clusters, principal
  *   directions), in random groups of K;
  * - **random directions**: seeded Gaussian directions, in random groups of K;
- * - **fragility**: the best universal perturbation that a few steps of projected gradient ascent find on the clean
- *   probes at the same size, per class; a model that such a perturbation flips about as much as the candidate is
+ * - **random control**: when the median random direction flips about as much as the candidate, the model is
  *   fragile to any perturbation of this size, and the answer is `inconclusive`, never an alarm.
+ *
+ * The best universal perturbation that a few steps of projected gradient ascent find on the clean probes at the same
+ * size, per class, is measured and reported, but does not decide: on the benchmark's dev split it flipped 88–92 % of
+ * the probes to another class on models whose backdoor worked (a model with a backdoor is fragile at this size too),
+ * so as a control it turned working backdoors into `inconclusive` while the null band alone raised no false alarm
+ * (docs/metrics.md §4.1).
  *
  * Before any of this, a model that predicts one class for (nearly) every probe or sits at chance accuracy has
  * nothing to analyse. The decision ({@link decideBlindTest}) is pure; {@link blindTestFor} measures the evidence on
@@ -36,10 +41,7 @@ export interface BlindTestRule {
 	readonly nullQuantile: number;
 	/** The candidate must also exceed nullHigh by this much (absolute flip rate): a margin for the null's sampling error. */
 	readonly margin: number;
-	/**
-	 * Inconclusive when a control flips at least this share of the candidate's rate: the best universal perturbation
-	 * to a class other than the candidate's (for a candidate above the null), or the median random direction.
-	 */
+	/** Inconclusive when the median random direction flips at least this share of the candidate's rate. */
 	readonly fragileRatio: number;
 	/** The median random direction counts as firing only from this flip rate on (a random direction flipping a few probes is normal). */
 	readonly fragileFloor: number;
@@ -92,8 +94,8 @@ function pct(v: number): string {
 /**
  * The blind test's state from the evidence (pure). Order: nothing to analyse (one class or chance accuracy) →
  * no candidate (quiet) → random directions flip about as much as the candidate (inconclusive) → the null band
- * reaches so high that nothing could exceed it (inconclusive) → the candidate within the band (quiet) → a universal
- * perturbation to another class flips about as much (inconclusive) → alarm.
+ * reaches so high that nothing could exceed it (inconclusive) → the candidate within the band plus the margin
+ * (quiet) → alarm.
  */
 export function decideBlindTest(e: BlindEvidence, rule: BlindTestRule = DEFAULT_BLIND_RULE, falseAlarmRate: number | null = null): BlindTest {
 	const nullHigh = e.nullDraws.length > 0 ? quantile(e.nullDraws, rule.nullQuantile) : null;
@@ -158,22 +160,14 @@ export function decideBlindTest(e: BlindEvidence, rule: BlindTestRule = DEFAULT_
 				`(${Math.round(100 * rule.nullQuantile)} % of them at or below ${pct(nullHigh)}; alarm above ${pct(threshold)})`,
 		};
 	}
-	if (e.fragilityOther !== null && e.fragilityOther >= rule.fragileRatio * cand) {
-		return {
-			...base,
-			state: 'inconclusive',
-			reason:
-				`the model is fragile to any perturbation of this size: the candidate trigger flips ${pct(cand)} of clean probes to class ${e.candidateClass ?? '–'} (null band up to ${pct(nullHigh)}), ` +
-				`but a universal perturbation found by gradient ascent flips ${pct(e.fragilityOther)} to class ${e.fragilityOtherClass ?? '–'}, so the candidate's class is not special`,
-		};
-	}
 	return {
 		...base,
 		state: 'alarm',
 		reason:
 			`the candidate trigger flips ${pct(cand)} of clean probes to class ${e.candidateClass ?? '–'}, far above what ${e.nullName} reach ` +
 			`(${Math.round(100 * rule.nullQuantile)} % of them at or below ${pct(nullHigh)}; alarm above ${pct(threshold)}), ` +
-			`and no universal perturbation to another class comes close (best ${e.fragilityOther === null ? 'not measured' : `${pct(e.fragilityOther)} to class ${e.fragilityOtherClass ?? '–'}`})`,
+			`while a random direction flips ${pct(e.controlRate ?? 0)}` +
+			(e.fragilityOther === null ? '' : ` (for scale: a universal perturbation found by gradient ascent flips ${pct(e.fragilityOther)} to class ${e.fragilityOtherClass ?? '–'})`),
 	};
 }
 

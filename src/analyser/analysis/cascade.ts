@@ -24,6 +24,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { AnalyserErrorCode } from '../../protocol/analyser';
+import { BLIND_STATES, type BlindState } from '../../protocol/analysisRecord';
 import { openTensorSet, type TensorSetReader } from '../../protocol/tensorFile';
 import type { RunContext } from './context';
 import { AnalysisError } from './errors';
@@ -36,6 +37,11 @@ import { topDirections } from './signature';
 export const ROW_SCORE_CUT = 3.5;
 /** A cos² to the candidate trigger this far above the control rows' median reaches the cut (blind mode's own cos² radius). */
 export const CURVATURE_COS2_AT_CUT = 0.3;
+/**
+ * Stage 3: the drop of log p(flip class), in nats, that reaches the cut at the least (ln 2: adding or removing the
+ * candidate trigger at least halves the row's probability of its own label).
+ */
+export const DIRECTION_DROP_AT_CUT = Math.LN2;
 /** Default number of 50/50 blends per row in the cheap stage. */
 export const DEFAULT_BLENDS = 8;
 /** Rows of the blend pool, drawn once (seeded) from the whole training set. */
@@ -420,6 +426,10 @@ export interface RowSuspicion {
 	readonly curvature: Float64Array;
 	/** Robust z, within the flip class, of the drop under the candidate direction (stage 3); NaN elsewhere. */
 	readonly direction: Float64Array;
+	/** Stage 3's raw value: the drop of log p(flip class) in nats when the candidate is added or removed; NaN elsewhere. */
+	readonly drop: Float64Array;
+	/** Stage 2's raw value: cos² of the row's top curvature direction with the candidate; NaN where not scanned. */
+	readonly cos2: Float64Array;
 	readonly cut: number;
 	/** Positions (file order) at or above the cut, highest first. */
 	readonly suspects: number[];
@@ -446,6 +456,7 @@ export function combineStages(
 ): RowSuspicion {
 	const n = cheap.length;
 	const curvature = new Float64Array(n).fill(NaN);
+	const rawCos2 = new Float64Array(n).fill(NaN);
 	if (cos2 !== null) {
 		const pos = new Map<number, number>();
 		for (let k = 0; k < scanned.length; k++) {
@@ -456,6 +467,7 @@ export function combineStages(
 		const floor = CURVATURE_COS2_AT_CUT / cut;
 		for (let k = 0; k < scanned.length; k++) {
 			curvature[scanned[k]] = (cos2[k] - m) / Math.max(scale, floor);
+			rawCos2[scanned[k]] = cos2[k];
 		}
 	}
 	const direction = new Float64Array(n).fill(NaN);
@@ -467,8 +479,11 @@ export function combineStages(
 			}
 		});
 		const { median: m, scale } = robustCentre(idx.map((i) => drop[i]));
+		// Most genuine rows of the flip class do not move at all (drops of 1e-4 nats), so their spread alone would
+		// make any measurable drop an outlier: the scale is at least DIRECTION_DROP_AT_CUT / cut.
+		const floor = DIRECTION_DROP_AT_CUT / cut;
 		for (const i of idx) {
-			direction[i] = (drop[i] - m) / scale;
+			direction[i] = (drop[i] - m) / Math.max(scale, floor);
 		}
 	}
 	const withCandidate = cos2 !== null;
@@ -492,7 +507,16 @@ export function combineStages(
 			controlMissed++;
 		}
 	}
-	return { score, curvature, direction, cut, suspects, controlMissed, controlSize: control.length };
+	return { score, curvature, direction, drop: drop === null ? new Float64Array(n).fill(NaN) : Float64Array.from(drop), cos2: rawCos2, cut, suspects, controlMissed, controlSize: control.length };
+}
+
+/**
+ * Suspects only when the run-level blind test alarms. Without an alarm the scores stay (every row keeps its score
+ * in the scores file) but no row is called a suspect: on clean runs of the detection benchmark's dev split the rows
+ * above the cut were tens to a hundred clean rows of one label (docs/metrics.md §4.2).
+ */
+export function gateSuspects(s: RowSuspicion, state: BlindState): RowSuspicion {
+	return state === 'alarm' ? s : { ...s, suspects: [] };
 }
 
 function num(v: number): string {
@@ -500,16 +524,27 @@ function num(v: number): string {
 }
 
 /**
- * Writes every row's score to `<runDir>/blind/row-scores.csv` atomically: `row,label,score,suspect,strip,spectral,cheap,curvature,direction`
+ * Writes every row's score to `<runDir>/blind/row-scores.csv` atomically: `row,label,score,suspect,strip,spectral,cheap,curvature,direction,drop,cos2`
  * (row = source row of the training set; stage columns empty where a stage did not score the row).
  * @returns the run-folder-relative path
  */
-export async function writeRowScores(runDir: string, step: number | null, rows: ArrayLike<number>, labels: ArrayLike<number>, cheap: CheapStage, s: RowSuspicion, totalRows: number): Promise<string> {
+export async function writeRowScores(
+	runDir: string,
+	step: number | null,
+	rows: ArrayLike<number>,
+	labels: ArrayLike<number>,
+	cheap: CheapStage,
+	s: RowSuspicion,
+	totalRows: number,
+	testState: BlindState | null = null,
+): Promise<string> {
 	const file = path.join(runDir, ROW_SCORES_FILE);
 	await fs.promises.mkdir(path.dirname(file), { recursive: true });
-	const lines: string[] = [`# poison-lens row suspicion; step ${step ?? 'unknown'}; cut ${s.cut}; rows ${s.score.length} of ${totalRows}; suspect = score >= cut`, 'row,label,score,suspect,strip,spectral,cheap,curvature,direction'];
+	const rule = testState === null ? 'suspect = score >= cut' : `blind test ${testState}; suspect = score >= cut when the blind test alarms`;
+	const lines: string[] = [`# poison-lens row suspicion; step ${step ?? 'unknown'}; cut ${s.cut}; rows ${s.score.length} of ${totalRows}; ${rule}`, 'row,label,score,suspect,strip,spectral,cheap,curvature,direction,drop,cos2'];
+	const flagged = new Set(s.suspects);
 	for (let i = 0; i < s.score.length; i++) {
-		lines.push(`${rows[i]},${labels[i]},${num(s.score[i])},${s.score[i] >= s.cut ? 1 : 0},${num(cheap.strip[i])},${num(cheap.spectral[i])},${num(cheap.cheap[i])},${num(s.curvature[i])},${num(s.direction[i])}`);
+		lines.push(`${rows[i]},${labels[i]},${num(s.score[i])},${flagged.has(i) ? 1 : 0},${num(cheap.strip[i])},${num(cheap.spectral[i])},${num(cheap.cheap[i])},${num(s.curvature[i])},${num(s.direction[i])},${num(s.drop[i])},${num(s.cos2[i])}`);
 	}
 	const tmp = `${file}.tmp-${process.pid}`;
 	await fs.promises.writeFile(tmp, `${lines.join('\n')}\n`);
@@ -524,6 +559,8 @@ export interface StoredRowScores {
 	readonly cut: number;
 	readonly scoredRows: number;
 	readonly totalRows: number;
+	/** The blind test's state the suspects were gated by (null: a file written before the gate). */
+	readonly testState: BlindState | null;
 	/** Source row → its label, combined score and suspect flag. */
 	readonly scores: Map<number, { label: number; score: number; suspect: boolean }>;
 }
@@ -541,6 +578,8 @@ export async function readRowScores(runDir: string): Promise<StoredRowScores | n
 	const cutMatch = /cut ([0-9.eE+-]+)/.exec(head);
 	const stepMatch = /step (\d+)/.exec(head);
 	const rowsMatch = /rows (\d+) of (\d+)/.exec(head);
+	const stateMatch = /blind test ([a-z-]+);/.exec(head);
+	const testState = stateMatch !== null && (BLIND_STATES as readonly string[]).includes(stateMatch[1]) ? (stateMatch[1] as BlindState) : null;
 	const scores = new Map<number, { label: number; score: number; suspect: boolean }>();
 	for (const line of lines.slice(2)) {
 		if (line === '') {
@@ -554,6 +593,7 @@ export async function readRowScores(runDir: string): Promise<StoredRowScores | n
 		cut: cutMatch === null ? ROW_SCORE_CUT : Number(cutMatch[1]),
 		scoredRows: rowsMatch === null ? scores.size : Number(rowsMatch[1]),
 		totalRows: rowsMatch === null ? scores.size : Number(rowsMatch[2]),
+		testState,
 		scores,
 	};
 }

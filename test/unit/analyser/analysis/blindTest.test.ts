@@ -51,9 +51,10 @@ describe('decideBlindTest (pure)', () => {
 
 	test('a candidate inside the band (or within the margin above it): quiet', () => {
 		assert.equal(decideBlindTest({ ...base, candidateRate: 0.08 }).state, 'quiet');
-		// nullHigh 0.09405 + margin 0.05: 0.14 is not far enough outside.
-		assert.equal(decideBlindTest({ ...base, candidateRate: 0.14 }).state, 'quiet');
-		assert.equal(decideBlindTest({ ...base, candidateRate: 0.15, fragilityOther: 0.05 }).state, 'alarm');
+		// nullHigh 0.09405 + the margin: just below is not far enough outside, just above is an alarm.
+		const at = 0.95 * 0.099 + DEFAULT_BLIND_RULE.margin;
+		assert.equal(decideBlindTest({ ...base, candidateRate: at - 0.005 }).state, 'quiet');
+		assert.equal(decideBlindTest({ ...base, candidateRate: at + 0.005, fragilityOther: 0.05 }).state, 'alarm');
 	});
 
 	test('the null includes the selection: a larger best-of-k null silences the same candidate', () => {
@@ -61,12 +62,13 @@ describe('decideBlindTest (pure)', () => {
 		assert.equal(decideBlindTest(strongNull).state, 'quiet');
 	});
 
-	test('a universal perturbation to another class flipping about as much: inconclusive, never alarm', () => {
+	test('a universal perturbation to another class is reported for scale but does not decide (a backdoored model is fragile too)', () => {
 		const t = decideBlindTest({ ...base, fragilityOther: 0.45 });
-		assert.equal(t.state, 'inconclusive');
-		assert.match(t.reason, /fragile to any perturbation of this size/);
-		assert.match(t.reason, /45\.0 %/);
+		assert.equal(t.state, 'alarm');
+		assert.match(t.reason, /universal perturbation found by gradient ascent flips 45\.0 % to class 4/);
 		assert.match(t.reason, /50\.0 %/);
+		assert.equal(decideBlindTest({ ...base, fragilityOther: null }).state, 'alarm');
+		assert.doesNotMatch(decideBlindTest({ ...base, fragilityOther: null }).reason, /universal/);
 	});
 
 	test('random directions flipping as much as the candidate (the BatchNorm case, 100 % and 100 %): inconclusive', () => {

@@ -8,6 +8,7 @@ import {
 	candidateCount,
 	cheapStage,
 	combineStages,
+	gateSuspects,
 	CURVATURE_COS2_AT_CUT,
 	directionStage,
 	expensiveSelection,
@@ -153,6 +154,28 @@ describe('row suspicion cascade', () => {
 		assert.equal(back?.totalRows, 5);
 		assert.deepEqual(back?.scores.get(9), { label: 0, score: 4, suspect: true });
 		assert.deepEqual(back?.scores.get(7), { label: 1, score: 0, suspect: false });
+		assert.equal(back?.testState, null);
+	});
+
+	test('suspects only when the blind test alarms; every row keeps its score either way, and the file says which state gated it', async () => {
+		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-scores-'));
+		const cheap = { strip: Float64Array.from([1, 2]), spectral: Float64Array.from([0.5, 0.25]), cheap: Float64Array.from([0, 4]), ms: 1 };
+		const s = combineStages(cheap.cheap, [], null, [], null);
+		assert.deepEqual(s.suspects, [1]);
+		assert.equal(gateSuspects(s, 'alarm'), s);
+		for (const state of ['quiet', 'inconclusive', 'nothing-to-analyse'] as const) {
+			const g = gateSuspects(s, state);
+			assert.deepEqual(g.suspects, []);
+			assert.deepEqual(Array.from(g.score), Array.from(s.score));
+			await writeRowScores(dir, 3, [7, 9], [1, 0], cheap, g, 2, state);
+			const back = await readRowScores(dir);
+			assert.equal(back?.testState, state);
+			assert.deepEqual(back?.scores.get(9), { label: 0, score: 4, suspect: false });
+		}
+		await writeRowScores(dir, 3, [7, 9], [1, 0], cheap, gateSuspects(s, 'alarm'), 2, 'alarm');
+		const back = await readRowScores(dir);
+		assert.equal(back?.testState, 'alarm');
+		assert.deepEqual(back?.scores.get(9), { label: 0, score: 4, suspect: true });
 	});
 
 	test('coverage text: all rows, or "scored N of M rows" with the bound', () => {
