@@ -2,10 +2,11 @@
  * Live blind monitoring: while a run without a declared attack trains and the analyser follows it
  * (`poison-lens analyse --follow`, the editor's live analysis), the blind scan runs on the newest
  * checkpoint once per epoch (or every N checkpoints), time-boxed to a share of the time between two
- * scans, and is dropped when a newer checkpoint makes it stale. The box bounds the whole cascade: stage 1 scores
- * a seeded, label-stratified window of the recorded rows (rowSubset.ts) that rotates from scan to scan, and stage 2
- * takes a number of input-Hessian samples, both sized from the previous scan's measured costs. Each finished scan becomes one `kind: "blind"` line of
- * analysis.jsonl (docs/analyser.md, Live blind monitoring).
+ * scans, and is dropped when a newer checkpoint makes it stale. The box bounds the whole cascade: stage 1
+ * scores a seeded, label-stratified window of the recorded rows (rowSubset.ts) that rotates from scan to
+ * scan, and stage 2 takes a number of input-Hessian samples, both sized from the previous scan's measured
+ * costs. Each finished scan becomes one `kind: "blind"` line of analysis.jsonl (docs/analyser.md, Live
+ * blind monitoring).
  *
  * The scheduling and time-box decisions are pure functions of what the run's events say (unit-tested
  * in plain Node); {@link LiveBlindMonitor} applies them around {@link runBlindScan}.
