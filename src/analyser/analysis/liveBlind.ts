@@ -32,9 +32,12 @@ export interface LiveBlindSettings {
 	 * Default {@link DEFAULT_LIVE_BLIND_SHARE}.
 	 */
 	readonly share: number;
-	/** Fewest training samples a scan looks at (default {@link MIN_LIVE_SAMPLES}; fewer cannot hold a poison group). */
+	/**
+	 * Fewest input-Hessian samples a scan takes, and fewest rows it scores (default {@link MIN_LIVE_SAMPLES}; fewer
+	 * cannot hold a poison group).
+	 */
 	readonly minSamples?: number;
-	/** Most training samples a scan looks at (default 4096, the SDK's training sample). */
+	/** Most input-Hessian samples a scan takes (default {@link MAX_LIVE_SAMPLES}); the rows it scores are set by the box. */
 	readonly maxSamples?: number;
 }
 
