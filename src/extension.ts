@@ -17,9 +17,9 @@ export function activate(context: vscode.ExtensionContext): void {
 	const statusBar = registerRunStatusBar(context);
 	const analyser = registerAnalyser(context);
 	registerRowScores(context, analyser);
-	registerRunCommands(context, { dashboard, analyser, statusBar });
+	const alarms = registerBlindAlarms(context, dashboard);
+	registerRunCommands(context, { dashboard, analyser, statusBar, alarms });
 	registerRunsView(context, dashboard);
-	registerBlindAlarms(context, dashboard);
 	registerInstrumentation(context);
 	registerRowImageHover(context);
 }

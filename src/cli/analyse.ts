@@ -571,12 +571,12 @@ function watchInterrupts(signal: { aborted: boolean }): () => void {
 }
 
 /** The progress bar on stderr, started on the first report. */
-/** One line per live blind scan on stderr, e.g. "live blind scan at step 450 (epoch 1.44): ALARM, score 0.62 (null band 0.02–0.2): …". */
+/** One line per live blind scan on stderr, e.g. "live blind scan at step 450 (epoch 1.44, scored 4096 of 60000 rows, 5.1 s): ALARM, score 0.62 (null band 0.02–0.2): …". */
 export function liveBlindText(line: BlindCheckpoint): string {
 	const t = line.test;
 	const num = (x: number | null): string => (x === null ? '–' : String(Math.round(x * 1000) / 1000));
 	const state = t.state === 'alarm' ? 'ALARM' : t.state === 'nothing-to-analyse' ? 'nothing to analyse' : t.state;
-	const rows = line.scoredRows === null ? '' : `, ${line.scoredRows}${line.totalRows === null ? '' : ` of ${line.totalRows}`} rows`;
+	const rows = line.scoredRows === null ? '' : `, scored ${line.scoredRows}${line.totalRows === null ? '' : ` of ${line.totalRows}`} rows`;
 	return `live blind scan at step ${line.step} (epoch ${line.epoch.toFixed(2)}${rows}, ${((line.analysisMs ?? 0) / 1000).toFixed(1)} s): ${state}, score ${num(t.score)} (null band ${num(t.nullLow)}–${num(t.nullHigh)}): ${t.reason}`;
 }
 

@@ -95,6 +95,6 @@ describe('live blind monitoring (analyse --follow)', () => {
 		assert.equal(a.summary?.blind?.test?.state, 'alarm');
 		assert.ok(a.summary?.images?.candidateTrigger !== undefined);
 		// Each live scan is reported on stderr in one line.
-		assert.match(stderr, /live blind scan at step \d+ \(epoch [\d.]+, \d+ of \d+ rows, [\d.]+ s\): (ALARM|quiet|inconclusive|nothing to analyse), score/);
+		assert.match(stderr, /live blind scan at step \d+ \(epoch [\d.]+, scored \d+ of \d+ rows, [\d.]+ s\): (ALARM|quiet|inconclusive|nothing to analyse), score/);
 	});
 });

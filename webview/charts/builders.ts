@@ -296,7 +296,7 @@ function buildSuspicion(state: State, p: Palette): Built {
 				if (raw.state === undefined) {
 					return `${item.dataset.label ?? ''}: ${fmt(item.parsed.y, 3)}`;
 				}
-				const rows = raw.scoredRows === null || raw.scoredRows === undefined ? '' : `, ${raw.scoredRows}${raw.totalRows === null || raw.totalRows === undefined ? '' : ` of ${raw.totalRows}`} rows`;
+				const rows = raw.scoredRows === null || raw.scoredRows === undefined ? '' : `, scored ${raw.scoredRows}${raw.totalRows === null || raw.totalRows === undefined ? '' : ` of ${raw.totalRows}`} rows`;
 				return [`${BLIND_STATE_LABELS[raw.state]} at step ${String(raw.step)}: score ${fmt(raw.y ?? null, 3)}, null band ${fmt(raw.nullLow, 3)}–${fmt(raw.nullHigh, 3)}${rows}`, raw.reason ?? ''];
 			},
 		};

@@ -1,7 +1,7 @@
 /**
  * Blind mode: no declared attack is needed. The poisons sit in the training
  * data, so EVERY training row the run recorded (inputs with the labels they were trained on) is
- * scored, as a cascade (cascade.ts): cheap per-row scores over all rows in chunks (STRIP on
+ * scored (a live scan while the run trains: a rotating subsample sized to its time box, rowSubset.ts), as a cascade (cascade.ts): cheap per-row scores over all rows in chunks (STRIP on
  * training rows, spectral signature of representations), then per sample the top input-Hessian
  * eigenpair for the top candidates and an equally large random control. Among those, samples whose
  * λ1 is a robust high outlier within their label are the curvature outliers; dense cos² clusters of
@@ -22,6 +22,7 @@ import { type RunContext } from './context';
 import type { TensorSetReader } from '../../protocol/tensorFile';
 import { cheapStageOnThreads } from './parallelRows';
 import { candidateCount, combineStages, directionStage, gateSuspects, expensiveSelection, openTrainingRows, writeRowScores } from './cascade';
+import { subsetReader } from './rowSubset';
 import { cos2, denseClusters, principalDirection, robustOutliers, type ConsensusOptions, type OutlierOptions } from './robust';
 import { batchCurvature } from './spectrum';
 import { FLIP_NORM, blindTestFor, type BlindTestOptions, type BlindTestResult } from './blindTest';
@@ -37,9 +38,15 @@ export interface BlindOptions {
 	readonly candidates?: number;
 	/**
 	 * At most this many rows through the per-sample input-Hessian stage, candidates and control together (the live
-	 * monitor's time box; `candidates` wins when both are given). The cheap stage still scores every row.
+	 * monitor's time box; `candidates` wins when both are given).
 	 */
 	readonly maxSamples?: number;
+	/**
+	 * Positions (in the training-rows file, ascending, distinct) of the rows the whole cascade scores: the live
+	 * monitor's subsample sized to its time box (rowSubset.ts). Default: every recorded row. The outputs then say
+	 * "scored N of M rows" (`scoredRows` is this subset's size).
+	 */
+	readonly rows?: Int32Array;
 	/** Worker threads for the per-row stage 1 (default: the machine's cores, at most 16; 1 = this thread). */
 	readonly threads?: number;
 	/** Write every row's score to blind/row-scores.csv in the run folder (default true). */
@@ -359,24 +366,33 @@ async function hessianStage(ctx: RunContext, model: tf.LayersModel, logit: Logit
  */
 export async function runBlindScan(ctx: RunContext, checkpointDir: string, options: BlindOptions = {}): Promise<BlindResult> {
 	const t0 = performance.now();
-	const reader = await openTrainingRows(ctx, 'blind mode');
+	const file = await openTrainingRows(ctx, 'blind mode');
+	let reader: TensorSetReader & { readonly labels: Int32Array };
+	try {
+		reader = options.rows === undefined || options.rows.length >= file.count ? file : subsetReader(file, options.rows);
+	} catch (err) {
+		await file.close();
+		throw err;
+	}
+	const subset = reader !== file;
 	const dim = ctx.dim;
 	const n = reader.count;
 	const allRows = reader.rowIndices ?? Uint32Array.from({ length: n }, (_, i) => i);
 	const model = await loadCheckpointModel(ctx, checkpointDir).catch(async (err: unknown) => {
-		await reader.close();
+		await file.close();
 		throw err;
 	});
 	let logit: LogitModel | undefined;
 	try {
 		logit = logitModelFromLayers(model, checkpointDir);
-		// Stage 1: the cheap per-row scores over every recorded row, in chunks.
-		options.onStage?.('cheap row scores over every training row');
+		// Stage 1: the cheap per-row scores over every recorded row (or the live subsample), in chunks.
+		options.onStage?.(subset ? `cheap row scores over ${n} of ${file.count} training rows (a live subsample)` : 'cheap row scores over every training row');
 		const cheap = await cheapStageOnThreads(ctx.runDir, checkpointDir, logit, model, reader, reader.labels, {
 			signal: options.signal,
 			blends: options.blends,
 			threads: options.threads,
 			onProgress: options.onProgress,
+			...(subset && options.rows !== undefined ? { rows: options.rows } : {}),
 		});
 		// Stage 2: the per-sample input-Hessian for the top candidates and an equally large random control.
 		const { candidates, control, scannedPos, total, out, vectors, minCos2, consensus, tried, hessianMs } = await hessianStage(ctx, model, logit, reader, cheap.cheap, options);
@@ -397,7 +413,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 		const suspicion = gateSuspects(combineStages(cheap.cheap, scannedPos, cos2s, control, dir?.drop ?? null), testResult.test.state);
 		const suspects = suspicion.suspects;
 		const stepOfDir = /^\d+$/.test(path.basename(checkpointDir)) ? Number(path.basename(checkpointDir)) : null;
-		const totalRows = ctx.manifest.trainSample?.totalRows ?? n;
+		const totalRows = ctx.manifest.trainSample?.totalRows ?? file.count;
 		const rowScoresFile =
 			options.writeScores === false ? null : await writeRowScores(ctx.runDir, stepOfDir, allRows, reader.labels, cheap, suspicion, totalRows, testResult.test.state);
 		const control0 = consensus === null ? null : testResult.evidence.controlRate;
@@ -442,6 +458,6 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 	} finally {
 		logit?.dispose();
 		model.dispose();
-		await reader.close();
+		await file.close();
 	}
 }

@@ -2,9 +2,11 @@
  * Live blind monitoring: while a run without a declared attack trains and the analyser follows it
  * (`poison-lens analyse --follow`, the editor's live analysis), the blind scan runs on the newest
  * checkpoint once per epoch (or every N checkpoints), time-boxed to a share of the time between two
- * scans, on a subsample of the training sample sized from the previous scans' cost, and is dropped
- * when a newer checkpoint makes it stale. Each finished scan becomes one `kind: "blind"` line of
- * analysis.jsonl (docs/analyser.md, Live blind monitoring).
+ * scans, and is dropped when a newer checkpoint makes it stale. The box bounds the whole cascade: stage 1
+ * scores a seeded, label-stratified window of the recorded rows (rowSubset.ts) that rotates from scan to
+ * scan, and stage 2 takes a number of input-Hessian samples, both sized from the previous scan's measured
+ * costs. Each finished scan becomes one `kind: "blind"` line of analysis.jsonl (docs/analyser.md, Live
+ * blind monitoring).
  *
  * The scheduling and time-box decisions are pure functions of what the run's events say (unit-tested
  * in plain Node); {@link LiveBlindMonitor} applies them around {@link runBlindScan}.
@@ -14,6 +16,8 @@ import { isCancelled } from '../curvature/cancel';
 import { CurvatureCancelledError, type CancelSignal } from '../curvature/index';
 import { runBlindScan, type BlindResult } from './blind';
 import type { RunContext } from './context';
+import { openTrainingRows } from './cascade';
+import { rowWindow, stratifiedOrder } from './rowSubset';
 import { round6 } from './checkpoint';
 
 /** How often a live scan runs: at the first checkpoint of every new epoch, or every N announced checkpoints. */
@@ -28,11 +32,20 @@ export interface LiveBlindSettings {
 	 * Default {@link DEFAULT_LIVE_BLIND_SHARE}.
 	 */
 	readonly share: number;
-	/** Fewest training samples a scan looks at (default {@link MIN_LIVE_SAMPLES}; fewer cannot hold a poison group). */
+	/**
+	 * Fewest input-Hessian samples a scan takes, and fewest rows it scores (default {@link MIN_LIVE_SAMPLES}; fewer
+	 * cannot hold a poison group).
+	 */
 	readonly minSamples?: number;
-	/** Most training samples a scan looks at (default 4096, the SDK's training sample). */
+	/** Most input-Hessian samples a scan takes (default {@link MAX_LIVE_SAMPLES}); the rows it scores are set by the box. */
 	readonly maxSamples?: number;
 }
+
+/**
+ * Rows stage 1 scores in the first live scan, before its cost was measured: 4096, the size of the SDK's former
+ * default training sample, so the first scan costs what every live scan cost before the whole set was recorded.
+ */
+export const FIRST_SCAN_ROWS = 4096;
 
 /**
  * Default share of the time between two scans that a live scan may take. Chosen by measurement on the demo
@@ -162,11 +175,13 @@ export function scanIntervalMs(every: LiveBlindEvery, epochDurationMs: number | 
 	return gap === null ? null : every * gap * epochDurationMs;
 }
 
-/** A scan's time box and the samples that fit it. */
+/** A scan's time box and the rows and samples that fit it. */
 export interface ScanPlan {
 	/** Wall-clock milliseconds the scan may take; null while unknown (the first scan). */
 	readonly budgetMs: number | null;
-	/** Training samples to scan. */
+	/** Rows the cascade scores (stage 1, and stage 3 on the flip class among them); every recorded row when it equals their count. */
+	readonly rows: number;
+	/** Samples through the per-sample input-Hessian stage (stage 2: candidates and control together), at most `rows`. */
 	readonly samples: number;
 	/** Why this size, in words (for the progress line and the log). */
 	readonly why: string;
@@ -176,34 +191,78 @@ export interface ScanPlan {
 
 /** What past scans cost. */
 export interface ScanCost {
-	/** Milliseconds per scanned sample of the last finished scan (its whole time over its samples). */
+	/**
+	 * Milliseconds per scored row of the last finished scan: stage 1 (blended predictions and representations of
+	 * every scored row) and stage 3 (the candidate direction on the flip class among them), over its scored rows.
+	 */
+	readonly msPerRow: number | null;
+	/**
+	 * Milliseconds per input-Hessian sample of the last finished scan: the rest of its time (stage 2, clustering, the
+	 * blind test's null directions, loading the model) over its stage-2 samples. The fixed part is spread over the
+	 * samples, which makes this a conservative cost for a bigger scan.
+	 */
 	readonly msPerSample: number | null;
-	/** True when the last scan was stopped at its hard limit: the next one takes half as many samples. */
+	/** True when the last scan was stopped at its hard limit: the next one takes half as many rows and samples. */
 	readonly lastOverran: boolean;
-	/** Samples of the last scan (finished or stopped). */
+	/** Stage-2 samples of the last scan (finished or stopped). */
 	readonly lastSamples: number | null;
+	/** Rows the last scan scored (finished or stopped). */
+	readonly lastRows: number | null;
+}
+
+/** A scan's costs, split into the per-row stages (1 and 3) and the rest (per stage-2 sample); see {@link ScanCost}. */
+export function scanCostOf(result: Pick<BlindResult, 'elapsedMs' | 'scanned'> & { readonly cascade: Pick<BlindResult['cascade'], 'scoredRows' | 'cheapMs' | 'directionMs'> }): ScanCost {
+	const rows = result.cascade.scoredRows;
+	const perRowMs = Math.max(0, result.cascade.cheapMs) + Math.max(0, result.cascade.directionMs);
+	const rest = Math.max(0, result.elapsedMs - perRowMs);
+	return {
+		msPerRow: rows > 0 ? perRowMs / rows : null,
+		msPerSample: result.scanned > 0 ? rest / result.scanned : null,
+		lastOverran: false,
+		lastSamples: result.scanned,
+		lastRows: rows,
+	};
+}
+
+function round64(n: number): number {
+	return n >= 64 ? Math.floor(n / 64) * 64 : Math.floor(n);
 }
 
 /**
- * Sizes the next scan: `share` of the time between scans, divided by the measured cost per sample, within
- * [minSamples, min(maxSamples, available)], in multiples of 64. The whole scan's time over its samples is a
- * conservative per-sample cost (the fixed part, loading the model and the flip tests, is spread over the samples),
- * so a bigger scan than the last one stays inside its box.
+ * Sizes the next scan to its box: `share` of the time between scans. Stage 2 first gets its floor of samples
+ * (`minSamples`, fewer missed the demo's backdoor); the rest of the box buys stage-1 rows at the measured cost per
+ * row (at least as many rows as that floor); once every recorded row fits, what is left grows stage 2 up to
+ * min(maxSamples, available). Both in multiples of 64. Coverage comes before a bigger stage 2 because a poison that
+ * stage 1 never scores cannot be found by any later stage, while stage 2 only has to find the candidate trigger.
+ * @param available most stage-2 samples (the recorded rows, capped by `maxSamples`)
+ * @param rowCount the recorded training rows (what the final scan scores)
  */
-export function planScan(intervalMs: number | null, settings: LiveBlindSettings, cost: ScanCost, available: number): ScanPlan {
-	const lo = Math.min(available, settings.minSamples ?? MIN_LIVE_SAMPLES);
-	const hi = Math.min(available, settings.maxSamples ?? MAX_LIVE_SAMPLES);
-	const clamp = (n: number): number => Math.max(lo, Math.min(hi, n >= 64 ? Math.floor(n / 64) * 64 : Math.floor(n)));
+export function planScan(intervalMs: number | null, settings: LiveBlindSettings, cost: ScanCost, available: number, rowCount: number): ScanPlan {
+	const loS = Math.min(available, settings.minSamples ?? MIN_LIVE_SAMPLES);
+	const hiS = Math.min(available, settings.maxSamples ?? MAX_LIVE_SAMPLES);
+	// Fewer rows than the sample floor would hold fewer poisons than the floor was measured to need.
+	const loR = Math.max(loS, Math.min(rowCount, settings.minSamples ?? MIN_LIVE_SAMPLES));
+	const clampS = (n: number): number => Math.max(loS, Math.min(hiS, round64(n)));
+	const clampR = (n: number): number => (n >= rowCount ? rowCount : Math.max(loR, round64(n)));
 	const budgetMs = intervalMs === null ? null : settings.share * intervalMs;
-	const plan = (samples: number, why: string): ScanPlan => ({ budgetMs, samples, why, atFloor: samples <= lo });
+	const plan = (rows: number, samples: number, why: string): ScanPlan => ({ budgetMs, rows, samples: Math.min(samples, rows), why, atFloor: rows <= loR && samples <= loS });
+	const rowsWord = (r: number): string => (r >= rowCount ? `all ${rowCount} rows` : `${r} of ${rowCount} rows`);
 	if (cost.lastOverran && cost.lastSamples !== null) {
-		return plan(clamp(Math.floor(cost.lastSamples / 2)), 'the last scan ran past its time box: half as many samples');
+		const rows = clampR(Math.floor((cost.lastRows ?? rowCount) / 2));
+		return plan(rows, clampS(Math.floor(cost.lastSamples / 2)), `the last scan ran past its time box: half as many rows and samples (${rowsWord(rows)})`);
 	}
-	if (budgetMs === null || cost.msPerSample === null || !(cost.msPerSample > 0)) {
-		return plan(clamp(FIRST_SCAN_SAMPLES), budgetMs === null ? 'epoch time not known yet' : 'scan cost not measured yet');
+	if (budgetMs === null || cost.msPerSample === null || cost.msPerRow === null || !(cost.msPerSample > 0)) {
+		const rows = clampR(FIRST_SCAN_ROWS);
+		return plan(rows, clampS(FIRST_SCAN_SAMPLES), `${budgetMs === null ? 'epoch time not known yet' : 'scan cost not measured yet'} (${rowsWord(rows)})`);
 	}
-	const fit = Math.floor(budgetMs / cost.msPerSample);
-	return plan(clamp(fit), `${Math.round(budgetMs / 100) / 10} s time box at ${cost.msPerSample.toFixed(1)} ms per sample`);
+	const box = `${Math.round(budgetMs / 100) / 10} s time box at ${cost.msPerRow.toFixed(2)} ms per row and ${cost.msPerSample.toFixed(1)} ms per input-Hessian sample`;
+	const rowsFit = cost.msPerRow > 0 ? (budgetMs - cost.msPerSample * loS) / cost.msPerRow : Infinity;
+	if (rowsFit < rowCount) {
+		const rows = clampR(rowsFit);
+		return plan(rows, loS, `${box}: ${rowsWord(rows)}`);
+	}
+	const samplesFit = (budgetMs - cost.msPerRow * rowCount) / cost.msPerSample;
+	return plan(rowCount, clampS(samplesFit), `${box}: ${rowsWord(rowCount)}`);
 }
 
 /**
@@ -261,20 +320,53 @@ export interface LiveView {
 
 /** One scan's outcome. */
 export type LiveScanOutcome =
-	| { readonly kind: 'done'; readonly target: ScanPoint; readonly result: BlindResult; readonly plan: ScanPlan }
+	| {
+			readonly kind: 'done';
+			readonly target: ScanPoint;
+			readonly result: BlindResult;
+			readonly plan: ScanPlan;
+			/** Every recorded row scored and as many stage-2 samples as a live scan takes at most: it stands for a final scan. */
+			readonly coversAll: boolean;
+	  }
 	| { readonly kind: 'stopped'; readonly target: ScanPoint; readonly reason: 'stale' | 'overrun'; readonly plan: ScanPlan; readonly elapsedMs: number };
 
 /** Runs live scans when they are due, learning their cost. One per follow loop. */
 export class LiveBlindMonitor {
 	private last: ScanPoint | null = null;
-	private cost: ScanCost = { msPerSample: null, lastOverran: false, lastSamples: null };
+	private cost: ScanCost = { msPerRow: null, msPerSample: null, lastOverran: false, lastSamples: null, lastRows: null };
+	/** The stratified ring of row positions (read once, from the labels) and where the next window starts. */
+	private order: Int32Array | null = null;
+	private cursor = 0;
 
 	constructor(
 		private readonly ctx: RunContext,
 		readonly settings: LiveBlindSettings,
 		/** Training samples a scan can take at most (the sample's size, capped by `maxSamples`). */
 		readonly available: number,
+		/** The recorded training rows (what the final scan scores). */
+		readonly rowCount: number = available,
 	) {}
+
+	/** Where the next window of rows starts in the stratified ring (advances by the rows of each finished subsampled scan). */
+	get rowCursor(): number {
+		return this.cursor;
+	}
+
+	/** The positions a plan's scan scores: undefined for every row, else the next window of the stratified ring. */
+	private async rowsOf(plan: ScanPlan): Promise<Int32Array | undefined> {
+		if (plan.rows >= this.rowCount) {
+			return undefined;
+		}
+		if (this.order === null) {
+			const reader = await openTrainingRows(this.ctx, 'live blind monitoring');
+			try {
+				this.order = stratifiedOrder(reader.labels, this.ctx.manifest.trainSample?.seed ?? 0);
+			} finally {
+				await reader.close();
+			}
+		}
+		return rowWindow(this.order, this.cursor, plan.rows);
+	}
 
 	/** Passes over a checkpoint that cannot be scanned (its light pass failed); the next due one is scanned. */
 	skip(target: ScanPoint): void {
@@ -289,7 +381,7 @@ export class LiveBlindMonitor {
 
 	/** The plan for a scan now. */
 	plan(view: LiveView): ScanPlan {
-		return planScan(scanIntervalMs(this.settings.every, epochMs(view.epochTimes, view.checkpointTimes), view.checkpoints), this.settings, this.cost, this.available);
+		return planScan(scanIntervalMs(this.settings.every, epochMs(view.epochTimes, view.checkpointTimes), view.checkpoints), this.settings, this.cost, this.available, this.rowCount);
 	}
 
 	/**
@@ -324,23 +416,28 @@ export class LiveBlindMonitor {
 		};
 		const ticker = setInterval(check, 200);
 		try {
+			const rows = await this.rowsOf(plan);
 			const result = await runBlindScan(this.ctx, target.dir, {
 				signal,
 				maxSamples: plan.samples,
+				...(rows === undefined ? {} : { rows }),
 				onProgress: (done, total) => {
 					check();
 					onProgress?.(done, total);
 				},
 			});
 			this.last = target;
-			this.cost = { msPerSample: result.scanned > 0 ? result.elapsedMs / result.scanned : null, lastOverran: false, lastSamples: result.scanned };
-			return { kind: 'done', target, result, plan };
+			this.cost = scanCostOf(result);
+			if (rows !== undefined) {
+				this.cursor = (this.cursor + rows.length) % this.rowCount;
+			}
+			return { kind: 'done', target, result, plan, coversAll: rows === undefined && result.scanned >= this.available };
 		} catch (err) {
 			if (err instanceof CurvatureCancelledError && !isCancelled(outer) && reason !== null) {
 				// Given up on this checkpoint: the next due one is scanned instead.
 				this.last = target;
 				if (reason === 'overrun') {
-					this.cost = { ...this.cost, lastOverran: true, lastSamples: plan.samples };
+					this.cost = { ...this.cost, lastOverran: true, lastSamples: plan.samples, lastRows: plan.rows };
 				}
 				return { kind: 'stopped', target, reason, plan, elapsedMs: Date.now() - t0 };
 			}

@@ -73,7 +73,11 @@ export async function cheapStageOnThreads(
 	model: tf.LayersModel,
 	reader: TensorSetReader,
 	labels: Int32Array,
-	options: CascadeOptions & { readonly threads?: number },
+	options: CascadeOptions & {
+		readonly threads?: number;
+		/** When `reader` is a subset view (rowSubset.ts): its positions in the training-rows file, for the workers' own view. */
+		readonly rows?: Int32Array;
+	},
 ): Promise<CheapStage & { readonly threads: number }> {
 	const backend = tf.getBackend();
 	const n = reader.count;
@@ -89,7 +93,7 @@ export async function cheapStageOnThreads(
 		const start = Math.floor((t * chunks) / threads) * chunk;
 		const end = Math.min(n, Math.floor(((t + 1) * chunks) / threads) * chunk);
 		if (end > start) {
-			tasks.push({ runDir, checkpointDir, backend, start, end, chunk, blends: options.blends, seed: options.seed });
+			tasks.push({ runDir, checkpointDir, backend, start, end, chunk, blends: options.blends, seed: options.seed, ...(options.rows === undefined ? {} : { rows: options.rows }) });
 		}
 	}
 	const parts = await Promise.all(tasks.map(runWorker));

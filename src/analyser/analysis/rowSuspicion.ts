@@ -30,7 +30,8 @@ export async function rowSuspicionOfRun(ctx: RunContext, options: { readonly sig
 		throw new AnalysisError(AnalyserErrorCode.RunFormat, `${ctx.runDir}: no checkpoint written yet`);
 	}
 	const stored = await readRowScores(ctx.runDir);
-	if (stored !== null && stored.step === newest.step) {
+	// A live scan's file covers only its subsample of the rows: it stands for the run only when it scored them all.
+	if (stored !== null && stored.step === newest.step && stored.scoredRows >= (ctx.manifest.trainSample?.count ?? 0)) {
 		return { ...stored, computed: false, elapsedMs: performance.now() - t0 };
 	}
 	await runBlindScan(ctx, newest.dir, { signal: options.signal, onProgress: options.onProgress });

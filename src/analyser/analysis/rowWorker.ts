@@ -9,6 +9,7 @@ import { logitModelFromLayers } from '../curvature/index';
 import { blendPool, cheapRange, openTrainingRows, type CheapPart } from './cascade';
 import { loadCheckpointModel } from './checkpoint';
 import { loadRunContext } from './context';
+import { subsetReader } from './rowSubset';
 
 /** What one worker scores. */
 export interface RowWorkerTask {
@@ -20,6 +21,8 @@ export interface RowWorkerTask {
 	readonly chunk?: number;
 	readonly blends?: number;
 	readonly seed?: number;
+	/** Positions of the rows scored (a live scan's subsample, rowSubset.ts); `start`/`end` count within them. Default: every row. */
+	readonly rows?: Int32Array;
 }
 
 /** A worker's answer. */
@@ -28,7 +31,8 @@ export type RowWorkerReply = { readonly ok: true; readonly part: CheapPart } | {
 async function run(task: RowWorkerTask): Promise<CheapPart> {
 	await selectBackend(task.backend);
 	const ctx = await loadRunContext(task.runDir);
-	const reader = await openTrainingRows(ctx, 'blind mode (worker)');
+	const file = await openTrainingRows(ctx, 'blind mode (worker)');
+	const reader = task.rows === undefined ? file : subsetReader(file, task.rows);
 	const model = await loadCheckpointModel(ctx, task.checkpointDir);
 	const logit = logitModelFromLayers(model, task.checkpointDir);
 	try {
@@ -37,7 +41,7 @@ async function run(task: RowWorkerTask): Promise<CheapPart> {
 	} finally {
 		logit.dispose();
 		model.dispose();
-		await reader.close();
+		await file.close();
 	}
 }
 

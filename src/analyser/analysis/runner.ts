@@ -255,7 +255,7 @@ function liveMonitorFor(ctx: RunContext, options: RunAnalysisOptions): LiveBlind
 	}
 	const settings: LiveBlindSettings = options.liveBlind ?? { every: 'epoch', share: DEFAULT_LIVE_BLIND_SHARE };
 	const count = ctx.manifest.trainSample?.count ?? MAX_LIVE_SAMPLES;
-	return new LiveBlindMonitor(ctx, settings, Math.min(count, settings.maxSamples ?? MAX_LIVE_SAMPLES));
+	return new LiveBlindMonitor(ctx, settings, Math.min(count, settings.maxSamples ?? MAX_LIVE_SAMPLES), count);
 }
 
 /** Blind mode's state for the summary: recomputed at the newest usable checkpoint when the stored one is older. */
@@ -351,8 +351,8 @@ async function liveScanOnce(st: RunLoop, live: LiveBlindMonitor, due: Checkpoint
 		}
 		const line = blindLine(due, out.result, ctx.manifest.trainSample?.totalRows ?? null, rec.degenerate ?? null);
 		st.liveLines.push(line);
-		// A subsampled scan does not stand for the whole sample: the final summary scans it all again.
-		st.b = { blind: out.result, summary: { ...out.result.summary, test: line.test }, step: out.result.scanned >= live.available ? due.step : null, image: out.result.candidateTrigger };
+		// A subsampled scan (fewer rows, or fewer input-Hessian samples) does not stand for the whole set: the final summary scans it all again.
+		st.b = { blind: out.result, summary: { ...out.result.summary, test: line.test }, step: out.coversAll ? due.step : null, image: out.result.candidateTrigger };
 		if (st.persist) {
 			await appendAnalysisLine(runDir, line);
 			// The summary line carries the suspects' rows and the candidate trigger's image while training goes on.

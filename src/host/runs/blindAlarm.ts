@@ -3,6 +3,8 @@
  * quick pick of the suspect rows that opens the dataset file at the row, or the dataset file with its diagnostics)
  * and "Show candidate trigger" (the dashboard at the candidate trigger's image); and, when a run's suspects change,
  * a rescan of the open dataset file it trained on so its diagnostics follow. Fed by the dashboard's run watchers.
+ * The end-of-analysis notification (commands.ts) asks the returned {@link BlindAlarms} whether this alarm was already
+ * announced, so one blind alarm makes one notification (alarmOnce.ts `endNotice`).
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -13,13 +15,37 @@ import type { Dashboard } from '../dashboard';
 import { alarmMessage, AlarmOnce } from './alarmOnce';
 
 const NOTIFIED_KEY = 'poisonLens.blindAlarms.notified';
-const SHOW_SUSPECTS = 'Show suspects';
-const SHOW_TRIGGER = 'Show candidate trigger';
+export const SHOW_SUSPECTS = 'Show suspects';
+export const SHOW_TRIGGER = 'Show candidate trigger';
 /** Suspects listed in the quick pick (the report and the Runs view list the rest). */
 const MAX_PICK = 500;
 
+/** The key a run is remembered by: its id and folder. */
+export function alarmKey(runId: string, dir: string): string {
+	return `${runId}@${path.resolve(dir)}`;
+}
+
 function keyOf(run: RunView): string {
-	return `${run.info.id}@${path.resolve(run.info.dir)}`;
+	return alarmKey(run.info.id, run.info.dir);
+}
+
+/** The suspects of a run as "Show suspects" lists them. */
+export interface SuspectList {
+	readonly dir: string;
+	readonly name: string;
+	readonly suspectRows: readonly number[];
+}
+
+/** What the end-of-analysis notification needs from the first-alarm notifications. */
+export interface BlindAlarms {
+	/** A mark to take when an analysis starts (see {@link shownSince}). */
+	mark(): number;
+	/** True when the run's first-alarm notification was shown after `mark`. */
+	shownSince(key: string, mark: number): boolean;
+	/** Counts the run as notified (its alarm was announced by another notification). */
+	claim(key: string): void;
+	/** "Show candidate trigger": the dashboard at the run's candidate trigger. */
+	showTrigger(dir: string): Promise<void>;
 }
 
 async function runDatasetFile(dir: string): Promise<string | null> {
@@ -33,9 +59,9 @@ async function runDatasetFile(dir: string): Promise<string | null> {
 }
 
 /** "Show suspects": the suspect rows in a quick pick; a pick opens the dataset file at the row. */
-export async function showSuspects(run: RunView): Promise<void> {
-	const rows = run.summary?.blind?.suspectRows ?? [];
-	const file = await runDatasetFile(run.info.dir);
+export async function showSuspects(run: SuspectList): Promise<void> {
+	const rows = run.suspectRows;
+	const file = await runDatasetFile(run.dir);
 	let lines: Int32Array | null = null;
 	if (file !== null) {
 		try {
@@ -55,11 +81,11 @@ export async function showSuspects(run: RunView): Promise<void> {
 		items.push({ label: `$(bug) row ${r}`, description: line !== null && name !== null ? `${name}:${line}` : name === null ? 'the dataset file was not found in the workspace' : 'past the end of the file', line });
 	}
 	if (rows.length === 0) {
-		void vscode.window.showInformationMessage(`Poison Lens: ${run.info.name} has no suspect rows yet (its newest blind scan names none).`);
+		void vscode.window.showInformationMessage(`Poison Lens: ${run.name} has no suspect rows yet (its newest blind scan names none).`);
 		return;
 	}
 	const picked = await vscode.window.showQuickPick(items, {
-		title: `Poison Lens: ${rows.length} suspect training row${rows.length === 1 ? '' : 's'} of ${run.info.name}${rows.length > MAX_PICK ? ` (first ${MAX_PICK})` : ''}`,
+		title: `Poison Lens: ${rows.length} suspect training row${rows.length === 1 ? '' : 's'} of ${run.name}${rows.length > MAX_PICK ? ` (first ${MAX_PICK})` : ''}`,
 		placeHolder: file === null ? 'The run names no dataset file in the workspace: rows are training-set row numbers' : `Pick a row to open it in ${name ?? ''}`,
 		matchOnDescription: true,
 	});
@@ -92,7 +118,7 @@ async function refreshDiagnostics(dir: string): Promise<void> {
 }
 
 /** Registers the first-alarm notification and the diagnostics refresh on the dashboard's run changes. */
-export function registerBlindAlarms(context: vscode.ExtensionContext, dashboard: Dashboard): void {
+export function registerBlindAlarms(context: vscode.ExtensionContext, dashboard: Dashboard): BlindAlarms {
 	const once = new AlarmOnce(context.workspaceState.get<string[]>(NOTIFIED_KEY, []));
 	const suspectsSeen = new Map<string, string>();
 	context.subscriptions.push(
@@ -109,7 +135,7 @@ export function registerBlindAlarms(context: vscode.ExtensionContext, dashboard:
 						// The run may have moved on since the alarm: act on its newest state.
 						const now = dashboard.model.snapshot().runs.find((r) => keyOf(r) === keyOf(run)) ?? run;
 						if (choice === SHOW_SUSPECTS) {
-							await showSuspects(now);
+							await showSuspects({ dir: now.info.dir, name: now.info.name, suspectRows: now.summary?.blind?.suspectRows ?? [] });
 						} else if (choice === SHOW_TRIGGER) {
 							await dashboard.reveal(run.info.dir, 'candidateTrigger');
 						}
@@ -127,4 +153,13 @@ export function registerBlindAlarms(context: vscode.ExtensionContext, dashboard:
 			}
 		}),
 	);
+	return {
+		mark: () => once.mark(),
+		shownSince: (key, mark) => once.shownSince(key, mark),
+		claim: (key) => {
+			once.claim(key);
+			void context.workspaceState.update(NOTIFIED_KEY, once.remembered);
+		},
+		showTrigger: (dir) => dashboard.reveal(dir, 'candidateTrigger'),
+	};
 }

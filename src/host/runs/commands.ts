@@ -1,5 +1,7 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { parseAnalysisFile, type BlindCheckpoint } from '../../protocol/analysisRecord';
 import { MANIFEST_FILE } from '../../protocol/runFormat';
 import { isBroken, summariseRun, type RunSummary } from '../../protocol/runSummary';
 import type { HostAnalyser } from '../analyser';
@@ -7,6 +9,8 @@ import type { Dashboard } from '../dashboard';
 import { pickRun } from './runPicker';
 import type { RunStatusBar } from './statusBar';
 import { verdictSentence, blindVerdictSentence } from './statusText';
+import { endNotice, firstAlarm } from './alarmOnce';
+import { alarmKey, showSuspects, SHOW_SUSPECTS, SHOW_TRIGGER, type BlindAlarms } from './blindAlarm';
 import { ANALYSE_POISONING, OPEN_DASHBOARD } from '../commandIds';
 
 const OPEN = 'Open dashboard';
@@ -17,13 +21,26 @@ export interface RunCommandDeps {
 	readonly dashboard: Dashboard;
 	readonly analyser: HostAnalyser;
 	readonly statusBar: RunStatusBar;
+	readonly alarms: BlindAlarms;
+}
+
+/** The first alarm among the run's blind scans in its analysis.jsonl (null when none or unreadable). */
+async function firstBlindAlarm(runDir: string): Promise<BlindCheckpoint | null> {
+	const file = path.join(runDir, 'analysis.jsonl');
+	try {
+		return firstAlarm(parseAnalysisFile(await fs.promises.readFile(file, 'utf8'), file).blind);
+	} catch {
+		return null;
+	}
 }
 
 /**
  * "Analyse poisoning": pick a run, open its dashboard (it fills in live), analyse the run in the analyser process
- * under a cancellable progress notification, then report the verdict with its plain-language reading.
+ * under a cancellable progress notification, then report the verdict with its plain-language reading; without a
+ * declared attack, folded with the live first-alarm notification (one blind alarm, one notification: alarmOnce.ts
+ * `endNotice`).
  */
-async function analysePoisoning(context: vscode.ExtensionContext, { dashboard, analyser, statusBar }: RunCommandDeps, runDir?: string): Promise<string | undefined> {
+async function analysePoisoning(context: vscode.ExtensionContext, { dashboard, analyser, statusBar, alarms }: RunCommandDeps, runDir?: string): Promise<string | undefined> {
 	const run = runDir !== undefined ? await runAt(runDir) : await pickRun(context.extensionUri, 'Poison Lens: Analyse poisoning');
 	if (!run) {
 		return undefined;
@@ -41,6 +58,7 @@ async function analysePoisoning(context: vscode.ExtensionContext, { dashboard, a
 		return run.dir;
 	}
 	statusBar.setAnalysing(run.dir, true);
+	const mark = alarms.mark();
 	let result;
 	try {
 		// A run still training is followed live until it ends (live blind scans included when no attack is declared).
@@ -58,13 +76,29 @@ async function analysePoisoning(context: vscode.ExtensionContext, { dashboard, a
 	// Without a declared attack the verdict is blind mode's test: say that, not the lag verdicts' words.
 	const declared = result.checkpoints.some((c) => c.asr !== null);
 	const blindTest = declared ? undefined : result.summary.blind?.test;
+	// One blind alarm, one notification: the live first-alarm notification may already have said it.
+	const key = alarmKey(run.manifest.runId, run.dir);
+	const liveAlarm = blindTest === undefined ? null : await firstBlindAlarm(run.dir);
+	const notice = endNotice({ finalTest: blindTest, liveAlarm, alarmShown: alarms.shownSince(key, mark) });
+	if (notice.claim) {
+		alarms.claim(key);
+	}
+	if (!notice.show) {
+		return run.dir;
+	}
 	const reading = blindTest === undefined ? `is ${verdict}: ${verdictSentence(verdict, lag.lagEpochs)}` : `— ${blindVerdictSentence(blindTest)}`;
-	const text = `Poison Lens: ${run.manifest.name} ${reading}. (${result.analysed} checkpoint${result.analysed === 1 ? '' : 's'} analysed on ${result.backend}.)`;
-	const actions = recommendation ? [OPEN, DEFENCE] : [OPEN];
-	const shown = verdict === 'clean' ? vscode.window.showInformationMessage(text, ...actions) : vscode.window.showWarningMessage(text, ...actions);
+	const suspects = result.summary.blind?.suspectRows ?? [];
+	const named = notice.alarmActions ? ` ${suspects.length} suspect training row${suspects.length === 1 ? '' : 's'}.` : '';
+	const text = `Poison Lens: ${run.manifest.name} ${reading}.${named}${notice.note === null ? '' : ` ${notice.note}`} (${result.analysed} checkpoint${result.analysed === 1 ? '' : 's'} analysed on ${result.backend}.)`;
+	const actions = [...(notice.alarmActions ? [SHOW_SUSPECTS, SHOW_TRIGGER] : [OPEN]), ...(recommendation ? [DEFENCE] : [])];
+	const shown = verdict === 'clean' && notice.warning === null ? vscode.window.showInformationMessage(text, ...actions) : vscode.window.showWarningMessage(text, ...actions);
 	void shown.then(async (choice) => {
 		if (choice === OPEN) {
 			await dashboard.show(run.dir);
+		} else if (choice === SHOW_SUSPECTS) {
+			await showSuspects({ dir: run.dir, name: run.manifest.name, suspectRows: suspects });
+		} else if (choice === SHOW_TRIGGER) {
+			await alarms.showTrigger(run.dir);
 		} else if (choice === DEFENCE && recommendation) {
 			await vscode.window.showInformationMessage('Recommended defence', { modal: true, detail: recommendation });
 		}

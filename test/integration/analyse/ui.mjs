@@ -68,11 +68,15 @@ export const tests = {
 			appendFileSync(events, lines.slice(written, next).map(now).join('\n') + '\n');
 			written = next;
 		}
-		// Following ends with the run's end event: the verdict notification, in the blind test's words (no attack declared).
-		await page.locator('.notification-toast', { hasText: 'Poison Lens: analyser fixture undeclared — blind test' }).first().waitFor({ state: 'visible', timeout: 120_000 });
+		// Following ends with the run's end event and the final scan over every row; then the status bar leaves
+		// "analysing" for the run's blind state (a finished run: no "training" either).
+		await page.locator('.statusbar-item', { hasText: 'Poison Lens: analyser fixture undeclared · blind:' }).first().waitFor({ timeout: 180_000 });
+		// The end-of-analysis notification, if there is one, comes right after: give it time to appear.
+		await page.waitForTimeout(5000);
 		const blind = readFileSync(analysis, 'utf8').split('\n').filter((l) => l.includes('"kind":"blind"')).map((l) => JSON.parse(l));
 		console.log(`    live blind scans: ${blind.map((b) => `${b.step} ${b.test.state}`).join(', ')}`);
 		const alarms = blind.filter((b) => b.test.state === 'alarm').length;
+		const finalState = blind.at(-1)?.test.state;
 		await page.locator('.statusbar-item', { hasText: 'Poison Lens: analyser fixture undeclared · blind: ALARM' }).first().waitFor({ timeout: 20_000 });
 		// The dashboard opened by "Analyse poisoning" drew one suspicion point per live scan.
 		let points = -1;
@@ -89,15 +93,27 @@ export const tests = {
 		await runFromPalette(page, 'Notifications: Show Notifications');
 		await page.locator('.notifications-center').waitFor({ state: 'visible', timeout: 10_000 });
 		const notes = await page.locator('.notifications-center .notification-list-item', { hasText: 'possible backdoor forming in analyser fixture undeclared' }).count();
-		console.log(`    alarm notifications: ${notes} (for ${alarms} alarming scans)`);
+		// The end-of-analysis notification speaks in the blind test's words (no attack declared).
+		const ends = page.locator('.notifications-center .notification-list-item', { hasText: 'Poison Lens: analyser fixture undeclared — blind test' });
+		const endTexts = (await ends.allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+		const endAlarms = endTexts.filter((t) => t.includes('blind test ALARM')).length;
+		console.log(`    alarm notifications: ${notes} live + ${endAlarms} at the end (for ${alarms} alarming scans; final state ${finalState}); end notifications: ${JSON.stringify(endTexts.map((t) => t.slice(0, 200)))}`);
 		await screenshot('live-blind');
 		await page.keyboard.press('Escape');
 		const want = cps.slice(1).map((i) => lines[i].step);
 		if (blind.map((b) => b.step).join(',') !== want.join(',')) {
 			throw new Error(`expected one live blind scan per epoch at steps ${want.join(', ')}, got ${blind.map((b) => b.step).join(', ')}`);
 		}
-		if (alarms > 0 ? notes !== 1 : notes !== 0) {
-			throw new Error(`${alarms} alarming scans gave ${notes} alarm notifications (expected ${alarms > 0 ? 1 : 0})`);
+		// One blind alarm, one notification: the live first alarm, or (when the first alarm came with the final scan) the
+		// end notification with the alarm's actions; never both.
+		if (alarms > 0 ? notes + endAlarms !== 1 : notes + endAlarms !== 0) {
+			throw new Error(`${alarms} alarming scans gave ${notes} live and ${endAlarms} end-of-analysis alarm notifications (expected ${alarms > 0 ? 1 : 0} in all)`);
+		}
+		if (finalState !== 'alarm' && alarms > 0 && !endTexts.some((t) => t.includes('does not confirm'))) {
+			throw new Error(`the final scan says ${finalState} after a live alarm, but no notification says the alarm is not confirmed`);
+		}
+		if (finalState === 'alarm' && notes === 1 && endTexts.length !== 0) {
+			throw new Error(`the live alarm was shown, yet the end of the analysis repeated it: ${endTexts.join(' | ')}`);
 		}
 		if (alarms === 0) {
 			throw new Error('the replayed poisoned run raised no alarm: the live scan missed the backdoor blind mode finds on this fixture');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { alarmMessage, AlarmOnce, MAX_REMEMBERED, type AlarmRun } from '../../../src/host/runs/alarmOnce';
+import { alarmMessage, AlarmOnce, endNotice, firstAlarm, MAX_REMEMBERED, type AlarmRun } from '../../../src/host/runs/alarmOnce';
 import type { BlindCheckpoint, BlindState } from '../../../src/protocol/analysisRecord';
 
 function scan(step: number, state: BlindState): BlindCheckpoint {
@@ -65,5 +65,58 @@ describe('first-alarm notification: once per run', () => {
 			alarmMessage('demo run', scan(300, 'alarm')),
 			"Poison Lens: possible backdoor forming in demo run: the blind scan at step 300 (epoch 3.00) raised an alarm (score 0.8 above the null band's 0.2): state alarm. 7 suspect training rows.",
 		);
+	});
+});
+
+describe('end-of-analysis notification: one blind alarm, one notification', () => {
+	const test_ = (state: BlindState) => scan(900, state).test;
+
+	test('the live alarm was shown during this analysis and the final test alarms too: no second notification', () => {
+		const n = endNotice({ finalTest: test_('alarm'), liveAlarm: scan(300, 'alarm'), alarmShown: true });
+		assert.equal(n.show, false);
+		assert.equal(n.claim, true);
+	});
+
+	test('no live alarm was shown (a finished run, or the first alarm came with the final scan): the end notification carries the alarm\'s actions', () => {
+		for (const liveAlarm of [null, scan(900, 'alarm')]) {
+			const n = endNotice({ finalTest: test_('alarm'), liveAlarm, alarmShown: false });
+			assert.deepEqual(n, { show: true, alarmActions: true, note: null, warning: true, claim: true }, String(liveAlarm?.step));
+		}
+	});
+
+	test('a live alarm that the final test does not confirm is said, as a warning, shown before or not', () => {
+		for (const state of ['quiet', 'inconclusive', 'nothing-to-analyse'] as const) {
+			for (const alarmShown of [true, false]) {
+				const n = endNotice({ finalTest: test_(state), liveAlarm: scan(300, 'alarm'), alarmShown });
+				assert.equal(n.show, true);
+				assert.equal(n.alarmActions, false, 'no suspects to show for a withdrawn alarm');
+				assert.equal(n.warning, true);
+				assert.equal(n.claim, true, 'the live watcher must not announce it afterwards');
+				assert.equal(n.note, 'The live blind scan at step 300 (epoch 3.00) raised an alarm that the final scan over every recorded row does not confirm.');
+			}
+		}
+	});
+
+	test('no alarm anywhere, or a declared attack: the notification as always', () => {
+		const plain = { show: true, alarmActions: false, note: null, warning: null, claim: false };
+		assert.deepEqual(endNotice({ finalTest: test_('quiet'), liveAlarm: null, alarmShown: false }), plain);
+		assert.deepEqual(endNotice({ finalTest: undefined, liveAlarm: scan(300, 'alarm'), alarmShown: true }), plain);
+	});
+
+	test('shown during this analysis: a mark before it, the first-alarm notification after; a claimed run is never notified live', () => {
+		const once = new AlarmOnce();
+		assert.equal(once.take(run([scan(100, 'alarm')], 'training', 'earlier'))?.step, 100);
+		const mark = once.mark();
+		assert.equal(once.shownSince('earlier', mark), false, 'shown before the analysis started');
+		assert.notEqual(once.take(run([scan(200, 'alarm')], 'training', 'now')), null);
+		assert.equal(once.shownSince('now', mark), true);
+		assert.equal(once.shownSince('never', mark), false);
+		once.take(run([scan(100, 'quiet')], 'training', 'claimed'));
+		once.claim('claimed');
+		once.claim('claimed');
+		assert.equal(once.take(run([scan(100, 'quiet'), scan(200, 'alarm')], 'finished', 'claimed')), null);
+		assert.equal(once.remembered.filter((k) => k === 'claimed').length, 1);
+		assert.equal(firstAlarm([scan(400, 'alarm'), scan(100, 'quiet'), scan(300, 'alarm')])?.step, 300);
+		assert.equal(firstAlarm([scan(100, 'quiet')]), null);
 	});
 });

@@ -4,12 +4,14 @@ import {
 	blindLine,
 	dueCheckpoint,
 	epochMs,
+	FIRST_SCAN_ROWS,
 	FIRST_SCAN_SAMPLES,
 	HARD_LIMIT_FACTOR,
 	MIN_LIVE_SAMPLES,
 	parseLiveBlindEvery,
 	planScan,
 	blindTestOf,
+	scanCostOf,
 	scanIntervalMs,
 	stopReason,
 	type ScanCost,
@@ -28,7 +30,7 @@ function demoCheckpoints(lastStep: number): { step: number; epoch: number }[] {
 	return [...steps].sort((a, b) => a - b).map((step) => ({ step, epoch: step / 313 }));
 }
 
-const noCost: ScanCost = { msPerSample: null, lastOverran: false, lastSamples: null };
+const noCost: ScanCost = { msPerRow: null, msPerSample: null, lastOverran: false, lastSamples: null, lastRows: null };
 
 describe('live blind scheduling', () => {
 	test('"epoch": the first scan waits for epoch 1, then one scan per new epoch on the newest checkpoint', () => {
@@ -82,31 +84,71 @@ describe('live blind scheduling', () => {
 
 describe('live blind time box', () => {
 	const settings = { every: 'epoch' as const, share: 0.25 };
+	const measured = (msPerRow: number, msPerSample: number): ScanCost => ({ msPerRow, msPerSample, lastOverran: false, lastSamples: 1024, lastRows: 4096 });
 
-	test('the first scan takes the default size; then the box over the measured cost, in multiples of 64, within the limits', () => {
-		const first = planScan(null, settings, noCost, 4096);
+	test('the first scan: the default rows and samples, before any cost is measured', () => {
+		const first = planScan(null, settings, noCost, 4096, 60_000);
+		assert.equal(first.rows, FIRST_SCAN_ROWS);
 		assert.equal(first.samples, FIRST_SCAN_SAMPLES);
 		assert.equal(first.budgetMs, null);
-		// 30 s epoch × 0.25 = 7.5 s; 3.5 ms per row → 2142 → 2112 (multiple of 64).
-		const p = planScan(30_000, settings, { msPerSample: 3.5, lastOverran: false, lastSamples: 1024 }, 4096);
-		assert.equal(p.budgetMs, 7500);
-		assert.equal(p.samples, 2112);
-		assert.equal(p.atFloor, false);
-		assert.ok(p.samples * 3.5 <= p.budgetMs);
-		// A tiny box never goes under the floor (fewer rows miss the poisons), and is marked as at the floor.
-		const tiny = planScan(2000, settings, { msPerSample: 20, lastOverran: false, lastSamples: 1024 }, 4096);
-		assert.equal(tiny.samples, MIN_LIVE_SAMPLES);
-		assert.equal(tiny.atFloor, true);
-		// A big box is capped by the sample (and by maxSamples).
-		assert.equal(planScan(600_000, settings, { msPerSample: 1, lastOverran: false, lastSamples: 1024 }, 4096).samples, 4096);
-		assert.equal(planScan(600_000, { ...settings, maxSamples: 2048 }, { msPerSample: 1, lastOverran: false, lastSamples: 1024 }, 2048).samples, 2048);
-		// A run whose sample is smaller than the floor scans all of it.
-		assert.equal(planScan(null, settings, noCost, 128).samples, 128);
+		// A run that recorded fewer rows scores them all.
+		assert.equal(planScan(null, settings, noCost, 2000, 2000).rows, 2000);
+		assert.equal(planScan(30_000, settings, { ...noCost, msPerSample: 3 }, 4096, 60_000).rows, FIRST_SCAN_ROWS, 'no per-row cost yet');
 	});
 
-	test('after a scan ran past its hard limit, the next one takes half as many rows', () => {
-		assert.equal(planScan(30_000, settings, { msPerSample: 3.5, lastOverran: true, lastSamples: 4096 }, 4096).samples, 2048);
-		assert.equal(planScan(30_000, settings, { msPerSample: 3.5, lastOverran: true, lastSamples: 1024 }, 4096).samples, MIN_LIVE_SAMPLES);
+	test('stage 1 is bounded by the box: stage 2 at its floor, the rest of the box in rows at the measured cost per row', () => {
+		// 30 s epoch × 0.25 = 7.5 s; stage 2: 1024 samples × 3 ms = 3.072 s; the rest, 4.428 s, at 0.5 ms per row → 8856 → 8832 rows.
+		const p = planScan(30_000, settings, measured(0.5, 3), 4096, 60_000);
+		assert.equal(p.budgetMs, 7500);
+		assert.equal(p.samples, MIN_LIVE_SAMPLES);
+		assert.equal(p.rows, 8832);
+		assert.ok(p.rows < 60_000, 'a 60 000-row run is subsampled');
+		assert.ok(p.rows * 0.5 + p.samples * 3 <= p.budgetMs, 'the planned cost fits the box');
+		assert.equal(p.atFloor, false);
+		assert.match(p.why, /8832 of 60000 rows/);
+		// Twice the box, about twice the rows.
+		const q = planScan(60_000, settings, measured(0.5, 3), 4096, 60_000);
+		assert.equal(q.rows, Math.floor((15_000 - 3072) / 0.5 / 64) * 64);
+	});
+
+	test('once every row fits, the rest of the box grows stage 2 up to its cap', () => {
+		// 7.5 s box; 10 000 rows × 0.2 ms = 2 s; the rest 5.5 s at 2 ms per sample → 2750 → 2688 samples.
+		const p = planScan(30_000, settings, measured(0.2, 2), 4096, 10_000);
+		assert.equal(p.rows, 10_000);
+		assert.equal(p.samples, 2688);
+		assert.equal(planScan(600_000, settings, measured(0.2, 2), 4096, 10_000).samples, 4096);
+		assert.equal(planScan(600_000, { ...settings, maxSamples: 2048 }, measured(0.2, 2), 2048, 10_000).samples, 2048);
+	});
+
+	test('a tiny box never goes under the floors (fewer rows and samples miss the poisons), and is marked as at the floor', () => {
+		const tiny = planScan(2000, settings, measured(2, 20), 4096, 60_000);
+		assert.equal(tiny.rows, MIN_LIVE_SAMPLES);
+		assert.equal(tiny.samples, MIN_LIVE_SAMPLES);
+		assert.equal(tiny.atFloor, true);
+		// A run whose sample is smaller than the floor scans all of it.
+		const small = planScan(2000, settings, measured(2, 20), 128, 128);
+		assert.equal(small.rows, 128);
+		assert.equal(small.samples, 128);
+		assert.equal(small.atFloor, true);
+	});
+
+	test('after a scan ran past its hard limit, the next one takes half as many rows and samples', () => {
+		const over = { msPerRow: 0.5, msPerSample: 3.5, lastOverran: true, lastSamples: 4096, lastRows: 20_000 };
+		const p = planScan(30_000, settings, over, 4096, 60_000);
+		assert.equal(p.samples, 2048);
+		assert.equal(p.rows, 9984);
+		const floor = planScan(30_000, settings, { ...over, lastSamples: 1024, lastRows: 1024 }, 4096, 60_000);
+		assert.equal(floor.samples, MIN_LIVE_SAMPLES);
+		assert.equal(floor.rows, MIN_LIVE_SAMPLES);
+	});
+
+	test('cost split: stages 1 and 3 per scored row, the rest per input-Hessian sample', () => {
+		const c = scanCostOf({ elapsedMs: 10_000, scanned: 1024, cascade: { scoredRows: 8000, cheapMs: 3800, directionMs: 200 } });
+		assert.equal(c.msPerRow, 0.5);
+		assert.equal(c.msPerSample, 6000 / 1024);
+		assert.equal(c.lastRows, 8000);
+		assert.equal(c.lastSamples, 1024);
+		assert.equal(c.lastOverran, false);
 	});
 
 	test('a scan stops when a newer checkpoint is due, or past the hard limit unless it is at its floor', () => {

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { cheapStageOnThreads } from '../../../../src/analyser/analysis/parallelRows';
 import { openTrainingRows } from '../../../../src/analyser/analysis/cascade';
+import { rowWindow, stratifiedOrder, subsetReader } from '../../../../src/analyser/analysis/rowSubset';
 import { loadCheckpointModel } from '../../../../src/analyser/analysis/checkpoint';
 import { loadRunContext } from '../../../../src/analyser/analysis/context';
 import { logitModelFromLayers } from '../../../../src/analyser/curvature/index';
@@ -35,6 +36,29 @@ describe('stage 1 on worker threads', () => {
 			logit.dispose();
 			model.dispose();
 			await reader.close();
+		}
+	});
+
+	test('a live scan\'s subsample: 2 threads, each on its own view of the rows, give exactly the scores of 1 thread', { timeout: 120_000 }, async () => {
+		const runDir = path.join(__dirname, '..', '..', '..', 'fixtures', 'runs-analyser', 'undeclared');
+		const ctx = await loadRunContext(runDir);
+		const newest = [...(await readRun(runDir)).checkpoints].sort((a, b) => b.step - a.step)[0];
+		const model = await loadCheckpointModel(ctx, newest.dir);
+		const logit = logitModelFromLayers(model, newest.dir);
+		const file = await openTrainingRows(ctx, 'test');
+		try {
+			const rows = rowWindow(stratifiedOrder(file.labels, 1), 40, 48);
+			const view = subsetReader(file, rows);
+			const one = await cheapStageOnThreads(runDir, newest.dir, logit, model, view, view.labels, { threads: 1, chunk: 16, blends: 4, rows });
+			const two = await cheapStageOnThreads(runDir, newest.dir, logit, model, view, view.labels, { threads: 2, chunk: 16, blends: 4, rows });
+			assert.equal(two.threads, 2);
+			assert.equal(two.strip.length, 48);
+			assert.deepEqual(two.strip, one.strip);
+			assert.deepEqual(two.cheap, one.cheap);
+		} finally {
+			logit.dispose();
+			model.dispose();
+			await file.close();
 		}
 	});
 });
