@@ -44,12 +44,14 @@ interface Args {
 	doneFrom: string[];
 	/** Workers' folders whose rows replace the results' rows of the same keys (re-analyses). */
 	mergeReplace: string[];
+	/** Train and keep the folders only (needs --keep): the analysis waits for a later --reanalyse, e.g. until rules are frozen. */
+	trainOnly: boolean;
 	/** Between runs, wait while this file exists (to free the cores for a timing without killing the worker). */
 	pauseFile: string | null;
 }
 
 export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Args {
-	const a: Args = { quick: env.npm_config_quick === 'true', shard: null, deadline: null, out: null, merge: [], report: false, excludeQuick: false, fresh: false, only: null, keep: null, split: null, pauseFile: null, reanalyse: null, mergeReplace: [], doneFrom: [] };
+	const a: Args = { quick: env.npm_config_quick === 'true', shard: null, deadline: null, out: null, merge: [], report: false, excludeQuick: false, fresh: false, only: null, keep: null, split: null, pauseFile: null, reanalyse: null, mergeReplace: [], doneFrom: [], trainOnly: false };
 	for (const s of argv) {
 		if (s === '--quick') {
 			a.quick = true;
@@ -89,6 +91,8 @@ export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<st
 			a.out = path.resolve(s.slice(6));
 		} else if (s.startsWith('--reanalyse=')) {
 			a.reanalyse = path.resolve(s.slice(12));
+		} else if (s === '--train-only') {
+			a.trainOnly = true;
 		} else if (s.startsWith('--done-from=')) {
 			a.doneFrom.push(...s.slice(12).split(',').filter((x) => x.length > 0).map((x) => path.resolve(x)));
 		} else if (s.startsWith('--merge-replace=')) {
@@ -96,11 +100,14 @@ export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<st
 		} else if (s.startsWith('--merge=')) {
 			a.merge.push(...s.slice(8).split(',').filter((x) => x.length > 0).map((x) => path.resolve(x)));
 		} else {
-			throw new Error(`bench:detect: unknown argument '${s}' (known: --quick, --full, --fresh, --only=TEXT, --report, --exclude-quick, --shard=I/N, --deadline=S, --out=DIR, --keep=DIR, --split=dev|held-out, --pause-file=FILE, --reanalyse=DIR, --done-from=CSV[,CSV], --merge=DIR[,DIR], --merge-replace=DIR[,DIR])`);
+			throw new Error(`bench:detect: unknown argument '${s}' (known: --quick, --full, --fresh, --only=TEXT, --report, --exclude-quick, --shard=I/N, --deadline=S, --out=DIR, --keep=DIR, --split=dev|held-out, --pause-file=FILE, --reanalyse=DIR, --train-only, --done-from=CSV[,CSV], --merge=DIR[,DIR], --merge-replace=DIR[,DIR])`);
 		}
 	}
 	if (a.fresh && a.report) {
 		throw new Error('bench:detect: --report reads the finished runs, --fresh discards them; use one');
+	}
+	if (a.trainOnly && a.keep === null) {
+		throw new Error('bench:detect: --train-only keeps the trained folders for a later --reanalyse: add --keep=DIR');
 	}
 	if (a.reanalyse !== null && a.out === null) {
 		throw new Error('bench:detect: --reanalyse writes its rows to a worker folder: add --out=DIR, then fold them in with --merge-replace=DIR');
@@ -209,6 +216,27 @@ function reanalysePoint(p: GridPoint, kept: string): { csv: string[]; json: stri
 	return { csv: rows.map(toCsvLine), json };
 }
 
+/** Moves a trained point's folder into `keep` and points its truth at the kept copy. */
+function keepFolder(p: GridPoint, work: string, keep: string): void {
+	fs.mkdirSync(keep, { recursive: true });
+	fs.rmSync(path.join(keep, p.key), { recursive: true, force: true });
+	const kept = path.join(keep, p.key);
+	fs.cpSync(work, kept, { recursive: true });
+	fs.rmSync(work, { recursive: true, force: true });
+	// The truth names its folders by absolute path: point it at the kept copy.
+	const truthFile = path.join(kept, 'truth.json');
+	fs.writeFileSync(truthFile, fs.readFileSync(truthFile, 'utf8').split(JSON.stringify(work).slice(1, -1)).join(JSON.stringify(kept).slice(1, -1)));
+}
+
+/** --train-only: trains one point and keeps its folder, analysing nothing (a later --reanalyse scores it). */
+function trainAndKeep(p: GridPoint, workRoot: string, keep: string): void {
+	const work = path.join(workRoot, p.key);
+	fs.rmSync(work, { recursive: true, force: true });
+	fs.mkdirSync(work, { recursive: true });
+	run(process.execPath, ['--import', 'tsx', 'bench/detect/train.ts', JSON.stringify(p), work], `train ${p.key}`);
+	keepFolder(p, work, keep);
+}
+
 /** Trains, analyses and scores one point; returns its CSV lines and a JSON summary line. */
 function runPoint(p: GridPoint, workRoot: string, keep: string | null): { csv: string[]; json: string } {
 	const work = path.join(workRoot, p.key);
@@ -219,14 +247,7 @@ function runPoint(p: GridPoint, workRoot: string, keep: string | null): { csv: s
 	if (keep === null) {
 		fs.rmSync(work, { recursive: true, force: true });
 	} else {
-		fs.mkdirSync(keep, { recursive: true });
-		fs.rmSync(path.join(keep, p.key), { recursive: true, force: true });
-		const kept = path.join(keep, p.key);
-		fs.cpSync(work, kept, { recursive: true });
-		fs.rmSync(work, { recursive: true, force: true });
-		// The truth names its folders by absolute path: point it at the kept copy.
-		const truthFile = path.join(kept, 'truth.json');
-		fs.writeFileSync(truthFile, fs.readFileSync(truthFile, 'utf8').split(JSON.stringify(work).slice(1, -1)).join(JSON.stringify(kept).slice(1, -1)));
+		keepFolder(p, work, keep);
 	}
 	return { csv: rows.map(toCsvLine), json };
 }
@@ -364,6 +385,10 @@ function main(): void {
 			? new Set(fs.readFileSync(errFile, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => (JSON.parse(l) as { key: string }).key))
 			: new Set<string>();
 		let pending = buildGrid().filter((p) => (args.quick ? p.quick : !(args.excludeQuick && p.quick)) && !done.has(p.key) && !failed.has(p.key) && (args.only === null || p.key.includes(args.only)) && (args.split === null || p.split === args.split));
+		if (args.trainOnly) {
+			const keepDir = args.keep ?? '';
+			pending = pending.filter((p) => !fs.existsSync(path.join(keepDir, p.key, 'truth.json')));
+		}
 		if (!args.quick) {
 			// A fixed random order: any prefix of a partial full run is a uniform sample of the grid.
 			pending = shuffled(pending, 14);
@@ -382,6 +407,11 @@ function main(): void {
 			}
 			const ts = Date.now();
 			try {
+				if (args.trainOnly) {
+					trainAndKeep(p, workRoot, args.keep ?? '');
+					process.stderr.write(`bench:detect: [${i + 1}/${pending.length}] ${p.key} trained and kept in ${((Date.now() - ts) / 1000).toFixed(0)} s\n`);
+					continue;
+				}
 				const r = runPoint(p, workRoot, args.keep);
 				appendLines(csvFile, r.csv, header);
 				appendLines(jsonFile, [r.json], null);

@@ -165,6 +165,8 @@ describe('aggregation, CSV, bench triggers, arguments', () => {
 		assert.throws(() => parseDetectArgs(['--bogus']), /unknown argument '--bogus'/);
 		assert.equal(parseDetectArgs(['--split=dev']).split, 'dev');
 		assert.throws(() => parseDetectArgs(['--reanalyse=/tmp/keep']), /add --out=DIR/);
+		assert.throws(() => parseDetectArgs(['--train-only']), /add --keep=DIR/);
+		assert.equal(parseDetectArgs(['--train-only', '--keep=/tmp/k']).trainOnly, true);
 		assert.equal(parseDetectArgs(['--reanalyse=/tmp/keep', '--out=/tmp/o', '--done-from=/a.csv,/b.csv']).doneFrom.length, 2);
 		assert.throws(() => parseDetectArgs(['--split=train']), /--split=dev or --split=held-out/);
 		assert.match(parseDetectArgs(['--pause-file=/tmp/p']).pauseFile ?? '', /\/tmp\/p$/);
