@@ -167,6 +167,18 @@ function analyse(runDir: string, jsonOut: string, blind: boolean): CliOutcome {
 	return { verdict: j.verdict, seconds, checkpoints: j.checkpoints, spectralStep: s.spectralStep, blind: s.blind };
 }
 
+let versionCache: string | null = null;
+
+/** The commit of the analyser that measured a run (with "+changes" when the work tree differs from it). */
+function analyserVersion(): string {
+	if (versionCache === null) {
+		const head = spawnSync('git', ['rev-parse', '--short=7', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+		const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no', 'src'], { cwd: ROOT, encoding: 'utf8' });
+		versionCache = head.status === 0 ? `${head.stdout.trim()}${dirty.stdout.trim().length > 0 ? '+changes' : ''}` : 'unknown';
+	}
+	return versionCache;
+}
+
 /** What the analysers write into a run folder: removed before a re-analysis, so nothing of the earlier one is read. */
 const ANALYSIS_OUTPUTS = ['analysis.jsonl', 'analysis.jsonl.corrupt', 'blind'];
 
@@ -202,6 +214,8 @@ function analyseAndScore(p: GridPoint, work: string): { rows: ReturnType<typeof 
 		trainSeconds: truth.trainSeconds,
 		blindVerdict: blind.verdict,
 		declaredVerdict: declared.verdict,
+		analyser: analyserVersion(),
+		analysedAt: new Date().toISOString().slice(0, 10),
 		detectors: base.detectors.map((d) => ({ detector: d.detector, runScore: d.runScore, alarm: d.alarm, flagged: d.flagged.length, seconds: d.seconds })),
 	});
 	return { rows, json };
@@ -435,7 +449,14 @@ function main(): void {
 		const errors = fs.existsSync(errFile)
 			? fs.readFileSync(errFile, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as { key: string; error: string })
 			: [];
-		fs.writeFileSync(path.join(ROOT, 'docs', 'detection.md'), renderPage(rows, buildGrid(), errors));
+		const analysers = new Map<string, { analyser: string; analysedAt: string }>();
+		if (fs.existsSync(jsonFile)) {
+			for (const l of fs.readFileSync(jsonFile, 'utf8').split('\n').filter((x) => x.length > 0)) {
+				const r = JSON.parse(l) as { key: string; analyser?: string; analysedAt?: string };
+				analysers.set(r.key, { analyser: r.analyser ?? '', analysedAt: r.analysedAt ?? '' });
+			}
+		}
+		fs.writeFileSync(path.join(ROOT, 'docs', 'detection.md'), renderPage(rows, buildGrid(), errors, analysers));
 		process.stderr.write(`bench:detect: wrote docs/detection.md from ${rows.length} rows\n`);
 	}
 }

@@ -97,8 +97,44 @@ function findings(rows: readonly RunDetectorRow[], split: string): string[] {
 	return out.flatMap((p) => [p, '']);
 }
 
+/**
+ * Which analyser measured the runs (the commit stamped into each run's record): runs without a stamp were analysed
+ * before the calibrated blind test and the whole-set cascade, so their blind-mode rows measure the old rule.
+ */
+export function analyserParagraph(runs: readonly RunDetectorRow[], analysers: ReadonlyMap<string, { analyser: string; analysedAt: string }>): string {
+	const by = new Map<string, { n: number; dev: number; held: number; dates: Set<string> }>();
+	for (const r of runs) {
+		const a = analysers.get(r.key);
+		const name = a === undefined || a.analyser === '' ? '' : a.analyser;
+		const e = by.get(name) ?? { n: 0, dev: 0, held: 0, dates: new Set<string>() };
+		e.n++;
+		if (r.split === 'dev') {
+			e.dev++;
+		} else {
+			e.held++;
+		}
+		if (a?.analysedAt) {
+			e.dates.add(a.analysedAt);
+		}
+		by.set(name, e);
+	}
+	const parts = [...by.entries()]
+		.sort((x, y) => y[1].n - x[1].n)
+		.map(([name, e]) =>
+			name === ''
+				? `${e.n} runs (dev ${e.dev}, held-out ${e.held}) by the analyser as it was before the calibrated blind test and the whole-set cascade: their blind-mode rows measure the old rule (verdict \`visible\` when the candidate flips ≥ 20 % of clean probes; suspects ranked by cos²)`
+				: `${e.n} runs (dev ${e.dev}, held-out ${e.held}) by the analyser at commit \`${name}\`${e.dates.size > 0 ? ` (${[...e.dates].sort().join(', ')})` : ''}`,
+		);
+	return `Which analyser measured the runs (the commit recorded with each run in runs.jsonl; kept run folders are re-analysed with \`--reanalyse\`): ${parts.join('; ')}.`;
+}
+
 /** The whole page. */
-export function renderPage(rows: readonly RunDetectorRow[], grid: readonly GridPoint[], errors: readonly { key: string; error: string }[] = []): string {
+export function renderPage(
+	rows: readonly RunDetectorRow[],
+	grid: readonly GridPoint[],
+	errors: readonly { key: string; error: string }[] = [],
+	analysers: ReadonlyMap<string, { analyser: string; analysedAt: string }> = new Map(),
+): string {
 	const keys = new Set(rows.map((r) => r.key));
 	const runs = [...keys].map((k) => rows.find((r) => r.key === k) as RunDetectorRow);
 	const count = (s: string, st?: string): number => runs.filter((r) => r.split === s && (st === undefined || r.status === st)).length;
@@ -142,7 +178,7 @@ export function renderPage(rows: readonly RunDetectorRow[], grid: readonly GridP
 		...(errors.length === 0
 			? []
 			: [`Runs that failed and have no result yet (docs/detection/errors.jsonl; a failed run is not retried until its line is removed): ${errors.map((e) => `\`${e.key}\` (${e.error.slice(0, 140)})`).join('; ')}.`, '']),
-		'Which analyser measured blind mode: every run finished up to 2026-12-07 was analysed by the analyser as it was before the calibrated blind test and the whole-set cascade, so its blind-mode rows measure the old rule (verdict `visible` when the candidate flips ≥ 20 % of clean probes; suspects ranked by cos²). Those runs\' folders are kept; bench/detect/rescore.ts re-analyses them with the current analyser (dev split first).',
+		analyserParagraph(runs, analysers),
 		'',
 		'"Attack works" = final excess ASR (ASR − p0 on 1 000 held-out test rows, measured by the bench at every checkpoint) ≥ 0.5. Row AUROC is over the run\'s 2 048-row training sample against the bench\'s record of poisoned rows; "within target label" restricts it to rows trained with the target label (anything that flags the target label gets a high overall AUROC). Lead = first alarm epoch − epoch where excess ASR first reached half its final value (negative = warned early; blind mode, STRIP and the row scores run once per run, on the newest checkpoint). Analysis seconds are wall-clock on a 2-core machine shared with other jobs: noisy.',
 		'',

@@ -6,6 +6,7 @@ import { parseCsv, toCsvLine } from '../../../bench/detect/score';
 import { benchPoison, benchTrigger } from '../../../bench/detect/triggers';
 import { applyTrigger } from '../../../src/protocol/trigger';
 import { parseDetectArgs, readRowScoresSync } from '../../../bench/detect/main';
+import { analyserParagraph } from '../../../bench/detect/report';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -123,6 +124,15 @@ describe('aggregation, CSV, bench triggers, arguments', () => {
 		optimiser: 'adam', epochs: 6, seed: 0, finalExcessAsr: status === 'works' ? 0.9 : 0, status, trainSeconds: 10, detector: 'strip', runScore, alarm,
 		rowAuroc, rowAurocTarget: rowAuroc, precision: 0.5, recall: 1, flagged: 2, poisonedInSample: 1, leadEpochs: status === 'works' ? -1 : null, analysisSeconds: 2,
 	});
+	test('the page says which analyser measured how many runs of each split (unstamped runs measured the old rule)', () => {
+		const a = { ...row('works', true, 1, 1), key: 'a' };
+		const b = { ...row('clean', false, 0, null), key: 'b', split: 'held-out' as const };
+		const c = { ...row('clean', false, 0, null), key: 'c' };
+		const text = analyserParagraph([a, b, c], new Map([['a', { analyser: 'abc1234', analysedAt: '2026-12-07' }], ['b', { analyser: 'abc1234', analysedAt: '2026-12-07' }]]));
+		assert.match(text, /2 runs \(dev 1, held-out 1\) by the analyser at commit `abc1234` \(2026-12-07\)/);
+		assert.match(text, /1 runs \(dev 1, held-out 0\) by the analyser as it was before the calibrated blind test/);
+	});
+
 	test('detection, false alarms (clean and failed separately) and run AUC', () => {
 		const a = aggregate([row('works', true, 0.9, 0.8), row('works', false, 0.3, 0.6), row('clean', true, 0.5, null), row('clean', false, 0.1, null), row('failed', true, 0.7, 0.5)]);
 		assert.deepEqual(a.detection, { hits: 1, of: 2 });
