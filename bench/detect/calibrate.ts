@@ -13,6 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WORKS_AT, auroc, precisionRecall } from './metrics';
 import { splitOfKey } from './rescore';
+import { DEFAULT_BLIND_RULE } from '../../src/analyser/analysis/blindTest';
 
 interface Truth {
 	readonly key: string;
@@ -153,6 +154,18 @@ function main(argv: readonly string[]): number {
 	console.log(`margin, working near-clone attacks:         ${range(of((r) => r.status === 'works' && nearClone(r)).map((r) => r.margin))}`);
 	const states = (s: string): string => of((r) => r.status === s).map((r) => `${r.state}${r.byUniversal ? '(universal)' : ''}`).join(' ');
 	console.log(`states: clean [${states('clean')}]  failed [${states('failed')}]  works [${states('works')}]`);
+	// The rule as it stands, applied to each run's measured score and band (the universal perturbation no longer
+	// decides, so an old 'inconclusive (universal)' is decided by the margin like 'alarm' and 'quiet').
+	const m = DEFAULT_BLIND_RULE.margin;
+	const alarms = (r: CalibrationRow): boolean => (r.state === 'alarm' || r.state === 'quiet' || r.byUniversal) && r.margin !== null && r.margin > m;
+	const tally = (pred: (r: CalibrationRow) => boolean): string => {
+		const g = of(pred);
+		return `${g.filter(alarms).length}/${g.length}`;
+	};
+	console.log(
+		`with the margin ${m}: alarms on clean ${tally((r) => r.status === 'clean')}, failed ${tally((r) => r.status === 'failed')}, ` +
+			`working (not near-clone) ${tally((r) => r.status === 'works' && !nearClone(r))}, working near-clone ${tally((r) => r.status === 'works' && nearClone(r))}`,
+	);
 	for (const r of of((r) => r.status === 'works')) {
 		console.log(`  ${r.key}: suspects ${r.suspects}, poisoned in sample ${r.poisonedInSample}, precision ${cell(r.precision)}, recall ${cell(r.recall)}, AUROC ${cell(r.rowAuroc)} (target label ${cell(r.rowAurocTarget)})`);
 	}

@@ -150,6 +150,7 @@ export function renderPage(
 		`- **dev** (thresholds may be chosen here): architectures ${DEV_ARCHITECTURES.join(', ')}; seed ${DEV_SEEDS.join(', ')}; the SDK's attacks (badnets, cross, blend, warp, near-clone) and clean controls.`,
 		`- **held-out** (final numbers only): everything else — seeds 1 and 2, the bench-only attacks (${BENCH_ATTACKS.join(', ')}) at any seed, and the architectures ${ARCHITECTURES.filter((a) => !DEV_ARCHITECTURES.includes(a)).join(', ')} (in no dev run).`,
 		'- No threshold of any detector was moved after a held-out number was seen. The baselines\' run-level alarms and cuts are a-priori choices written in their source files (src/analyser/detectors/*.ts); blind mode and the declared-trigger rules are the product as it stands (docs/metrics.md).',
+		'- **Blind mode\'s rule was frozen on 2026-12-07 on the dev split** (docs/detection/dev-calibration.csv, `node --import tsx bench/detect/calibrate.ts --keep=DIR`; docs/metrics.md §4.1): alarm when the candidate\'s flip rate exceeds its own null band\'s top by more than 0.15, the random direction as the only firing control, suspects only on an alarm, at the row cut 3.5. Before that day no held-out run had been analysed by this rule; the held-out runs below were trained (`--train-only`) while the dev split was being read, and analysed (`--reanalyse`) only after the freeze, by the analyser commit named in §3.',
 		'',
 	);
 	L.push('## 2. Detectors', '');

@@ -51,9 +51,14 @@ export interface BlindTestRule {
 	readonly chanceMultiple: number;
 }
 
+/**
+ * The rule as frozen on the detection benchmark's dev split (2026-12-07, docs/metrics.md §4.1): the margin sits in the
+ * middle of the dev gap between the largest clean or failed-attack margin (0.060, 22 runs) and the smallest margin of a
+ * detected working backdoor (0.245); every value in that gap gives the same dev result.
+ */
 export const DEFAULT_BLIND_RULE: BlindTestRule = {
 	nullQuantile: 0.95,
-	margin: 0.05,
+	margin: 0.15,
 	fragileRatio: 0.8,
 	fragileFloor: 0.1,
 	oneClassShare: 0.9,
