@@ -51,7 +51,9 @@ function findings(rows: readonly RunDetectorRow[], split: string): string[] {
 	const agg = (d: string, filter: (x: RunDetectorRow) => boolean = () => true): Aggregate => aggregate(r.filter((x) => x.detector === d && filter(x)));
 	const blind = agg('blind-mode');
 	out.push(
-		`**Blind mode's false-alarm rate on clean runs (${split}) is ${frac(blind.falseAlarmClean)}**; on runs whose attack failed it is ${frac(blind.falseAlarmFailed)}; it detects ${frac(blind.detection)} of the runs whose attack works. Its verdict \`visible\` is the alarm (the rule of docs/metrics.md §3: a candidate trigger flipping ≥ 20 % of clean probes).`,
+		`**Blind mode's false-alarm rate on clean runs (${split}) is ${frac(blind.falseAlarmClean)}**; on runs whose attack failed it is ${frac(blind.falseAlarmFailed)}; it detects ${frac(blind.detection)} of the runs whose attack works ` +
+			`(${frac(agg('blind-mode', (x) => x.attack !== 'near-clone').detection)} without near-clone attacks; near-clone: ${frac(agg('blind-mode', (x) => x.attack === 'near-clone').detection)}). ` +
+			'Its alarm is the verdict `visible`: for runs measured by the current analysers, the blind test\'s `alarm` state (docs/metrics.md §4.1); its run score is the candidate\'s flip rate.',
 	);
 	const declared = agg('declared-rules');
 	out.push(
@@ -184,8 +186,18 @@ export function renderPage(
 		'"Attack works" = final excess ASR (ASR − p0 on 1 000 held-out test rows, measured by the bench at every checkpoint) ≥ 0.5. Row AUROC is over the run\'s 2 048-row training sample against the bench\'s record of poisoned rows; "within target label" restricts it to rows trained with the target label (anything that flags the target label gets a high overall AUROC). Lead = first alarm epoch − epoch where excess ASR first reached half its final value (negative = warned early; blind mode, STRIP and the row scores run once per run, on the newest checkpoint). Analysis seconds are wall-clock on a 2-core machine shared with other jobs: noisy.',
 		'',
 	);
+	// One analyser per table: once runs carry the commit that measured them, runs measured before (no stamp) stay out.
+	const stamped = (k: string): boolean => (analysers.get(k)?.analyser ?? '') !== '';
+	const tableRows = analysers.size > 0 ? rows.filter((x) => stamped(x.key)) : rows;
+	const left = runs.filter((x) => !stamped(x.key)).length;
+	if (analysers.size > 0 && left > 0) {
+		L.push(
+			`The tables below leave out the ${left} runs measured before the re-analysis (their folders were not kept, so they must be retrained, and their blind-mode rows measured the old rule): they rest on the ${runs.length - left} runs measured by the current analysers.`,
+			'',
+		);
+	}
 	for (const split of ['dev', 'held-out']) {
-		const r = rows.filter((x) => x.split === split);
+		const r = tableRows.filter((x) => x.split === split);
 		L.push(`## ${split === 'dev' ? 4 : 5}. ${split} split${split === 'held-out' ? ' (final numbers; nothing was tuned on these)' : ''}`, '');
 		L.push(...table(r), '');
 		L.push(`### By attack (${split}; detection on working attacks · false alarms on clean controls · mean row AUROC)`, '');
@@ -193,7 +205,7 @@ export function renderPage(
 		L.push(`### By architecture (${split})`, '');
 		L.push(...byFactor(r, 'arch', ARCHITECTURES), '');
 		L.push(`### Findings (${split})`, '');
-		L.push(...findings(rows, split), '');
+		L.push(...findings(tableRows, split), '');
 	}
 	L.push('## 6. How to run', '');
 	L.push(
