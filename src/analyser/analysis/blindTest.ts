@@ -410,6 +410,12 @@ export async function cleanCurvatureDirections(
 	return { eigenvectors, clusterDirections };
 }
 
+/**
+ * {@link DEFAULT_BLIND_RULE}'s false-alarm rate on the clean controls of the detection benchmark's held-out split
+ * (docs/detection.md §5), carried into every blind test made with it; null while not measured.
+ */
+export const MEASURED_FALSE_ALARM_RATE: number | null = null;
+
 /** Options of {@link blindTestFor}. */
 export interface BlindTestOptions {
 	readonly rule?: BlindTestRule;
@@ -537,7 +543,7 @@ export async function blindTestFor(
 		fragilitySame: best === null ? null : fragilityByClass[best.cls],
 	};
 	return {
-		test: decideBlindTest(evidence, options.rule ?? DEFAULT_BLIND_RULE, options.falseAlarmRate ?? null),
+		test: decideBlindTest(evidence, options.rule ?? DEFAULT_BLIND_RULE, options.falseAlarmRate ?? (options.rule === undefined ? MEASURED_FALSE_ALARM_RATE : null)),
 		evidence,
 		pools: { curvature: curvaturePool, random: randomPool },
 		fragilityByClass,
