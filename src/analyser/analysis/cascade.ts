@@ -33,7 +33,7 @@ import type { CancelSignal, LogitModel } from '../curvature/index';
 import { checkpoint as cancelPoint } from '../curvature/cancel';
 import { topDirections } from './signature';
 
-/** Suspicion cut on the combined row score (a robust z): a priori, Iglewicz & Hoaglin's 3.5; not yet calibrated on dev. */
+/** Suspicion cut on the combined row score (a robust z): Iglewicz & Hoaglin's 3.5, set a priori and kept after the benchmark's dev split (docs/metrics.md §4). */
 export const ROW_SCORE_CUT = 3.5;
 /** A cos² to the candidate trigger this far above the control rows' median reaches the cut (blind mode's own cos² radius). */
 export const CURVATURE_COS2_AT_CUT = 0.3;
@@ -512,8 +512,8 @@ export function combineStages(
 
 /**
  * Suspects only when the run-level blind test alarms. Without an alarm the scores stay (every row keeps its score
- * in the scores file) but no row is called a suspect: on clean runs of the detection benchmark's dev split the rows
- * above the cut were tens to a hundred clean rows of one label (docs/metrics.md §4.2).
+ * in the scores file) but no row is called a suspect: on the detection benchmark's clean dev runs 56–159 clean rows
+ * per run scored above the cut (docs/metrics.md §4).
  */
 export function gateSuspects(s: RowSuspicion, state: BlindState): RowSuspicion {
 	return state === 'alarm' ? s : { ...s, suspects: [] };

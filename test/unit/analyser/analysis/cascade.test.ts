@@ -157,6 +157,19 @@ describe('row suspicion cascade', () => {
 		assert.equal(back?.testState, null);
 	});
 
+	test('stage 3: a drop must at least halve the row\'s probability (ln 2 nats) to reach the cut, however still the other rows are', () => {
+		const n = 40;
+		const cheap = new Float64Array(n);
+		// Genuine rows of the flip class barely move (1e-4 nats, spread 1e-5); row 0 drops 0.5 nats, row 1 drops 1 nat.
+		const drop = Float64Array.from({ length: n }, (_, i) => (i === 0 ? 0.5 : i === 1 ? 1 : 1e-4 + 1e-5 * ((i % 5) - 2)));
+		const s = combineStages(cheap, [], new Float64Array(0), [], drop);
+		assert.ok(s.direction[0] < ROW_SCORE_CUT, `0.5 nats scored ${s.direction[0]}`);
+		assert.ok(s.direction[1] >= ROW_SCORE_CUT, `1 nat scored ${s.direction[1]}`);
+		assert.ok(Math.abs(s.direction[1] - (1 - 1e-4) / (Math.LN2 / ROW_SCORE_CUT)) < 1e-9);
+		assert.deepEqual(s.suspects, [1]);
+		assert.equal(s.drop[1], 1);
+	});
+
 	test('suspects only when the blind test alarms; every row keeps its score either way, and the file says which state gated it', async () => {
 		const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pl-scores-'));
 		const cheap = { strip: Float64Array.from([1, 2]), spectral: Float64Array.from([0.5, 0.25]), cheap: Float64Array.from([0, 4]), ms: 1 };
