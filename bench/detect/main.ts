@@ -315,6 +315,8 @@ function reanalyseKept(keepDir: string, args: Args, csvFile: string, jsonFile: s
 		.map((k) => points.get(k))
 		.filter((p): p is GridPoint => p !== undefined && p.split === split && !done.has(p.key) && (args.only === null || p.key.includes(args.only)))
 		.sort((a, b) => a.key.localeCompare(b.key));
+	// The grid's fixed random order, so that a re-analysis cut short leaves a uniform sample, not the first architectures.
+	todo = shuffled(todo, 14);
 	if (args.shard !== null) {
 		const { index, count } = args.shard;
 		todo = todo.filter((_, i) => i % count === index);
