@@ -409,8 +409,8 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 			maxClusters: MAX_CANDIDATES,
 			signal: options.signal,
 		});
-		// Every row keeps its score; rows are suspects only when the test alarms.
-		const suspicion = gateSuspects(combineStages(cheap.cheap, scannedPos, cos2s, control, dir?.drop ?? null), testResult.test.state);
+		// Rows are suspects only when the test alarms; without an alarm each row's score is its stage-1 score.
+		const suspicion = gateSuspects(combineStages(cheap.cheap, scannedPos, cos2s, control, dir?.drop ?? null), testResult.test.state, cheap.cheap);
 		const suspects = suspicion.suspects;
 		const stepOfDir = /^\d+$/.test(path.basename(checkpointDir)) ? Number(path.basename(checkpointDir)) : null;
 		const totalRows = ctx.manifest.trainSample?.totalRows ?? file.count;

@@ -511,12 +511,15 @@ export function combineStages(
 }
 
 /**
- * Suspects only when the run-level blind test alarms. Without an alarm the scores stay (every row keeps its score
- * in the scores file) but no row is called a suspect: on the detection benchmark's clean dev runs 56–159 clean rows
- * per run scored above the cut (docs/metrics.md §4).
+ * The run-level blind test decides what the row scores mean. With an alarm, the combined score stands and the rows at
+ * or above the cut are suspects. Without one, no row is a suspect (on the detection benchmark's clean dev runs 56–159
+ * clean rows per run scored above the cut), and each row's score is its stage-1 score: a candidate the test did not
+ * confirm is no evidence, and on the dev split's working backdoors that the test missed, scores measured against that
+ * candidate ranked the poisons below chance (AUROC 0.31–0.48) where stage 1 ranked them at 0.66–0.80
+ * (docs/metrics.md §4). The stage columns keep every stage's value either way.
  */
-export function gateSuspects(s: RowSuspicion, state: BlindState): RowSuspicion {
-	return state === 'alarm' ? s : { ...s, suspects: [] };
+export function gateSuspects(s: RowSuspicion, state: BlindState, cheap: Float64Array): RowSuspicion {
+	return state === 'alarm' ? s : { ...s, score: Float64Array.from(cheap), suspects: [] };
 }
 
 function num(v: number): string {

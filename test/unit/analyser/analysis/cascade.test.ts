@@ -168,6 +168,11 @@ describe('row suspicion cascade', () => {
 		assert.ok(Math.abs(s.direction[1] - (1 - 1e-4) / (Math.LN2 / ROW_SCORE_CUT)) < 1e-9);
 		assert.deepEqual(s.suspects, [1]);
 		assert.equal(s.drop[1], 1);
+		// A candidate the blind test did not confirm is no evidence: the rows fall back to their stage-1 score.
+		const quiet = gateSuspects(s, 'quiet', cheap);
+		assert.deepEqual(Array.from(quiet.score), Array.from(cheap));
+		assert.equal(quiet.direction[1], s.direction[1]);
+		assert.equal(gateSuspects(s, 'alarm', cheap).score[1], s.direction[1]);
 	});
 
 	test('suspects only when the blind test alarms; every row keeps its score either way, and the file says which state gated it', async () => {
@@ -175,17 +180,17 @@ describe('row suspicion cascade', () => {
 		const cheap = { strip: Float64Array.from([1, 2]), spectral: Float64Array.from([0.5, 0.25]), cheap: Float64Array.from([0, 4]), ms: 1 };
 		const s = combineStages(cheap.cheap, [], null, [], null);
 		assert.deepEqual(s.suspects, [1]);
-		assert.equal(gateSuspects(s, 'alarm'), s);
+		assert.equal(gateSuspects(s, 'alarm', cheap.cheap), s);
 		for (const state of ['quiet', 'inconclusive', 'nothing-to-analyse'] as const) {
-			const g = gateSuspects(s, state);
+			const g = gateSuspects(s, state, cheap.cheap);
 			assert.deepEqual(g.suspects, []);
-			assert.deepEqual(Array.from(g.score), Array.from(s.score));
+			assert.deepEqual(Array.from(g.score), Array.from(cheap.cheap));
 			await writeRowScores(dir, 3, [7, 9], [1, 0], cheap, g, 2, state);
 			const back = await readRowScores(dir);
 			assert.equal(back?.testState, state);
 			assert.deepEqual(back?.scores.get(9), { label: 0, score: 4, suspect: false });
 		}
-		await writeRowScores(dir, 3, [7, 9], [1, 0], cheap, gateSuspects(s, 'alarm'), 2, 'alarm');
+		await writeRowScores(dir, 3, [7, 9], [1, 0], cheap, gateSuspects(s, 'alarm', cheap.cheap), 2, 'alarm');
 		const back = await readRowScores(dir);
 		assert.equal(back?.testState, 'alarm');
 		assert.deepEqual(back?.scores.get(9), { label: 0, score: 4, suspect: true });
