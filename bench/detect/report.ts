@@ -192,7 +192,7 @@ export function renderPage(
 	const left = runs.filter((x) => !stamped(x.key)).length;
 	if (analysers.size > 0 && left > 0) {
 		L.push(
-			`The tables below leave out the ${left} runs measured before the re-analysis (their folders were not kept, so they must be retrained, and their blind-mode rows measured the old rule): they rest on the ${runs.length - left} runs measured by the current analysers.`,
+			`The tables below leave out the ${left} runs not yet measured by the current analysers (their blind-mode rows measured the old rule; a kept folder is re-analysed with \`--reanalyse\`, the others must be retrained): they rest on the ${runs.length - left} runs that were.`,
 			'',
 		);
 	}
