@@ -214,9 +214,16 @@ export function renderPage(
 		'npm run bench:detect                                 # the full grid, resumable: finished keys in runs.csv are skipped',
 		'node --import tsx bench/detect/main.ts --full --shard=I/N --out=DIR --deadline=S   # a worker (no page)',
 		'node --import tsx bench/detect/main.ts --report --merge=DIR1,DIR2                  # fold workers in, regenerate this page',
+		'',
+		'# how the runs measured by the current analysers were made (kept folders, one split at a time):',
+		'node --import tsx bench/detect/main.ts --full --split=dev --shard=I/N --out=DIR --keep=KEEP      # dev runs, trained and analysed',
+		'node --import tsx bench/detect/calibrate.ts --keep=KEEP                                        # the dev evidence behind blind mode\'s rule',
+		'node --import tsx bench/detect/main.ts --full --split=held-out --train-only --shard=I/N --out=DIR --keep=KEEP   # held-out runs, trained only',
+		'node --import tsx bench/detect/main.ts --reanalyse=KEEP --split=held-out --shard=I/N --out=DIR  # analysed after the freeze',
+		'node --import tsx bench/detect/main.ts --report --merge-replace=DIR1,DIR2                        # their rows replace older ones',
 		'```',
 		'',
-		'The full grid runs in a fixed seeded random order, so a partial run is a uniform sample of it. Each run: training in a child process through the SDK (tfjs wasm), `poison-lens analyse` twice (blind and declared copies), the baseline detectors in a child process; the run folders are deleted afterwards unless `--keep=DIR` keeps them for re-analysis (CSV and JSONL keep the results). Runs that fail are listed in docs/detection/errors.jsonl.',
+		'The full grid runs in a fixed seeded random order, so a partial run is a uniform sample of it. Each run: training in a child process through the SDK (tfjs wasm), `poison-lens analyse` twice (blind and declared copies), the baseline detectors in a child process; the run folders are deleted afterwards unless `--keep=DIR` keeps them for re-analysis (CSV and JSONL keep the results). `--pause-file=FILE` makes a worker wait between runs while FILE exists (to free the cores for a timing). Runs that fail are listed in docs/detection/errors.jsonl.',
 		'',
 	);
 	return `${L.join('\n')}\n`;
