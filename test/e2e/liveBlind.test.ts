@@ -71,7 +71,7 @@ describe('live blind monitoring (analyse --follow)', () => {
 		}
 		const a = analysis(dir);
 		assert.deepEqual(a.problems, []);
-		console.log(a.blind.map((b) => `    step ${b.step}: ${b.test.state} score ${String(b.test.score)} control ${String(b.controlFlipRate)} rows ${String(b.scoredRows)} ${String(b.analysisMs)} ms`).join('\n'));
+		console.log(a.blind.map((b) => `    step ${b.step}: ${b.test.state}, ${String(b.suspects)} suspects, score ${String(b.test.score)} control ${String(b.controlFlipRate)} rows ${String(b.scoredRows)} ${String(b.analysisMs)} ms`).join('\n'));
 		// One scan per checkpoint (every 1), each a complete blind line.
 		assert.deepEqual(
 			a.blind.map((b) => b.step),
@@ -88,11 +88,19 @@ describe('live blind monitoring (analyse --follow)', () => {
 			}
 		}
 		// The fixture's poisons form a backdoor that blind mode finds at the end of training (see the contract test):
-		// the trained checkpoints' scans alarm; the final summary carries the suspects and the candidate trigger.
+		// the trained checkpoints' scans alarm; the final summary carries the scan's suspects (the rows its scores file
+		// flags, as many as its line counts) and the candidate trigger.
 		const last = a.blind[a.blind.length - 1];
 		assert.equal(last.test.state, 'alarm', `last scan: ${JSON.stringify(last.test)}`);
-		assert.ok((a.summary?.blind?.suspectRows ?? []).length > 0);
 		assert.equal(a.summary?.blind?.test?.state, 'alarm');
+		const flagged = fs
+			.readFileSync(path.join(dir, 'blind', 'row-scores.csv'), 'utf8')
+			.split('\n')
+			.slice(2)
+			.filter((l) => l.split(',')[3] === '1')
+			.map((l) => Number(l.split(',')[0]));
+		assert.deepEqual([...(a.summary?.blind?.suspectRows ?? [])].sort((x, y) => x - y), flagged.sort((x, y) => x - y));
+		assert.equal(last.suspects, flagged.length);
 		assert.ok(a.summary?.images?.candidateTrigger !== undefined);
 		// Each live scan is reported on stderr in one line.
 		assert.match(stderr, /live blind scan at step \d+ \(epoch [\d.]+, scored \d+ of \d+ rows, [\d.]+ s\): (ALARM|quiet|inconclusive|nothing to analyse), score/);
