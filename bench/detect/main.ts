@@ -342,22 +342,17 @@ function reanalyseKept(keepDir: string, args: Args, csvFile: string, jsonFile: s
 	}
 }
 
-function main(): void {
-	const args = parseDetectArgs(process.argv.slice(2), process.env);
-	const t0 = Date.now();
-	const resultsDir = args.out ?? path.join(ROOT, 'docs', 'detection');
-	fs.mkdirSync(resultsDir, { recursive: true });
-	const csvFile = path.join(resultsDir, 'runs.csv');
-	const jsonFile = path.join(resultsDir, 'runs.jsonl');
-	const errFile = path.join(resultsDir, 'errors.jsonl');
-	const header = COLUMNS.join(',');
-	if (args.fresh) {
-		for (const f of [csvFile, jsonFile, errFile]) {
-			fs.rmSync(f, { force: true });
-		}
-	}
-	// Re-analyses replace the rows of their keys.
-	for (const dir of args.mergeReplace) {
+/** The results files a call writes. */
+interface ResultFiles {
+	readonly csvFile: string;
+	readonly jsonFile: string;
+	readonly errFile: string;
+	readonly header: string;
+}
+
+/** --merge-replace: re-analysed workers' rows replace the rows of the same keys. */
+function mergeReplaced(dirs: readonly string[], { csvFile, jsonFile, header }: ResultFiles): void {
+	for (const dir of dirs) {
 		const theirs = path.join(dir, 'runs.csv');
 		if (!fs.existsSync(theirs)) {
 			continue;
@@ -374,8 +369,11 @@ function main(): void {
 		fs.writeFileSync(jsonFile, [...jsonKept, ...jsonTheirs].map((l) => `${l}\n`).join(''));
 		process.stderr.write(`bench:detect: replaced the rows of ${keys.size} re-analysed runs from ${dir}\n`);
 	}
-	// Fold finished workers' rows in (each key once).
-	for (const dir of args.merge) {
+}
+
+/** --merge: finished workers' rows are folded in, each key once. */
+function mergeWorkers(dirs: readonly string[], { csvFile, jsonFile, errFile, header }: ResultFiles): void {
+	for (const dir of dirs) {
 		const have = readCsvKeys(csvFile);
 		const theirs = path.join(dir, 'runs.csv');
 		if (!fs.existsSync(theirs)) {
@@ -393,6 +391,24 @@ function main(): void {
 		}
 		process.stderr.write(`bench:detect: merged ${lines.length} rows from ${dir}\n`);
 	}
+}
+
+function main(): void {
+	const args = parseDetectArgs(process.argv.slice(2), process.env);
+	const t0 = Date.now();
+	const resultsDir = args.out ?? path.join(ROOT, 'docs', 'detection');
+	fs.mkdirSync(resultsDir, { recursive: true });
+	const csvFile = path.join(resultsDir, 'runs.csv');
+	const jsonFile = path.join(resultsDir, 'runs.jsonl');
+	const errFile = path.join(resultsDir, 'errors.jsonl');
+	const header = COLUMNS.join(',');
+	if (args.fresh) {
+		for (const f of [csvFile, jsonFile, errFile]) {
+			fs.rmSync(f, { force: true });
+		}
+	}
+	mergeReplaced(args.mergeReplace, { csvFile, jsonFile, errFile, header });
+	mergeWorkers(args.merge, { csvFile, jsonFile, errFile, header });
 	if (args.reanalyse !== null) {
 		reanalyseKept(args.reanalyse, args, csvFile, jsonFile, errFile, header, t0);
 	} else if (!args.report) {
