@@ -365,15 +365,7 @@ export async function directionStage(
 /** Per label: |(r − mean)·v| with v the top right singular vector of the label's centred representations. */
 export function spectralProjections(reps: Float32Array, n: number, d: number, labels: ArrayLike<number>): Float64Array {
 	const out = new Float64Array(n);
-	const groups = new Map<number, number[]>();
-	for (let i = 0; i < n; i++) {
-		const g = groups.get(labels[i]);
-		if (g === undefined) {
-			groups.set(labels[i], [i]);
-		} else {
-			g.push(i);
-		}
-	}
+	const groups = groupByLabel(labels);
 	for (const idx of groups.values()) {
 		const m = idx.length;
 		if (m < 3) {

@@ -11,6 +11,7 @@
  * Pure, apart from {@link subsetReader}, a read-only view of a tensor file restricted to some of its rows.
  */
 import { mulberry32 } from '../../math/random';
+import { groupByLabel } from '../detectors/common';
 import type { TensorSetReader } from '../../protocol/tensorFile';
 
 /**
@@ -21,20 +22,11 @@ import type { TensorSetReader } from '../../protocol/tensorFile';
  */
 export function stratifiedOrder(labels: ArrayLike<number>, seed: number): Int32Array {
 	const n = labels.length;
-	const groups = new Map<number, number[]>();
-	for (let i = 0; i < n; i++) {
-		const g = groups.get(labels[i]);
-		if (g === undefined) {
-			groups.set(labels[i], [i]);
-		} else {
-			g.push(i);
-		}
-	}
+	const groups = groupByLabel(labels);
 	const rand = mulberry32((seed * 2_654_435_761 + 0x5eed) >>> 0);
 	const keys = new Float64Array(n);
-	const labelOrder = [...groups.keys()].sort((a, b) => a - b);
-	for (const label of labelOrder) {
-		const rows = groups.get(label) ?? [];
+	// Labels in ascending order (groupByLabel sorts them), so the seed gives the same order whatever the file order.
+	for (const rows of groups.values()) {
 		for (let i = rows.length - 1; i > 0; i--) {
 			const j = Math.floor(rand() * (i + 1));
 			const t = rows[i];
