@@ -13,15 +13,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { WORKS_AT, auroc, precisionRecall } from './metrics';
 import { splitOfKey } from './rescore';
+import type { Truth as TrainTruth } from './train';
 import { DEFAULT_BLIND_RULE } from '../../src/analyser/analysis/blindTest';
 
-interface Truth {
-	readonly key: string;
-	readonly blindDir: string;
-	readonly targetLabel: number | null;
-	readonly poisonedRows: readonly number[];
-	readonly timeline: readonly { readonly excessAsr: number }[];
-}
+type Truth = Pick<TrainTruth, 'blindDir' | 'targetLabel' | 'poisonedRows' | 'timeline'>;
 
 interface BlindTestLine {
 	readonly state: string;

@@ -15,6 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ARCHITECTURES, ATTACKS, buildGrid, splitOf, type Architecture, type Attack, type Split } from './grid';
 import { WORKS_AT } from './metrics';
+import type { Truth as TrainTruth } from './train';
 import { selectBackend, type BackendRequest } from '../../src/tfjs/backend';
 import { loadRunContext } from '../../src/analyser/analysis/context';
 import { runBlindScan } from '../../src/analyser/analysis/blind';
@@ -53,13 +54,7 @@ export function allowedKeys(keys: readonly string[], heldOut: boolean): { allowe
 	return { allowed, refused: keys.length - allowed.length };
 }
 
-interface Truth {
-	readonly key: string;
-	readonly blindDir: string;
-	readonly targetLabel: number | null;
-	readonly poisonedRows: readonly number[];
-	readonly timeline: readonly { readonly excessAsr: number }[];
-}
+type Truth = Pick<TrainTruth, 'key' | 'blindDir' | 'targetLabel' | 'poisonedRows' | 'timeline'>;
 
 function newestCheckpoint(runDir: string): string {
 	const dir = path.join(runDir, 'checkpoints');
