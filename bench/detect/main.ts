@@ -170,7 +170,7 @@ function analyse(runDir: string, jsonOut: string, blind: boolean): CliOutcome {
 let versionCache: string | null = null;
 
 /** The commit of the analyser that measured a run (with "+changes" when the work tree differs from it). */
-function analyserVersion(): string {
+export function analyserVersion(): string {
 	if (versionCache === null) {
 		const head = spawnSync('git', ['rev-parse', '--short=7', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
 		const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no', 'src'], { cwd: ROOT, encoding: 'utf8' });

@@ -16,7 +16,7 @@ import { backendSummary, selectBackend } from '../tfjs/backend';
 import { installGradientFixes } from '../tfjs/gradients';
 import { CurvatureCancelledError } from '../analyser/curvature/index';
 import { AnalysisError } from '../analyser/analysis/errors';
-import { analyseRunDir, type RunAnalysisOutcome } from '../analyser/analysis/runner';
+import { analyseRunDir, type LiveScanStop, type RunAnalysisOutcome } from '../analyser/analysis/runner';
 import { DEFAULT_LIVE_BLIND_SHARE, parseLiveBlindEvery, type LiveBlindSettings } from '../analyser/analysis/liveBlind';
 import { relativeTriggerCurvature } from '../analyser/analysis/lag';
 import { LIGHT_LANCZOS_STEPS } from '../analyser/analysis/checkpoint';
@@ -572,6 +572,15 @@ function watchInterrupts(signal: { aborted: boolean }): () => void {
 }
 
 /** The progress bar on stderr, started on the first report. */
+/** The line for a live blind scan given up without a result, e.g. "live blind scan at step 200 (epoch 1.00) stopped after 4.2 s: past twice its time box of 1.9 s (…)". */
+export function liveBlindStoppedText(stop: LiveScanStop): string {
+	const why =
+		stop.reason === 'stale'
+			? 'a newer checkpoint was due first (the next due checkpoint is scanned instead)'
+			: `past twice its time box${stop.budgetMs === null ? '' : ` of ${(stop.budgetMs / 1000).toFixed(1)} s`} (--blind-share gives scans a larger share of the epoch; --blind-every N scans less often)`;
+	return `live blind scan at step ${stop.step} (epoch ${stop.epoch.toFixed(2)}) stopped after ${(stop.elapsedMs / 1000).toFixed(1)} s: ${why}`;
+}
+
 /** One line per live blind scan on stderr, e.g. "live blind scan at step 450 (epoch 1.44, scored 4096 of 60000 rows, 5.1 s): ALARM, score 0.62 (null band 0.02–0.2): …". */
 export function liveBlindText(line: BlindCheckpoint): string {
 	const t = line.test;
@@ -673,6 +682,7 @@ async function runAnalyseInner(argv: string[]): Promise<number> {
 			blind: args.blind,
 			liveBlind: args.liveBlind,
 			onBlindLine: (line) => process.stderr.write(`\n${liveBlindText(line)}\n`),
+			onBlindStopped: (stop) => process.stderr.write(`\n${liveBlindStoppedText(stop)}\n`),
 			retryErrors: args.retryErrors,
 			...(staleAfterMs() === undefined ? {} : { staleAfterMs: staleAfterMs() }),
 			signal,

@@ -164,6 +164,22 @@ export const BlindTestSchema = T.Object({
 	falseAlarmRate: OrNull(T.Number()),
 	/** One sentence that names only what was measured. */
 	reason: T.String({ default: '' }),
+	/**
+	 * The class-shortcut test: per class, the universal perturbation of RMS size `norm` toward it; the class it pushes
+	 * the most clean probes to, the runner-up, their gap, and the gap from which the test alarms. Absent in analyses
+	 * made before the test existed.
+	 */
+	shortcut: T.Optional(
+		T.Object({
+			norm: T.Number(),
+			cls: T.Integer(),
+			rate: T.Number(),
+			secondCls: OrNull(T.Integer()),
+			second: T.Number(),
+			gap: T.Number(),
+			threshold: T.Number(),
+		}),
+	),
 });
 export type BlindTest = Readonly<Static<typeof BlindTestSchema>>;
 

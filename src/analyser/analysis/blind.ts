@@ -396,12 +396,8 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 		});
 		// Stage 2: the per-sample input-Hessian for the top candidates and an equally large random control.
 		const { candidates, control, scannedPos, total, out, vectors, minCos2, consensus, tried, hessianMs } = await hessianStage(ctx, model, logit, reader, cheap.cheap, options);
-		const cos2s = consensus === null ? null : Float64Array.from({ length: total }, (_, i) => cos2(vectors.subarray(i * dim, (i + 1) * dim), consensus.direction));
-		// One score per row: the stages combined; suspects are the rows at or above the cut.
-		// Stage 3: the candidate trigger tested on every row of its flip class.
-		const dir = consensus === null ? null : await directionStage(logit, reader, reader.labels, consensus.direction, consensus.cls, FLIP_NORM, { signal: options.signal });
-		// The run-level question: is the candidate far outside a null built from the run itself?
-		options.onStage?.('blind test: null directions and fragility');
+		// The run-level question: is the candidate far outside a null built from the run itself, or is one class a shortcut?
+		options.onStage?.('blind test: null directions, class shortcut and fragility');
 		const testResult = await blindTestFor(model, logit, ctx.probe, ctx.numClasses, tried, {
 			...options.test,
 			minCos2,
@@ -409,6 +405,12 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 			maxClusters: MAX_CANDIDATES,
 			signal: options.signal,
 		});
+		// The candidate trigger: the curvature candidate, unless only the class-shortcut test alarmed (then its perturbation).
+		const chosen = testResult.test.state === 'alarm' && testResult.curvatureState !== 'alarm' && testResult.shortcut !== null ? testResult.shortcut : consensus;
+		const cos2s = chosen === null ? null : Float64Array.from({ length: total }, (_, i) => cos2(vectors.subarray(i * dim, (i + 1) * dim), chosen.direction));
+		// Stage 3: the candidate trigger tested on every row of its flip class.
+		const dir = chosen === null ? null : await directionStage(logit, reader, reader.labels, chosen.direction, chosen.cls, FLIP_NORM, { signal: options.signal });
+		// One score per row: the stages combined; suspects are the rows at or above the cut.
 		// Rows are suspects only when the test alarms; without an alarm each row's score is its stage-1 score.
 		const suspicion = gateSuspects(combineStages(cheap.cheap, scannedPos, cos2s, control, dir?.drop ?? null), testResult.test.state, cheap.cheap);
 		const suspects = suspicion.suspects;
@@ -417,7 +419,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 		const rowScoresFile =
 			options.writeScores === false ? null : await writeRowScores(ctx.runDir, stepOfDir, allRows, reader.labels, cheap, suspicion, totalRows, testResult.test.state);
 		const control0 = consensus === null ? null : testResult.evidence.controlRate;
-		const overlap = consensus !== null && ctx.attack !== null ? cos2(consensus.direction, ctx.attack.meanDirection) : null;
+		const overlap = chosen !== null && ctx.attack !== null ? cos2(chosen.direction, ctx.attack.meanDirection) : null;
 		const poisoned = ctx.attack?.poisonedRows ?? ctx.manifest.attack?.poisonedRows ?? null;
 		const cheapAbove = aboveCut(cheap.cheap, suspicion.cut);
 		return {
@@ -426,15 +428,15 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 				candidateTriggerOverlap: overlap === null ? null : round6(overlap),
 				flipRate: consensus === null ? null : round6(consensus.rate),
 				suspectRows: suspects.map((i) => allRows[i]),
-				flipClass: consensus?.cls ?? null,
+				flipClass: chosen?.cls ?? null,
 				scoredRows: n,
 				totalRows,
 				rowScoreCut: suspicion.cut,
 				rowScoresFile,
 				test: testResult.test,
 			},
-			candidateTrigger: consensus === null ? undefined : imageOf(consensus.direction, ctx.itemShape),
-			direction: consensus?.direction ?? null,
+			candidateTrigger: chosen === null ? undefined : imageOf(chosen.direction, ctx.itemShape),
+			direction: chosen?.direction ?? null,
 			outliers: out.outliers.length,
 			clusterRows: (consensus?.members ?? []).map((i) => allRows[scannedPos[i]]),
 			scanned: total,

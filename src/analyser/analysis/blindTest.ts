@@ -49,6 +49,11 @@ export interface BlindTestRule {
 	readonly oneClassShare: number;
 	/** Nothing to analyse when clean accuracy is at most this multiple of chance (1/C). */
 	readonly chanceMultiple: number;
+	/**
+	 * The class-shortcut test alarms when the universal perturbation of size {@link SHORTCUT_NORM} toward one class
+	 * flips at least this much more of the clean probes (absolute flip rate) than the best one toward any other class.
+	 */
+	readonly shortcutGap: number;
 }
 
 /**
@@ -63,7 +68,28 @@ export const DEFAULT_BLIND_RULE: BlindTestRule = {
 	fragileFloor: 0.1,
 	oneClassShare: 0.9,
 	chanceMultiple: 1.5,
+	shortcutGap: 0.23,
 };
+
+/**
+ * RMS per-value size of the class-shortcut test's universal perturbations: half of {@link FLIP_NORM}. At FLIP_NORM
+ * a universal perturbation reaches most probes for some class in clean and backdoored nets alike; at half of it, on the
+ * benchmark's dev split, the backdoor's class stood out (docs/metrics.md §4.1).
+ */
+export const SHORTCUT_NORM = 0.05;
+
+/** The class-shortcut statistic from the per-class universal-perturbation flip rates (pure): the top class, the runner-up and the gap. */
+export function shortcutOf(rates: readonly (number | null)[]): { cls: number; rate: number; secondCls: number | null; second: number; gap: number } | null {
+	const ranked = rates
+		.map((r, c) => ({ c, r }))
+		.filter((x): x is { c: number; r: number } => x.r !== null && Number.isFinite(x.r))
+		.sort((a, b) => b.r - a.r || a.c - b.c);
+	if (ranked.length === 0) {
+		return null;
+	}
+	const second = ranked.length > 1 ? ranked[1] : null;
+	return { cls: ranked[0].c, rate: ranked[0].r, secondCls: second?.c ?? null, second: second?.r ?? 0, gap: ranked[0].r - (second?.r ?? 0) };
+}
 
 /** Everything the decision needs, measured on one checkpoint. */
 export interface BlindEvidence {
@@ -90,6 +116,8 @@ export interface BlindEvidence {
 	readonly fragilityOther: number | null;
 	readonly fragilityOtherClass: number | null;
 	readonly fragilitySame: number | null;
+	/** Per class, the flip rate of the universal perturbation toward it at {@link SHORTCUT_NORM} (null: not measured, or no eligible probe). */
+	readonly shortcutRates?: readonly (number | null)[] | null;
 }
 
 function pct(v: number): string {
@@ -103,6 +131,26 @@ function pct(v: number): string {
  * (quiet) → alarm.
  */
 export function decideBlindTest(e: BlindEvidence, rule: BlindTestRule = DEFAULT_BLIND_RULE, falseAlarmRate: number | null = null): BlindTest {
+	const curvature = decideCurvature(e, rule, falseAlarmRate);
+	const sc = e.shortcutRates === undefined || e.shortcutRates === null ? null : shortcutOf(e.shortcutRates);
+	if (sc === null || curvature.state === 'nothing-to-analyse') {
+		return curvature;
+	}
+	const shortcut = { norm: SHORTCUT_NORM, cls: sc.cls, rate: sc.rate, secondCls: sc.secondCls, second: sc.second, gap: sc.gap, threshold: rule.shortcutGap };
+	const words =
+		`a universal perturbation of RMS size ${SHORTCUT_NORM} pushes ${pct(sc.rate)} of clean probes to class ${sc.cls}, ` +
+		`${(100 * sc.gap).toFixed(1)} points more than toward any other class (next: class ${sc.secondCls ?? '–'}, ${pct(sc.second)}; alarm from ${(100 * rule.shortcutGap).toFixed(0)} points)`;
+	if (sc.gap < rule.shortcutGap) {
+		return { ...curvature, shortcut, reason: `${curvature.reason}; class shortcut: ${words}` };
+	}
+	if (curvature.state === 'alarm') {
+		return { ...curvature, shortcut, reason: `${curvature.reason}; and one class is a shortcut: ${words}` };
+	}
+	return { ...curvature, shortcut, state: 'alarm', reason: `one class is a shortcut: ${words} (curvature candidate: ${curvature.reason})` };
+}
+
+/** The curvature candidate's part of the test (pure): {@link decideBlindTest} without the class-shortcut test. */
+function decideCurvature(e: BlindEvidence, rule: BlindTestRule, falseAlarmRate: number | null): BlindTest {
 	const nullHigh = e.nullDraws.length > 0 ? quantile(e.nullDraws, rule.nullQuantile) : null;
 	const nullLow = e.nullDraws.length > 0 ? quantile(e.nullDraws, 1 - rule.nullQuantile) : null;
 	const base = {
@@ -369,6 +417,35 @@ export async function universalPerturbation(
 	return delta;
 }
 
+/** Per class: the universal perturbation toward it and the share of probes it pushes there (null: no eligible probe). */
+export interface PerClassPerturbations {
+	readonly rates: (number | null)[];
+	readonly directions: (Float64Array | null)[];
+}
+
+/** {@link universalPerturbation} toward every class at one size, each with its flip rate to that class (0 when it pushes the most probes elsewhere). */
+export async function perClassPerturbations(
+	model: tf.LayersModel,
+	logit: LogitModel,
+	probe: FlipProbes,
+	clean: Int32Array,
+	numClasses: number,
+	options: { readonly steps: number; readonly norm: number; readonly seed: number; readonly signal?: CancelSignal },
+): Promise<PerClassPerturbations> {
+	const rates: (number | null)[] = new Array<number | null>(numClasses).fill(null);
+	const directions: (Float64Array | null)[] = new Array<Float64Array | null>(numClasses).fill(null);
+	for (let c = 0; c < numClasses; c++) {
+		const d = await universalPerturbation(logit, probe, clean, c, { steps: options.steps, norm: options.norm, seed: options.seed + 7 * (c + 1), signal: options.signal });
+		if (d === null) {
+			continue;
+		}
+		const [f] = await flipRates(model, probe, logit.inputShape, numClasses, [d], { clean, norm: options.norm, signal: options.signal });
+		rates[c] = f.cls === c ? f.rate : 0;
+		directions[c] = d;
+	}
+	return { rates, directions };
+}
+
 /**
  * The top input-Hessian eigenvector of every clean probe, and the principal directions of their cos² clusters picked
  * the same way the candidates are (greedy dense clusters, neighbours at cos² ≥ minCos2, at least minCluster members).
@@ -444,6 +521,10 @@ export interface BlindTestResult {
 	readonly pools: { readonly curvature: readonly number[]; readonly random: readonly number[] };
 	/** Universal-perturbation flip rate per class (index = class; null where no probe was eligible). */
 	readonly fragilityByClass: readonly (number | null)[];
+	/** The class-shortcut test's top class and its universal perturbation (null: not measured). */
+	readonly shortcut: { readonly cls: number; readonly direction: Float64Array } | null;
+	/** The state the curvature candidate alone would get (so a caller knows whether only the class-shortcut test alarmed). */
+	readonly curvatureState: BlindTest['state'];
 	/** Milliseconds spent on the random directions, the clean-probe curvature directions and the universal perturbations. */
 	readonly timings: { readonly random: number; readonly curvature: number; readonly fragility: number };
 	readonly elapsedMs: number;
@@ -504,17 +585,11 @@ export async function blindTestFor(
 	const randDraws = bestOfK(randomPool, k, draws, seed + 1999);
 	const nullDraws = randDraws.map((r, i) => Math.max(r, curvDraws[i] ?? 0));
 	const t2 = performance.now();
-	const fragilityByClass: (number | null)[] = new Array<number | null>(numClasses).fill(null);
-	if ((options.uapSteps ?? 10) > 0 && best !== null) {
-		for (let c = 0; c < numClasses; c++) {
-			const d = await universalPerturbation(logit, probe, clean, c, { steps: options.uapSteps ?? 10, seed: seed + 7 * (c + 1), signal: options.signal });
-			if (d === null) {
-				continue;
-			}
-			const [f] = await flipRates(model, probe, itemShape, numClasses, [d], { clean, signal: options.signal });
-			fragilityByClass[c] = f.cls === c ? f.rate : 0;
-		}
-	}
+	const steps = options.uapSteps ?? 10;
+	const perClass = (norm: number): Promise<PerClassPerturbations> => perClassPerturbations(model, logit, probe, clean, numClasses, { steps, norm, seed, signal: options.signal });
+	const fragilityByClass = steps > 0 && best !== null ? (await perClass(FLIP_NORM)).rates : new Array<number | null>(numClasses).fill(null);
+	// The class-shortcut test: per class, the universal perturbation toward it at SHORTCUT_NORM (always measured).
+	const shortcutPass = steps > 0 ? await perClass(SHORTCUT_NORM) : null;
 	const t3 = performance.now();
 	let fragilityOther: number | null = null;
 	let fragilityOtherClass: number | null = null;
@@ -541,12 +616,18 @@ export async function blindTestFor(
 		fragilityOther,
 		fragilityOtherClass,
 		fragilitySame: best === null ? null : fragilityByClass[best.cls],
+		shortcutRates: shortcutPass?.rates ?? null,
 	};
+	const top = shortcutPass === null ? null : shortcutOf(shortcutPass.rates);
+	const topDirection = top === null ? null : (shortcutPass?.directions[top.cls] ?? null);
+	const rule = options.rule ?? DEFAULT_BLIND_RULE;
 	return {
+		curvatureState: decideCurvature(evidence, rule, null).state,
 		test: decideBlindTest(evidence, options.rule ?? DEFAULT_BLIND_RULE, options.falseAlarmRate ?? (options.rule === undefined ? MEASURED_FALSE_ALARM_RATE : null)),
 		evidence,
 		pools: { curvature: curvaturePool, random: randomPool },
 		fragilityByClass,
+		shortcut: top === null || topDirection === null ? null : { cls: top.cls, direction: topDirection },
 		timings: { random: t1 - t0, curvature: t2 - t1, fragility: t3 - t2 },
 		elapsedMs: performance.now() - t0,
 	};

@@ -57,6 +57,18 @@ export interface RunAnalysisOptions {
 	readonly liveBlind?: LiveBlindSettings | false;
 	/** Called after each live blind scan line is appended (the analyser process forwards it to the host). */
 	readonly onBlindLine?: (line: BlindCheckpoint) => void;
+	/** Called when a live blind scan is given up without a line (a newer checkpoint was due, or it ran past twice its time box). */
+	readonly onBlindStopped?: (stop: LiveScanStop) => void;
+}
+
+/** A live blind scan given up without a line. */
+export interface LiveScanStop {
+	readonly step: number;
+	readonly epoch: number;
+	readonly elapsedMs: number;
+	readonly reason: 'stale' | 'overrun';
+	/** The scan's time box (null: the epoch time was not known yet). */
+	readonly budgetMs: number | null;
 }
 
 /** What a run analysis produced. */
@@ -347,6 +359,7 @@ async function liveScanOnce(st: RunLoop, live: LiveBlindMonitor, due: Checkpoint
 		const out = await live.scan(due, view, options.signal, (done, n) => st.say(`live blind scan at checkpoint ${due.step}: ${done}/${n} training samples`));
 		if (out.kind === 'stopped') {
 			st.say(`live blind scan at checkpoint ${due.step} stopped after ${(out.elapsedMs / 1000).toFixed(1)} s: ${out.reason === 'stale' ? 'a newer checkpoint is due' : 'past twice its time box'}`);
+			options.onBlindStopped?.({ step: due.step, epoch: due.epoch, elapsedMs: out.elapsedMs, reason: out.reason, budgetMs: out.plan.budgetMs });
 			return;
 		}
 		const line = blindLine(due, out.result, ctx.manifest.trainSample?.totalRows ?? null, rec.degenerate ?? null);

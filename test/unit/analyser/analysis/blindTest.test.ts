@@ -7,7 +7,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_BLIND_RULE, bestOfK, blindTestFor, decideBlindTest, flipOf, flipRates, randomDirection, universalPerturbation, type BlindEvidence } from '../../../../src/analyser/analysis/blindTest';
+import { DEFAULT_BLIND_RULE, SHORTCUT_NORM, bestOfK, blindTestFor, decideBlindTest, flipOf, flipRates, randomDirection, shortcutOf, universalPerturbation, type BlindEvidence } from '../../../../src/analyser/analysis/blindTest';
 import { flipRate } from '../../../../src/analyser/analysis/blind';
 import { logitModelFromLayers } from '../../../../src/analyser/curvature/index';
 import { installGradientFixes } from '../../../../src/tfjs/gradients';
@@ -108,6 +108,62 @@ describe('decideBlindTest (pure)', () => {
 
 	test('no null draws: inconclusive rather than a verdict against nothing', () => {
 		assert.equal(decideBlindTest({ ...base, nullDraws: [] }).state, 'inconclusive');
+	});
+});
+
+describe('class-shortcut test (pure)', () => {
+	const quietCurvature: BlindEvidence = { ...base, candidateRate: 0.08 };
+	const rates = (top: number, second: number): (number | null)[] => [0.01, top, null, second, 0.02, 0, 0, 0, 0, 0];
+
+	test('shortcutOf: top class, runner-up and gap; nulls skipped; ties go to the lower class; nothing measured: null', () => {
+		assert.deepEqual(shortcutOf(rates(0.6, 0.2)), { cls: 1, rate: 0.6, secondCls: 3, second: 0.2, gap: 0.6 - 0.2 });
+		assert.deepEqual(shortcutOf([0.3, 0.3]), { cls: 0, rate: 0.3, secondCls: 1, second: 0.3, gap: 0 });
+		assert.deepEqual(shortcutOf([null, 0.4]), { cls: 1, rate: 0.4, secondCls: null, second: 0, gap: 0.4 });
+		assert.equal(shortcutOf([null, null]), null);
+		assert.equal(shortcutOf([]), null);
+	});
+
+	test('one class reached far more easily than any other: alarm even when the curvature candidate is quiet, with both in the reason', () => {
+		const t = decideBlindTest({ ...quietCurvature, shortcutRates: rates(0.5, 0.1) });
+		assert.equal(t.state, 'alarm');
+		assert.match(t.reason, /^one class is a shortcut: a universal perturbation of RMS size 0\.05 pushes 50\.0 % of clean probes to class 1, 40\.0 points more/);
+		assert.match(t.reason, /next: class 3, 10\.0 %; alarm from 23 points/);
+		assert.match(t.reason, /curvature candidate: the candidate trigger flips 8\.0 %/);
+		assert.deepEqual(t.shortcut, { norm: SHORTCUT_NORM, cls: 1, rate: 0.5, secondCls: 3, second: 0.1, gap: 0.5 - 0.1, threshold: DEFAULT_BLIND_RULE.shortcutGap });
+		// The score stays the curvature candidate's flip rate.
+		assert.equal(t.score, 0.08);
+	});
+
+	test('the gap decides, not the rate: a natural attractor class that many probes reach, with a close runner-up, stays quiet', () => {
+		const g = DEFAULT_BLIND_RULE.shortcutGap;
+		assert.equal(decideBlindTest({ ...quietCurvature, shortcutRates: rates(0.9, 0.9 - g + 0.01) }).state, 'quiet');
+		assert.equal(decideBlindTest({ ...quietCurvature, shortcutRates: rates(0.9, 0.9 - g - 0.01) }).state, 'alarm');
+		const q = decideBlindTest({ ...quietCurvature, shortcutRates: rates(0.24, 0.22) });
+		assert.equal(q.state, 'quiet');
+		assert.match(q.reason, /; class shortcut: .* 2\.0 points more than toward any other class/);
+		assert.equal(q.shortcut?.cls, 1);
+	});
+
+	test('a curvature alarm keeps its reason and adds the shortcut when both fire; not measured: the curvature test alone', () => {
+		const both = decideBlindTest({ ...base, shortcutRates: rates(0.7, 0.1) });
+		assert.equal(both.state, 'alarm');
+		assert.match(both.reason, /^the candidate trigger flips 50\.0 %.*; and one class is a shortcut: /);
+		const without = decideBlindTest({ ...quietCurvature, shortcutRates: null });
+		assert.equal(without.state, 'quiet');
+		assert.equal(without.shortcut, undefined);
+	});
+
+	test('nothing to analyse wins over a shortcut (a model predicting one class makes every perturbation reach it)', () => {
+		const t = decideBlindTest({ ...quietCurvature, majorityShare: 0.95, shortcutRates: rates(0.9, 0) });
+		assert.equal(t.state, 'nothing-to-analyse');
+		assert.equal(t.shortcut, undefined);
+	});
+
+	test('a fragile model (random directions flip as much as the candidate) with a clear shortcut: the shortcut test has its own control, the other classes', () => {
+		const fragile = { ...base, candidateRate: 0.5, randomTypical: 0.45 };
+		assert.equal(decideBlindTest(fragile).state, 'inconclusive');
+		assert.equal(decideBlindTest({ ...fragile, shortcutRates: rates(0.8, 0.2) }).state, 'alarm');
+		assert.equal(decideBlindTest({ ...fragile, shortcutRates: rates(0.8, 0.7) }).state, 'inconclusive');
 	});
 });
 
@@ -228,6 +284,25 @@ describe('measured parts on a tiny real tfjs model', () => {
 		assert.equal(r.fragilityByClass[2], 1);
 		assert.equal(r.evidence.fragilitySame, 1);
 		assert.ok((r.evidence.fragilityOther ?? 1) < 0.5);
+		// At the shortcut test's half size (‖δ‖₂ = 0.2) logit2 reaches only −10: no class is reachable, gap 0.
+		assert.equal(r.test.shortcut?.gap, 0, JSON.stringify(r.test.shortcut));
+		logit.dispose();
+		m.dispose();
+	});
+
+	test('blindTestFor: with a stronger trigger weight class 2 is reachable at the shortcut size and no other class is: the shortcut test alarms without any candidate', async () => {
+		// bias −12: at ‖δ‖₂ = 0.05·√16 = 0.2 along e15, logit2 = 100·0.2 − 12 = 8 > 5 flips every probe; p2 ≈ e⁻¹⁷ on the probes.
+		const m = handModel(-12);
+		const logit = logitModelFromLayers(m);
+		const r = await blindTestFor(m, logit, handProbes(), 3, [], { minCos2: 0.3, minCluster: 2, maxClusters: 5, randomDirections: 8, nullDraws: 50, uapSteps: 8 });
+		assert.equal(r.curvatureState, 'quiet');
+		assert.equal(r.test.state, 'alarm', r.test.reason);
+		assert.deepEqual(r.test.shortcut, { norm: SHORTCUT_NORM, cls: 2, rate: 1, secondCls: 0, second: 0, gap: 1, threshold: DEFAULT_BLIND_RULE.shortcutGap });
+		assert.equal(r.shortcut?.cls, 2);
+		// Its perturbation is the trigger input: almost all of its energy on e15.
+		const d = r.shortcut?.direction ?? new Float64Array(16);
+		const energy = d.reduce((a, v) => a + v * v, 0);
+		assert.ok((d[15] * d[15]) / energy > 0.9, `share on e15: ${(d[15] * d[15]) / energy}`);
 		logit.dispose();
 		m.dispose();
 	});
