@@ -7,6 +7,7 @@
  */
 
 import type { ImageRecord } from '../src/protocol/analysisRecord';
+import { falseAlarmText } from '../src/protocol/falseAlarms';
 import { CHART_IDS, type ChartId, type HostMessage, type RevealSection, type WebviewToHost } from '../src/protocol/webview';
 import { DashboardCharts, type EmptyReason } from './charts';
 import { BLIND_STATE_LABELS, fmt, fmtKappa, imageToRgba, runLabel, SPECTRAL_SIGNALS_LABELS, suspicionSeries, verdictText } from './derive';
@@ -243,7 +244,7 @@ function renderSuspicion(): void {
 	}
 	const last = s.latest;
 	const test = run.blind?.[run.blind.length - 1]?.test;
-	const far = test?.falseAlarmRate === null || test?.falseAlarmRate === undefined ? 'false-alarm rate not measured' : `false-alarm rate ${fmt(test.falseAlarmRate * 100, 2)}% on clean runs`;
+	const far = test === undefined ? 'false-alarm rate not measured' : falseAlarmText(test);
 	const alarm = s.firstAlarm === null ? 'no alarm so far' : `first alarm at step ${s.firstAlarm.step} (epoch ${fmt(s.firstAlarm.epoch, 3)})`;
 	const reason = last.reason.length > 0 ? `${last.reason.charAt(0).toUpperCase()}${last.reason.slice(1)}` : '';
 	suspicionState.replaceChildren(

@@ -4,6 +4,7 @@
  * mode the state of the blind test (alarm, quiet, inconclusive, nothing to analyse) rather than a bare `clean`.
  */
 import type { BlindTest, Verdict } from '../protocol/analysisRecord';
+import { falseAlarmText } from '../protocol/falseAlarms';
 
 /** What else the texts may use: whether the declared trigger is a near-clone one, and the blind test. */
 export interface VerdictDetail {
@@ -18,7 +19,7 @@ function pct(v: number | null | undefined): string {
 /** The blind test in one line: state, score against the null band. */
 export function blindTestLine(t: BlindTest): string {
 	const band = t.nullHigh === null ? 'no null band' : `null band ${pct(t.nullLow)}–${pct(t.nullHigh)} over ${t.nullSize} draws`;
-	return `blind test ${t.state}: score ${pct(t.score)} (${band}${t.falseAlarmRate === null ? '' : `, false-alarm rate ${pct(t.falseAlarmRate)} on clean benchmark runs`})`;
+	return `blind test ${t.state}: score ${pct(t.score)} (${band}${t.falseAlarmRate === null && t.falseAlarms === undefined ? '' : `, ${falseAlarmText(t)}`})`;
 }
 
 /** One line: what the verdict says about the run. */

@@ -16,6 +16,7 @@ import { backendSummary, selectBackend } from '../tfjs/backend';
 import { installGradientFixes } from '../tfjs/gradients';
 import { CurvatureCancelledError } from '../analyser/curvature/index';
 import { AnalysisError } from '../analyser/analysis/errors';
+import { falseAlarmText } from '../protocol/falseAlarms';
 import { analyseRunDir, type LiveScanStop, type RunAnalysisOutcome } from '../analyser/analysis/runner';
 import { DEFAULT_LIVE_BLIND_SHARE, parseLiveBlindEvery, type LiveBlindSettings } from '../analyser/analysis/liveBlind';
 import { relativeTriggerCurvature } from '../analyser/analysis/lag';
@@ -232,7 +233,7 @@ export interface AnalyseJson {
 		readonly coverage: string | null;
 		readonly rowScoreCut: number | null;
 		readonly rowScoresFile: string | null;
-		readonly test: Pick<BlindTest, 'state' | 'score' | 'nullLow' | 'nullHigh' | 'nullSize' | 'falseAlarmRate' | 'reason'> | null;
+		readonly test: Pick<BlindTest, 'state' | 'score' | 'nullLow' | 'nullHigh' | 'nullSize' | 'falseAlarmRate' | 'falseAlarms' | 'reason'> | null;
 	} | null;
 	readonly lag: SignedLag;
 	readonly verdict: Verdict;
@@ -281,6 +282,7 @@ export function toAnalyseJson(run: string, backend: string, records: readonly Ch
 										nullHigh: blind.test.nullHigh,
 										nullSize: blind.test.nullSize,
 										falseAlarmRate: blind.test.falseAlarmRate,
+										...(blind.test.falseAlarms === undefined ? {} : { falseAlarms: blind.test.falseAlarms }),
 										reason: blind.test.reason,
 									},
 					},
@@ -418,9 +420,7 @@ function blindTestLines(t: BlindTest | undefined, blind: RunAnalysisOutcome['bli
 				`flips ${pct(e.fragilityOther)} to another class${e.fragilitySame === null ? '' : ` and ${pct(e.fragilitySame)} to the candidate's class`}`,
 		);
 	}
-	if (t.falseAlarmRate !== null) {
-		lines.push(`    this rule's false-alarm rate on the detection benchmark's clean runs: ${pct(t.falseAlarmRate)}`);
-	}
+	lines.push(`    this rule on the detection benchmark: ${falseAlarmText(t)}`);
 	lines.push(`    why: ${t.reason}`);
 	return lines;
 }

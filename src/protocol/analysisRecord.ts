@@ -162,6 +162,15 @@ export const BlindTestSchema = T.Object({
 	nullHigh: OrNull(T.Number()),
 	/** False-alarm rate of this rule measured on the detection benchmark's clean runs, when measured. */
 	falseAlarmRate: OrNull(T.Number()),
+	/** The count behind `falseAlarmRate`: alarms, clean runs, an exact one-sided 95 % upper bound, and where (absent: not measured). */
+	falseAlarms: T.Optional(
+		T.Object({
+			alarms: T.Integer({ minimum: 0 }),
+			runs: T.Integer({ minimum: 1 }),
+			upper95: T.Number({ minimum: 0, maximum: 1 }),
+			where: T.String(),
+		}),
+	),
 	/** One sentence that names only what was measured. */
 	reason: T.String({ default: '' }),
 	/**

@@ -25,6 +25,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BlindTest } from '../../protocol/analysisRecord';
+import type { MeasuredFalseAlarms } from '../../protocol/falseAlarms';
 import { boxMuller, mulberry32 } from '../../math/random';
 import type { CancelSignal, LogitModel } from '../curvature/index';
 import { checkpoint as cancelPoint } from '../curvature/cancel';
@@ -488,16 +489,23 @@ export async function cleanCurvatureDirections(
 }
 
 /**
- * {@link DEFAULT_BLIND_RULE}'s false-alarm rate on the clean controls of the detection benchmark's held-out split
+ * {@link DEFAULT_BLIND_RULE}'s false alarms on the clean controls of the detection benchmark's held-out split
  * (docs/detection.md §5), carried into every blind test made with it; null while not measured.
  */
-export const MEASURED_FALSE_ALARM_RATE: number | null = null;
+export const MEASURED_FALSE_ALARMS: MeasuredFalseAlarms | null = null;
+
+/** The test with the rule's measured false alarms attached (the rate is their share), or as it is when there are none. */
+export function withFalseAlarms(test: BlindTest, measured: MeasuredFalseAlarms | null): BlindTest {
+	return measured === null ? test : { ...test, falseAlarmRate: measured.alarms / measured.runs, falseAlarms: measured };
+}
 
 /** Options of {@link blindTestFor}. */
 export interface BlindTestOptions {
 	readonly rule?: BlindTestRule;
 	/** The rule's false-alarm rate measured on the benchmark's clean runs (carried into the result), when known. */
 	readonly falseAlarmRate?: number | null;
+	/** The count behind it (default: {@link MEASURED_FALSE_ALARMS} for the default rule, none for another rule); it sets the rate when given. */
+	readonly falseAlarms?: MeasuredFalseAlarms | null;
 	/** Null draws (default 200) and seeded random directions in the pool (default 32). */
 	readonly nullDraws?: number;
 	readonly randomDirections?: number;
@@ -623,7 +631,7 @@ export async function blindTestFor(
 	const rule = options.rule ?? DEFAULT_BLIND_RULE;
 	return {
 		curvatureState: decideCurvature(evidence, rule, null).state,
-		test: decideBlindTest(evidence, options.rule ?? DEFAULT_BLIND_RULE, options.falseAlarmRate ?? (options.rule === undefined ? MEASURED_FALSE_ALARM_RATE : null)),
+		test: withFalseAlarms(decideBlindTest(evidence, rule, options.falseAlarmRate ?? null), options.falseAlarms !== undefined ? options.falseAlarms : options.rule === undefined ? MEASURED_FALSE_ALARMS : null),
 		evidence,
 		pools: { curvature: curvaturePool, random: randomPool },
 		fragilityByClass,

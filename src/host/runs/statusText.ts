@@ -3,6 +3,7 @@
  */
 import type { BlindCheckpoint, BlindState, BlindTest, Verdict } from '../../protocol/analysisRecord';
 import type { RunStatus } from '../../protocol/runSummary';
+import { falseAlarmText } from '../../protocol/falseAlarms';
 
 export interface LiveRun {
 	readonly dir: string;
@@ -34,7 +35,7 @@ function num(x: number | null): string {
 export function blindStatus(b: BlindCheckpoint): { text: string; tooltip: string } {
 	const t = b.test;
 	const rows = b.scoredRows === null ? '' : ` over ${b.scoredRows}${b.totalRows === null ? '' : ` of ${b.totalRows}`} training rows`;
-	const far = t.falseAlarmRate === null ? 'false-alarm rate not measured' : `false-alarm rate ${(100 * t.falseAlarmRate).toFixed(1)} % on clean runs`;
+	const far = falseAlarmText(t);
 	return {
 		text: `blind: ${BLIND_STATE_TEXT[t.state]}`,
 		tooltip: `Blind test at step ${b.step} (epoch ${b.epoch.toFixed(2)})${rows}: ${BLIND_STATE_TEXT[t.state]}. Score ${num(t.score)}, null band ${num(t.nullLow)}–${num(t.nullHigh)} (${t.nullName || 'null not named'}; ${far}). ${t.reason}.`,

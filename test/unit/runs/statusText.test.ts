@@ -70,7 +70,10 @@ describe('live blind state in the status bar', () => {
 
 	test('blindStatus names the measured false-alarm rate when there is one', () => {
 		const b = blind('quiet');
-		assert.match(blindStatus({ ...b, test: { ...b.test, falseAlarmRate: 0.031 } }).tooltip, /false-alarm rate 3\.1 % on clean runs/);
+		assert.match(blindStatus({ ...b, test: { ...b.test, falseAlarmRate: 0.031 } }).tooltip, /false-alarm rate 3\.1 % on clean benchmark runs/);
+		// With the count behind it: the count and its bound, never a bare "0 %".
+		const counted = { ...b.test, falseAlarmRate: 0, falseAlarms: { alarms: 0, runs: 17, upper95: 0.1616, where: 'clean held-out runs of bench:detect' } };
+		assert.match(blindStatus({ ...b, test: counted }).tooltip, /false alarms on 0 of 17 clean held-out runs of bench:detect \(95 % upper bound 16\.2 %\)/);
 		assert.equal(blindStatus({ ...b, scoredRows: null }).tooltip.includes('training rows'), false);
 	});
 });

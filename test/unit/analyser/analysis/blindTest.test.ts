@@ -7,9 +7,10 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_BLIND_RULE, SHORTCUT_NORM, bestOfK, blindTestFor, decideBlindTest, flipOf, flipRates, randomDirection, shortcutOf, universalPerturbation, type BlindEvidence } from '../../../../src/analyser/analysis/blindTest';
+import { DEFAULT_BLIND_RULE, SHORTCUT_NORM, bestOfK, blindTestFor, decideBlindTest, flipOf, flipRates, randomDirection, shortcutOf, universalPerturbation, withFalseAlarms, type BlindEvidence } from '../../../../src/analyser/analysis/blindTest';
 import { flipRate } from '../../../../src/analyser/analysis/blind';
 import { logitModelFromLayers } from '../../../../src/analyser/curvature/index';
+import { measuredFalseAlarms } from '../../../../src/protocol/falseAlarms';
 import { installGradientFixes } from '../../../../src/tfjs/gradients';
 import { useBackend } from '../../tfjs/backendHarness';
 
@@ -109,6 +110,16 @@ describe('decideBlindTest (pure)', () => {
 	test('no null draws: inconclusive rather than a verdict against nothing', () => {
 		assert.equal(decideBlindTest({ ...base, nullDraws: [] }).state, 'inconclusive');
 	});
+});
+
+test('withFalseAlarms: the measured count sets the rate and rides along; none leaves the test as it was', () => {
+	const t = decideBlindTest(base);
+	const m = measuredFalseAlarms(1, 25, 'clean held-out runs of bench:detect');
+	const w = withFalseAlarms(t, m);
+	assert.equal(w.falseAlarmRate, 0.04);
+	assert.deepEqual(w.falseAlarms, m);
+	assert.equal(w.state, t.state);
+	assert.equal(withFalseAlarms(t, null), t);
 });
 
 describe('class-shortcut test (pure)', () => {
