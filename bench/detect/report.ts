@@ -130,12 +130,20 @@ export function analyserParagraph(runs: readonly RunDetectorRow[], analysers: Re
 	return `Which analyser measured the runs (the commit recorded with each run in runs.jsonl; kept run folders are re-analysed with \`--reanalyse\`): ${parts.join('; ')}.`;
 }
 
+/**
+ * The analyser commits that measure blind mode's current rule (the curvature null band with its margin, and the
+ * class-shortcut test, both frozen on the dev split on 2026-12-07): the tables use only runs they measured. A commit
+ * is added here only when its blind test is the same rule.
+ */
+export const CURRENT_RULE_ANALYSERS: readonly string[] = ['5d6127a', '92dea47'];
+
 /** The whole page. */
 export function renderPage(
 	rows: readonly RunDetectorRow[],
 	grid: readonly GridPoint[],
 	errors: readonly { key: string; error: string }[] = [],
 	analysers: ReadonlyMap<string, { analyser: string; analysedAt: string }> = new Map(),
+	currentRule: readonly string[] = CURRENT_RULE_ANALYSERS,
 ): string {
 	const keys = new Set(rows.map((r) => r.key));
 	const runs = [...keys].map((k) => rows.find((r) => r.key === k) as RunDetectorRow);
@@ -152,7 +160,7 @@ export function renderPage(
 		`- **dev** (thresholds may be chosen here): architectures ${DEV_ARCHITECTURES.join(', ')}; seed ${DEV_SEEDS.join(', ')}; the SDK's attacks (badnets, cross, blend, warp, near-clone) and clean controls.`,
 		`- **held-out** (final numbers only): everything else — seeds 1 and 2, the bench-only attacks (${BENCH_ATTACKS.join(', ')}) at any seed, and the architectures ${ARCHITECTURES.filter((a) => !DEV_ARCHITECTURES.includes(a)).join(', ')} (in no dev run).`,
 		'- No threshold of any detector was moved after a held-out number was seen. The baselines\' run-level alarms and cuts are a-priori choices written in their source files (src/analyser/detectors/*.ts); blind mode and the declared-trigger rules are the product as it stands (docs/metrics.md).',
-		'- **Blind mode\'s rule was frozen on 2026-12-07 on the dev split** (docs/detection/dev-calibration.csv, `node --import tsx bench/detect/calibrate.ts --keep=DIR`; docs/metrics.md §4.1): alarm when the candidate\'s flip rate exceeds its own null band\'s top by more than 0.15, the random direction as the only firing control, suspects only on an alarm, at the row cut 3.5, and without an alarm every row scored by stage 1 alone. Before that day no held-out run had been analysed by this rule; the held-out runs below were trained (`--train-only`) while the dev split was being read, and analysed (`--reanalyse`) only after the freeze, by the analyser commit named in §3.',
+		'- **Blind mode\'s rule was frozen on 2026-12-07 on the dev split, in two steps.** First the curvature test (docs/detection/dev-calibration.csv, `node --import tsx bench/detect/calibrate.ts --keep=DIR`; docs/metrics.md §4.1): alarm when the candidate\'s flip rate exceeds its own null band\'s top by more than 0.15, the random direction as the only firing control, suspects only on an alarm, at the row cut 3.5, and without an alarm every row scored by stage 1 alone; 50 held-out runs were then analysed by that rule (its figures are in docs/metrics.md §4.1). That rule detected 6 of 22 working held-out backdoors, so a second test was designed on the dev split only: the class-shortcut test (docs/detection/dev-shortcut.csv, `node --import tsx bench/detect/shortcut.ts --keep=DIR`): alarm also when the universal perturbation of RMS size 0.05 toward one class reaches at least 23 points more of the clean probes than toward any other class. Its constants were read off dev runs alone; the held-out runs were analysed again, by the analyser commit named in §3, only after it was frozen.',
 		'',
 	);
 	L.push('## 2. Detectors', '');
@@ -186,13 +194,13 @@ export function renderPage(
 		'"Attack works" = final excess ASR (ASR − p0 on 1 000 held-out test rows, measured by the bench at every checkpoint) ≥ 0.5. Row AUROC is over the run\'s 2 048-row training sample against the bench\'s record of poisoned rows; "within target label" restricts it to rows trained with the target label (anything that flags the target label gets a high overall AUROC). Lead = first alarm epoch − epoch where excess ASR first reached half its final value (negative = warned early; blind mode, STRIP and the row scores run once per run, on the newest checkpoint). Analysis seconds are wall-clock on a 2-core machine shared with other jobs: noisy.',
 		'',
 	);
-	// One analyser per table: once runs carry the commit that measured them, runs measured before (no stamp) stay out.
-	const stamped = (k: string): boolean => (analysers.get(k)?.analyser ?? '') !== '';
-	const tableRows = analysers.size > 0 ? rows.filter((x) => stamped(x.key)) : rows;
-	const left = runs.filter((x) => !stamped(x.key)).length;
+	// One rule per table: once runs carry the commit that measured them, runs measured by an earlier rule stay out.
+	const current = (k: string): boolean => currentRule.includes(analysers.get(k)?.analyser ?? '');
+	const tableRows = analysers.size > 0 ? rows.filter((x) => current(x.key)) : rows;
+	const left = runs.filter((x) => !current(x.key)).length;
 	if (analysers.size > 0 && left > 0) {
 		L.push(
-			`The tables below leave out the ${left} runs not yet measured by the current analysers (their blind-mode rows measured the old rule; a kept folder is re-analysed with \`--reanalyse\`, the others must be retrained): they rest on the ${runs.length - left} runs that were.`,
+			`The tables below leave out the ${left} runs not yet measured by blind mode's current rule (analyser ${currentRule.map((c) => `\`${c}\``).join(' or ')}; their rows measured an earlier rule: a kept folder is re-analysed with \`--reanalyse\`, the others must be retrained): they rest on the ${runs.length - left} runs that were.`,
 			'',
 		);
 	}

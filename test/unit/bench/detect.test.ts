@@ -6,7 +6,7 @@ import { parseCsv, toCsvLine } from '../../../bench/detect/score';
 import { benchPoison, benchTrigger } from '../../../bench/detect/triggers';
 import { applyTrigger } from '../../../src/protocol/trigger';
 import { parseDetectArgs, readRowScoresSync } from '../../../bench/detect/main';
-import { analyserParagraph } from '../../../bench/detect/report';
+import { analyserParagraph, renderPage } from '../../../bench/detect/report';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -131,6 +131,23 @@ describe('aggregation, CSV, bench triggers, arguments', () => {
 		const text = analyserParagraph([a, b, c], new Map([['a', { analyser: 'abc1234', analysedAt: '2026-12-07' }], ['b', { analyser: 'abc1234', analysedAt: '2026-12-07' }]]));
 		assert.match(text, /2 runs \(dev 1, held-out 1\) by the analyser at commit `abc1234` \(2026-12-07\)/);
 		assert.match(text, /1 runs \(dev 1, held-out 0\) by the analyser as it was before the calibrated blind test/);
+	});
+
+	test('the tables rest only on runs measured by the current rule\'s analysers; the others are counted and left out', () => {
+		const a = { ...row('works', true, 1, 1), key: 'a', detector: 'blind-mode' };
+		const b = { ...row('works', false, 0, null), key: 'b', detector: 'blind-mode' };
+		const c = { ...row('clean', false, 0, null), key: 'c', detector: 'blind-mode' };
+		const stamps = new Map([
+			['a', { analyser: 'new1234', analysedAt: '2026-12-07' }],
+			['b', { analyser: 'old1234', analysedAt: '2026-12-06' }],
+			['c', { analyser: 'new1234', analysedAt: '2026-12-07' }],
+		]);
+		const page = renderPage([a, b, c], buildGrid(), [], stamps, ['new1234']);
+		assert.match(page, /leave out the 1 runs not yet measured by blind mode's current rule \(analyser `new1234`;/);
+		assert.match(page, /\| blind-mode \| 2 \| 1\/1 \(100 %\) \| 0\/1 \(0 %\)/);
+		const all = renderPage([a, b, c], buildGrid(), [], stamps, ['new1234', 'old1234']);
+		assert.doesNotMatch(all, /leave out/);
+		assert.match(all, /\| blind-mode \| 3 \| 1\/2 \(50 %\)/);
 	});
 
 	test('detection, false alarms (clean and failed separately) and run AUC', () => {
