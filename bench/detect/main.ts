@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import { buildGrid, type GridPoint, type Split } from './grid';
 import { COLUMNS, parseCsv, scoreRun, toCsvLine, type BaselineJson, type CliOutcome } from './score';
 import type { Truth } from './train';
-import { renderPage } from './report';
+import { CURRENT_RULE_ANALYSERS, renderPage, type LeadLine } from './report';
 import { mulberry32 } from '../../src/math/random';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -474,7 +474,11 @@ function main(): void {
 				analysers.set(r.key, { analyser: r.analyser ?? '', analysedAt: r.analysedAt ?? '' });
 			}
 		}
-		fs.writeFileSync(path.join(ROOT, 'docs', 'detection.md'), renderPage(rows, buildGrid(), errors, analysers));
+		const leadFile = path.join(ROOT, 'docs', 'detection', 'lead.jsonl');
+		const lead = fs.existsSync(leadFile)
+			? fs.readFileSync(leadFile, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as LeadLine)
+			: [];
+		fs.writeFileSync(path.join(ROOT, 'docs', 'detection.md'), renderPage(rows, buildGrid(), errors, analysers, CURRENT_RULE_ANALYSERS, lead));
 		process.stderr.write(`bench:detect: wrote docs/detection.md from ${rows.length} rows\n`);
 	}
 }

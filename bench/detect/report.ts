@@ -137,6 +137,68 @@ export function analyserParagraph(runs: readonly RunDetectorRow[], analysers: Re
  */
 export const CURRENT_RULE_ANALYSERS: readonly string[] = ['5d6127a', '92dea47'];
 
+/** One replayed run as bench/detect/lead.ts writes it to lead.jsonl (the fields the page reads). */
+export interface LeadLine {
+	readonly key: string;
+	readonly split: string;
+	readonly attack: string;
+	readonly status: 'clean' | 'works' | 'failed';
+	readonly scans: readonly { readonly epoch: number; readonly state: string }[];
+	readonly firstAlarmEpoch: number | null;
+	readonly leadEpochs: number | null;
+	readonly missingScans: number;
+	readonly analyser: string;
+	readonly share?: number;
+}
+
+function median(xs: readonly number[]): number | null {
+	if (xs.length === 0) {
+		return null;
+	}
+	const s = [...xs].sort((a, b) => a - b);
+	const m = s.length >> 1;
+	return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/**
+ * The live alarm's section (pure): per split and attack, how many replayed runs alarmed during training (any live
+ * scan in state `alarm`), and for working attacks the lead of the first alarm over the half-ASR epoch.
+ */
+export function leadSection(lines: readonly LeadLine[], currentRule: readonly string[] = CURRENT_RULE_ANALYSERS): string[] {
+	const L: string[] = ['## 6. Live blind alarm: lead time (replayed training)', ''];
+	const used = lines.filter((l) => currentRule.includes(l.analyser));
+	if (used.length === 0) {
+		L.push('No run has been replayed by the current rule yet (`node --import tsx bench/detect/lead.ts --keep=KEEP --split=held-out --out=DIR`, then append DIR/lead.jsonl to docs/detection/lead.jsonl).', '');
+		return L;
+	}
+	const shares = [...new Set(used.map((l) => l.share ?? 0.25))].sort();
+	L.push(
+		`Each kept run folder (blind copy) is replayed into \`poison-lens analyse --follow\` one checkpoint at a time, with live blind monitoring as shipped (one scan per epoch, time-boxed to ${shares.map((x) => x.toString()).join(' or ')} of the epoch time the run's own events measured); training waits for each scan, so no scan is dropped as stale, but a scan past twice its box is dropped as in real use ("missing"). A live alarm is any scan in state \`alarm\`; lead = first live alarm − the epoch where excess ASR reached half its final value (negative: warned before the attack worked). ${used.length} runs replayed by the current rule's analysers; ${lines.length - used.length} by earlier ones are left out.`,
+		'',
+		'| split | attack | runs | live alarm (clean: false alarm) | first alarm epoch (median) | lead, epochs (median; min…max) | scans missing |',
+		'|---|---|---|---|---|---|---|',
+	);
+	for (const split of ['dev', 'held-out']) {
+		const bySplit = used.filter((l) => l.split === split);
+		const attacks = [...new Set(bySplit.map((l) => `${l.attack}|${l.status}`))].sort();
+		for (const a of attacks) {
+			const [attack, status] = a.split('|');
+			const g = bySplit.filter((l) => l.attack === attack && l.status === status);
+			const alarmed = g.filter((l) => l.firstAlarmEpoch !== null);
+			const leads = g.map((l) => l.leadEpochs).filter((x): x is number => x !== null);
+			const first = median(alarmed.map((l) => l.firstAlarmEpoch as number));
+			const med = median(leads);
+			const scans = g.reduce((n, l) => n + l.scans.length + l.missingScans, 0);
+			const missing = g.reduce((n, l) => n + l.missingScans, 0);
+			L.push(
+				`| ${split} | ${attack} (${status}) | ${g.length} | ${alarmed.length}/${g.length} | ${first === null ? '–' : first.toFixed(1)} | ${med === null ? '–' : `${med.toFixed(1)}; ${Math.min(...leads).toFixed(1)}…${Math.max(...leads).toFixed(1)}`} | ${missing}/${scans} |`,
+			);
+		}
+	}
+	L.push('');
+	return L;
+}
+
 /** The whole page. */
 export function renderPage(
 	rows: readonly RunDetectorRow[],
@@ -144,6 +206,7 @@ export function renderPage(
 	errors: readonly { key: string; error: string }[] = [],
 	analysers: ReadonlyMap<string, { analyser: string; analysedAt: string }> = new Map(),
 	currentRule: readonly string[] = CURRENT_RULE_ANALYSERS,
+	lead: readonly LeadLine[] = [],
 ): string {
 	const keys = new Set(rows.map((r) => r.key));
 	const runs = [...keys].map((k) => rows.find((r) => r.key === k) as RunDetectorRow);
@@ -215,7 +278,8 @@ export function renderPage(
 		L.push(`### Findings (${split})`, '');
 		L.push(...findings(tableRows, split), '');
 	}
-	L.push('## 6. How to run', '');
+	L.push(...leadSection(lead, currentRule));
+	L.push('## 7. How to run', '');
 	L.push(
 		'```',
 		'npm run bench:detect -- --quick                      # the 9-run quick subset (same keys as the full grid; add --fresh --out=DIR to redo it elsewhere)',
@@ -229,6 +293,7 @@ export function renderPage(
 		'node --import tsx bench/detect/main.ts --full --split=held-out --train-only --shard=I/N --out=DIR --keep=KEEP   # held-out runs, trained only',
 		'node --import tsx bench/detect/main.ts --reanalyse=KEEP --split=held-out --shard=I/N --out=DIR  # analysed after the freeze',
 		'node --import tsx bench/detect/main.ts --report --merge-replace=DIR1,DIR2                        # their rows replace older ones',
+		'node --import tsx bench/detect/lead.ts --keep=KEEP --split=held-out --shard=I/N --out=DIR          # live alarms, replayed; append DIR/lead.jsonl to docs/detection/lead.jsonl',
 		'```',
 		'',
 		'The full grid runs in a fixed seeded random order, so a partial run is a uniform sample of it. Each run: training in a child process through the SDK (tfjs wasm), `poison-lens analyse` twice (blind and declared copies), the baseline detectors in a child process; the run folders are deleted afterwards unless `--keep=DIR` keeps them for re-analysis (CSV and JSONL keep the results). `--pause-file=FILE` makes a worker wait between runs while FILE exists (to free the cores for a timing). Runs that fail are listed in docs/detection/errors.jsonl.',

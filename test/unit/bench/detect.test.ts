@@ -6,7 +6,7 @@ import { parseCsv, toCsvLine } from '../../../bench/detect/score';
 import { benchPoison, benchTrigger } from '../../../bench/detect/triggers';
 import { applyTrigger } from '../../../src/protocol/trigger';
 import { parseDetectArgs, readRowScoresSync } from '../../../bench/detect/main';
-import { analyserParagraph, renderPage } from '../../../bench/detect/report';
+import { analyserParagraph, leadSection, renderPage, type LeadLine } from '../../../bench/detect/report';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -148,6 +148,20 @@ describe('aggregation, CSV, bench triggers, arguments', () => {
 		const all = renderPage([a, b, c], buildGrid(), [], stamps, ['new1234', 'old1234']);
 		assert.doesNotMatch(all, /leave out/);
 		assert.match(all, /\| blind-mode \| 3 \| 1\/2 \(50 %\)/);
+	});
+
+	test('the live-alarm section: live alarms per attack and status, the median lead of working attacks, missing scans; earlier analysers left out', () => {
+		const line = (key: string, attack: string, status: LeadLine['status'], first: number | null, lead: number | null, analyser = 'new1234'): LeadLine => ({
+			key, split: 'held-out', attack, status, scans: [{ epoch: 1, state: first === null ? 'quiet' : 'alarm' }, { epoch: 2, state: 'quiet' }], firstAlarmEpoch: first, leadEpochs: lead, missingScans: 1, analyser,
+		});
+		const text = leadSection(
+			[line('a', 'badnets', 'works', 1, -0.5), line('b', 'badnets', 'works', 3, 1.5), line('c', 'badnets', 'works', null, null), line('d', 'none', 'clean', null, null), line('e', 'none', 'clean', 2, null, 'old1234')],
+			['new1234'],
+		).join('\n');
+		assert.match(text, /\| held-out \| badnets \(works\) \| 3 \| 2\/3 \| 2\.0 \| 0\.5; -0\.5…1\.5 \| 3\/9 \|/);
+		assert.match(text, /\| held-out \| none \(clean\) \| 1 \| 0\/1 \| – \| – \| 1\/3 \|/);
+		assert.match(text, /4 runs replayed by the current rule's analysers; 1 by earlier ones are left out/);
+		assert.match(leadSection([], ['x']).join('\n'), /No run has been replayed by the current rule yet/);
 	});
 
 	test('detection, false alarms (clean and failed separately) and run AUC', () => {
