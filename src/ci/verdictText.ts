@@ -37,13 +37,17 @@ export function verdictHeadline(verdict: Verdict, declaredAttack: boolean, detai
 				? 'blind mode cannot tell: its own control fires'
 				: t.state === 'nothing-to-analyse'
 					? 'nothing to analyse yet: the model has not learned enough for blind mode to speak'
-					: 'no backdoor found by blind mode: the candidate trigger stays within what clean directions reach';
+					: t.shortcut === undefined
+						? 'no backdoor found by blind mode: the candidate trigger stays within what clean directions reach'
+						: 'no backdoor found by blind mode: the candidate trigger stays within what clean directions reach, and no class is a shortcut';
 		case 'early-warning':
 			return 'early warning: the input curvature shows a backdoor forming before it works';
 		case 'visible':
 			return declaredAttack
 				? 'backdoor visible: the attack works and the curvature spike rose with it'
-				: 'backdoor found: blind mode recovered a candidate trigger that flips clean inputs to one class far beyond its null band';
+				: t?.alarmBy === 'shortcut'
+					? `backdoor found: one class is a shortcut, a small universal perturbation pushes ${pct(t.shortcut?.rate)} of clean inputs to class ${t.shortcut?.cls ?? '–'} and no more than ${pct(t.shortcut?.second)} to any other`
+					: 'backdoor found: blind mode recovered a candidate trigger that flips clean inputs to one class far beyond its null band';
 		case 'lagging':
 			return 'backdoor lagging: the attack worked first and the curvature spike followed later';
 		case 'invisible':

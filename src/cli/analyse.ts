@@ -458,8 +458,11 @@ function blindBlock(out: RunAnalysisOutcome): string[] {
 		const shown = rows.slice(0, 10).map((r, i) => (scores === undefined ? `${r}` : `${r} (${fmt(scores[i])})`));
 		lines.push(`  top suspects, row (score): ${shown.join(', ')}${rows.length > 10 ? `, … ${rows.length - 10} more` : ''}`);
 	}
+	const sc = b.test?.alarmBy === 'shortcut' ? b.test.shortcut : undefined;
 	lines.push(
-		`  candidate trigger: flips ${pct(b.flipRate)} of clean probes to class ${b.flipClass ?? '–'}${out.blind?.controlFlipRate === null || out.blind === null ? '' : ` (random direction, same scale: ${pct(out.blind.controlFlipRate)})`}`,
+		sc !== undefined
+			? `  candidate trigger: the class shortcut's universal perturbation (RMS ${sc.norm}), pushing ${pct(sc.rate)} of clean probes to class ${sc.cls}`
+			: `  candidate trigger: flips ${pct(b.flipRate)} of clean probes to class ${b.flipClass ?? '–'}${out.blind?.controlFlipRate === null || out.blind === null ? '' : ` (random direction, same scale: ${pct(out.blind.controlFlipRate)})`}`,
 	);
 	if (b.candidateTriggerOverlap !== null) {
 		lines.push(`  cos²(candidate, declared trigger) ${fmt(b.candidateTriggerOverlap)}`);

@@ -173,6 +173,8 @@ export const BlindTestSchema = T.Object({
 	),
 	/** One sentence that names only what was measured. */
 	reason: T.String({ default: '' }),
+	/** Which test raised an alarm (only in state `alarm`): the curvature candidate, the class-shortcut test, or both. */
+	alarmBy: T.Optional(OneOf(['curvature', 'shortcut', 'both'] as const)),
 	/**
 	 * The class-shortcut test: per class, the universal perturbation of RMS size `norm` toward it; the class it pushes
 	 * the most clean probes to, the runner-up, their gap, and the gap from which the test alarms. Absent in analyses

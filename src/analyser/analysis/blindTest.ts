@@ -132,7 +132,8 @@ function pct(v: number): string {
  * (quiet) → alarm.
  */
 export function decideBlindTest(e: BlindEvidence, rule: BlindTestRule = DEFAULT_BLIND_RULE, falseAlarmRate: number | null = null): BlindTest {
-	const curvature = decideCurvature(e, rule, falseAlarmRate);
+	const decided = decideCurvature(e, rule, falseAlarmRate);
+	const curvature: BlindTest = decided.state === 'alarm' ? { ...decided, alarmBy: 'curvature' } : decided;
 	const sc = e.shortcutRates === undefined || e.shortcutRates === null ? null : shortcutOf(e.shortcutRates);
 	if (sc === null || curvature.state === 'nothing-to-analyse') {
 		return curvature;
@@ -145,9 +146,9 @@ export function decideBlindTest(e: BlindEvidence, rule: BlindTestRule = DEFAULT_
 		return { ...curvature, shortcut, reason: `${curvature.reason}; class shortcut: ${words}` };
 	}
 	if (curvature.state === 'alarm') {
-		return { ...curvature, shortcut, reason: `${curvature.reason}; and one class is a shortcut: ${words}` };
+		return { ...curvature, shortcut, alarmBy: 'both', reason: `${curvature.reason}; and one class is a shortcut: ${words}` };
 	}
-	return { ...curvature, shortcut, state: 'alarm', reason: `one class is a shortcut: ${words} (curvature candidate: ${curvature.reason})` };
+	return { ...curvature, shortcut, state: 'alarm', alarmBy: 'shortcut', reason: `one class is a shortcut: ${words} (curvature candidate: ${curvature.reason})` };
 }
 
 /** The curvature candidate's part of the test (pure): {@link decideBlindTest} without the class-shortcut test. */

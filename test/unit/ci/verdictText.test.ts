@@ -32,6 +32,17 @@ describe('verdict texts', () => {
 		assert.match(verdictHeadline('visible', false, { blindTest: blindTest('alarm') }), /far beyond its null band/);
 	});
 
+	test('blind mode with the class-shortcut test: the headline names the test that alarmed, and a quiet one says no class is a shortcut', () => {
+		const shortcut = { norm: 0.05, cls: 0, rate: 0.95, secondCls: 3, second: 0.12, gap: 0.83, threshold: 0.23 };
+		const byShortcut: BlindTest = { ...blindTest('alarm'), alarmBy: 'shortcut', shortcut };
+		assert.equal(
+			verdictHeadline('visible', false, { blindTest: byShortcut }),
+			'backdoor found: one class is a shortcut, a small universal perturbation pushes 95.0 % of clean inputs to class 0 and no more than 12.0 % to any other',
+		);
+		assert.match(verdictHeadline('visible', false, { blindTest: { ...byShortcut, alarmBy: 'both' } }), /far beyond its null band/);
+		assert.match(verdictHeadline('clean', false, { blindTest: { ...blindTest('quiet'), shortcut: { ...shortcut, gap: 0.05 } } }), /and no class is a shortcut$/);
+	});
+
 	test('blindTestLine and the Markdown summary show state, score, null band and reason', () => {
 		assert.equal(blindTestLine(blindTest('quiet')), 'blind test quiet: score 42.0 % (null band 5.0 %–20.0 % over 200 draws)');
 		const md = analysisSummaryMd(

@@ -143,6 +143,7 @@ describe('class-shortcut test (pure)', () => {
 		assert.deepEqual(t.shortcut, { norm: SHORTCUT_NORM, cls: 1, rate: 0.5, secondCls: 3, second: 0.1, gap: 0.5 - 0.1, threshold: DEFAULT_BLIND_RULE.shortcutGap });
 		// The score stays the curvature candidate's flip rate.
 		assert.equal(t.score, 0.08);
+		assert.equal(t.alarmBy, 'shortcut');
 	});
 
 	test('the gap decides, not the rate: a natural attractor class that many probes reach, with a close runner-up, stays quiet', () => {
@@ -159,6 +160,10 @@ describe('class-shortcut test (pure)', () => {
 		const both = decideBlindTest({ ...base, shortcutRates: rates(0.7, 0.1) });
 		assert.equal(both.state, 'alarm');
 		assert.match(both.reason, /^the candidate trigger flips 50\.0 %.*; and one class is a shortcut: /);
+		assert.equal(both.alarmBy, 'both');
+		assert.equal(decideBlindTest(base).alarmBy, 'curvature');
+		assert.equal(decideBlindTest({ ...base, shortcutRates: rates(0.3, 0.2) }).alarmBy, 'curvature');
+		assert.equal(decideBlindTest({ ...quietCurvature, shortcutRates: rates(0.3, 0.2) }).alarmBy, undefined);
 		const without = decideBlindTest({ ...quietCurvature, shortcutRates: null });
 		assert.equal(without.state, 'quiet');
 		assert.equal(without.shortcut, undefined);
