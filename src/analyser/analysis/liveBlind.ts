@@ -251,9 +251,14 @@ export function planScan(intervalMs: number | null, settings: LiveBlindSettings,
 		const rows = clampR(Math.floor((cost.lastRows ?? rowCount) / 2));
 		return plan(rows, clampS(Math.floor(cost.lastSamples / 2)), `the last scan ran past its time box: half as many rows and samples (${rowsWord(rows)})`);
 	}
-	if (budgetMs === null || cost.msPerSample === null || cost.msPerRow === null || !(cost.msPerSample > 0)) {
+	if (budgetMs === null) {
 		const rows = clampR(FIRST_SCAN_ROWS);
-		return plan(rows, clampS(FIRST_SCAN_SAMPLES), `${budgetMs === null ? 'epoch time not known yet' : 'scan cost not measured yet'} (${rowsWord(rows)})`);
+		return plan(rows, clampS(FIRST_SCAN_SAMPLES), `epoch time not known yet (${rowsWord(rows)})`);
+	}
+	if (cost.msPerSample === null || cost.msPerRow === null || !(cost.msPerSample > 0)) {
+		// A box but no measured cost: the smallest scan that can still see a backdoor, which is never stopped for time
+		// (a bigger first scan overran the box of small, fast nets and its epoch went without a line).
+		return plan(loR, loS, `scan cost not measured yet: the smallest scan (${rowsWord(loR)})`);
 	}
 	const box = `${Math.round(budgetMs / 100) / 10} s time box at ${cost.msPerRow.toFixed(2)} ms per row and ${cost.msPerSample.toFixed(1)} ms per input-Hessian sample`;
 	const rowsFit = cost.msPerRow > 0 ? (budgetMs - cost.msPerSample * loS) / cost.msPerRow : Infinity;

@@ -93,7 +93,12 @@ describe('live blind time box', () => {
 		assert.equal(first.budgetMs, null);
 		// A run that recorded fewer rows scores them all.
 		assert.equal(planScan(null, settings, noCost, 2000, 2000).rows, 2000);
-		assert.equal(planScan(30_000, settings, { ...noCost, msPerSample: 3 }, 4096, 60_000).rows, FIRST_SCAN_ROWS, 'no per-row cost yet');
+		// A box but no measured cost yet: the floor (1024 rows, 1024 samples), which is never stopped for time.
+		const boxed = planScan(30_000, settings, { ...noCost, msPerSample: 3 }, 4096, 60_000);
+		assert.deepEqual([boxed.rows, boxed.samples, boxed.atFloor, boxed.budgetMs], [1024, 1024, true, 7500]);
+		assert.match(boxed.why, /scan cost not measured yet: the smallest scan \(1024 of 60000 rows\)/);
+		assert.equal(stopReason(10 * 7500, boxed, false), null, 'a floor scan is never stopped for time');
+		assert.equal(planScan(30_000, settings, noCost, 800, 800).rows, 800, 'a smaller recording: all of it');
 	});
 
 	test('stage 1 is bounded by the box: stage 2 at its floor, the rest of the box in rows at the measured cost per row', () => {
