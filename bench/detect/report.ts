@@ -135,7 +135,7 @@ export function analyserParagraph(runs: readonly RunDetectorRow[], analysers: Re
  * class-shortcut test, both frozen on the dev split on 2026-12-07): the tables use only runs they measured. A commit
  * is added here only when its blind test is the same rule.
  */
-export const CURRENT_RULE_ANALYSERS: readonly string[] = ['5d6127a', '92dea47', 'e664fb4', '8700534', '58b2af8'];
+export const CURRENT_RULE_ANALYSERS: readonly string[] = ['5d6127a', '92dea47', 'e664fb4', '8700534', '58b2af8', '5a8bcff'];
 
 /** One replayed run as bench/detect/lead.ts writes it to lead.jsonl (the fields the page reads). */
 export interface LeadLine {
