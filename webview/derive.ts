@@ -559,6 +559,8 @@ export interface SuspicionPoint extends XY {
 	readonly scoredRows: number | null;
 	readonly totalRows: number | null;
 	readonly suspects: number | null;
+	/** The class-shortcut test's gap at this scan (top class − runner-up), when the scan measured it. */
+	readonly shortcutGap: number | null;
 }
 
 /** The suspicion chart's series: the score, the null band's edges, the scans by state, and the first alarm. */
@@ -570,6 +572,9 @@ export interface SuspicionSeries {
 	readonly nullHigh: XY[];
 	/** Every scan by state (scans without a score sit at 0, so "nothing to analyse" still shows). */
 	readonly byState: Readonly<Record<BlindState, SuspicionPoint[]>>;
+	/** The class-shortcut test's gap at the scans that measured it, and its alarm threshold (the newest scan's; null without any). */
+	readonly shortcutGap: XY[];
+	readonly shortcutThreshold: number | null;
 	/** The first scan whose state is an alarm, or null. */
 	readonly firstAlarm: SuspicionPoint | null;
 	/** The newest scan, or null. */
@@ -593,6 +598,8 @@ export function suspicionSeries(blind: readonly BlindPoint[] | undefined, axis: 
 	const score: SuspicionPoint[] = [];
 	const nullLow: XY[] = [];
 	const nullHigh: XY[] = [];
+	const shortcutGap: XY[] = [];
+	let shortcutThreshold: number | null = null;
 	let firstAlarm: SuspicionPoint | null = null;
 	let latest: SuspicionPoint | null = null;
 	for (const b of [...blind].sort((p, q) => p.step - q.step)) {
@@ -610,9 +617,14 @@ export function suspicionSeries(blind: readonly BlindPoint[] | undefined, axis: 
 			scoredRows: b.scoredRows,
 			totalRows: b.totalRows,
 			suspects: b.suspects,
+			shortcutGap: t.shortcut?.gap ?? null,
 		};
 		if (t.score !== null) {
 			score.push(pt);
+		}
+		if (t.shortcut !== undefined) {
+			shortcutGap.push({ x, y: t.shortcut.gap });
+			shortcutThreshold = t.shortcut.threshold;
 		}
 		if (t.nullLow !== null && t.nullHigh !== null) {
 			nullLow.push({ x, y: t.nullLow });
@@ -624,5 +636,5 @@ export function suspicionSeries(blind: readonly BlindPoint[] | undefined, axis: 
 		}
 		latest = pt;
 	}
-	return { score, nullLow, nullHigh, byState, firstAlarm, latest };
+	return { score, nullLow, nullHigh, shortcutGap, shortcutThreshold, byState, firstAlarm, latest };
 }

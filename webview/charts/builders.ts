@@ -276,6 +276,15 @@ function buildSuspicion(state: State, p: Palette): Built {
 		{ label: 'null band (low)', data: s.nullLow, borderColor: edge, backgroundColor: band, borderWidth: 1, pointRadius: 0, fill: false, yAxisID: 'y' },
 		{ label: 'suspicion score', data: s.score, borderColor: p.blue, backgroundColor: p.blue, borderWidth: lineWidth(p, true), pointRadius: 0, yAxisID: 'y' },
 	];
+	if (s.shortcutGap.length > 0 && s.shortcutThreshold !== null) {
+		// The class-shortcut test: its gap and its threshold, on the same 0–1 scale (an alarm from it sits above the dashed line).
+		const first = s.shortcutGap[0].x;
+		const last = s.shortcutGap[s.shortcutGap.length - 1].x;
+		datasets.push(
+			{ label: 'class-shortcut gap', data: s.shortcutGap, borderColor: p.purple, backgroundColor: p.purple, borderWidth: lineWidth(p, false), pointRadius: 0, yAxisID: 'y' },
+			{ label: 'class-shortcut alarm threshold', data: [{ x: first, y: s.shortcutThreshold }, { x: last === first ? first + 1e-9 : last, y: s.shortcutThreshold }], borderColor: p.purple, backgroundColor: p.purple, borderWidth: 1, borderDash: [2, 3], pointRadius: 0, yAxisID: 'y' },
+		);
+	}
 	const states: BlindState[] = ['alarm', 'inconclusive', 'quiet', 'nothing-to-analyse'];
 	for (const st of states) {
 		const pts = s.byState[st];
@@ -297,7 +306,8 @@ function buildSuspicion(state: State, p: Palette): Built {
 					return `${item.dataset.label ?? ''}: ${fmt(item.parsed.y, 3)}`;
 				}
 				const rows = raw.scoredRows === null || raw.scoredRows === undefined ? '' : `, scored ${raw.scoredRows}${raw.totalRows === null || raw.totalRows === undefined ? '' : ` of ${raw.totalRows}`} rows`;
-				return [`${BLIND_STATE_LABELS[raw.state]} at step ${String(raw.step)}: score ${fmt(raw.y ?? null, 3)}, null band ${fmt(raw.nullLow, 3)}–${fmt(raw.nullHigh, 3)}${rows}`, raw.reason ?? ''];
+				const gap = raw.shortcutGap === null || raw.shortcutGap === undefined ? '' : `, class-shortcut gap ${fmt(raw.shortcutGap, 3)}`;
+				return [`${BLIND_STATE_LABELS[raw.state]} at step ${String(raw.step)}: score ${fmt(raw.y ?? null, 3)}, null band ${fmt(raw.nullLow, 3)}–${fmt(raw.nullHigh, 3)}${gap}${rows}`, raw.reason ?? ''];
 			},
 		};
 	}

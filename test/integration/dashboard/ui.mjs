@@ -82,7 +82,10 @@ function makeLiveRun(folder, id, name) {
 
 /** One synthetic `kind: "blind"` line (the analysis.jsonl contract). */
 function blindLine(cp, state, score, low, high, reason) {
-	return { kind: 'blind', step: cp.step, epoch: cp.epoch, test: { state, score, nullName: 'SYNTHETIC test producer', nullSize: 1, nullLow: low, nullHigh: high, falseAlarmRate: null, reason }, flipRate: score, controlFlipRate: low, suspects: state === 'alarm' ? 5 : 0, scoredRows: 1024, totalRows: 20000, analysisMs: 4000 };
+	// The class-shortcut test's gap follows the state (above its 0.23 threshold on an alarm), so the chart shows both series.
+	const gap = state === 'alarm' ? 0.5 + score / 10 : state === 'quiet' ? 0.05 : null;
+	const shortcut = gap === null ? {} : { shortcut: { norm: 0.05, cls: 0, rate: 0.1 + gap, secondCls: 3, second: 0.1, gap, threshold: 0.23 } };
+	return { kind: 'blind', step: cp.step, epoch: cp.epoch, test: { state, score, nullName: 'SYNTHETIC test producer', nullSize: 1, nullLow: low, nullHigh: high, falseAlarmRate: null, reason, ...shortcut }, flipRate: score, controlFlipRate: low, suspects: state === 'alarm' ? 5 : 0, scoredRows: 1024, totalRows: 20000, analysisMs: 4000 };
 }
 
 const suspicionScore = (f) => f.evaluate(() => window.poisonLens.pointCounts('suspicion')['suspicion score'] ?? 0);

@@ -21,6 +21,28 @@ function scan(step: number, state: BlindState, score: number | null, band: [numb
 }
 
 describe('suspicion chart series', () => {
+	test('the class-shortcut gap is a series of its own with its threshold; scans made before the test have none', () => {
+		const withShortcut = (step: number, gap: number): BlindPoint => {
+			const b = scan(step, gap >= 0.23 ? 'alarm' : 'quiet', 0.1);
+			return { ...b, test: { ...b.test, shortcut: { norm: 0.05, cls: 0, rate: 0.1 + gap, secondCls: 2, second: 0.1, gap, threshold: 0.23 } } };
+		};
+		const s = suspicionSeries([scan(313, 'quiet', 0.1), withShortcut(939, 0.6), withShortcut(626, 0.05)], 'step');
+		assert.ok(s !== null);
+		assert.deepEqual(
+			s.shortcutGap.map((p) => [p.x, p.y]),
+			[
+				[626, 0.05],
+				[939, 0.6],
+			],
+		);
+		assert.equal(s.shortcutThreshold, 0.23);
+		assert.equal(s.byState.alarm[0].shortcutGap, 0.6);
+		assert.equal(s.byState.quiet[0].shortcutGap, null);
+		const old = suspicionSeries([scan(313, 'quiet', 0.1)], 'step');
+		assert.deepEqual(old?.shortcutGap, []);
+		assert.equal(old?.shortcutThreshold, null);
+	});
+
 	test('no blind scans: no chart', () => {
 		assert.equal(suspicionSeries(undefined, 'step'), null);
 		assert.equal(suspicionSeries([], 'step'), null);
