@@ -1,5 +1,6 @@
 /** docs/detection.md, generated from docs/detection/runs.csv (pure). */
 import { aggregate, type Aggregate, type RunDetectorRow } from './metrics';
+import { median } from '../../src/analyser/analysis/robust';
 import { ARCHITECTURES, ATTACKS, BENCH_ATTACKS, DEV_ARCHITECTURES, DEV_SEEDS, type GridPoint } from './grid';
 
 export const DETECTORS = ['blind-mode', 'declared-rules', 'row-scores', 'spectral-signatures', 'activation-clustering', 'loss-isolation', 'strip'];
@@ -151,13 +152,9 @@ export interface LeadLine {
 	readonly share?: number;
 }
 
-function median(xs: readonly number[]): number | null {
-	if (xs.length === 0) {
-		return null;
-	}
-	const s = [...xs].sort((a, b) => a - b);
-	const m = s.length >> 1;
-	return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
+/** The median, or null for none (robust.ts's median is NaN for none). */
+function medianOrNull(xs: readonly number[]): number | null {
+	return xs.length === 0 ? null : median(xs);
 }
 
 /**
@@ -186,8 +183,8 @@ export function leadSection(lines: readonly LeadLine[], currentRule: readonly st
 			const g = bySplit.filter((l) => l.attack === attack && l.status === status);
 			const alarmed = g.filter((l) => l.firstAlarmEpoch !== null);
 			const leads = g.map((l) => l.leadEpochs).filter((x): x is number => x !== null);
-			const first = median(alarmed.map((l) => l.firstAlarmEpoch as number));
-			const med = median(leads);
+			const first = medianOrNull(alarmed.map((l) => l.firstAlarmEpoch as number));
+			const med = medianOrNull(leads);
 			const scans = g.reduce((n, l) => n + l.scans.length + l.missingScans, 0);
 			const missing = g.reduce((n, l) => n + l.missingScans, 0);
 			L.push(
