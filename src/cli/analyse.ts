@@ -233,7 +233,13 @@ export interface AnalyseJson {
 		readonly coverage: string | null;
 		readonly rowScoreCut: number | null;
 		readonly rowScoresFile: string | null;
-		readonly test: Pick<BlindTest, 'state' | 'score' | 'nullLow' | 'nullHigh' | 'nullSize' | 'falseAlarmRate' | 'falseAlarms' | 'reason'> | null;
+		readonly test:
+			| (Pick<BlindTest, 'state' | 'score' | 'nullLow' | 'nullHigh' | 'nullSize' | 'falseAlarmRate' | 'reason'> & {
+					readonly falseAlarms: NonNullable<BlindTest['falseAlarms']> | null;
+					readonly alarmBy: NonNullable<BlindTest['alarmBy']> | null;
+					readonly shortcut: NonNullable<BlindTest['shortcut']> | null;
+			  })
+			| null;
 	} | null;
 	readonly lag: SignedLag;
 	readonly verdict: Verdict;
@@ -282,7 +288,9 @@ export function toAnalyseJson(run: string, backend: string, records: readonly Ch
 										nullHigh: blind.test.nullHigh,
 										nullSize: blind.test.nullSize,
 										falseAlarmRate: blind.test.falseAlarmRate,
-										...(blind.test.falseAlarms === undefined ? {} : { falseAlarms: blind.test.falseAlarms }),
+										falseAlarms: blind.test.falseAlarms ?? null,
+										alarmBy: blind.test.alarmBy ?? null,
+										shortcut: blind.test.shortcut ?? null,
 										reason: blind.test.reason,
 									},
 					},
