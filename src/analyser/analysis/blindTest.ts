@@ -19,6 +19,11 @@
  * fragile at this size too), so as a control it turned them into `inconclusive`, while the null band with its margin
  * alone raised no false alarm (docs/metrics.md §4.1).
  *
+ * A second test, the **class shortcut**, asks whether one class is much easier to reach than every other: per class,
+ * the universal perturbation toward it at half the size ({@link SHORTCUT_NORM}); it alarms when the top class beats
+ * the runner-up by at least {@link BlindTestRule.shortcutGap}. Its control is built in (the other classes of the same
+ * model, at the same size); the verdict alarms when either test does.
+ *
  * Before any of this, a model that predicts one class for (nearly) every probe or sits at chance accuracy has
  * nothing to analyse. The decision ({@link decideBlindTest}) is pure; {@link blindTestFor} measures the evidence on
  * a model and decides.
@@ -126,10 +131,11 @@ function pct(v: number): string {
 }
 
 /**
- * The blind test's state from the evidence (pure). Order: nothing to analyse (one class or chance accuracy) →
- * no candidate (quiet) → random directions flip about as much as the candidate (inconclusive) → the null band
- * reaches so high that nothing could exceed it (inconclusive) → the candidate within the band plus the margin
- * (quiet) → alarm.
+ * The blind test's state from the evidence (pure). The curvature candidate's order: nothing to analyse (one class or
+ * chance accuracy) → no candidate (quiet) → random directions flip about as much as the candidate (inconclusive) → the
+ * null band reaches so high that nothing could exceed it (inconclusive) → the candidate within the band plus the
+ * margin (quiet) → alarm. Then the class-shortcut test, when measured: unless there is nothing to analyse, a gap at or
+ * above the rule's makes the state `alarm` whatever the curvature part said (`alarmBy` names which test alarmed).
  */
 export function decideBlindTest(e: BlindEvidence, rule: BlindTestRule = DEFAULT_BLIND_RULE, falseAlarmRate: number | null = null): BlindTest {
 	const decided = decideCurvature(e, rule, falseAlarmRate);
