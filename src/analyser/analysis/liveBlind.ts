@@ -42,8 +42,9 @@ export interface LiveBlindSettings {
 }
 
 /**
- * Rows stage 1 scores in the first live scan, before its cost was measured: 4096, the size of the SDK's former
- * default training sample, so the first scan costs what every live scan cost before the whole set was recorded.
+ * Rows stage 1 scores in a first live scan made before the epoch time is known (no box yet): 4096, the size of the
+ * SDK's former default training sample. With a box and no measured cost, the first scan is the smallest one instead
+ * ({@link planScan}).
  */
 export const FIRST_SCAN_ROWS = 4096;
 
@@ -58,7 +59,7 @@ export const FIRST_SCAN_ROWS = 4096;
  */
 export const DEFAULT_LIVE_BLIND_SHARE = 0.25;
 
-/** Rows of the first scan, before any cost was measured. */
+/** Input-Hessian samples of a first scan made before the epoch time is known. */
 export const FIRST_SCAN_SAMPLES = 1024;
 
 /**
