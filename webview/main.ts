@@ -51,7 +51,7 @@ const CARD_TITLES: Record<ChartId, { title: string; sub: string }> = {
 	signals: { title: 'Attack success and spectral signals', sub: 'Excess ASR (ASR minus the chance rate p0; raw ASR faint) on the left axis; curvature on triggered probes on the right, over the clean-probe λ1 baseline band.' },
 	suspicion: {
 		title: 'Suspicion over training (blind)',
-		sub: 'The blind test on the newest checkpoint, once per epoch while the run trains: its score against the null band (shaded; an alarm needs the score above its top), one point per scan coloured by its state.',
+		sub: 'The blind test on the newest checkpoint, once per epoch while the run trains: its score against the null band (shaded; an alarm needs the score above its top), the class-shortcut gap (purple; it alarms above its dotted threshold), one point per scan coloured by its state.',
 	},
 	lag: { title: 'Lag curve', sub: 'One point per checkpoint, joined in time order. A curve that climbs before it moves right means the spectrum warned first.' },
 	compare: { title: 'Run comparison', sub: 'Excess ASR (solid) and the chosen spectral signal (dashed) for each ticked run.' },
