@@ -18,14 +18,13 @@ import { installGradientFixes } from '../../src/tfjs/gradients';
 import { loadRunContext } from '../../src/analyser/analysis/context';
 import { loadCheckpointModel, predictClasses } from '../../src/analyser/analysis/checkpoint';
 import { logitModelFromLayers } from '../../src/analyser/curvature/index';
-import { perClassPerturbations, shortcutOf } from '../../src/analyser/analysis/blindTest';
+import { BLIND_TEST_SEED, perClassPerturbations, shortcutOf } from '../../src/analyser/analysis/blindTest';
 import { buildGrid } from './grid';
 import { allowedKeys } from './rescore';
 import { statusOf } from './score';
 import type { Truth } from './train';
 
 const ROOT = path.resolve(__dirname, '../..');
-const SEED = 12345; // blindTestFor's default seed: the same perturbations as the analyser's test
 
 async function ratesAt(runDir: string, norms: readonly number[], steps: number): Promise<Map<number, (number | null)[]>> {
 	const ctx = await loadRunContext(runDir);
@@ -37,7 +36,7 @@ async function ratesAt(runDir: string, norms: readonly number[], steps: number):
 		const clean = await predictClasses(model, ctx.probe.data, ctx.itemShape);
 		const out = new Map<number, (number | null)[]>();
 		for (const norm of norms) {
-			out.set(norm, (await perClassPerturbations(model, logit, ctx.probe, clean, ctx.numClasses, { steps, norm, seed: SEED })).rates);
+			out.set(norm, (await perClassPerturbations(model, logit, ctx.probe, clean, ctx.numClasses, { steps, norm, seed: BLIND_TEST_SEED })).rates);
 		}
 		return out;
 	} finally {

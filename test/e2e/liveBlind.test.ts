@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseAnalysisFile } from '../../src/protocol/analysisRecord';
+import { readRowScores } from '../../src/analyser/analysis/cascade';
 
 const root = path.resolve(__dirname, '../..');
 const cli = path.join(root, 'dist/cli.js');
@@ -93,12 +94,8 @@ describe('live blind monitoring (analyse --follow)', () => {
 		const last = a.blind[a.blind.length - 1];
 		assert.equal(last.test.state, 'alarm', `last scan: ${JSON.stringify(last.test)}`);
 		assert.equal(a.summary?.blind?.test?.state, 'alarm');
-		const flagged = fs
-			.readFileSync(path.join(dir, 'blind', 'row-scores.csv'), 'utf8')
-			.split('\n')
-			.slice(2)
-			.filter((l) => l.split(',')[3] === '1')
-			.map((l) => Number(l.split(',')[0]));
+		const stored = await readRowScores(dir);
+		const flagged = [...(stored?.scores ?? new Map<number, { suspect: boolean }>())].filter(([, s]) => s.suspect).map(([row]) => row);
 		assert.deepEqual([...(a.summary?.blind?.suspectRows ?? [])].sort((x, y) => x - y), flagged.sort((x, y) => x - y));
 		assert.equal(last.suspects, flagged.length);
 		assert.ok(a.summary?.images?.candidateTrigger !== undefined);

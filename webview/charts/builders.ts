@@ -278,11 +278,10 @@ function buildSuspicion(state: State, p: Palette): Built {
 	];
 	if (s.shortcutGap.length > 0 && s.shortcutThreshold !== null) {
 		// The class-shortcut test: its gap and its threshold, on the same 0–1 scale (an alarm from it sits above the dashed line).
-		const first = s.shortcutGap[0].x;
-		const last = s.shortcutGap[s.shortcutGap.length - 1].x;
+		const threshold = s.shortcutThreshold;
 		datasets.push(
 			{ label: 'class-shortcut gap', data: s.shortcutGap, borderColor: p.purple, backgroundColor: p.purple, borderWidth: lineWidth(p, false), pointRadius: 0, yAxisID: 'y' },
-			{ label: 'class-shortcut alarm threshold', data: [{ x: first, y: s.shortcutThreshold }, { x: last === first ? first + 1e-9 : last, y: s.shortcutThreshold }], borderColor: p.purple, backgroundColor: p.purple, borderWidth: 1, borderDash: [2, 3], pointRadius: 0, yAxisID: 'y' },
+			{ label: 'class-shortcut alarm threshold', data: s.shortcutGap.map((g) => ({ x: g.x, y: threshold })), borderColor: p.purple, backgroundColor: p.purple, borderWidth: 1, borderDash: [2, 3], pointRadius: 0, yAxisID: 'y' },
 		);
 	}
 	const states: BlindState[] = ['alarm', 'inconclusive', 'quiet', 'nothing-to-analyse'];

@@ -406,7 +406,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 			signal: options.signal,
 		});
 		// The candidate trigger: the curvature candidate, unless only the class-shortcut test alarmed (then its perturbation).
-		const chosen = testResult.test.state === 'alarm' && testResult.curvatureState !== 'alarm' && testResult.shortcut !== null ? testResult.shortcut : consensus;
+		const chosen = testResult.test.alarmBy === 'shortcut' && testResult.shortcut !== null ? testResult.shortcut : consensus;
 		const cos2s = chosen === null ? null : Float64Array.from({ length: total }, (_, i) => cos2(vectors.subarray(i * dim, (i + 1) * dim), chosen.direction));
 		// Stage 3: the candidate trigger tested on every row of its flip class.
 		const dir = chosen === null ? null : await directionStage(logit, reader, reader.labels, chosen.direction, chosen.cls, FLIP_NORM, { signal: options.signal });

@@ -84,6 +84,9 @@ export const DEFAULT_BLIND_RULE: BlindTestRule = {
  */
 export const SHORTCUT_NORM = 0.05;
 
+/** Seed of the test's random directions and universal perturbations when none is given (the benchmark's dev evidence uses it too). */
+export const BLIND_TEST_SEED = 12345;
+
 /** The class-shortcut statistic from the per-class universal-perturbation flip rates (pure): the top class, the runner-up and the gap. */
 export function shortcutOf(rates: readonly (number | null)[]): { cls: number; rate: number; secondCls: number | null; second: number; gap: number } | null {
 	const ranked = rates
@@ -539,8 +542,6 @@ export interface BlindTestResult {
 	readonly fragilityByClass: readonly (number | null)[];
 	/** The class-shortcut test's top class and its universal perturbation (null: not measured). */
 	readonly shortcut: { readonly cls: number; readonly direction: Float64Array } | null;
-	/** The state the curvature candidate alone would get (so a caller knows whether only the class-shortcut test alarmed). */
-	readonly curvatureState: BlindTest['state'];
 	/** Milliseconds spent on the random directions, the clean-probe curvature directions and the universal perturbations. */
 	readonly timings: { readonly random: number; readonly curvature: number; readonly fragility: number };
 	readonly elapsedMs: number;
@@ -566,7 +567,7 @@ export async function blindTestFor(
 	const t0 = performance.now();
 	const itemShape = logit.inputShape;
 	const dim = itemShape.reduce((a, b) => a * b, 1);
-	const seed = options.seed ?? 12345;
+	const seed = options.seed ?? BLIND_TEST_SEED;
 	const clean = await predictClasses(model, probe.data, itemShape);
 	const n = probe.labels.length;
 	let correct = 0;
@@ -638,7 +639,6 @@ export async function blindTestFor(
 	const topDirection = top === null ? null : (shortcutPass?.directions[top.cls] ?? null);
 	const rule = options.rule ?? DEFAULT_BLIND_RULE;
 	return {
-		curvatureState: decideCurvature(evidence, rule, null).state,
 		test: withFalseAlarms(decideBlindTest(evidence, rule, options.falseAlarmRate ?? null), options.falseAlarms !== undefined ? options.falseAlarms : options.rule === undefined ? MEASURED_FALSE_ALARMS : null),
 		evidence,
 		pools: { curvature: curvaturePool, random: randomPool },

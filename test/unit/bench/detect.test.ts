@@ -6,7 +6,9 @@ import { parseCsv, toCsvLine } from '../../../bench/detect/score';
 import { benchPoison, benchTrigger } from '../../../bench/detect/triggers';
 import { applyTrigger } from '../../../src/protocol/trigger';
 import { parseDetectArgs, readRowScoresSync } from '../../../bench/detect/main';
-import { analyserParagraph, leadSection, renderPage, type LeadLine } from '../../../bench/detect/report';
+import { analyserParagraph, CURRENT_RULE_ANALYSERS, leadSection, renderPage, type LeadLine } from '../../../bench/detect/report';
+import { MEASURED_FALSE_ALARMS } from '../../../src/analyser/analysis/blindTest';
+import { upperBound } from '../../../src/protocol/falseAlarms';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -162,6 +164,25 @@ describe('aggregation, CSV, bench triggers, arguments', () => {
 		assert.match(text, /\| held-out \| none \(clean\) \| 1 \| 0\/1 \| – \| – \| 1\/3 \|/);
 		assert.match(text, /4 runs replayed by the current rule's analysers; 1 by earlier ones are left out/);
 		assert.match(leadSection([], ['x']).join('\n'), /No run has been replayed by the current rule yet/);
+	});
+
+	test('the false alarms every verdict carries are the committed held-out results of the current rule, recounted', () => {
+		const dir = path.join(__dirname, '../../../docs/detection');
+		const stamp = new Map(
+			fs
+				.readFileSync(path.join(dir, 'runs.jsonl'), 'utf8')
+				.split('\n')
+				.filter((l) => l.length > 0)
+				.map((l) => JSON.parse(l) as { key: string; analyser?: string })
+				.map((r) => [r.key, r.analyser ?? ''] as const),
+		);
+		const clean = parseCsv(fs.readFileSync(path.join(dir, 'runs.csv'), 'utf8')).filter(
+			(r) => r.detector === 'blind-mode' && r.split === 'held-out' && r.status === 'clean' && CURRENT_RULE_ANALYSERS.includes(stamp.get(r.key) ?? ''),
+		);
+		assert.ok(MEASURED_FALSE_ALARMS !== null);
+		assert.equal(MEASURED_FALSE_ALARMS.runs, clean.length);
+		assert.equal(MEASURED_FALSE_ALARMS.alarms, clean.filter((r) => r.alarm).length);
+		assert.equal(MEASURED_FALSE_ALARMS.upper95, upperBound(MEASURED_FALSE_ALARMS.alarms, MEASURED_FALSE_ALARMS.runs));
 	});
 
 	test('detection, false alarms (clean and failed separately) and run AUC', () => {

@@ -36,13 +36,13 @@ test('leadRecord: lead = first alarm − the epoch the excess ASR reached half i
 		{ step: 200, epoch: 1, state: 'quiet', score: 0.1, nullHigh: 0.2, scoredRows: 1024, seconds: 3 },
 		{ step: 400, epoch: 2, state: 'alarm', score: 0.9, nullHigh: 0.2, scoredRows: 1024, seconds: 3 },
 	];
-	const r = leadRecord(poisoned, truth, scans, 1, 'abc1234', '2026-12-07');
+	const r = leadRecord(poisoned, truth, scans, 1, 0.25, 'abc1234', '2026-12-07');
 	assert.equal(r.status, 'works');
 	assert.equal(r.halfEpoch, 1); // the first excess ASR ≥ 0.95 / 2 is 0.5, at epoch 1
 	assert.equal(r.firstAlarmEpoch, 2);
 	assert.equal(r.leadEpochs, 1);
 	assert.equal(r.missingScans, 1);
-	const c = leadRecord(clean, truth, scans, 0, 'abc1234', '2026-12-07');
+	const c = leadRecord(clean, truth, scans, 0, 0.25, 'abc1234', '2026-12-07');
 	assert.equal(c.status, 'clean');
 	assert.equal(c.attack, 'none');
 	assert.equal(c.firstAlarmEpoch, 2, 'a clean run that alarms live is a live false alarm');

@@ -311,7 +311,7 @@ describe('measured parts on a tiny real tfjs model', () => {
 		const m = handModel(-12);
 		const logit = logitModelFromLayers(m);
 		const r = await blindTestFor(m, logit, handProbes(), 3, [], { minCos2: 0.3, minCluster: 2, maxClusters: 5, randomDirections: 8, nullDraws: 50, uapSteps: 8 });
-		assert.equal(r.curvatureState, 'quiet');
+		assert.equal(r.test.alarmBy, 'shortcut', 'only the shortcut test alarmed (the curvature part stayed quiet)');
 		assert.equal(r.test.state, 'alarm', r.test.reason);
 		assert.deepEqual(r.test.shortcut, { norm: SHORTCUT_NORM, cls: 2, rate: 1, secondCls: 0, second: 0, gap: 1, threshold: DEFAULT_BLIND_RULE.shortcutGap });
 		assert.equal(r.shortcut?.cls, 2);
