@@ -22,6 +22,8 @@ import { parseEventLine, type TrainingEvent } from './events';
 export class JsonlTail {
 	private offset = 0;
 	private lineNo = 0;
+	/** The read in progress: reads run one after another, so two never start from the same offset. */
+	private pending: Promise<unknown> = Promise.resolve();
 
 	constructor(readonly file: string) {}
 
@@ -40,9 +42,16 @@ export class JsonlTail {
 	 * Reads what was appended since the last call.
 	 * @returns the new complete, non-blank lines with their 1-based numbers, and whether the file
 	 *   shrank or vanished (then the caller must drop what it derived from earlier lines: the lines
-	 *   returned start from line 1 again)
+	 *   returned start from line 1 again). Overlapping calls (two file events at once) are queued: each line is
+	 *   returned once, by the call that read it.
 	 */
-	async read(): Promise<{ lines: { text: string; line: number }[]; restarted: boolean }> {
+	read(): Promise<{ lines: { text: string; line: number }[]; restarted: boolean }> {
+		const next = this.pending.then(() => this.readOnce());
+		this.pending = next.catch(() => undefined);
+		return next;
+	}
+
+	private async readOnce(): Promise<{ lines: { text: string; line: number }[]; restarted: boolean }> {
 		let handle: fsp.FileHandle;
 		try {
 			// Non-blocking, then a regular-file check: a FIFO in a run folder must not hang the extension host.
@@ -169,6 +178,7 @@ export class RunReader {
 	private manifestProblem: string | null = null;
 	private readonly eventsTail: JsonlTail;
 	private readonly analysisTail: JsonlTail;
+	private refreshing: Promise<unknown> = Promise.resolve();
 	private metrics = new Map<string, { name: string; level: 'batch' | 'epoch'; s: MutableSeries }>();
 	private analysisLines: AnalysisLine[] = [];
 	private merged: { checkpoints: CheckpointAnalysis[]; summary: RunAnalysisSummary | null; blind: BlindCheckpoint[] } = { checkpoints: [], summary: null, blind: [] };
@@ -201,7 +211,14 @@ export class RunReader {
 	 * Re-reads the manifest (until it parses) and whatever was appended to events.jsonl and analysis.jsonl.
 	 * @returns true when anything changed
 	 */
-	async refresh(): Promise<boolean> {
+	refresh(): Promise<boolean> {
+		// One refresh at a time: the dashboard opening a run and a file watcher may ask at once.
+		const next = this.refreshing.then(() => this.refreshOnce());
+		this.refreshing = next.catch(() => undefined);
+		return next;
+	}
+
+	private async refreshOnce(): Promise<boolean> {
 		let changed = false;
 		if (this.manifest === null) {
 			const file = path.join(this.dir, MANIFEST_FILE);

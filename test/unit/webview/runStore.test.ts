@@ -101,6 +101,39 @@ describe('RunReader live tailing', () => {
 		assert.equal(lines[0].line, 1);
 	});
 
+	test('overlapping reads (two file events at once, or the dashboard opening while a watcher refreshes) return each line once and never land mid-line', async () => {
+		const file = path.join(tmpRoot, 'overlap.jsonl');
+		const rec = (i: number) => JSON.stringify({ kind: 'summary', i, lag: { asrStep: null, spectralStep: null } });
+		writeFileSync(file, [1, 2, 3].map(rec).join('\n') + '\n');
+		const t = new JsonlTail(file);
+		const first = t.read();
+		appendFileSync(file, [4, 5].map(rec).join('\n') + '\n');
+		const second = t.read();
+		const third = t.read();
+		const got = (await Promise.all([first, second, third])).flatMap((r) => r.lines);
+		assert.deepEqual(got.map((l) => (JSON.parse(l.text) as { i: number }).i), [1, 2, 3, 4, 5]);
+		assert.deepEqual(got.map((l) => l.line), [1, 2, 3, 4, 5]);
+		appendFileSync(file, rec(6) + '\n');
+		const next = await t.read();
+		assert.deepEqual(next.lines.map((l) => (JSON.parse(l.text) as { i: number }).i), [6]);
+		assert.equal(t.bytesRead, readFileSync(file).length);
+	});
+
+	test('overlapping refreshes of one run read each analysis line once', async () => {
+		const dir = newRun('overlap-run');
+		const an = path.join(dir, 'analysis.jsonl');
+		const cpLine = (step: number) => JSON.stringify({ kind: 'checkpoint', epoch: step / 100, step, cleanAccuracy: 0.9, pass: 'light' });
+		writeFileSync(an, [100, 200].map(cpLine).join('\n') + '\n');
+		const r = new RunReader(dir);
+		const a = r.refresh();
+		appendFileSync(an, cpLine(300) + '\n');
+		const b = r.refresh();
+		await Promise.all([a, b, r.refresh()]);
+		const v = r.view();
+		assert.deepEqual(v.problems, []);
+		assert.deepEqual(v.checkpoints.map((c) => c.step), [100, 200, 300]);
+	});
+
 	test('a truncated file is read again from the start', async () => {
 		const dir = newRun('truncated');
 		const ev = path.join(dir, 'events.jsonl');
