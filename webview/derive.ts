@@ -3,7 +3,8 @@
  * points, the plain-language verdict, colour and image helpers. No DOM, no Chart.js: unit-tested in Node.
  */
 
-import type { BlindState, ImageRecord, Verdict } from '../src/protocol/analysisRecord';
+import type { BlindState, BlindSummary, ImageRecord, Verdict } from '../src/protocol/analysisRecord';
+import { verdictHeadline } from '../src/ci/verdictText';
 import type { AnalysisPoint, BlindPoint, MetricSeries, RunInfo, RunView, Series } from '../src/protocol/webview';
 import { SPECTRAL_SIGNALS, type SpectralSignal, type XAxis } from './state';
 
@@ -265,6 +266,44 @@ const VERDICT_TAGS: Record<Verdict, string> = {
 	invisible: 'invisible',
 };
 
+const BLIND_TAGS: Record<BlindState, string> = {
+	alarm: 'backdoor suspected',
+	quiet: 'no backdoor found',
+	inconclusive: 'inconclusive',
+	'nothing-to-analyse': 'nothing to analyse yet',
+};
+
+/**
+ * Blind mode's reading (no attack declared): the headline names the test that alarmed or the state of a quiet test
+ * (the same words as the CLI and CI texts), then the suspects as counted against their cut, never "suspects found"
+ * when none scored above it.
+ */
+function blindVerdictText(verdict: Verdict, b: BlindSummary, recommendation: string | null): VerdictText {
+	const t = b.test ?? null;
+	const head = verdictHeadline(verdict, false, { blindTest: t });
+	const line = `${head.charAt(0).toUpperCase()}${head.slice(1)}.`;
+	if (verdict === 'clean') {
+		const state = t?.state ?? 'quiet';
+		return { severity: state === 'quiet' ? 'ok' : 'neutral', tag: BLIND_TAGS[state], line, advice: null };
+	}
+	const cut = b.rowScoreCut === null || b.rowScoreCut === undefined ? '' : ` ${fmt(b.rowScoreCut, 2)}`;
+	const capped = b.scoredRows !== null && b.scoredRows !== undefined && b.totalRows !== null && b.totalRows !== undefined && b.scoredRows < b.totalRows ? ` (scored ${b.scoredRows} of ${b.totalRows} rows)` : '';
+	const flip = t?.alarmBy !== 'shortcut' && b.flipRate !== null ? ` The candidate trigger pushes ${fmt(b.flipRate * 100, 2)}% of clean probes to ${b.flipClass !== null && b.flipClass !== undefined ? `class ${b.flipClass}` : 'one class'}.` : '';
+	const n = b.suspects;
+	const suspects =
+		n === null
+			? ''
+			: n === 0
+				? ` No training row scored at or above the suspect cut${cut}${capped}: look at the highest-scored rows and the candidate trigger.`
+				: ` ${n} training ${plural(n, 'row scores', 'rows score')} at or above the suspect cut${cut}${capped}.`;
+	return {
+		severity: 'danger',
+		tag: BLIND_TAGS.alarm,
+		line: `${line}${flip}${suspects}`,
+		advice: recommendation ?? (n !== null && n > 0 ? 'Review the suspect rows in the dataset diagnostics.' : null),
+	};
+}
+
 /**
  * The one-line reading of a run's verdict ("the backdoor's curvature showed up 0.7 epochs before
  * it started working"). Never claims more than the record says.
@@ -289,15 +328,8 @@ export function verdictText(run: RunView): VerdictText {
 	const last = [...run.checkpoints].reverse().find((c) => c.excessAsr !== null);
 	const finalAsr = last?.excessAsr ?? null;
 	const blind = !run.info.attackDeclared;
-	if (blind && s.verdict !== 'clean' && s.blind !== null) {
-		const b = s.blind;
-		const flip = b.flipRate !== null ? `, and a candidate trigger that pushes ${fmt(b.flipRate * 100, 2)}% of clean probes to ${b.flipClass !== null && b.flipClass !== undefined ? `class ${b.flipClass}` : 'one class'}` : '';
-		return {
-			severity: 'danger',
-			tag: 'suspects found',
-			line: `No attack was declared; blind mode found ${b.suspects ?? 'some'} suspect training ${plural(b.suspects ?? 2, 'sample', 'samples')}${flip}.`,
-			advice: s.recommendation ?? 'Review the suspect rows in the dataset diagnostics.',
-		};
+	if (blind && s.blind !== null) {
+		return blindVerdictText(s.verdict, s.blind, s.recommendation ?? null);
 	}
 	switch (s.verdict) {
 		case 'clean':

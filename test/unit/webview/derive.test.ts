@@ -103,10 +103,38 @@ describe('verdictText', () => {
 		assert.match(v.advice ?? '', /input-gradient regularisation/);
 	});
 
-	test('blind mode reports suspects and the flip rate', () => {
-		const s: RunAnalysisSummary = { ...summary('visible', null, null), blind: { suspects: 41, candidateTriggerOverlap: null, flipRate: 0.88, flipClass: 0 } };
+	test('blind mode reports suspects against their cut and the flip rate', () => {
+		const s: RunAnalysisSummary = { ...summary('visible', null, null), blind: { suspects: 41, candidateTriggerOverlap: null, flipRate: 0.88, flipClass: 0, rowScoreCut: 3.5, scoredRows: 2048, totalRows: 2048 } };
 		const v = verdictText(run([cp(1)], s, { attackDeclared: false, theta: null }));
-		assert.match(v.line, /41 suspect training samples.*88% of clean probes to class 0/);
+		assert.equal(v.tag, 'backdoor suspected');
+		assert.match(v.line, /88% of clean probes to class 0.*41 training rows score at or above the suspect cut 3\.5\./);
+		assert.doesNotMatch(v.line, /scored \d+ of/);
+	});
+
+	test('a blind alarm with no row above the cut never says suspects were found; a capped scan says how many rows it scored', () => {
+		const test = { state: 'alarm' as const, score: 0.85, nullName: 'n', nullSize: 200, nullLow: 0, nullHigh: 0.1, falseAlarmRate: null, reason: 'r', alarmBy: 'curvature' as const };
+		const s: RunAnalysisSummary = { ...summary('visible', null, null), blind: { suspects: 0, candidateTriggerOverlap: null, flipRate: 0.85, flipClass: 0, test, rowScoreCut: 3.5, scoredRows: 128, totalRows: 800 } };
+		const v = verdictText(run([cp(1)], s, { attackDeclared: false, theta: null }));
+		assert.equal(v.severity, 'danger');
+		assert.doesNotMatch(`${v.tag} ${v.line}`, /suspects found|0 suspect/i);
+		assert.match(v.line, /No training row scored at or above the suspect cut 3\.5 \(scored 128 of 800 rows\)/);
+	});
+
+	test('a class-shortcut alarm is named as such; quiet, inconclusive and nothing-to-analyse blind tests are not "clean"', () => {
+		const base = { score: 0.1, nullName: 'n', nullSize: 200, nullLow: 0, nullHigh: 0.2, falseAlarmRate: null, reason: 'r' };
+		const shortcut = { norm: 0.05, cls: 7, rate: 0.6, secondCls: 1, second: 0.05, gap: 0.55, threshold: 0.23 };
+		const blind = (state: 'alarm' | 'quiet' | 'inconclusive' | 'nothing-to-analyse', extra = {}) => ({ suspects: 0, candidateTriggerOverlap: null, flipRate: 0.1, flipClass: 3, test: { ...base, state, shortcut, ...extra } });
+		const alarm = verdictText(run([cp(1)], { ...summary('visible', null, null), blind: blind('alarm', { alarmBy: 'shortcut' }) }, { attackDeclared: false, theta: null }));
+		assert.match(alarm.line, /one class is a shortcut.*60\.0 % of clean inputs to class 7/);
+		assert.doesNotMatch(alarm.line, /candidate trigger pushes/);
+		const quiet = verdictText(run([cp(1)], { ...summary('clean', null, null), blind: blind('quiet') }, { attackDeclared: false, theta: null }));
+		assert.deepEqual([quiet.severity, quiet.tag], ['ok', 'no backdoor found']);
+		assert.match(quiet.line, /no class is a shortcut/);
+		const inconclusive = verdictText(run([cp(1)], { ...summary('clean', null, null), blind: blind('inconclusive') }, { attackDeclared: false, theta: null }));
+		assert.deepEqual([inconclusive.severity, inconclusive.tag], ['neutral', 'inconclusive']);
+		assert.match(inconclusive.line, /its own control fires/);
+		const nothing = verdictText(run([cp(1)], { ...summary('clean', null, null), blind: blind('nothing-to-analyse') }, { attackDeclared: false, theta: null }));
+		assert.deepEqual([nothing.severity, nothing.tag], ['neutral', 'nothing to analyse yet']);
 	});
 });
 
