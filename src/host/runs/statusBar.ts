@@ -30,6 +30,8 @@ async function readAnalysis(run: RunSummary): Promise<Pick<LiveRun, 'verdict' | 
 export class RunStatusBar extends Disposable {
 	private readonly item = this._register(vscode.window.createStatusBarItem('poisonLens.runs', vscode.StatusBarAlignment.Left, 50));
 	private readonly analysing = new Set<string>();
+	/** The run analysed last in this window: its verdict stays in view once the analysis ends. */
+	private lastAnalysed: string | null = null;
 	private timer: NodeJS.Timeout | undefined;
 	private refreshing = Promise.resolve();
 
@@ -50,6 +52,7 @@ export class RunStatusBar extends Disposable {
 
 	/** Marks a run as being analysed (the analyser flow calls this around its work). */
 	setAnalysing(dir: string, on: boolean): void {
+		this.lastAnalysed = path.resolve(dir);
 		if (on) {
 			this.analysing.add(path.resolve(dir));
 		} else {
@@ -68,12 +71,12 @@ export class RunStatusBar extends Disposable {
 	private async refresh(): Promise<void> {
 		const runs = (await findRuns()).filter((r): r is RunSummary => !isBroken(r)).slice(0, MAX_RUNS_READ);
 		const live: LiveRun[] = await Promise.all(
-			runs.map(async (r) => ({ dir: r.dir, name: r.manifest.name, status: r.status, ...(await readAnalysis(r)), analysing: this.analysing.has(path.resolve(r.dir)) })),
+			runs.map(async (r) => ({ dir: path.resolve(r.dir), name: r.manifest.name, status: r.status, ...(await readAnalysis(r)), analysing: this.analysing.has(path.resolve(r.dir)) })),
 		);
 		if (this.isDisposed) {
 			return;
 		}
-		const content = statusContent(live);
+		const content = statusContent(live, this.lastAnalysed);
 		if (content === undefined) {
 			this.item.hide();
 			return;

@@ -69,11 +69,13 @@ export const VERDICT_MEANING: Record<Verdict, string> = {
 };
 
 /**
- * Chooses what to show: a run being analysed first, then a run that is training, then the newest run's verdict.
+ * Chooses what to show: a run being analysed first, then a run that is training, then the run the user analysed last
+ * (its verdict stays in view after the analysis ends, even when a newer run exists), then the newest run's verdict.
  * @param runs newest first
+ * @param lastAnalysed folder of the run analysed last in this window, if any
  * @returns undefined when there is nothing to show (no runs)
  */
-export function statusContent(runs: readonly LiveRun[]): StatusContent | undefined {
+export function statusContent(runs: readonly LiveRun[], lastAnalysed: string | null = null): StatusContent | undefined {
 	const newest = runs[0];
 	if (newest === undefined) {
 		return undefined;
@@ -83,7 +85,7 @@ export function statusContent(runs: readonly LiveRun[]): StatusContent | undefin
 		return { text: `$(loading~spin) Poison Lens: analysing ${analysing.name}`, tooltip: `Analysing checkpoints of ${analysing.name}`, dir: analysing.dir, warning: false };
 	}
 	const training = runs.filter((r) => r.status === 'training');
-	const focus = training[0] ?? newest;
+	const focus = training[0] ?? runs.find((r) => r.dir === lastAnalysed) ?? newest;
 	// A live run's blind state says more than the verdict of its last summary: it is shown instead.
 	const blind = focus.blind === undefined || focus.blind === null ? null : blindStatus(focus.blind);
 	const verdict = blind !== null ? ` · ${blind.text}` : focus.verdict === null ? '' : ` · ${focus.verdict}`;

@@ -2,6 +2,84 @@ import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs
 import path from 'node:path';
 import { runFromPalette } from '../runs/ui.mjs';
 
+/**
+ * Replays the real run fixture `id` (in the workspace's .poison-lens/runs) as if it were training: its events are
+ * written up to the first checkpoint with times moved to now, "Analyse poisoning" is run on it, and the rest is
+ * appended one checkpoint at a time once the analyser has scanned the newest one (the analyser runs for real: the
+ * bundled analyser process, live blind scans every epoch). Returns when the end event has been written.
+ */
+async function replayLive(page, folder, id) {
+	const runDir = path.join(folder, '.poison-lens/runs', id);
+	const events = path.join(runDir, 'events.jsonl');
+	const analysis = path.join(runDir, 'analysis.jsonl');
+	if (existsSync(analysis)) {
+		throw new Error(`the fixture ${id} must start unanalysed`);
+	}
+	const lines = readFileSync(events, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
+	const cps = lines.map((e, i) => (e.type === 'checkpoint-written' ? i : -1)).filter((i) => i >= 0);
+	const now = (e) => JSON.stringify({ ...e, time: new Date().toISOString() });
+	writeFileSync(events, lines.slice(0, cps[0] + 1).map(now).join('\n') + '\n');
+	let written = cps[0] + 1;
+	await runFromPalette(page, 'Poison Lens: Analyse poisoning');
+	const row = page.locator('.quick-input-list .monaco-list-row', { hasText: `analyser fixture ${id}` });
+	await row.first().waitFor({ timeout: 20_000 });
+	await row.first().click();
+	// Default settings: one scan per epoch from epoch 1 on. The fixtures' checkpoints sit at epochs 0, 1, 2, 3, so
+	// step 0 gets its light record only and every later checkpoint a live blind scan.
+	const stepsOf = (kind) => (existsSync(analysis) ? readFileSync(analysis, 'utf8').split('\n').filter((l) => l.includes(`"kind":"${kind}"`)).map((l) => JSON.parse(l).step) : []);
+	for (let k = 0; k < cps.length; k++) {
+		const step = lines[cps[k]].step;
+		const kind = k === 0 ? 'checkpoint' : 'blind';
+		const deadline = Date.now() + 90_000;
+		while (!stepsOf(kind).includes(step)) {
+			if (Date.now() > deadline) {
+				throw new Error(`${id}: no ${kind} line for step ${step} within 90 s (blind lines so far: ${stepsOf('blind').join(', ')})`);
+			}
+			await page.waitForTimeout(200);
+		}
+		const next = k + 1 < cps.length ? cps[k + 1] + 1 : lines.length;
+		appendFileSync(events, lines.slice(written, next).map(now).join('\n') + '\n');
+		written = next;
+	}
+	return { runDir, analysis, lines, cps };
+}
+
+/** Suspicion-chart points in whichever frame holds the dashboard (-1 when none does), once it holds `want` (≤ 10 s). */
+async function suspicionPoints(page, want) {
+	const deadline = Date.now() + 10_000;
+	for (;;) {
+		const n = await suspicionPointsNow(page);
+		if (n === want || Date.now() > deadline) {
+			return n;
+		}
+		await page.waitForTimeout(200);
+	}
+}
+
+/** The dashboard's "problems reading this run" texts (every frame that holds the dashboard). */
+async function readProblems(page) {
+	const out = [];
+	for (const f of page.frames()) {
+		const text = await f.evaluate(() => (typeof window.poisonLens === 'object' ? document.body.innerText : '')).catch(() => '');
+		const m = /(\d+) problems? reading this run[\s\S]*?(?=\n\n|$)/.exec(text);
+		if (m !== null) {
+			out.push(m[0].replace(/\s+/g, ' ').slice(0, 400));
+		}
+	}
+	return out;
+}
+
+async function suspicionPointsNow(page) {
+	let points = -1;
+	for (const f of page.frames()) {
+		const n = await f.evaluate(() => (typeof window.poisonLens === 'object' ? (window.poisonLens.pointCounts('suspicion')['suspicion score'] ?? 0) : null)).catch(() => null);
+		if (n !== null) {
+			points = n;
+		}
+	}
+	return points;
+}
+
 export const tests = {
 	async '"Analyse poisoning" runs the analyser process on a real run, reports the verdict and fills the dashboard'(page, { screenshot, folder }) {
 		const runDir = path.join(folder, '.poison-lens/runs/cross');
@@ -36,38 +114,8 @@ export const tests = {
 	},
 
 	async '"Analyse poisoning" on a training run without a declared attack follows it live: blind scans, one alarm notification, the suspicion chart'(page, { screenshot, folder }) {
-		// The real undeclared-attack fixture replayed as if it were training: its events are written up to the first
-		// checkpoint with times moved to now, then appended one checkpoint at a time once the analyser has scanned the
-		// newest one (the analyser runs for real: the bundled analyser process, live blind scans every checkpoint).
-		const runDir = path.join(folder, '.poison-lens/runs/undeclared');
-		const events = path.join(runDir, 'events.jsonl');
-		const analysis = path.join(runDir, 'analysis.jsonl');
-		const lines = readFileSync(events, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l));
-		const cps = lines.map((e, i) => (e.type === 'checkpoint-written' ? i : -1)).filter((i) => i >= 0);
-		const now = (e) => JSON.stringify({ ...e, time: new Date().toISOString() });
-		writeFileSync(events, lines.slice(0, cps[0] + 1).map(now).join('\n') + '\n');
-		let written = cps[0] + 1;
-		await runFromPalette(page, 'Poison Lens: Analyse poisoning');
-		const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'analyser fixture undeclared' });
-		await row.first().waitFor({ timeout: 20_000 });
-		await row.first().click();
-		// Default settings: one scan per epoch from epoch 1 on. The fixture's checkpoints sit at epochs 0, 1, 2, 3, so
-		// step 0 gets its light record only and every later checkpoint a live blind scan.
-		const stepsOf = (kind) => (existsSync(analysis) ? readFileSync(analysis, 'utf8').split('\n').filter((l) => l.includes(`"kind":"${kind}"`)).map((l) => JSON.parse(l).step) : []);
-		for (let k = 0; k < cps.length; k++) {
-			const step = lines[cps[k]].step;
-			const kind = k === 0 ? 'checkpoint' : 'blind';
-			const deadline = Date.now() + 90_000;
-			while (!stepsOf(kind).includes(step)) {
-				if (Date.now() > deadline) {
-					throw new Error(`no ${kind} line for step ${step} within 90 s (blind lines so far: ${stepsOf('blind').join(', ')})`);
-				}
-				await page.waitForTimeout(200);
-			}
-			const next = k + 1 < cps.length ? cps[k + 1] + 1 : lines.length;
-			appendFileSync(events, lines.slice(written, next).map(now).join('\n') + '\n');
-			written = next;
-		}
+		// The real undeclared-attack fixture replayed as if it were training (see replayLive).
+		const { analysis, lines, cps } = await replayLive(page, folder, 'undeclared');
 		// Following ends with the run's end event and the final scan over every row; then the status bar leaves
 		// "analysing" for the run's blind state (a finished run: no "training" either).
 		await page.locator('.statusbar-item', { hasText: 'Poison Lens: analyser fixture undeclared · blind:' }).first().waitFor({ timeout: 180_000 });
@@ -79,12 +127,10 @@ export const tests = {
 		const finalState = blind.at(-1)?.test.state;
 		await page.locator('.statusbar-item', { hasText: 'Poison Lens: analyser fixture undeclared · blind: ALARM' }).first().waitFor({ timeout: 20_000 });
 		// The dashboard opened by "Analyse poisoning" drew one suspicion point per live scan.
-		let points = -1;
-		for (const f of page.frames()) {
-			const n = await f.evaluate(() => (typeof window.poisonLens === 'object' ? (window.poisonLens.pointCounts('suspicion')['suspicion score'] ?? 0) : null)).catch(() => null);
-			if (n !== null) {
-				points = n;
-			}
+		const points = await suspicionPoints(page, blind.length);
+		const problems = await readProblems(page);
+		if (problems.length > 0) {
+			throw new Error(`the dashboard could not read the live run: ${problems.join(' | ')}`);
 		}
 		console.log(`    suspicion chart points: ${points}`);
 		if (points !== blind.length) {
@@ -117,6 +163,46 @@ export const tests = {
 		}
 		if (alarms === 0) {
 			throw new Error('the replayed poisoned run raised no alarm: the live scan missed the backdoor blind mode finds on this fixture');
+		}
+	},
+	async '"Analyse poisoning" on a clean training run followed live: blind scans every epoch, no alarm, no alarm notification'(page, { screenshot, folder }) {
+		// The clean control of the test above: the same tiny CNN and task, trained by the SDK with no poisoned row
+		// (test/fixtures/runs-analyser/clean), replayed live the same way through the real analyser process.
+		const { analysis, lines, cps } = await replayLive(page, folder, 'clean');
+		await page.locator('.statusbar-item', { hasText: 'Poison Lens: analyser fixture clean · blind:' }).first().waitFor({ timeout: 180_000 });
+		await page.waitForTimeout(5000);
+		const blind = readFileSync(analysis, 'utf8').split('\n').filter((l) => l.includes('"kind":"blind"')).map((l) => JSON.parse(l));
+		console.log(`    live blind scans (clean run): ${blind.map((b) => `${b.step} ${b.test.state}`).join(', ')}`);
+		const want = cps.slice(1).map((i) => lines[i].step);
+		if (blind.map((b) => b.step).join(',') !== want.join(',')) {
+			throw new Error(`expected one live blind scan per epoch at steps ${want.join(', ')}, got ${blind.map((b) => b.step).join(', ')}`);
+		}
+		const alarms = blind.filter((b) => b.test.state === 'alarm');
+		if (alarms.length > 0) {
+			throw new Error(`a clean run alarmed at step(s) ${alarms.map((b) => b.step).join(', ')}: ${alarms[0].test.reason}`);
+		}
+		const status = await page.locator('.statusbar-item', { hasText: 'Poison Lens: analyser fixture clean · blind:' }).first().innerText();
+		if (status.includes('ALARM')) {
+			throw new Error(`the status bar says ${status} for a run whose scans never alarmed`);
+		}
+		const points = await suspicionPoints(page, blind.length);
+		const problems = await readProblems(page);
+		if (problems.length > 0) {
+			throw new Error(`the dashboard could not read the live run: ${problems.join(' | ')}`);
+		}
+		console.log(`    status bar: ${status.replace(/\s+/g, ' ')}; suspicion chart points: ${points}`);
+		if (points !== blind.length) {
+			throw new Error(`the suspicion chart holds ${points} points for ${blind.length} live scans`);
+		}
+		await runFromPalette(page, 'Notifications: Show Notifications');
+		await page.locator('.notifications-center').waitFor({ state: 'visible', timeout: 10_000 });
+		const notes = await page.locator('.notifications-center .notification-list-item', { hasText: 'possible backdoor forming in analyser fixture clean' }).count();
+		const ends = (await page.locator('.notifications-center .notification-list-item', { hasText: 'Poison Lens: analyser fixture clean — blind test' }).allInnerTexts()).map((t) => t.replace(/\s+/g, ' '));
+		console.log(`    clean run: ${notes} live alarm notifications; end notifications: ${JSON.stringify(ends.map((t) => t.slice(0, 200)))}`);
+		await screenshot('live-blind-clean');
+		await page.keyboard.press('Escape');
+		if (notes !== 0 || ends.some((t) => t.includes('blind test ALARM'))) {
+			throw new Error(`a clean live run raised an alarm notification: ${notes} live, end: ${ends.join(' | ')}`);
 		}
 	},
 };

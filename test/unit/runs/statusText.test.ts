@@ -30,6 +30,12 @@ describe('statusContent', () => {
 		assert.equal(statusContent([run({ name: 'n' })])?.text, '$(beaker) Poison Lens: n');
 		assert.equal(statusContent([run({ name: 'n', verdict: 'invisible' })])?.warning, true);
 	});
+	test('the run analysed last stays in view after its analysis, before a newer run; a training run still comes first', () => {
+		const runs = [run({ name: 'newer', verdict: 'clean' }), run({ name: 'mine', verdict: 'lagging' })];
+		assert.equal(statusContent(runs, '/w/mine')?.text, '$(error) Poison Lens: mine · lagging');
+		assert.equal(statusContent(runs, '/w/gone')?.text, '$(shield) Poison Lens: newer · clean');
+		assert.equal(statusContent([run({ name: 't', status: 'training' }), ...runs], '/w/mine')?.text, '$(pulse) Poison Lens: t training');
+	});
 });
 
 describe('verdictSentence', () => {
