@@ -1,5 +1,5 @@
 /** docs/detection.md, generated from docs/detection/runs.csv (pure). */
-import { aggregate, type Aggregate, type RunDetectorRow } from './metrics';
+import { aggregate, meanOf, type Aggregate, type RunDetectorRow } from './metrics';
 import { median } from '../../src/analyser/analysis/robust';
 import { ARCHITECTURES, ATTACKS, BENCH_ATTACKS, DEV_ARCHITECTURES, DEV_SEEDS, type GridPoint } from './grid';
 
@@ -43,6 +43,34 @@ function byFactor(rows: readonly RunDetectorRow[], factor: 'attack' | 'arch', le
 	return out;
 }
 
+/** The row-level goal's own scope: working backdoors whose trigger is a patch, blend, cross or bench-only one. */
+export function inRowGoalScope(x: RunDetectorRow): boolean {
+	return x.status === 'works' && x.attack !== 'near-clone' && x.attack !== 'warp';
+}
+
+/**
+ * Mean row AUROC within the target label on the row-level goal's scope (working patch / blend / cross / bench-only
+ * backdoors; near-clone is reported apart and warp is not in the goal's list), every detector on the same runs.
+ */
+export function scopedRowAuroc(r: readonly RunDetectorRow[]): string[] {
+	const keys = new Set(r.filter((x) => x.detector === 'blind-mode' && inRowGoalScope(x) && x.rowAurocTarget !== null).map((x) => x.key));
+	if (keys.size === 0) {
+		return [];
+	}
+	const mean = (d: string): number | null => meanOf(r.filter((x) => x.detector === d && keys.has(x.key)).map((x) => x.rowAurocTarget));
+	const ours = mean('blind-mode') ?? 0;
+	const others = DETECTORS.filter((d) => d !== 'blind-mode' && d !== 'declared-rules').map((d) => ({ d, v: mean(d) })).filter((x): x is { d: string; v: number } => x.v !== null);
+	const beat = others.filter((x) => x.v > ours);
+	const below = r.filter((x) => x.detector === 'blind-mode' && keys.has(x.key) && (x.rowAurocTarget ?? 1) < 0.95).length;
+	return [
+		`**On the working backdoors with a patch, blend, cross or bench-only trigger** (${keys.size} runs; near-clone is counted apart, warp is not in this group), blind mode ranks the poisoned rows within the target label at a mean row AUROC of **${f2(ours)}** (goal 0.95; ${below} of the ${keys.size} runs below 0.95); on the same runs ` +
+			others.map((x) => `${x.d} ${f2(x.v)}`).join(', ') +
+			'.' +
+			(beat.length > 0 ? ` **Better than blind mode here: ${beat.map((x) => x.d).join(', ')}.**` : ' No baseline is above blind mode here.'),
+		'',
+	];
+}
+
 function findings(rows: readonly RunDetectorRow[], split: string): string[] {
 	const r = rows.filter((x) => x.split === split);
 	if (r.length === 0) {
@@ -77,6 +105,7 @@ function findings(rows: readonly RunDetectorRow[], split: string): string[] {
 				(notBeat.length > 0 ? `Not above ours: ${notBeat.join(', ')}.` : ''),
 		);
 	}
+	out.push(...scopedRowAuroc(r));
 	const runAucs = DETECTORS.map((d) => ({ d, a: agg(d) })).filter((x) => x.a.runAuc !== null);
 	if (runAucs.length > 0) {
 		const best = runAucs.reduce((p, q) => ((q.a.runAuc ?? 0) > (p.a.runAuc ?? 0) ? q : p));
