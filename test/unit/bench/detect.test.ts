@@ -6,7 +6,7 @@ import { parseCsv, toCsvLine } from '../../../bench/detect/score';
 import { benchPoison, benchTrigger } from '../../../bench/detect/triggers';
 import { applyTrigger } from '../../../src/protocol/trigger';
 import { parseDetectArgs, readRowScoresSync } from '../../../bench/detect/main';
-import { analyserParagraph, CURRENT_RULE_ANALYSERS, leadSection, renderPage, type LeadLine } from '../../../bench/detect/report';
+import { analyserParagraph, CURRENT_RULE_ANALYSERS, leadSection, renderPage, scopedRowAuroc, type LeadLine } from '../../../bench/detect/report';
 import { MEASURED_FALSE_ALARMS } from '../../../src/analyser/analysis/blindTest';
 import { upperBound } from '../../../src/protocol/falseAlarms';
 import * as fs from 'node:fs';
@@ -246,5 +246,31 @@ describe('blind-mode row scores in the bench', () => {
 		assert.equal(readRowScoresSync(dir, null), null);
 		assert.equal(readRowScoresSync(dir, 'blind/none.csv'), null);
 		fs.rmSync(dir, { recursive: true, force: true });
+	});
+});
+
+describe('the row-level goal on its own scope', () => {
+	const row = (key: string, attack: string, status: RunDetectorRow['status'], detector: string, auroc: number | null): RunDetectorRow => ({
+		key, split: 'held-out', arch: 'mlp', dataset: 'mnist', attack, benchOnly: false, theta: 0.01, optimiser: 'adam', epochs: 8, seed: 1,
+		finalExcessAsr: status === 'works' ? 0.9 : 0.1, status, trainSeconds: 1, detector, runScore: null, alarm: null, rowAuroc: auroc,
+		rowAurocTarget: auroc, precision: null, recall: null, flagged: 0, poisonedInSample: 10, leadEpochs: null, analysisSeconds: 1,
+	});
+	test('averages over working patch/blend/cross/bench-only runs only, the same runs for every detector, and names a baseline that beats blind mode', () => {
+		const rows = [
+			row('a', 'badnets', 'works', 'blind-mode', 0.9), row('a', 'badnets', 'works', 'strip', 1.0),
+			row('b', 'sinusoid', 'works', 'blind-mode', 1.0), row('b', 'sinusoid', 'works', 'strip', 0.9),
+			// out of scope: near-clone, warp, a failed attack; and a baseline row on a run blind mode has no AUROC for
+			row('c', 'near-clone', 'works', 'blind-mode', 0.1), row('c', 'near-clone', 'works', 'strip', 0.1),
+			row('d', 'warp', 'works', 'blind-mode', 0.2), row('e', 'cross', 'failed', 'blind-mode', 0.3),
+			row('f', 'cross', 'works', 'blind-mode', null), row('f', 'cross', 'works', 'strip', 0.0),
+		];
+		const [text] = scopedRowAuroc(rows);
+		assert.match(text, /\(2 runs;/);
+		assert.match(text, /mean row AUROC of \*\*0\.95\*\* \(goal 0\.95; 1 of the 2 runs below 0\.95\)/);
+		assert.match(text, /strip 0\.95/);
+		assert.match(text, /No baseline is above blind mode/);
+		const [worse] = scopedRowAuroc(rows.map((x) => (x.key === 'b' && x.detector === 'strip' ? { ...x, rowAurocTarget: 1.0 } : x)));
+		assert.match(worse, /Better than blind mode here: strip/);
+		assert.deepEqual(scopedRowAuroc(rows.filter((x) => x.status !== 'works')), []);
 	});
 });
