@@ -195,6 +195,8 @@ interface ScanResult {
 	readonly cheapSeconds: number;
 	readonly hessianSeconds: number;
 	readonly directionSeconds: number;
+	/** The blind test on the probes (absent in results written before it was timed). */
+	readonly testSeconds?: number;
 	readonly candidates: number;
 	readonly suspects: number;
 	readonly flipRate: number | null;
@@ -248,6 +250,7 @@ async function scan(runDir: string): Promise<ScanResult> {
 		cheapSeconds: r.cascade.cheapMs / 1000,
 		hessianSeconds: r.cascade.hessianMs / 1000,
 		directionSeconds: r.cascade.directionMs / 1000,
+		testSeconds: r.cascade.testMs / 1000,
 		candidates: r.cascade.candidates,
 		suspects: r.summary.suspects ?? 0,
 		flipRate: r.summary.flipRate,
@@ -352,7 +355,7 @@ async function main(): Promise<void> {
 		'',
 		`${args.rows} ${args.data === 'rgb32' ? 'synthetic 32×32×3 (bench/syntheticRgb.ts)' : 'MNIST'} training rows, BadNets θ = ${args.theta} → 0, adam, batch 64, ${args.epochs} epoch(s), tfjs wasm; every row recorded by the SDK and scanned by blind mode.`,
 		'',
-		'| architecture | ASR (p0) | clean acc | epoch s | scan s (stage 1 / 2 / 3) | scan / epoch | scan peak RSS | run folder (train rows) | SDK start s | detector | flagged | precision | recall (all poisoned) | AUROC |',
+		'| architecture | ASR (p0) | clean acc | epoch s | scan s (stage 1 / 2 / test / 3) | scan / epoch | scan peak RSS | run folder (train rows) | SDK start s | detector | flagged | precision | recall (all poisoned) | AUROC |',
 		'|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 	];
 	const threadLines: string[] = [];
@@ -387,7 +390,7 @@ async function main(): Promise<void> {
 		detections(s.rowScoresFile, new Set(truth.poisonedRows)).forEach((d, k) => {
 			const head =
 				k === 0
-					? `| ${arch} | ${pct(t.asr)} (${pct(t.p0)}) | ${pct(t.cleanAccuracy)} | ${epoch.toFixed(1)} | ${s.seconds.toFixed(1)} (${s.cheapSeconds.toFixed(1)} / ${s.hessianSeconds.toFixed(1)} / ${s.directionSeconds.toFixed(1)}) | ${(s.seconds / epoch).toFixed(2)} | ${s.peakRssMiB.toFixed(0)} MiB | ${mib(t.runFolderBytes)} (${mib(t.trainSampleBytes)}) | ${t.startSeconds.toFixed(1)} |`
+					? `| ${arch} | ${pct(t.asr)} (${pct(t.p0)}) | ${pct(t.cleanAccuracy)} | ${epoch.toFixed(1)} | ${s.seconds.toFixed(1)} (${s.cheapSeconds.toFixed(1)} / ${s.hessianSeconds.toFixed(1)} / ${s.testSeconds === undefined ? '–' : s.testSeconds.toFixed(1)} / ${s.directionSeconds.toFixed(1)}) | ${(s.seconds / epoch).toFixed(2)} | ${s.peakRssMiB.toFixed(0)} MiB | ${mib(t.runFolderBytes)} (${mib(t.trainSampleBytes)}) | ${t.startSeconds.toFixed(1)} |`
 					: '| | | | | | | | | |';
 			report.push(`${head} ${d.name} | ${d.flagged} | ${pct(d.precision)} | ${pct(d.recall)} | ${d.auroc === null ? '–' : d.auroc.toFixed(3)} |`);
 		});

@@ -153,6 +153,8 @@ export interface BlindResult {
 		/** Stage 3: rows of the flip class tested along the candidate trigger, and its cost. */
 		readonly directionRows: number;
 		readonly directionMs: number;
+		/** The blind test (null directions, class shortcut, fragility) on the probes: its cost. */
+		readonly testMs: number;
 		readonly cut: number;
 		readonly rowScoresFile: string | null;
 		/** Combined score of each suspect (same order as `summary.suspectRows`). */
@@ -398,6 +400,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 		const { candidates, control, scannedPos, total, out, vectors, minCos2, consensus, tried, hessianMs } = await hessianStage(ctx, model, logit, reader, cheap.cheap, options);
 		// The run-level question: is the candidate far outside a null built from the run itself, or is one class a shortcut?
 		options.onStage?.('blind test: null directions, class shortcut and fragility');
+		const tTest = performance.now();
 		const testResult = await blindTestFor(model, logit, ctx.probe, ctx.numClasses, tried, {
 			...options.test,
 			minCos2,
@@ -405,6 +408,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 			maxClusters: MAX_CANDIDATES,
 			signal: options.signal,
 		});
+		const testMs = performance.now() - tTest;
 		// The candidate trigger: the curvature candidate, unless only the class-shortcut test alarmed (then its perturbation).
 		const chosen = testResult.test.alarmBy === 'shortcut' && testResult.shortcut !== null ? testResult.shortcut : consensus;
 		const cos2s = chosen === null ? null : Float64Array.from({ length: total }, (_, i) => cos2(vectors.subarray(i * dim, (i + 1) * dim), chosen.direction));
@@ -447,6 +451,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 				control: control.length,
 				controlMissed: suspicion.controlMissed,
 				...stageCosts(cheap, hessianMs, dir),
+				testMs,
 				cut: suspicion.cut,
 				rowScoresFile,
 				suspectScores: suspects.map((i) => round6(suspicion.score[i])),
