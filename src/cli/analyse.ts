@@ -424,8 +424,8 @@ function blindTestLines(t: BlindTest | undefined, blind: RunAnalysisOutcome['bli
 	if (e !== undefined) {
 		lines.push(
 			`    control: a random direction flips ${pct(e.controlRate)} (median of ${e.randomCount}: ${pct(e.randomTypical)})`,
-			`    for scale (it does not decide: a backdoored model is fragile too): the best universal perturbation found by gradient ascent ` +
-				`flips ${pct(e.fragilityOther)} to another class${e.fragilitySame === null ? '' : ` and ${pct(e.fragilitySame)} to the candidate's class`}`,
+			`    for scale (it does not decide: a backdoored model is fragile too): the class-shortcut test's universal perturbations, taken to the same size, ` +
+				`flip up to ${pct(e.fragilityOther)} to another class${e.fragilitySame === null ? '' : ` and ${pct(e.fragilitySame)} to the candidate's class`}`,
 		);
 	}
 	lines.push(`    this rule on the detection benchmark: ${falseAlarmText(t)}`);

@@ -66,7 +66,7 @@ describe('decideBlindTest (pure)', () => {
 	test('a universal perturbation to another class is reported for scale but does not decide (a backdoored model is fragile too)', () => {
 		const t = decideBlindTest({ ...base, fragilityOther: 0.45 });
 		assert.equal(t.state, 'alarm');
-		assert.match(t.reason, /universal perturbation found by gradient ascent flips 45\.0 % to class 4/);
+		assert.match(t.reason, /class-shortcut universal perturbation, taken to the same size, flips 45\.0 % to class 4/);
 		assert.match(t.reason, /50\.0 %/);
 		assert.equal(decideBlindTest({ ...base, fragilityOther: null }).state, 'alarm');
 		assert.doesNotMatch(decideBlindTest({ ...base, fragilityOther: null }).reason, /universal/);
