@@ -20,11 +20,10 @@ import { checkpoint as cancelPoint } from '../curvature/cancel';
 import { imageOf, loadCheckpointModel, predictClasses, round6 } from './checkpoint';
 import { type RunContext } from './context';
 import type { TensorSetReader } from '../../protocol/tensorFile';
-import { cheapStageOnThreads } from './parallelRows';
+import { cheapStageOnThreads, sampleEigenOnThreads } from './parallelRows';
 import { candidateCount, combineStages, directionStage, gateSuspects, expensiveSelection, openTrainingRows, writeRowScores } from './cascade';
 import { subsetReader } from './rowSubset';
 import { cos2, denseClusters, principalDirection, robustOutliers, type ConsensusOptions, type OutlierOptions } from './robust';
-import { batchCurvature } from './spectrum';
 import { FLIP_NORM, blindTestFor, type BlindTestOptions, type BlindTestResult } from './blindTest';
 
 /** Options of {@link runBlindScan}. */
@@ -220,29 +219,6 @@ export async function flipRate(
 	return best;
 }
 
-/** The top eigenpair of every scanned sample's input Hessian, in chunks: λ1 per sample and its unit eigenvector. */
-async function perSampleTopEigen(logit: LogitModel, data: Float32Array, labels: Int32Array, total: number, dim: number, options: BlindOptions): Promise<{ lambda: Float64Array; vectors: Float32Array }> {
-	const chunk = options.chunk ?? 256;
-	const lambda = new Float64Array(total);
-	const vectors = new Float32Array(total * dim);
-	for (let start = 0; start < total; start += chunk) {
-		await cancelPoint(options.signal, 'blind scan', start);
-		const size = Math.min(chunk, total - start);
-		const curv = await batchCurvature(logit, data.subarray(start * dim, (start + size) * dim), labels.subarray(start, start + size), options.signal);
-		try {
-			const ps = await curv.perSample(options.signal);
-			ps.eigenvalues.forEach((l, i) => {
-				lambda[start + i] = l;
-				vectors.set(ps.eigenvectors[i], (start + i) * dim);
-			});
-		} finally {
-			curv.dispose();
-		}
-		options.onProgress?.(start + size, total);
-	}
-	return { lambda, vectors };
-}
-
 /**
  * Candidate clusters of eigenvector directions: among ALL scanned samples (a memorised poison's λ1 falls below its
  * label's median late in training while its eigenvector still points along the trigger, docs/metrics.md §4), and
@@ -342,7 +318,16 @@ function stageCosts(cheap: { readonly ms: number; readonly threads: number }, he
  * control; robust λ1 outliers, dense clusters of their eigenvectors, and the cluster direction that flips the most
  * clean probes (the candidate trigger), with every candidate tried.
  */
-async function hessianStage(ctx: RunContext, model: tf.LayersModel, logit: LogitModel, reader: TensorSetReader & { readonly labels: Int32Array }, cheap: Float64Array, options: BlindOptions) {
+async function hessianStage(
+	ctx: RunContext,
+	checkpointDir: string,
+	model: tf.LayersModel,
+	logit: LogitModel,
+	reader: TensorSetReader & { readonly labels: Int32Array },
+	subsetRows: Int32Array | undefined,
+	cheap: Float64Array,
+	options: BlindOptions,
+) {
 	const th = performance.now();
 	const dim = ctx.dim;
 	const k = candidateCount(reader.count, options.candidates ?? (options.maxSamples === undefined ? undefined : Math.max(1, Math.floor(options.maxSamples / 2))));
@@ -352,7 +337,7 @@ async function hessianStage(ctx: RunContext, model: tf.LayersModel, logit: Logit
 	const data = await reader.readRows(scannedPos);
 	const labels = Int32Array.from(scannedPos, (i) => reader.labels[i]);
 	options.onStage?.(`input-Hessian of ${candidates.length} candidates and ${control.length} control rows`);
-	const { lambda, vectors } = await perSampleTopEigen(logit, data, labels, total, dim, options);
+	const { lambda, vectors } = await sampleEigenOnThreads(ctx.runDir, checkpointDir, logit, data, labels, scannedPos, { threads: options.threads, chunk: options.chunk, signal: options.signal, onProgress: options.onProgress, ...(subsetRows === undefined ? {} : { rows: subsetRows }) });
 	const out = robustOutliers(lambda, labels, options.outliers);
 	const minCos2 = options.consensus?.minCos2 ?? BLIND_COS2;
 	await cancelPoint(options.signal, 'blind scan: clustering', total);
@@ -397,7 +382,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 			...(subset && options.rows !== undefined ? { rows: options.rows } : {}),
 		});
 		// Stage 2: the per-sample input-Hessian for the top candidates and an equally large random control.
-		const { candidates, control, scannedPos, total, out, vectors, minCos2, consensus, tried, hessianMs } = await hessianStage(ctx, model, logit, reader, cheap.cheap, options);
+		const { candidates, control, scannedPos, total, out, vectors, minCos2, consensus, tried, hessianMs } = await hessianStage(ctx, checkpointDir, model, logit, reader, subset ? options.rows : undefined, cheap.cheap, options);
 		// The run-level question: is the candidate far outside a null built from the run itself, or is one class a shortcut?
 		options.onStage?.('blind test: null directions, class shortcut and fragility');
 		const tTest = performance.now();

@@ -1,8 +1,9 @@
 /**
- * Stage 1 of blind mode's cascade on worker threads (node:worker_threads): the rows are split into one contiguous
- * range per thread (at chunk boundaries), each thread loads the checkpoint on its own tfjs backend (wasm or cpu) and
- * scores its range; the parts are joined in this thread. The scores are the same as in one thread (the blend partners
- * are seeded per chunk), so the thread count changes the time, never a row's score.
+ * Stages 1 and 2 of blind mode's cascade on worker threads (node:worker_threads): the rows are split into one
+ * contiguous range per thread (at chunk boundaries), each thread loads the checkpoint on its own tfjs backend (wasm or
+ * cpu) and scores its range; the parts are joined in this thread. The results are the same as in one thread (stage 1's
+ * blend partners are seeded per chunk; stage 2's eigenpairs are computed in the same chunks of rows), so the thread
+ * count changes the time, never a row's score.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -13,6 +14,8 @@ import type { TensorSetReader } from '../../protocol/tensorFile';
 import type { LogitModel } from '../curvature/index';
 import { cheapStage, finishCheap, type CascadeOptions, type CheapPart, type CheapStage } from './cascade';
 import type { RowWorkerReply, RowWorkerTask } from './rowWorker';
+import { EIGEN_CHUNK, sampleTopEigen, type SampleEigen } from './sampleEigen';
+import type { CancelSignal } from '../curvature/index';
 
 /** Threads for stage 1 by default: the machine's cores (`os.availableParallelism()`), at most 16. */
 export function defaultRowThreads(): number {
@@ -37,7 +40,25 @@ function workerAvailable(): boolean {
 	return fs.existsSync(path.join(__dirname, 'rowWorker.js')) || fs.existsSync(path.join(__dirname, 'rowWorker.ts'));
 }
 
-function runWorker(task: RowWorkerTask): Promise<CheapPart> {
+type EigenPart = SampleEigen & { readonly start: number };
+
+async function cheapWorker(task: RowWorkerTask): Promise<CheapPart> {
+	const r = await runWorker(task);
+	if ('lambda' in r) {
+		throw new Error('blind mode worker: asked for stage 1, answered stage 2');
+	}
+	return r;
+}
+
+async function eigenWorker(task: RowWorkerTask): Promise<EigenPart> {
+	const r = await runWorker(task);
+	if (!('lambda' in r)) {
+		throw new Error('blind mode worker: asked for stage 2, answered stage 1');
+	}
+	return r;
+}
+
+function runWorker(task: RowWorkerTask): Promise<CheapPart | EigenPart> {
 	return new Promise((resolve, reject) => {
 		const worker = startWorker(task);
 		let settled = false;
@@ -45,7 +66,7 @@ function runWorker(task: RowWorkerTask): Promise<CheapPart> {
 			settled = true;
 			void worker.terminate();
 			if (reply.ok) {
-				resolve(reply.part);
+				resolve('eigen' in reply ? reply.eigen : reply.part);
 			} else {
 				reject(new Error(`blind mode worker (rows ${task.start}…${task.end - 1}): ${reply.error}`));
 			}
@@ -96,6 +117,49 @@ export async function cheapStageOnThreads(
 			tasks.push({ runDir, checkpointDir, backend, start, end, chunk, blends: options.blends, seed: options.seed, ...(options.rows === undefined ? {} : { rows: options.rows }) });
 		}
 	}
-	const parts = await Promise.all(tasks.map(runWorker));
+	const parts = await Promise.all(tasks.map(cheapWorker));
 	return { ...finishCheap(parts, n, labels, t0), threads: tasks.length };
+}
+
+/**
+ * Stage 2's per-row eigenpairs of the scanned rows (`data`, `labels`; their positions `positions` in the same view of
+ * the rows as the workers get: every row, or the live subsample `rows`) on `threads` worker threads, whole chunks of
+ * `chunk` rows each, so every row's eigenpair comes out as in one thread. One thread, a GPU backend or a missing worker
+ * script: in this thread.
+ */
+export async function sampleEigenOnThreads(
+	runDir: string,
+	checkpointDir: string,
+	logit: LogitModel,
+	data: Float32Array,
+	labels: Int32Array,
+	positions: Int32Array,
+	options: { readonly threads?: number; readonly chunk?: number; readonly rows?: Int32Array; readonly signal?: CancelSignal; readonly onProgress?: (done: number, total: number) => void } = {},
+): Promise<SampleEigen> {
+	const total = positions.length;
+	const dim = total === 0 ? 0 : data.length / total;
+	const chunk = Math.max(1, options.chunk ?? EIGEN_CHUNK);
+	const chunks = Math.ceil(total / chunk);
+	const threads = Math.max(1, Math.min(options.threads ?? defaultRowThreads(), chunks));
+	const backend = tf.getBackend();
+	if (threads <= 1 || (backend !== 'wasm' && backend !== 'cpu') || !workerAvailable()) {
+		return sampleTopEigen(logit, data, labels, total, dim, options);
+	}
+	const tasks: (RowWorkerTask & { readonly eigen: Int32Array })[] = [];
+	for (let t = 0; t < threads; t++) {
+		const start = Math.floor((t * chunks) / threads) * chunk;
+		const end = Math.min(total, Math.floor(((t + 1) * chunks) / threads) * chunk);
+		if (end > start) {
+			tasks.push({ runDir, checkpointDir, backend, start, end, chunk, eigen: positions, ...(options.rows === undefined ? {} : { rows: options.rows }) });
+		}
+	}
+	const parts = await Promise.all(tasks.map(eigenWorker));
+	const lambda = new Float64Array(total);
+	const vectors = new Float32Array(total * dim);
+	for (const p of parts) {
+		lambda.set(p.lambda, p.start);
+		vectors.set(p.vectors, p.start * dim);
+	}
+	options.onProgress?.(total, total);
+	return { lambda, vectors };
 }

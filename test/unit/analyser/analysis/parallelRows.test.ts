@@ -2,7 +2,8 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { cheapStageOnThreads } from '../../../../src/analyser/analysis/parallelRows';
+import { cheapStageOnThreads, sampleEigenOnThreads } from '../../../../src/analyser/analysis/parallelRows';
+import { sampleTopEigen } from '../../../../src/analyser/analysis/sampleEigen';
 import { openTrainingRows } from '../../../../src/analyser/analysis/cascade';
 import { rowWindow, stratifiedOrder, subsetReader } from '../../../../src/analyser/analysis/rowSubset';
 import { loadCheckpointModel } from '../../../../src/analyser/analysis/checkpoint';
@@ -55,6 +56,36 @@ describe('stage 1 on worker threads', () => {
 			assert.equal(two.strip.length, 48);
 			assert.deepEqual(two.strip, one.strip);
 			assert.deepEqual(two.cheap, one.cheap);
+		} finally {
+			logit.dispose();
+			model.dispose();
+			await file.close();
+		}
+	});
+});
+
+describe('stage 2 on worker threads', () => {
+	test('2 threads give every scanned row exactly the eigenpair 1 thread gives, on every row or on a live subsample', { timeout: 120_000 }, async () => {
+		const runDir = path.join(__dirname, '..', '..', '..', 'fixtures', 'runs-analyser', 'undeclared');
+		const ctx = await loadRunContext(runDir);
+		const newest = [...(await readRun(runDir)).checkpoints].sort((a, b) => b.step - a.step)[0];
+		const model = await loadCheckpointModel(ctx, newest.dir);
+		const logit = logitModelFromLayers(model, newest.dir);
+		const file = await openTrainingRows(ctx, 'test');
+		try {
+			for (const rows of [undefined, rowWindow(stratifiedOrder(file.labels, 1), 10, 80)]) {
+				const view = rows === undefined ? file : subsetReader(file, rows);
+				// Every third row of the view is "scanned"; chunks of 8 so both threads get several.
+				const positions = Int32Array.from({ length: Math.floor(view.count / 3) }, (_, i) => 3 * i);
+				const data = await view.readRows(positions);
+				const labels = Int32Array.from(positions, (i) => view.labels[i]);
+				const alone = await sampleTopEigen(logit, data, labels, positions.length, ctx.dim, { chunk: 8 });
+				const two = await sampleEigenOnThreads(runDir, newest.dir, logit, data, labels, positions, { threads: 2, chunk: 8, ...(rows === undefined ? {} : { rows }) });
+				assert.ok(positions.length > 16, `${positions.length} scanned rows`);
+				assert.deepEqual(two.lambda, alone.lambda);
+				assert.deepEqual(two.vectors, alone.vectors);
+				assert.ok(alone.lambda.some((l) => l > 0), 'the eigenvalues are real numbers, not zeros');
+			}
 		} finally {
 			logit.dispose();
 			model.dispose();
