@@ -15,7 +15,7 @@
  * `--data rgb32` replaces MNIST by a seeded synthetic 32×32×3 ten-class set (bench/syntheticRgb.ts; default 50 000
  * rows): the memory and cost of a CIFAR-sized colour run, since no colour data set is packaged.
  *
- *   npm run bench:blind-scale -- [--arch demo-cnn,mnist-node] [--data mnist|rgb32] [--rows N] [--epochs 1] [--theta 0.01] [--out DIR]
+ *   npm run bench:blind-scale -- [--arch demo-cnn,mnist-node] [--data mnist|rgb32] [--attack badnets|cross|blend|warp|near-clone] [--rows N] [--epochs 1] [--theta 0.01] [--out DIR]
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -24,7 +24,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../src/tfjs/backend';
 import { installGradientFixes } from '../src/tfjs/gradients';
 import { loadKnownDataset } from '../src/datasets/idx';
-import { makeAttack } from '../src/sdk/attacks/index';
+import { makeAttack, type AttackName } from '../src/sdk/attacks/index';
 import { PoisonLens } from '../src/sdk/lens';
 import { readRun } from '../src/protocol/runFormat';
 import { loadRunContext } from '../src/analyser/analysis/context';
@@ -43,6 +43,7 @@ interface Args {
 	readonly theta: number;
 	readonly out: string;
 	readonly data: 'mnist' | 'rgb32';
+	readonly attack: AttackName;
 }
 
 function parseArgs(argv: string[]): Args & { mode: 'main' | 'train' | 'scan' | 'threads'; target?: string } {
@@ -63,10 +64,15 @@ function parseArgs(argv: string[]): Args & { mode: 'main' | 'train' | 'scan' | '
 	if (data !== 'mnist' && data !== 'rgb32') {
 		throw new Error(`--data: unknown data set "${data}" (mnist, rgb32)`);
 	}
+	const attack = (get('attack') ?? 'badnets') as AttackName;
+	if (!['badnets', 'cross', 'blend', 'warp', 'near-clone'].includes(attack)) {
+		throw new Error(`--attack: unknown attack "${attack}" (badnets, cross, blend, warp, near-clone)`);
+	}
 	const mode = get('train') !== undefined ? 'train' : get('scan') !== undefined ? 'scan' : get('threads') !== undefined ? 'threads' : 'main';
 	return {
 		archs,
 		data,
+		attack,
 		rows: Number(get('rows') ?? (data === 'rgb32' ? 50000 : 60000)),
 		epochs: Number(get('epochs') ?? 1),
 		theta: Number(get('theta') ?? 0.01),
@@ -107,7 +113,7 @@ async function train(args: Args, arch: 'demo-cnn' | 'mnist-node'): Promise<Train
 	const full = rgb ? syntheticRgb(args.rows, 1) : loadKnownDataset('mnist', 'train', { limit: args.rows });
 	const test = rgb ? syntheticRgb(2000, 2) : loadKnownDataset('mnist', 'test');
 	const itemShape = full.itemShape;
-	const attack = makeAttack('badnets', { images: full.images, labels: full.labels, itemShape }, { fraction: args.theta, targetLabel: 0, seed: 1 });
+	const attack = makeAttack(args.attack, { images: full.images, labels: full.labels, itemShape }, { fraction: args.theta, targetLabel: 0, seed: 1 });
 	const root = path.join(args.out, 'runs', arch);
 	fs.rmSync(root, { recursive: true, force: true });
 	const t0 = performance.now();
@@ -353,7 +359,7 @@ async function main(): Promise<void> {
 	const report: string[] = [
 		`# bench:blind-scale (${new Date().toISOString()})`,
 		'',
-		`${args.rows} ${args.data === 'rgb32' ? 'synthetic 32×32×3 (bench/syntheticRgb.ts)' : 'MNIST'} training rows, BadNets θ = ${args.theta} → 0, adam, batch 64, ${args.epochs} epoch(s), tfjs wasm; every row recorded by the SDK and scanned by blind mode.`,
+		`${args.rows} ${args.data === 'rgb32' ? 'synthetic 32×32×3 (bench/syntheticRgb.ts)' : 'MNIST'} training rows, ${args.attack} θ = ${args.theta} → 0, adam, batch 64, ${args.epochs} epoch(s), tfjs wasm; every row recorded by the SDK and scanned by blind mode.`,
 		'',
 		'| architecture | ASR (p0) | clean acc | epoch s | scan s (stage 1 / 2 / test / 3) | scan / epoch | scan peak RSS | run folder (train rows) | SDK start s | detector | flagged | precision | recall (all poisoned) | AUROC |',
 		'|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
@@ -362,7 +368,7 @@ async function main(): Promise<void> {
 	for (const arch of args.archs) {
 		const trainFile = path.join(args.out, `${arch}.train.json`);
 		const scanFile = path.join(args.out, `${arch}.scan.json`);
-		const self = [process.execPath, '--import', 'tsx', __filename, '--out', args.out, '--data', args.data, '--rows', String(args.rows), '--epochs', String(args.epochs), '--theta', String(args.theta)];
+		const self = [process.execPath, '--import', 'tsx', __filename, '--out', args.out, '--data', args.data, '--attack', args.attack, '--rows', String(args.rows), '--epochs', String(args.epochs), '--theta', String(args.theta)];
 		if (!fs.existsSync(trainFile)) {
 			const r = spawnSync(self[0], [...self.slice(1), '--train', arch], { stdio: 'inherit' });
 			if (r.status !== 0) {
