@@ -20,6 +20,7 @@ async function replayLive(page, folder, id) {
 	const now = (e) => JSON.stringify({ ...e, time: new Date().toISOString() });
 	writeFileSync(events, lines.slice(0, cps[0] + 1).map(now).join('\n') + '\n');
 	let written = cps[0] + 1;
+	const growth = [];
 	await runFromPalette(page, 'Poison Lens: Analyse poisoning');
 	const row = page.locator('.quick-input-list .monaco-list-row', { hasText: `analyser fixture ${id}` });
 	await row.first().waitFor({ timeout: 20_000 });
@@ -37,9 +38,17 @@ async function replayLive(page, folder, id) {
 			}
 			await page.waitForTimeout(200);
 		}
+		if (kind === 'blind') {
+			// The suspicion chart grows one point per live scan, while the run trains.
+			growth.push(await suspicionPoints(page, k));
+		}
 		const next = k + 1 < cps.length ? cps[k + 1] + 1 : lines.length;
 		appendFileSync(events, lines.slice(written, next).map(now).join('\n') + '\n');
 		written = next;
+	}
+	console.log(`    ${id}: suspicion chart points after each live scan: ${growth.join(', ')}`);
+	if (growth.some((n, i) => n !== i + 1)) {
+		throw new Error(`${id}: the suspicion chart did not grow one point per live scan while the run trained: ${growth.join(', ')}`);
 	}
 	return { runDir, analysis, lines, cps };
 }
