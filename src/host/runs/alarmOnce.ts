@@ -144,7 +144,14 @@ export function firstAlarm(blind: readonly BlindCheckpoint[]): BlindCheckpoint |
 /** The notification's text for a first alarm. */
 export function alarmMessage(runName: string, alarm: BlindCheckpoint): string {
 	const t = alarm.test;
-	const score = t.score === null ? '' : ` (score ${Math.round(t.score * 1000) / 1000} above the null band's ${t.nullHigh === null ? '–' : Math.round(t.nullHigh * 1000) / 1000})`;
+	const r3 = (v: number): number => Math.round(v * 1000) / 1000;
+	// Name the test that alarmed: a class-shortcut alarm's score need not be above the curvature band.
+	const score =
+		t.alarmBy === 'shortcut' && t.shortcut !== undefined
+			? ` (class-shortcut gap ${r3(t.shortcut.gap)} at or above its threshold ${r3(t.shortcut.threshold)})`
+			: t.score === null
+				? ''
+				: ` (score ${r3(t.score)} above the null band's ${t.nullHigh === null ? '–' : r3(t.nullHigh)})`;
 	const suspects = alarm.suspects === null ? '' : ` ${alarm.suspects} suspect training row${alarm.suspects === 1 ? '' : 's'}.`;
 	return `Poison Lens: possible backdoor forming in ${runName}: the blind scan at step ${alarm.step} (epoch ${alarm.epoch.toFixed(2)}) raised an alarm${score}: ${t.reason}.${suspects}`;
 }

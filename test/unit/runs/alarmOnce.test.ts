@@ -66,6 +66,14 @@ describe('first-alarm notification: once per run', () => {
 			"Poison Lens: possible backdoor forming in demo run: the blind scan at step 300 (epoch 3.00) raised an alarm (score 0.8 above the null band's 0.2): state alarm. 7 suspect training rows.",
 		);
 	});
+
+	test('a class-shortcut alarm names its gap and threshold, not a score that may sit inside the curvature band', () => {
+		const s = scan(50, 'alarm');
+		const byShortcut = { ...s, test: { ...s.test, score: 0.846, nullHigh: 0.846, alarmBy: 'shortcut' as const, shortcut: { norm: 0.05, cls: 0, rate: 0.231, secondCls: 1, second: 0, gap: 0.2308, threshold: 0.23 } } };
+		const text = alarmMessage('demo run', byShortcut);
+		assert.match(text, /raised an alarm \(class-shortcut gap 0\.231 at or above its threshold 0\.23\)/);
+		assert.doesNotMatch(text, /above the null band/);
+	});
 });
 
 describe('end-of-analysis notification: one blind alarm, one notification', () => {
