@@ -599,7 +599,9 @@ export function liveBlindText(line: BlindCheckpoint): string {
 	const num = (x: number | null): string => (x === null ? '–' : String(Math.round(x * 1000) / 1000));
 	const state = t.state === 'alarm' ? 'ALARM' : t.state === 'nothing-to-analyse' ? 'nothing to analyse' : t.state;
 	const rows = line.scoredRows === null ? '' : `, scored ${line.scoredRows}${line.totalRows === null ? '' : ` of ${line.totalRows}`} rows`;
-	return `live blind scan at step ${line.step} (epoch ${line.epoch.toFixed(2)}${rows}, ${((line.analysisMs ?? 0) / 1000).toFixed(1)} s): ${state}, score ${num(t.score)} (null band ${num(t.nullLow)}–${num(t.nullHigh)}): ${t.reason}`;
+	const shortcut = t.shortcut === undefined ? '' : `, class-shortcut gap ${num(t.shortcut.gap)} (alarm from ${num(t.shortcut.threshold)})`;
+	const by = t.alarmBy === undefined ? '' : ` by ${t.alarmBy === 'both' ? 'both tests' : t.alarmBy === 'shortcut' ? 'the class-shortcut test' : 'the curvature test'}`;
+	return `live blind scan at step ${line.step} (epoch ${line.epoch.toFixed(2)}${rows}, ${((line.analysisMs ?? 0) / 1000).toFixed(1)} s): ${state}${by}, score ${num(t.score)} (null band ${num(t.nullLow)}–${num(t.nullHigh)})${shortcut}: ${t.reason}`;
 }
 
 function progressBar(): { onProgress: (done: number, total: number, message: string) => void; stop: () => void } {

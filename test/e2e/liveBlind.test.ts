@@ -100,6 +100,6 @@ describe('live blind monitoring (analyse --follow)', () => {
 		assert.equal(last.suspects, flagged.length);
 		assert.ok(a.summary?.images?.candidateTrigger !== undefined);
 		// Each live scan is reported on stderr in one line.
-		assert.match(stderr, /live blind scan at step \d+ \(epoch [\d.]+, scored \d+ of \d+ rows, [\d.]+ s\): (ALARM|quiet|inconclusive|nothing to analyse), score/);
+		assert.match(stderr, /live blind scan at step \d+ \(epoch [\d.]+, scored \d+ of \d+ rows, [\d.]+ s\): (ALARM( by [a-z -]+)?|quiet|inconclusive|nothing to analyse), score/);
 	});
 });

@@ -84,3 +84,18 @@ describe('live blind scan: a subsample sized to the box', () => {
 		}
 	});
 });
+
+describe('the live stderr line', () => {
+	test('names the test that alarmed and the class-shortcut gap beside the score and its band', () => {
+		const line = {
+			kind: 'blind' as const, step: 50, epoch: 2, flipRate: 0.846, controlFlipRate: 0, suspects: 1, scoredRows: 128, totalRows: 800, analysisMs: 1200,
+			test: { state: 'alarm' as const, score: 0.846, nullName: 'n', nullSize: 200, nullLow: 0.1, nullHigh: 0.846, falseAlarmRate: null, reason: 'one class is a shortcut', alarmBy: 'shortcut' as const, shortcut: { norm: 0.05, cls: 0, rate: 0.231, secondCls: 1, second: 0, gap: 0.2308, threshold: 0.23 } },
+		};
+		assert.equal(
+			liveBlindText(line),
+			'live blind scan at step 50 (epoch 2.00, scored 128 of 800 rows, 1.2 s): ALARM by the class-shortcut test, score 0.846 (null band 0.1–0.846), class-shortcut gap 0.231 (alarm from 0.23): one class is a shortcut',
+		);
+		const quiet = { ...line, test: { ...line.test, state: 'quiet' as const, alarmBy: undefined, shortcut: undefined } };
+		assert.match(liveBlindText(quiet), /\): quiet, score 0\.846 \(null band 0\.1–0\.846\): one class/);
+	});
+});
