@@ -21,10 +21,24 @@ async function replayLive(page, folder, id) {
 	writeFileSync(events, lines.slice(0, cps[0] + 1).map(now).join('\n') + '\n');
 	let written = cps[0] + 1;
 	const growth = [];
-	await runFromPalette(page, 'Poison Lens: Analyse poisoning');
-	const row = page.locator('.quick-input-list .monaco-list-row', { hasText: `analyser fixture ${id}` });
-	await row.first().waitFor({ timeout: 20_000 });
-	await row.first().click();
+	// The extension notices the new live run (status bar, panels): let that settle before opening a quick pick, which
+	// closes when something else takes the focus; and open it again if it closed anyway.
+	await page.locator('.statusbar-item', { hasText: `analyser fixture ${id} training` }).first().waitFor({ timeout: 20_000 }).catch(() => undefined);
+	await page.waitForTimeout(1000);
+	for (let attempt = 1; ; attempt++) {
+		await runFromPalette(page, 'Poison Lens: Analyse poisoning');
+		const row = page.locator('.quick-input-list .monaco-list-row', { hasText: `analyser fixture ${id}` }).first();
+		try {
+			await row.waitFor({ state: 'visible', timeout: 15_000 });
+			await row.click();
+			break;
+		} catch (err) {
+			if (attempt >= 3) {
+				throw err;
+			}
+			console.log(`    ${id}: the run picker closed before the run could be picked (try ${attempt}); opening it again`);
+		}
+	}
 	// Default settings: one scan per epoch from epoch 1 on. The fixtures' checkpoints sit at epochs 0, 1, 2, 3, so
 	// step 0 gets its light record only and every later checkpoint a live blind scan.
 	const stepsOf = (kind) => (existsSync(analysis) ? readFileSync(analysis, 'utf8').split('\n').filter((l) => l.includes(`"kind":"${kind}"`)).map((l) => JSON.parse(l).step) : []);
