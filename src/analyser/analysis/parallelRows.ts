@@ -40,6 +40,29 @@ function workerAvailable(): boolean {
 	return fs.existsSync(path.join(__dirname, 'rowWorker.js')) || fs.existsSync(path.join(__dirname, 'rowWorker.ts'));
 }
 
+/**
+ * One contiguous range of rows per worker thread, cut at multiples of `chunk` (so a chunk is never split between
+ * threads); null when the work stays in this thread: one thread (asked for, or one chunk of work), a GPU backend, or no
+ * worker script.
+ */
+function threadRanges(total: number, chunk: number, threads: number | undefined): { backend: 'wasm' | 'cpu'; ranges: { start: number; end: number }[] } | null {
+	const chunks = Math.ceil(total / chunk);
+	const count = Math.max(1, Math.min(threads ?? defaultRowThreads(), chunks));
+	const backend = tf.getBackend();
+	if (count <= 1 || (backend !== 'wasm' && backend !== 'cpu') || !workerAvailable()) {
+		return null;
+	}
+	const ranges: { start: number; end: number }[] = [];
+	for (let t = 0; t < count; t++) {
+		const start = Math.floor((t * chunks) / count) * chunk;
+		const end = Math.min(total, Math.floor(((t + 1) * chunks) / count) * chunk);
+		if (end > start) {
+			ranges.push({ start, end });
+		}
+	}
+	return { backend, ranges };
+}
+
 type EigenPart = SampleEigen & { readonly start: number };
 
 async function cheapWorker(task: RowWorkerTask): Promise<CheapPart> {
@@ -100,23 +123,15 @@ export async function cheapStageOnThreads(
 		readonly rows?: Int32Array;
 	},
 ): Promise<CheapStage & { readonly threads: number }> {
-	const backend = tf.getBackend();
 	const n = reader.count;
 	const chunk = Math.max(1, options.chunk ?? 512);
-	const chunks = Math.ceil(n / chunk);
-	const threads = Math.max(1, Math.min(options.threads ?? defaultRowThreads(), chunks));
-	if (threads <= 1 || (backend !== 'wasm' && backend !== 'cpu') || !workerAvailable()) {
+	const split = threadRanges(n, chunk, options.threads);
+	if (split === null) {
 		return { ...(await cheapStage(logit, model, reader, labels, options)), threads: 1 };
 	}
 	const t0 = performance.now();
-	const tasks: RowWorkerTask[] = [];
-	for (let t = 0; t < threads; t++) {
-		const start = Math.floor((t * chunks) / threads) * chunk;
-		const end = Math.min(n, Math.floor(((t + 1) * chunks) / threads) * chunk);
-		if (end > start) {
-			tasks.push({ runDir, checkpointDir, backend, start, end, chunk, blends: options.blends, seed: options.seed, ...(options.rows === undefined ? {} : { rows: options.rows }) });
-		}
-	}
+	const { backend, ranges } = split;
+	const tasks: RowWorkerTask[] = ranges.map(({ start, end }) => ({ runDir, checkpointDir, backend, start, end, chunk, blends: options.blends, seed: options.seed, ...(options.rows === undefined ? {} : { rows: options.rows }) }));
 	const parts = await Promise.all(tasks.map(cheapWorker));
 	return { ...finishCheap(parts, n, labels, t0), threads: tasks.length };
 }
@@ -139,20 +154,12 @@ export async function sampleEigenOnThreads(
 	const total = positions.length;
 	const dim = total === 0 ? 0 : data.length / total;
 	const chunk = Math.max(1, options.chunk ?? EIGEN_CHUNK);
-	const chunks = Math.ceil(total / chunk);
-	const threads = Math.max(1, Math.min(options.threads ?? defaultRowThreads(), chunks));
-	const backend = tf.getBackend();
-	if (threads <= 1 || (backend !== 'wasm' && backend !== 'cpu') || !workerAvailable()) {
+	const split = threadRanges(total, chunk, options.threads);
+	if (split === null) {
 		return sampleTopEigen(logit, data, labels, total, dim, options);
 	}
-	const tasks: (RowWorkerTask & { readonly eigen: Int32Array })[] = [];
-	for (let t = 0; t < threads; t++) {
-		const start = Math.floor((t * chunks) / threads) * chunk;
-		const end = Math.min(total, Math.floor(((t + 1) * chunks) / threads) * chunk);
-		if (end > start) {
-			tasks.push({ runDir, checkpointDir, backend, start, end, chunk, eigen: positions, ...(options.rows === undefined ? {} : { rows: options.rows }) });
-		}
-	}
+	const { backend, ranges } = split;
+	const tasks: RowWorkerTask[] = ranges.map(({ start, end }) => ({ runDir, checkpointDir, backend, start, end, chunk, eigen: positions, ...(options.rows === undefined ? {} : { rows: options.rows }) }));
 	const parts = await Promise.all(tasks.map(eigenWorker));
 	const lambda = new Float64Array(total);
 	const vectors = new Float32Array(total * dim);

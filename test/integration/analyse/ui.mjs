@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { runFromPalette } from '../runs/ui.mjs';
+import { dashboardFrame } from '../dashboard/ui.mjs';
 
 /**
  * Replays the real run fixture `id` (in the workspace's .poison-lens/runs) as if it were training: its events are
@@ -79,28 +80,21 @@ async function suspicionPoints(page, want) {
 	}
 }
 
-/** The dashboard's "problems reading this run" texts (every frame that holds the dashboard). */
+/** The dashboard's frame, or null when no frame holds it (within 2 s). */
+const dashboardOrNull = (page) => dashboardFrame(page, 2_000).catch(() => null);
+
+/** The dashboard's "problems reading this run" text, if it shows one. */
 async function readProblems(page) {
-	const out = [];
-	for (const f of page.frames()) {
-		const text = await f.evaluate(() => (typeof window.poisonLens === 'object' ? document.body.innerText : '')).catch(() => '');
-		const m = /(\d+) problems? reading this run[\s\S]*?(?=\n\n|$)/.exec(text);
-		if (m !== null) {
-			out.push(m[0].replace(/\s+/g, ' ').slice(0, 400));
-		}
-	}
-	return out;
+	const f = await dashboardOrNull(page);
+	const text = f === null ? '' : await f.evaluate(() => document.body.innerText);
+	const m = /(\d+) problems? reading this run[\s\S]*?(?=\n\n|$)/.exec(text);
+	return m === null ? [] : [m[0].replace(/\s+/g, ' ').slice(0, 400)];
 }
 
+/** Suspicion-chart points on the dashboard (-1 when it is not open). */
 async function suspicionPointsNow(page) {
-	let points = -1;
-	for (const f of page.frames()) {
-		const n = await f.evaluate(() => (typeof window.poisonLens === 'object' ? (window.poisonLens.pointCounts('suspicion')['suspicion score'] ?? 0) : null)).catch(() => null);
-		if (n !== null) {
-			points = n;
-		}
-	}
-	return points;
+	const f = await dashboardOrNull(page);
+	return f === null ? -1 : f.evaluate(() => window.poisonLens.pointCounts('suspicion')['suspicion score'] ?? 0);
 }
 
 export const tests = {

@@ -6,7 +6,7 @@ const RUN = 'synthetic-cross-theta1';
 const CHARTS = ['training', 'signals', 'lag', 'compare', 'safety'];
 
 /** The dashboard webview's inner frame (the one that runs webview/main.ts and exposes window.poisonLens). */
-async function dashboardFrame(page, timeoutMs = 30_000) {
+export async function dashboardFrame(page, timeoutMs = 30_000) {
 	const deadline = Date.now() + timeoutMs;
 	for (;;) {
 		for (const frame of page.frames()) {

@@ -7,23 +7,36 @@ import { sampleTopEigen } from '../../../../src/analyser/analysis/sampleEigen';
 import { openTrainingRows } from '../../../../src/analyser/analysis/cascade';
 import { rowWindow, stratifiedOrder, subsetReader } from '../../../../src/analyser/analysis/rowSubset';
 import { loadCheckpointModel } from '../../../../src/analyser/analysis/checkpoint';
-import { loadRunContext } from '../../../../src/analyser/analysis/context';
-import { logitModelFromLayers } from '../../../../src/analyser/curvature/index';
+import { loadRunContext, type RunContext } from '../../../../src/analyser/analysis/context';
+import { logitModelFromLayers, type LogitModel } from '../../../../src/analyser/curvature/index';
 import { readRun } from '../../../../src/protocol/runFormat';
 
 before(async () => {
 	await tf.setBackend('cpu');
 });
 
+/** The undeclared fixture's newest checkpoint and its training rows, disposed after `fn`. */
+async function withNewestCheckpoint(
+	fn: (f: { runDir: string; ctx: RunContext; newest: { dir: string }; model: tf.LayersModel; logit: LogitModel; rows: Awaited<ReturnType<typeof openTrainingRows>> }) => Promise<void>,
+): Promise<void> {
+	const runDir = path.join(__dirname, '..', '..', '..', 'fixtures', 'runs-analyser', 'undeclared');
+	const ctx = await loadRunContext(runDir);
+	const newest = [...(await readRun(runDir)).checkpoints].sort((a, b) => b.step - a.step)[0];
+	const model = await loadCheckpointModel(ctx, newest.dir);
+	const logit = logitModelFromLayers(model, newest.dir);
+	const rows = await openTrainingRows(ctx, 'test');
+	try {
+		await fn({ runDir, ctx, newest, model, logit, rows });
+	} finally {
+		logit.dispose();
+		model.dispose();
+		await rows.close();
+	}
+}
+
 describe('stage 1 on worker threads', () => {
 	test('2 threads give every row exactly the score 1 thread gives (a real fixture run)', { timeout: 120_000 }, async () => {
-		const runDir = path.join(__dirname, '..', '..', '..', 'fixtures', 'runs-analyser', 'undeclared');
-		const ctx = await loadRunContext(runDir);
-		const newest = [...(await readRun(runDir)).checkpoints].sort((a, b) => b.step - a.step)[0];
-		const model = await loadCheckpointModel(ctx, newest.dir);
-		const logit = logitModelFromLayers(model, newest.dir);
-		const reader = await openTrainingRows(ctx, 'test');
-		try {
+		await withNewestCheckpoint(async ({ runDir, newest, model, logit, rows: reader }) => {
 			// Chunks of 16 rows so that both threads get several chunks.
 			const one = await cheapStageOnThreads(runDir, newest.dir, logit, model, reader, reader.labels, { threads: 1, chunk: 16, blends: 4 });
 			const two = await cheapStageOnThreads(runDir, newest.dir, logit, model, reader, reader.labels, { threads: 2, chunk: 16, blends: 4 });
@@ -33,21 +46,11 @@ describe('stage 1 on worker threads', () => {
 			assert.deepEqual(two.strip, one.strip);
 			assert.deepEqual(two.spectral, one.spectral);
 			assert.deepEqual(two.cheap, one.cheap);
-		} finally {
-			logit.dispose();
-			model.dispose();
-			await reader.close();
-		}
+		});
 	});
 
 	test('a live scan\'s subsample: 2 threads, each on its own view of the rows, give exactly the scores of 1 thread', { timeout: 120_000 }, async () => {
-		const runDir = path.join(__dirname, '..', '..', '..', 'fixtures', 'runs-analyser', 'undeclared');
-		const ctx = await loadRunContext(runDir);
-		const newest = [...(await readRun(runDir)).checkpoints].sort((a, b) => b.step - a.step)[0];
-		const model = await loadCheckpointModel(ctx, newest.dir);
-		const logit = logitModelFromLayers(model, newest.dir);
-		const file = await openTrainingRows(ctx, 'test');
-		try {
+		await withNewestCheckpoint(async ({ runDir, newest, model, logit, rows: file }) => {
 			const rows = rowWindow(stratifiedOrder(file.labels, 1), 40, 48);
 			const view = subsetReader(file, rows);
 			const one = await cheapStageOnThreads(runDir, newest.dir, logit, model, view, view.labels, { threads: 1, chunk: 16, blends: 4, rows });
@@ -56,23 +59,13 @@ describe('stage 1 on worker threads', () => {
 			assert.equal(two.strip.length, 48);
 			assert.deepEqual(two.strip, one.strip);
 			assert.deepEqual(two.cheap, one.cheap);
-		} finally {
-			logit.dispose();
-			model.dispose();
-			await file.close();
-		}
+		});
 	});
 });
 
 describe('stage 2 on worker threads', () => {
 	test('2 threads give every scanned row exactly the eigenpair 1 thread gives, on every row or on a live subsample', { timeout: 120_000 }, async () => {
-		const runDir = path.join(__dirname, '..', '..', '..', 'fixtures', 'runs-analyser', 'undeclared');
-		const ctx = await loadRunContext(runDir);
-		const newest = [...(await readRun(runDir)).checkpoints].sort((a, b) => b.step - a.step)[0];
-		const model = await loadCheckpointModel(ctx, newest.dir);
-		const logit = logitModelFromLayers(model, newest.dir);
-		const file = await openTrainingRows(ctx, 'test');
-		try {
+		await withNewestCheckpoint(async ({ runDir, ctx, newest, logit, rows: file }) => {
 			for (const rows of [undefined, rowWindow(stratifiedOrder(file.labels, 1), 10, 80)]) {
 				const view = rows === undefined ? file : subsetReader(file, rows);
 				// Every third row of the view is "scanned"; chunks of 8 so both threads get several.
@@ -86,10 +79,6 @@ describe('stage 2 on worker threads', () => {
 				assert.deepEqual(two.vectors, alone.vectors);
 				assert.ok(alone.lambda.some((l) => l > 0), 'the eigenvalues are real numbers, not zeros');
 			}
-		} finally {
-			logit.dispose();
-			model.dispose();
-			await file.close();
-		}
+		});
 	});
 });
