@@ -478,7 +478,14 @@ function main(): void {
 		const lead = fs.existsSync(leadFile)
 			? fs.readFileSync(leadFile, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as LeadLine)
 			: [];
-		fs.writeFileSync(path.join(ROOT, 'docs', 'detection.md'), renderPage(rows, buildGrid(), errors, analysers, CURRENT_RULE_ANALYSERS, lead));
+		const cutTables = (): Partial<Record<'dev' | 'held-out', string>> => {
+			const read = (name: string): string | undefined => {
+				const f = path.join(ROOT, 'docs', 'detection', name);
+				return fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined;
+			};
+			return { dev: read('dev-cut.txt'), 'held-out': read('held-out-cut.txt') };
+		};
+		fs.writeFileSync(path.join(ROOT, 'docs', 'detection.md'), renderPage(rows, buildGrid(), errors, analysers, CURRENT_RULE_ANALYSERS, lead, cutTables()));
 		process.stderr.write(`bench:detect: wrote docs/detection.md from ${rows.length} rows\n`);
 	}
 }

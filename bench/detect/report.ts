@@ -233,6 +233,7 @@ export function renderPage(
 	analysers: ReadonlyMap<string, { analyser: string; analysedAt: string }> = new Map(),
 	currentRule: readonly string[] = CURRENT_RULE_ANALYSERS,
 	lead: readonly LeadLine[] = [],
+	cutTables: Readonly<Partial<Record<'dev' | 'held-out', string>>> = {},
 ): string {
 	const keys = new Set(rows.map((r) => r.key));
 	const runs = [...keys].map((k) => rows.find((r) => r.key === k) as RunDetectorRow);
@@ -303,6 +304,17 @@ export function renderPage(
 		L.push(...byFactor(r, 'arch', ARCHITECTURES), '');
 		L.push(`### Findings (${split})`, '');
 		L.push(...findings(tableRows, split), '');
+		const cut = cutTables[split as 'dev' | 'held-out'];
+		if (cut !== undefined) {
+			L.push(
+				split === 'dev'
+					? `**Suspect cut** (docs/metrics.md §4.2; \`node --import tsx bench/detect/cut.ts --keep=KEEP\`): each alarmed run's suspects at every candidate cut, from its kept row scores; the rule takes the lowest cut whose pooled precision is at least 0.9.`
+					: `**Suspect cut on the held-out split** (only the a-priori cut and the dev-chosen one evaluated; \`bench/detect/cut.ts --split=held-out\`):`,
+				'',
+				...cut.split('\n').filter((l) => l.startsWith('|') || l.startsWith('rule:')),
+				'',
+			);
+		}
 	}
 	L.push(...leadSection(lead, currentRule));
 	L.push('## 7. How to run', '');
@@ -316,6 +328,7 @@ export function renderPage(
 		'# how the runs measured by the current analysers were made (kept folders, one split at a time):',
 		'node --import tsx bench/detect/main.ts --full --split=dev --shard=I/N --out=DIR --keep=KEEP      # dev runs, trained and analysed',
 		'node --import tsx bench/detect/calibrate.ts --keep=KEEP                                        # the dev evidence behind blind mode\'s rule',
+		'node --import tsx bench/detect/cut.ts --keep=KEEP --csv=docs/detection/dev-cut.csv > docs/detection/dev-cut.txt   # the suspect cut, chosen on dev',
 		'node --import tsx bench/detect/main.ts --full --split=held-out --train-only --shard=I/N --out=DIR --keep=KEEP   # held-out runs, trained only',
 		'node --import tsx bench/detect/main.ts --reanalyse=KEEP --split=held-out --shard=I/N --out=DIR  # analysed after the freeze',
 		'node --import tsx bench/detect/main.ts --report --merge-replace=DIR1,DIR2                        # their rows replace older ones',

@@ -13,8 +13,9 @@
  *    finds its candidate trigger among these; each scanned row's cos² to it becomes a robust z against the control
  *    rows' own cos² (the null: rows picked without looking).
  * 3. **One score per row**: the maximum of the row's z-scores (cheap, and curvature where scanned). Suspects are
- *    the rows at or above the cut. The cut is {@link ROW_SCORE_CUT}, chosen a priori (the modified-z outlier rule of
- *    Iglewicz & Hoaglin, 3.5), not calibrated on the detection benchmark's dev split: that calibration is open.
+ *    the rows at or above the cut {@link SUSPECT_CUT}, chosen on the detection benchmark's dev split
+ *    (bench/detect/cut.ts); the scores' scale floors are set against the a-priori reference z
+ *    {@link ROW_SCORE_REFERENCE} (Iglewicz & Hoaglin's 3.5), so the cut moves only the suspects, never a score.
  *
  * Pure analysis over tfjs; no vscode. Deterministic for a run, a checkpoint, a seed and a backend, so every
  * reader (the run's blind scan, `poison-lens scan --run`) gives a row the same score.
@@ -33,8 +34,15 @@ import type { CancelSignal, LogitModel } from '../curvature/index';
 import { checkpoint as cancelPoint } from '../curvature/cancel';
 import { topDirections } from './signature';
 
-/** Suspicion cut on the combined row score (a robust z): Iglewicz & Hoaglin's 3.5, set a priori and kept after the benchmark's dev split (docs/metrics.md §4). */
-export const ROW_SCORE_CUT = 3.5;
+/**
+ * The reference z the stages' scale floors are set against: Iglewicz & Hoaglin's modified-z outlier cut, 3.5, set a
+ * priori. A row whose curvature points the candidate's way within cos² {@link CURVATURE_COS2_AT_CUT}, or whose
+ * probability of its own label drops by {@link DIRECTION_DROP_AT_CUT} nats, scores this much. Fixed, so a row's score
+ * does not depend on the suspect cut.
+ */
+export const ROW_SCORE_REFERENCE = 3.5;
+/** Suspect cut on the combined row score (a robust z), chosen on the detection benchmark's dev split (bench/detect/cut.ts, docs/metrics.md §4). */
+export const SUSPECT_CUT = 2;
 /** A cos² to the candidate trigger this far above the control rows' median reaches the cut (blind mode's own cos² radius). */
 export const CURVATURE_COS2_AT_CUT = 0.3;
 /**
@@ -308,23 +316,38 @@ export async function directionStage(
 	options: CascadeOptions = {},
 ): Promise<{ drop: Float64Array; rows: number; ms: number }> {
 	const t0 = performance.now();
-	const n = reader.count;
+	const part = await directionRange(logit, reader, labels, direction, flipClass, rms, 0, reader.count, options);
+	return { drop: part.drop, rows: part.rows, ms: performance.now() - t0 };
+}
+
+/** Stage 3's drops over rows [start, end) (`start` a multiple of the chunk, so a chunk is the same whichever thread runs it); `drop[i]` is row start + i. */
+export async function directionRange(
+	logit: LogitModel,
+	reader: TensorSetReader,
+	labels: Int32Array,
+	direction: ArrayLike<number>,
+	flipClass: number,
+	rms: number,
+	start: number,
+	end: number,
+	options: CascadeOptions = {},
+): Promise<{ start: number; drop: Float64Array; rows: number }> {
 	const shape = reader.itemShape;
 	const d = shape.reduce((a, b) => a * b, 1);
 	let norm2 = 0;
 	for (let j = 0; j < d; j++) {
 		norm2 += direction[j] * direction[j];
 	}
-	const drop = new Float64Array(n).fill(NaN);
+	const drop = new Float64Array(end - start).fill(NaN);
 	if (!(norm2 > 0)) {
-		return { drop, rows: 0, ms: performance.now() - t0 };
+		return { start, drop, rows: 0 };
 	}
 	const scale = (rms * Math.sqrt(d)) / Math.sqrt(norm2);
 	const chunk = Math.max(1, options.chunk ?? 512);
 	let tested = 0;
-	for (let s = 0; s < n; s += chunk) {
+	for (let s = start; s < end; s += chunk) {
 		await cancelPoint(options.signal, 'row scores: candidate direction', s);
-		const m = Math.min(chunk, n - s);
+		const m = Math.min(chunk, end - s);
 		const pos: number[] = [];
 		for (let i = 0; i < m; i++) {
 			if (labels[s + i] === flipClass) {
@@ -355,11 +378,11 @@ export async function directionStage(
 		const v = await lp.data();
 		lp.dispose();
 		pos.forEach((i, r) => {
-			drop[s + i] = Math.max(v[r] - v[k + r], v[r] - v[2 * k + r]);
+			drop[s - start + i] = Math.max(v[r] - v[k + r], v[r] - v[2 * k + r]);
 		});
 		tested += k;
 	}
-	return { drop, rows: tested, ms: performance.now() - t0 };
+	return { start, drop, rows: tested };
 }
 
 /** Per label: |(r − mean)·v| with v the top right singular vector of the label's centred representations. */
@@ -444,7 +467,7 @@ export function combineStages(
 	cos2: Float64Array | null,
 	control: ArrayLike<number>,
 	drop: Float64Array | null,
-	cut = ROW_SCORE_CUT,
+	cut = SUSPECT_CUT,
 ): RowSuspicion {
 	const n = cheap.length;
 	const curvature = new Float64Array(n).fill(NaN);
@@ -456,7 +479,7 @@ export function combineStages(
 		}
 		const nullValues = Array.from(control, (c) => cos2[pos.get(c) ?? -1]).filter((v) => v !== undefined);
 		const { median: m, scale } = robustCentre(nullValues);
-		const floor = CURVATURE_COS2_AT_CUT / cut;
+		const floor = CURVATURE_COS2_AT_CUT / ROW_SCORE_REFERENCE;
 		for (let k = 0; k < scanned.length; k++) {
 			curvature[scanned[k]] = (cos2[k] - m) / Math.max(scale, floor);
 			rawCos2[scanned[k]] = cos2[k];
@@ -472,8 +495,8 @@ export function combineStages(
 		});
 		const { median: m, scale } = robustCentre(idx.map((i) => drop[i]));
 		// Most genuine rows of the flip class do not move at all (drops of 1e-4 nats), so their spread alone would
-		// make any measurable drop an outlier: the scale is at least DIRECTION_DROP_AT_CUT / cut.
-		const floor = DIRECTION_DROP_AT_CUT / cut;
+		// make any measurable drop an outlier: the scale is at least DIRECTION_DROP_AT_CUT / ROW_SCORE_REFERENCE.
+		const floor = DIRECTION_DROP_AT_CUT / ROW_SCORE_REFERENCE;
 		for (const i of idx) {
 			direction[i] = (drop[i] - m) / Math.max(scale, floor);
 		}
@@ -585,7 +608,7 @@ export async function readRowScores(runDir: string): Promise<StoredRowScores | n
 	}
 	return {
 		step: stepMatch === null ? null : Number(stepMatch[1]),
-		cut: cutMatch === null ? ROW_SCORE_CUT : Number(cutMatch[1]),
+		cut: cutMatch === null ? SUSPECT_CUT : Number(cutMatch[1]),
 		scoredRows: rowsMatch === null ? scores.size : Number(rowsMatch[1]),
 		totalRows: rowsMatch === null ? scores.size : Number(rowsMatch[2]),
 		testState,

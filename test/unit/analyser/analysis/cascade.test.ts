@@ -15,7 +15,8 @@ import {
 	readRowScores,
 	robustCentre,
 	robustZWithinLabel,
-	ROW_SCORE_CUT,
+	ROW_SCORE_REFERENCE,
+	SUSPECT_CUT,
 	spectralProjections,
 	writeRowScores,
 } from '../../../../src/analyser/analysis/cascade';
@@ -92,15 +93,20 @@ describe('row suspicion cascade', () => {
 		// Rows 0…5 scanned; control rows 3, 4, 5 have cos² 0.01, 0.02, 0.03 → median 0.02, MAD-scale 0.014826 < floor 0.3/3.5.
 		const scanned = [0, 1, 2, 3, 4, 5];
 		const cos2 = Float64Array.from([0.02, 0.9, 0.3, 0.01, 0.02, 0.03]);
-		const floor = CURVATURE_COS2_AT_CUT / ROW_SCORE_CUT;
+		const floor = CURVATURE_COS2_AT_CUT / ROW_SCORE_REFERENCE;
 		const drop = Float64Array.from([NaN, NaN, 1, 1, 1, 1]);
 		drop[2] = 1; // flip-class rows 2…5, all equal: direction z 0
-		const s = combineStages(cheap, scanned, cos2, [3, 4, 5], drop);
+		const s = combineStages(cheap, scanned, cos2, [3, 4, 5], drop, ROW_SCORE_REFERENCE);
 		assert.ok(Math.abs(s.curvature[1] - (0.9 - 0.02) / floor) < 1e-9);
 		assert.ok(Math.abs(s.score[1] - (0.9 - 0.02) / floor) < 1e-9);
 		assert.equal(s.score[0], 0, 'a high cheap score alone does not make a suspect once a candidate exists');
-		assert.deepEqual(s.suspects, [1], 'cos² 0.3 is just below the cut (0.28 above the control median)');
+		assert.deepEqual(s.suspects, [1], 'cos² 0.3 is just below the reference z (0.28 above the control median)');
 		assert.equal(s.controlMissed, 0);
+		// The score does not depend on the cut; the dev-chosen cut only moves the suspects.
+		const atCut = combineStages(cheap, scanned, cos2, [3, 4, 5], drop);
+		assert.deepEqual(Array.from(atCut.score), Array.from(s.score));
+		assert.equal(atCut.cut, SUSPECT_CUT);
+		assert.deepEqual(atCut.suspects, Array.from(s.score.keys()).filter((i) => s.score[i] >= SUSPECT_CUT).sort((a, b) => s.score[b] - s.score[a]));
 		const none = combineStages(cheap, [], null, [], null);
 		assert.deepEqual(none.suspects, [0]);
 		assert.equal(none.score[0], 10);
@@ -148,7 +154,7 @@ describe('row suspicion cascade', () => {
 		const rel = await writeRowScores(dir, 12, [7, 9], [1, 0], cheap, s, 5);
 		const back = await readRowScores(dir);
 		assert.equal(rel, 'blind/row-scores.csv');
-		assert.equal(back?.cut, ROW_SCORE_CUT);
+		assert.equal(back?.cut, SUSPECT_CUT);
 		assert.equal(back?.step, 12);
 		assert.equal(back?.scoredRows, 2);
 		assert.equal(back?.totalRows, 5);
@@ -157,15 +163,15 @@ describe('row suspicion cascade', () => {
 		assert.equal(back?.testState, null);
 	});
 
-	test('stage 3: a drop must at least halve the row\'s probability (ln 2 nats) to reach the cut, however still the other rows are', () => {
+	test('stage 3: a drop must at least halve the row\'s probability (ln 2 nats) to reach the reference z, however still the other rows are', () => {
 		const n = 40;
 		const cheap = new Float64Array(n);
 		// Genuine rows of the flip class barely move (1e-4 nats, spread 1e-5); row 0 drops 0.5 nats, row 1 drops 1 nat.
 		const drop = Float64Array.from({ length: n }, (_, i) => (i === 0 ? 0.5 : i === 1 ? 1 : 1e-4 + 1e-5 * ((i % 5) - 2)));
-		const s = combineStages(cheap, [], new Float64Array(0), [], drop);
-		assert.ok(s.direction[0] < ROW_SCORE_CUT, `0.5 nats scored ${s.direction[0]}`);
-		assert.ok(s.direction[1] >= ROW_SCORE_CUT, `1 nat scored ${s.direction[1]}`);
-		assert.ok(Math.abs(s.direction[1] - (1 - 1e-4) / (Math.LN2 / ROW_SCORE_CUT)) < 1e-9);
+		const s = combineStages(cheap, [], new Float64Array(0), [], drop, ROW_SCORE_REFERENCE);
+		assert.ok(s.direction[0] < ROW_SCORE_REFERENCE, `0.5 nats scored ${s.direction[0]}`);
+		assert.ok(s.direction[1] >= ROW_SCORE_REFERENCE, `1 nat scored ${s.direction[1]}`);
+		assert.ok(Math.abs(s.direction[1] - (1 - 1e-4) / (Math.LN2 / ROW_SCORE_REFERENCE)) < 1e-9);
 		assert.deepEqual(s.suspects, [1]);
 		assert.equal(s.drop[1], 1);
 		// A candidate the blind test did not confirm is no evidence: the rows fall back to their stage-1 score.
