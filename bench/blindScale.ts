@@ -9,13 +9,16 @@
  * same runs (their per-row scores are the cascade's own stage-1 columns; Spectral Signatures at its paper cut, top
  * 1.5·ε per label with ε = 0.05; STRIP at an equal budget: as many rows as blind mode flags; both also as AUROC).
  *
+ * Unless `--no-threads`, the whole scan is also timed on 1 and on 2 worker threads, alternating in one process
+ * (`--rounds=N` pairs, default 2), with its decisions checked equal.
+ *
  * Resumable: a finished training run or scan is kept in `<out>` and skipped. Timings on a shared machine are noisy:
  * compare the ratio (scan / epoch), measured on the same machine in the same invocation.
  *
  * `--data rgb32` replaces MNIST by a seeded synthetic 32×32×3 ten-class set (bench/syntheticRgb.ts; default 50 000
  * rows): the memory and cost of a CIFAR-sized colour run, since no colour data set is packaged.
  *
- *   npm run bench:blind-scale -- [--arch demo-cnn,mnist-node] [--data mnist|rgb32] [--attack badnets|cross|blend|warp|near-clone] [--rows N] [--epochs 1] [--theta 0.01] [--out DIR]
+ *   npm run bench:blind-scale -- [--arch demo-cnn,mnist-node] [--data mnist|rgb32] [--attack badnets|cross|blend|warp|near-clone] [--rows N] [--epochs 1] [--theta 0.01] [--out DIR] [--no-threads] [--rounds=2]
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -29,10 +32,6 @@ import { PoisonLens } from '../src/sdk/lens';
 import { readRun } from '../src/protocol/runFormat';
 import { loadRunContext } from '../src/analyser/analysis/context';
 import { runBlindScan } from '../src/analyser/analysis/blind';
-import { openTrainingRows } from '../src/analyser/analysis/cascade';
-import { loadCheckpointModel } from '../src/analyser/analysis/checkpoint';
-import { cheapStageOnThreads } from '../src/analyser/analysis/parallelRows';
-import { logitModelFromLayers } from '../src/analyser/curvature/index';
 import { buildModel } from './detect/train';
 import { syntheticRgb } from './syntheticRgb';
 
@@ -216,28 +215,40 @@ interface ScanResult {
 	readonly alarmBy?: string | null;
 }
 
-/** Stage 1 alone on 1 and on 2 threads, alternating (1, 2, 1, 2), same process, same run: seconds of each. */
-async function threadTimes(runDir: string, rounds: number): Promise<{ one: number[]; two: number[] }> {
+/** Seconds of one whole scan and of its parts. */
+interface StageSeconds {
+	readonly total: number;
+	readonly cheap: number;
+	readonly hessian: number;
+	readonly test: number;
+	readonly direction: number;
+}
+
+/**
+ * The whole blind scan on 1 and on 2 threads, alternating (1, 2, 1, 2, …), same process, same run, row scores not
+ * written: seconds of each scan and of its stages. The decisions are checked equal (the thread count may change time only).
+ */
+async function threadTimes(runDir: string, rounds: number): Promise<{ one: StageSeconds[]; two: StageSeconds[] }> {
 	await selectBackend('wasm');
 	const ctx = await loadRunContext(runDir);
 	const newest = [...(await readRun(runDir)).checkpoints].sort((a, b) => b.step - a.step)[0];
-	const model = await loadCheckpointModel(ctx, newest.dir);
-	const logit = logitModelFromLayers(model, newest.dir);
-	const reader = await openTrainingRows(ctx, 'bench');
-	const one: number[] = [];
-	const two: number[] = [];
-	try {
-		for (let r = 0; r < rounds; r++) {
-			for (const threads of [1, 2]) {
-				const c = await cheapStageOnThreads(runDir, newest.dir, logit, model, reader, reader.labels, { threads });
-				(threads === 1 ? one : two).push(c.ms / 1000);
-				process.stderr.write(`stage 1 on ${threads} thread(s): ${(c.ms / 1000).toFixed(1)} s\n`);
+	const one: StageSeconds[] = [];
+	const two: StageSeconds[] = [];
+	let first: string | null = null;
+	for (let r = 0; r < rounds; r++) {
+		for (const threads of [1, 2]) {
+			const t0 = performance.now();
+			const scan = await runBlindScan(ctx, newest.dir, { threads, writeScores: false });
+			const c = scan.cascade;
+			const s: StageSeconds = { total: (performance.now() - t0) / 1000, cheap: c.cheapMs / 1000, hessian: c.hessianMs / 1000, test: c.testMs / 1000, direction: c.directionMs / 1000 };
+			(threads === 1 ? one : two).push(s);
+			const decided = JSON.stringify({ state: scan.summary.test?.state, suspects: scan.summary.suspectRows, scores: c.suspectScores });
+			if (first !== null && decided !== first) {
+				throw new Error(`the scan on ${threads} thread(s) decided differently from the first scan`);
 			}
+			first = decided;
+			process.stderr.write(`whole scan on ${threads} thread(s): ${s.total.toFixed(1)} s (stage 1 ${s.cheap.toFixed(1)} / 2 ${s.hessian.toFixed(1)} / test ${s.test.toFixed(1)} / 3 ${s.direction.toFixed(1)})\n`);
 		}
-	} finally {
-		logit.dispose();
-		model.dispose();
-		await reader.close();
 	}
 	return { one, two };
 }
@@ -346,7 +357,7 @@ async function main(): Promise<void> {
 	if (args.mode === 'threads') {
 		const arch = args.target ?? '';
 		const t = JSON.parse(fs.readFileSync(path.join(args.out, `${arch}.train.json`), 'utf8')) as TrainResult;
-		fs.writeFileSync(path.join(args.out, `${arch}.threads.json`), JSON.stringify(await threadTimes(t.runDir, 2), null, 1));
+		fs.writeFileSync(path.join(args.out, `${arch}.threads.json`), JSON.stringify(await threadTimes(t.runDir, Math.max(1, Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length) ?? 2))), null, 1));
 		return;
 	}
 	if (args.mode === 'scan') {
@@ -383,7 +394,8 @@ async function main(): Promise<void> {
 		}
 		const threadsFile = path.join(args.out, `${arch}.threads.json`);
 		if (!fs.existsSync(threadsFile) && !process.argv.includes('--no-threads')) {
-			const r = spawnSync(self[0], [...self.slice(1), '--threads', arch], { stdio: 'inherit' });
+			const rounds = process.argv.filter((a) => a.startsWith('--rounds='));
+			const r = spawnSync(self[0], [...self.slice(1), ...rounds, '--threads', arch], { stdio: 'inherit' });
 			if (r.status !== 0) {
 				throw new Error(`timing threads on ${arch} failed (exit ${r.status})`);
 			}
@@ -401,17 +413,18 @@ async function main(): Promise<void> {
 			report.push(`${head} ${d.name} | ${d.flagged} | ${pct(d.precision)} | ${pct(d.recall)} | ${d.auroc === null ? '–' : d.auroc.toFixed(3)} |`);
 		});
 		if (fs.existsSync(threadsFile)) {
-			const th = JSON.parse(fs.readFileSync(threadsFile, 'utf8')) as { one: number[]; two: number[] };
+			const th = JSON.parse(fs.readFileSync(threadsFile, 'utf8')) as { one: StageSeconds[]; two: StageSeconds[] };
+			const fmt = (v: StageSeconds): string => `${v.total.toFixed(1)} s (${v.cheap.toFixed(1)} / ${v.hessian.toFixed(1)} / ${v.test.toFixed(1)} / ${v.direction.toFixed(1)})`;
 			// Paired by round (1 thread, then 2 threads, back to back): the load of a shared machine changes between rounds.
-			const ratios = th.one.map((v, i) => (th.two[i] === undefined ? null : v / th.two[i])).filter((v): v is number => v !== null);
+			const ratios = th.one.map((v, i) => (th.two[i] === undefined ? null : v.total / th.two[i].total)).filter((v): v is number => v !== null);
 			threadLines.push(
-				`- ${arch}: stage 1 over all ${t.rows} rows, 1 thread ${th.one.map((v) => v.toFixed(1)).join(' / ')} s, 2 threads ${th.two.map((v) => v.toFixed(1)).join(' / ')} s ` +
-					`(alternating, same process): speed-up per round ${ratios.map((r) => `${r.toFixed(2)}×`).join(', ')}`,
+				`- ${arch}, all ${t.rows} rows: 1 thread ${th.one.map(fmt).join(', ')}; 2 threads ${th.two.map(fmt).join(', ')} ` +
+					`(alternating, same process, same decisions): speed-up of the whole scan per round ${ratios.map((r) => `${r.toFixed(2)}×`).join(', ')}; scan / epoch on 2 threads ${th.two.map((v) => (v.total / epoch).toFixed(2)).join(', ')}`,
 			);
 		}
 		report.push(`|  |  |  |  |  |  |  |  |  | (blind test ${s.testState ?? '–'}${s.alarmBy ? ` by ${s.alarmBy}` : ''}; suspects only on an alarm; cut ${s.cut}; stage 1 on ${s.threads ?? 1} thread(s); candidate trigger flips ${pct(s.flipRate)} of clean probes to ${s.flipClass ?? '–'}, a random direction ${pct(s.controlFlipRate)}; ${t.poisoned} poisoned rows) | | | | |`);
 	}
-	report.push('', 'Stage 1 on worker threads, 1 vs 2 (the machine has 2 cores):', ...threadLines);
+	report.push('', 'The whole scan on 1 vs 2 worker threads, seconds in total (stage 1 / 2 / test / 3); the machine has 2 cores:', ...threadLines);
 	report.push('', 'Timings are wall-clock on a shared machine; compare the ratio column. Peak RSS is the scanning process\'s maximum resident set (process.resourceUsage().maxRSS).');
 	const text = `${report.join('\n')}\n`;
 	const reportFile = path.resolve(process.argv.find((a) => a.startsWith('--report='))?.slice('--report='.length) ?? path.join(__dirname, '..', 'docs/blind-scale.md'));

@@ -434,18 +434,19 @@ export interface PerClassPerturbations {
 	readonly directions: (Float64Array | null)[];
 }
 
-/** {@link universalPerturbation} toward every class at one size, each with its flip rate to that class (0 when it pushes the most probes elsewhere). */
+/** {@link universalPerturbation} toward every class (or `classes`; the others stay null) at one size, each with its flip rate to that class (0 when it pushes the most probes elsewhere). */
 export async function perClassPerturbations(
 	model: tf.LayersModel,
 	logit: LogitModel,
 	probe: FlipProbes,
 	clean: Int32Array,
 	numClasses: number,
-	options: { readonly steps: number; readonly norm: number; readonly seed: number; readonly signal?: CancelSignal },
+	options: { readonly steps: number; readonly norm: number; readonly seed: number; readonly signal?: CancelSignal; readonly classes?: readonly number[] },
 ): Promise<PerClassPerturbations> {
 	const rates: (number | null)[] = new Array<number | null>(numClasses).fill(null);
 	const directions: (Float64Array | null)[] = new Array<Float64Array | null>(numClasses).fill(null);
-	for (let c = 0; c < numClasses; c++) {
+	// Each class is measured on its own (its own seed, its own flip-rate call), so a share of the classes gives exactly their values.
+	for (const c of options.classes ?? Array.from({ length: numClasses }, (_, i) => i)) {
 		const d = await universalPerturbation(logit, probe, clean, c, { steps: options.steps, norm: options.norm, seed: options.seed + 7 * (c + 1), signal: options.signal });
 		if (d === null) {
 			continue;
@@ -528,6 +529,13 @@ export interface BlindTestOptions {
 	readonly maxClusters: number;
 	/** Gradient-ascent steps of the class-shortcut test's universal perturbations (default 10; 0 skips it and the fragility figure). */
 	readonly uapSteps?: number;
+	/**
+	 * Runs the class-shortcut test's per-class perturbations elsewhere (worker threads, parallelRows.ts), with the same
+	 * arguments as {@link perClassPerturbations}; it then runs while this thread measures the null. Default: in this thread, after the null.
+	 */
+	readonly perClass?: (clean: Int32Array, options: { readonly steps: number; readonly norm: number; readonly seed: number }) => Promise<PerClassPerturbations>;
+	/** `perClass` is used only when the shortcut test is estimated to take at least this long here (default {@link SHORTCUT_THREAD_MS}). */
+	readonly perClassMinMs?: number;
 	readonly seed?: number;
 	readonly signal?: CancelSignal;
 }
@@ -543,8 +551,25 @@ export interface BlindTestResult {
 	/** The class-shortcut test's top class and its universal perturbation (null: not measured). */
 	readonly shortcut: { readonly cls: number; readonly direction: Float64Array } | null;
 	/** Milliseconds spent on the random directions, the clean-probe curvature directions and the universal perturbations. */
+	/** (With the shortcut test on other threads, `fragility` is only the wait for it after the null was measured.) */
 	readonly timings: { readonly random: number; readonly curvature: number; readonly fragility: number };
 	readonly elapsedMs: number;
+}
+
+/** The class-shortcut test goes to other threads only when it would take at least this long here (starting a worker costs about half a second). */
+export const SHORTCUT_THREAD_MS = 2000;
+
+/**
+ * The class-shortcut test's cost in this thread, estimated from the clean prediction of the `n` probes (`cleanMs`):
+ * per class, `steps` gradient steps on at most 128 probes (a forward and a backward pass, about three forward passes)
+ * and one flip-rate call on every probe, both signs.
+ */
+export function shortcutEstimateMs(cleanMs: number, n: number, numClasses: number, steps: number): number {
+	if (n <= 0 || steps <= 0) {
+		return 0;
+	}
+	const perProbe = cleanMs / n;
+	return numClasses * perProbe * (steps * 3 * Math.min(128, n) + 2 * n);
 }
 
 /** Per class: the share of probes `directions[c]` pushes to class c at the flip size (0 when most go elsewhere; null: no direction). */
@@ -588,7 +613,9 @@ export async function blindTestFor(
 	const itemShape = logit.inputShape;
 	const dim = itemShape.reduce((a, b) => a * b, 1);
 	const seed = options.seed ?? BLIND_TEST_SEED;
+	const tClean = performance.now();
 	const clean = await predictClasses(model, probe.data, itemShape);
+	const cleanMs = performance.now() - tClean;
 	const n = probe.labels.length;
 	let correct = 0;
 	const counts = new Array<number>(numClasses).fill(0);
@@ -601,6 +628,13 @@ export async function blindTestFor(
 	const majorityClass = counts.indexOf(Math.max(...counts));
 	const best = candidates.reduce<{ rate: number; cls: number } | null>((b, c) => (b === null || c.rate > b.rate ? c : b), null);
 	const k = Math.max(1, candidates.length);
+	const steps = options.uapSteps ?? 10;
+	// Elsewhere, the class-shortcut test starts now and runs while the null is measured here; only when it would take
+	// long enough here to pay for starting the workers (its cost scaled from the probes' clean prediction).
+	const worthIt = shortcutEstimateMs(cleanMs, n, numClasses, steps) >= (options.perClassMinMs ?? SHORTCUT_THREAD_MS);
+	const elsewhere = steps > 0 && options.perClass !== undefined && worthIt ? options.perClass(clean, { steps, norm: SHORTCUT_NORM, seed }) : null;
+	// Not left unhandled if the null below throws first (the rejection is seen where it is awaited).
+	elsewhere?.catch(() => undefined);
 	// The historical control: one seeded random direction (same seed as before the test existed).
 	const control = (await flipRates(model, probe, itemShape, numClasses, [randomDirection(dim, seed)], { clean, signal: options.signal }))[0].rate;
 	const randomPool = (
@@ -622,10 +656,9 @@ export async function blindTestFor(
 	const randDraws = bestOfK(randomPool, k, draws, seed + 1999);
 	const nullDraws = randDraws.map((r, i) => Math.max(r, curvDraws[i] ?? 0));
 	const t2 = performance.now();
-	const steps = options.uapSteps ?? 10;
-	const perClass = (norm: number): Promise<PerClassPerturbations> => perClassPerturbations(model, logit, probe, clean, numClasses, { steps, norm, seed, signal: options.signal });
 	// The class-shortcut test: per class, the universal perturbation toward it at SHORTCUT_NORM (always measured).
-	const shortcutPass = steps > 0 ? await perClass(SHORTCUT_NORM) : null;
+	const shortcutPass =
+		steps <= 0 ? null : elsewhere !== null ? await elsewhere : await perClassPerturbations(model, logit, probe, clean, numClasses, { steps, norm: SHORTCUT_NORM, seed, signal: options.signal });
 	// For scale only (it decides nothing): the same perturbations taken to the flip size. A second gradient ascent at
 	// that size cost as much as the shortcut test itself (4 of the 35 s of a 60 000-row scan on the demo CNN) for a number
 	// that is only printed.

@@ -2,11 +2,12 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { cheapStageOnThreads, sampleEigenOnThreads } from '../../../../src/analyser/analysis/parallelRows';
+import { cheapStageOnThreads, directionStageOnThreads, sampleEigenOnThreads, shortcutOnThreads } from '../../../../src/analyser/analysis/parallelRows';
 import { sampleTopEigen } from '../../../../src/analyser/analysis/sampleEigen';
-import { openTrainingRows } from '../../../../src/analyser/analysis/cascade';
+import { directionStage, openTrainingRows } from '../../../../src/analyser/analysis/cascade';
+import { blindTestFor, perClassPerturbations, randomDirection, shortcutEstimateMs } from '../../../../src/analyser/analysis/blindTest';
 import { rowWindow, stratifiedOrder, subsetReader } from '../../../../src/analyser/analysis/rowSubset';
-import { loadCheckpointModel } from '../../../../src/analyser/analysis/checkpoint';
+import { loadCheckpointModel, predictClasses } from '../../../../src/analyser/analysis/checkpoint';
 import { loadRunContext, type RunContext } from '../../../../src/analyser/analysis/context';
 import { logitModelFromLayers, type LogitModel } from '../../../../src/analyser/curvature/index';
 import { readRun } from '../../../../src/protocol/runFormat';
@@ -79,6 +80,63 @@ describe('stage 2 on worker threads', () => {
 				assert.deepEqual(two.vectors, alone.vectors);
 				assert.ok(alone.lambda.some((l) => l > 0), 'the eigenvalues are real numbers, not zeros');
 			}
+		});
+	});
+});
+
+describe('stage 3 on worker threads', () => {
+	test('2 threads give every row of the flip class exactly the drop 1 thread gives, on every row or on a live subsample', { timeout: 120_000 }, async () => {
+		await withNewestCheckpoint(async ({ runDir, ctx, newest, logit, rows: file }) => {
+			const direction = randomDirection(ctx.dim, 3);
+			for (const rows of [undefined, rowWindow(stratifiedOrder(file.labels, 1), 10, 80)]) {
+				const view = rows === undefined ? file : subsetReader(file, rows);
+				const flipClass = view.labels[0];
+				// Chunks of 8 rows so both threads get several.
+				const alone = await directionStage(logit, view, view.labels, direction, flipClass, 0.1, { chunk: 8 });
+				// Decide after the first chunk, and always hand the rest to the workers (the fixture is too small to pay otherwise).
+				const two = await directionStageOnThreads(runDir, newest.dir, logit, view, view.labels, direction, flipClass, 0.1, { threads: 2, chunk: 8, probeMs: 0, thresholdMs: 0, ...(rows === undefined ? {} : { rows }) });
+				assert.equal(two.threads, 2);
+				const here = await directionStageOnThreads(runDir, newest.dir, logit, view, view.labels, direction, flipClass, 0.1, { threads: 2, chunk: 8, ...(rows === undefined ? {} : { rows }) });
+				assert.equal(here.threads, 1, 'a stage 3 that takes well under two seconds stays in this thread');
+				assert.deepEqual(here.drop, alone.drop);
+				assert.equal(two.rows, alone.rows);
+				assert.ok(alone.rows > 8, `${alone.rows} rows of the flip class`);
+				assert.deepEqual(two.drop, alone.drop);
+				assert.ok(Array.from(alone.drop).some((v) => Number.isFinite(v) && v !== 0), 'the drops are real numbers');
+			}
+		});
+	});
+});
+
+describe('the class-shortcut test on worker threads', () => {
+	test('2 threads give every class exactly the perturbation and rate of 1 thread, and the blind test the same evidence', { timeout: 180_000 }, async () => {
+		await withNewestCheckpoint(async ({ runDir, ctx, newest, model, logit }) => {
+			const clean = await predictClasses(model, ctx.probe.data, ctx.itemShape);
+			const o = { steps: 3, norm: 0.05, seed: 11 };
+			const alone = await perClassPerturbations(model, logit, ctx.probe, clean, ctx.numClasses, o);
+			const onThreads = shortcutOnThreads(runDir, newest.dir, ctx.probe, ctx.numClasses, 2);
+			assert.ok(onThreads !== null, 'the cpu backend runs on worker threads');
+			const two = await onThreads(clean, o);
+			assert.deepEqual(two.rates, alone.rates);
+			assert.deepEqual(two.directions, alone.directions);
+			assert.ok(alone.directions.filter((d) => d !== null).length >= 2, 'several classes measured');
+			const opts = { minCos2: 0.3, minCluster: 3, maxClusters: 5, uapSteps: 3, randomDirections: 4, curvatureDirections: 4, nullDraws: 20 };
+			const candidates = [{ rate: 0.5, cls: 0 }];
+			const here = await blindTestFor(model, logit, ctx.probe, ctx.numClasses, candidates, opts);
+			// perClassMinMs 0: the fixture's test is far too small to be sent to workers by default.
+			const there = await blindTestFor(model, logit, ctx.probe, ctx.numClasses, candidates, { ...opts, perClass: onThreads, perClassMinMs: 0 });
+			let called = 0;
+			const counted: typeof onThreads = (c, x) => {
+				called++;
+				return onThreads(c, x);
+			};
+			await blindTestFor(model, logit, ctx.probe, ctx.numClasses, candidates, { ...opts, perClass: counted });
+			assert.equal(called, 0, 'a shortcut test estimated under two seconds stays in this thread');
+			assert.ok(shortcutEstimateMs(10, 100, 10, 10) > shortcutEstimateMs(10, 100, 10, 5));
+			assert.equal(shortcutEstimateMs(10, 100, 10, 10), 10 * 0.1 * (10 * 3 * 100 + 200));
+			assert.deepEqual(there.evidence, here.evidence);
+			assert.deepEqual(there.test, here.test);
+			assert.deepEqual(there.fragilityByClass, here.fragilityByClass);
 		});
 	});
 });
