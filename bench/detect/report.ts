@@ -270,7 +270,7 @@ export function renderPage(
 	);
 	L.push('## 3. What ran', '');
 	L.push(
-		`Grid: ${grid.length} runs (${grid.filter((p) => p.attack === null).length} clean controls), ${gridCount('dev')} dev and ${gridCount('held-out')} held-out (bench/detect/grid.ts: every level of every factor, not every combination; a clean control for every architecture × dataset × optimiser and for every cell). Finished so far: **${runs.length}** — dev ${count('dev')} (${count('dev', 'clean')} clean, ${count('dev', 'works')} attack works, ${count('dev', 'failed')} attack failed), held-out ${count('held-out')} (${count('held-out', 'clean')} clean, ${count('held-out', 'works')} works, ${count('held-out', 'failed')} failed).${extra > 0 ? ` Of these, ${extra} come from an earlier, larger design of the same grid (same keys, same split rule, run in the same seeded random order) and are kept in the tables.` : ''}`,
+		`Grid: ${grid.length} runs (${grid.filter((p) => p.attack === null).length} clean controls), ${gridCount('dev')} dev and ${gridCount('held-out')} held-out (bench/detect/grid.ts: every level of every factor, not every combination; a clean control for every architecture × dataset × optimiser and for every cell). Finished so far: **${runs.length}** — dev ${count('dev')} (${count('dev', 'clean')} clean, ${count('dev', 'works')} attack works, ${count('dev', 'failed')} attack failed), held-out ${count('held-out')} (${count('held-out', 'clean')} clean, ${count('held-out', 'works')} works, ${count('held-out', 'failed')} failed).${extra > 0 ? ` Of these, ${extra} are outside the design: runs of an earlier, larger design of the same grid and the held-out split's extra clean controls (grid.ts \`extraCleanControls\`; same keys, same split rule); they are kept in the tables.` : ''}`,
 		'',
 		inDesign < grid.length
 			? `**The grid is not complete (${inDesign} of its ${grid.length} runs).** The full driver runs it in a fixed seeded random order, so the finished runs are a uniform random subset of it (plus the quick subset); every table below is partial and small-sample, and says how many runs it rests on.`
@@ -331,6 +331,7 @@ export function renderPage(
 		'node --import tsx bench/detect/cut.ts --keep=KEEP --csv=docs/detection/dev-cut.csv > docs/detection/dev-cut.txt   # the suspect cut, chosen on dev',
 		'node --import tsx bench/detect/main.ts --full --split=held-out --train-only --shard=I/N --out=DIR --keep=KEEP   # held-out runs, trained only',
 		'node --import tsx bench/detect/main.ts --reanalyse=KEEP --split=held-out --shard=I/N --out=DIR  # analysed after the freeze',
+		'node --import tsx bench/detect/main.ts --extra-clean --shard=I/N --out=DIR --keep=KEEP              # more held-out clean controls (grid.ts extraCleanControls)',
 		'node --import tsx bench/detect/main.ts --report --merge-replace=DIR1,DIR2                        # their rows replace older ones',
 		'node --import tsx bench/detect/lead.ts --keep=KEEP --split=held-out --shard=I/N --out=DIR          # live alarms, replayed; append DIR/lead.jsonl to docs/detection/lead.jsonl',
 		'```',

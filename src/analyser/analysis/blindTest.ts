@@ -550,8 +550,10 @@ export interface BlindTestResult {
 	readonly fragilityByClass: readonly (number | null)[];
 	/** The class-shortcut test's top class and its universal perturbation (null: not measured). */
 	readonly shortcut: { readonly cls: number; readonly direction: Float64Array } | null;
-	/** Milliseconds spent on the random directions, the clean-probe curvature directions and the universal perturbations. */
-	/** (With the shortcut test on other threads, `fragility` is only the wait for it after the null was measured.) */
+	/**
+	 * Milliseconds spent on the random directions, the clean-probe curvature directions and the universal perturbations
+	 * (with the shortcut test on other threads, `fragility` is only the wait for it after the null was measured).
+	 */
 	readonly timings: { readonly random: number; readonly curvature: number; readonly fragility: number };
 	readonly elapsedMs: number;
 }

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARCHITECTURES, ATTACKS, BENCH_ATTACKS, DATASETS, DEV_ARCHITECTURES, OPTIMISERS, SEEDS, THETAS, BUDGETS, buildGrid, splitOf } from '../../../bench/detect/grid';
+import { ARCHITECTURES, ATTACKS, BENCH_ATTACKS, DATASETS, DEV_ARCHITECTURES, OPTIMISERS, SEEDS, THETAS, BUDGETS, buildGrid, extraCleanControls, splitOf } from '../../../bench/detect/grid';
 import { aggregate, auroc, halfAsrEpoch, leadTime, precisionRecall, type RunDetectorRow } from '../../../bench/detect/metrics';
 import { parseCsv, toCsvLine } from '../../../bench/detect/score';
 import { benchPoison, benchTrigger } from '../../../bench/detect/triggers';
@@ -272,5 +272,21 @@ describe('the row-level goal on its own scope', () => {
 		const [worse] = scopedRowAuroc(rows.map((x) => (x.key === 'b' && x.detector === 'strip' ? { ...x, rowAurocTarget: 1.0 } : x)));
 		assert.match(worse, /Better than blind mode here: strip/);
 		assert.deepEqual(scopedRowAuroc(rows.filter((x) => x.status !== 'works')), []);
+	});
+});
+
+describe('extra held-out clean controls', () => {
+	test('every held-out cell gets the clean controls of the optimisers the design skipped: 48, all held-out, none in the design', () => {
+		const grid = buildGrid();
+		const extra = extraCleanControls();
+		const designKeys = new Set(grid.map((p) => p.key));
+		assert.equal(extra.length, 48);
+		assert.ok(extra.every((p) => p.attack === null && p.split === 'held-out' && !designKeys.has(p.key) && !p.quick));
+		assert.equal(new Set(extra.map((p) => p.key)).size, 48);
+		// With the design's own, every held-out cell has a clean control for every optimiser.
+		const heldOutClean = [...grid.filter((p) => p.attack === null && p.split === 'held-out'), ...extra];
+		const cells = new Set(heldOutClean.map((p) => `${p.arch}|${p.dataset}|${p.seed}`));
+		assert.equal(heldOutClean.length, cells.size * OPTIMISERS.length);
+		assert.equal(parseDetectArgs(['--extra-clean']).extraClean, true);
 	});
 });
