@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { selectBackend } from '../../src/tfjs/backend';
 import { installGradientFixes } from '../../src/tfjs/gradients';
+import { SUSPECT_CUT } from '../../src/analyser/analysis/cascade';
 import { makeSignatureWorkspace, type SignatureWorkspace } from '../fixtures/signature/makeSignatureRun';
 
 const root = path.resolve(__dirname, '../..');
@@ -74,7 +75,7 @@ describe('poison-lens scan --run (spectral signature of input gradients)', { tim
 		fs.rmSync(scoresFile, { force: true });
 		const viaScan = scan([poisoned.csv, '--run', poisoned.runDir]);
 		assert.equal(viaScan.code, 0, viaScan.stderr);
-		assert.match(viaScan.stdout, /row suspicion \(blind mode, checkpoint \d+\): scored all 3000 training rows; \d+ suspects at or above the cut 3\.5/);
+		assert.match(viaScan.stdout, new RegExp(`row suspicion \\(blind mode, checkpoint \\d+\\): scored all 3000 training rows; \\d+ suspects at or above the cut ${SUSPECT_CUT}[ (]`));
 		const fromScan = fs.readFileSync(scoresFile, 'utf8');
 		// The run route recomputes from scratch.
 		fs.rmSync(scoresFile);
