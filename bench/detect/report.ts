@@ -163,9 +163,11 @@ export function analyserParagraph(runs: readonly RunDetectorRow[], analysers: Re
 /**
  * The analyser commits that measure blind mode's current rule (the curvature null band with its margin, and the
  * class-shortcut test, both frozen on the dev split on 2026-12-07): the tables use only runs they measured. A commit
- * is added here only when its blind test is the same rule (cb70c59: the seed as one constant and alarmBy read back, no decision changed; it replays the live alarms).
+ * is added here only when its blind test is the same rule (cb70c59: the seed as one constant and alarmBy read back, no decision changed; it replays the live alarms;
+ * bc64add: worker threads for the shortcut test and stage 3 and a faster Gram matrix, every row score identical on 4 re-scanned grid runs, and the
+ * dev-chosen suspect cut 2, which moves suspects only; it runs the held-out split's extra clean controls).
  */
-export const CURRENT_RULE_ANALYSERS: readonly string[] = ['5d6127a', '92dea47', 'e664fb4', '8700534', '58b2af8', '5a8bcff', 'cb70c59'];
+export const CURRENT_RULE_ANALYSERS: readonly string[] = ['5d6127a', '92dea47', 'e664fb4', '8700534', '58b2af8', '5a8bcff', 'cb70c59', 'bc64add'];
 
 /** One replayed run as bench/detect/lead.ts writes it to lead.jsonl (the fields the page reads). */
 export interface LeadLine {

@@ -43,10 +43,10 @@ import { topDirections } from './signature';
 export const ROW_SCORE_REFERENCE = 3.5;
 /** Suspect cut on the combined row score (a robust z), chosen on the detection benchmark's dev split (bench/detect/cut.ts, docs/metrics.md §4). */
 export const SUSPECT_CUT = 2;
-/** A cos² to the candidate trigger this far above the control rows' median reaches the cut (blind mode's own cos² radius). */
+/** A cos² to the candidate trigger this far above the control rows' median scores {@link ROW_SCORE_REFERENCE} (blind mode's own cos² radius). */
 export const CURVATURE_COS2_AT_CUT = 0.3;
 /**
- * Stage 3: the drop of log p(flip class), in nats, that reaches the cut at the least (ln 2: adding or removing the
+ * Stage 3: the drop of log p(flip class), in nats, that scores {@link ROW_SCORE_REFERENCE} (ln 2: adding or removing the
  * candidate trigger at least halves the row's probability of its own label).
  */
 export const DIRECTION_DROP_AT_CUT = Math.LN2;
@@ -456,7 +456,7 @@ export interface RowSuspicion {
 /**
  * Robust z-scores of the stages, and one score per row. With a candidate trigger (stages 2 and 3 ran), a row's score
  * is the larger of its curvature z (cos² to the candidate against the control rows; the scale is at least
- * cos² {@link CURVATURE_COS2_AT_CUT} per cut, so only rows whose curvature points the candidate's way pass) and its
+ * cos² {@link CURVATURE_COS2_AT_CUT} per {@link ROW_SCORE_REFERENCE}, so only rows whose curvature points the candidate's way pass) and its
  * direction z (stage 3); without one, the cheap z. The cheap stage alone only chooses the candidates, because its
  * tails hold many clean rows.
  * `scanned` are file positions with their cos² to the candidate (null: no candidate); `control` the control rows.
