@@ -281,6 +281,23 @@ export function shuffled<T>(items: readonly T[], seed: number): T[] {
 	return a;
 }
 
+/**
+ * The runs a worker does, in order: the selected points in a fixed random order (full mode; any prefix of a partial
+ * run is a uniform sample), this worker's share of them (`--shard=I/N` takes every N-th from I), then those not done.
+ * The share is taken before the finished runs are removed, so a restarted shard never takes another shard's runs.
+ */
+export function planRuns(points: readonly GridPoint[], args: Pick<Args, 'quick' | 'excludeQuick' | 'only' | 'split' | 'shard'>, finished: (key: string) => boolean): GridPoint[] {
+	let pool = points.filter((p) => (args.quick ? p.quick : !(args.excludeQuick && p.quick)) && (args.only === null || p.key.includes(args.only)) && (args.split === null || p.split === args.split));
+	if (!args.quick) {
+		pool = shuffled(pool, 14);
+	}
+	if (args.shard !== null) {
+		const { index, count } = args.shard;
+		pool = pool.filter((_, i) => i % count === index);
+	}
+	return pool.filter((p) => !finished(p.key));
+}
+
 function readCsvKeys(file: string): Set<string> {
 	if (!fs.existsSync(file)) {
 		return new Set();
@@ -317,14 +334,16 @@ function reanalyseKept(keepDir: string, args: Args, csvFile: string, jsonFile: s
 		.readdirSync(keepDir)
 		.filter((k) => fs.existsSync(path.join(keepDir, k, 'truth.json')))
 		.map((k) => points.get(k))
-		.filter((p): p is GridPoint => p !== undefined && p.split === split && !done.has(p.key) && (args.only === null || p.key.includes(args.only)))
+		.filter((p): p is GridPoint => p !== undefined && p.split === split && (args.only === null || p.key.includes(args.only)))
 		.sort((a, b) => a.key.localeCompare(b.key));
-	// The grid's fixed random order, so that a re-analysis cut short leaves a uniform sample, not the first architectures.
+	// The grid's fixed random order, so that a re-analysis cut short leaves a uniform sample, not the first architectures;
+	// the shard's share is taken before the finished runs leave it (a restarted shard keeps its own share).
 	todo = shuffled(todo, 14);
 	if (args.shard !== null) {
 		const { index, count } = args.shard;
 		todo = todo.filter((_, i) => i % count === index);
 	}
+	todo = todo.filter((p) => !done.has(p.key));
 	process.stderr.write(`bench:detect: re-analysing ${todo.length} kept ${split} runs from ${keepDir}\n`);
 	for (const [i, p] of todo.entries()) {
 		waitWhilePaused(args.pauseFile);
@@ -420,18 +439,10 @@ function main(): void {
 		const failed = fs.existsSync(errFile)
 			? new Set(fs.readFileSync(errFile, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => (JSON.parse(l) as { key: string }).key))
 			: new Set<string>();
-		let pending = (args.extraClean ? extraCleanControls() : buildGrid()).filter((p) => (args.quick ? p.quick : !(args.excludeQuick && p.quick)) && !done.has(p.key) && !failed.has(p.key) && (args.only === null || p.key.includes(args.only)) && (args.split === null || p.split === args.split));
+		let pending = planRuns(args.extraClean ? extraCleanControls() : buildGrid(), args, (key) => done.has(key) || failed.has(key));
 		if (args.trainOnly) {
 			const keepDir = args.keep ?? '';
 			pending = pending.filter((p) => !fs.existsSync(path.join(keepDir, p.key, 'truth.json')));
-		}
-		if (!args.quick) {
-			// A fixed random order: any prefix of a partial full run is a uniform sample of the grid.
-			pending = shuffled(pending, 14);
-		}
-		if (args.shard !== null) {
-			const { index, count } = args.shard;
-			pending = pending.filter((_, i) => i % count === index);
 		}
 		process.stderr.write(`bench:detect: ${pending.length} runs to do (${args.quick ? 'quick' : 'full'} grid${args.shard === null ? '' : `, shard ${args.shard.index}/${args.shard.count}`})\n`);
 		const workRoot = path.join(os.tmpdir(), `poison-lens-bench-detect-${process.pid}`);

@@ -5,7 +5,7 @@ import { aggregate, auroc, halfAsrEpoch, leadTime, precisionRecall, type RunDete
 import { parseCsv, toCsvLine } from '../../../bench/detect/score';
 import { benchPoison, benchTrigger } from '../../../bench/detect/triggers';
 import { applyTrigger } from '../../../src/protocol/trigger';
-import { parseDetectArgs, readRowScoresSync } from '../../../bench/detect/main';
+import { parseDetectArgs, planRuns, readRowScoresSync } from '../../../bench/detect/main';
 import { analyserParagraph, CURRENT_RULE_ANALYSERS, leadSection, renderPage, scopedRowAuroc, type LeadLine } from '../../../bench/detect/report';
 import { MEASURED_FALSE_ALARMS } from '../../../src/analyser/analysis/blindTest';
 import { upperBound } from '../../../src/protocol/falseAlarms';
@@ -288,5 +288,20 @@ describe('extra held-out clean controls', () => {
 		const cells = new Set(heldOutClean.map((p) => `${p.arch}|${p.dataset}|${p.seed}`));
 		assert.equal(heldOutClean.length, cells.size * OPTIMISERS.length);
 		assert.equal(parseDetectArgs(['--extra-clean']).extraClean, true);
+	});
+});
+
+describe('run planning', () => {
+	test('a shard keeps its own share after a restart: finished runs leave it, no other shard\'s run enters it', () => {
+		const points = extraCleanControls();
+		const args = { ...parseDetectArgs([]), shard: { index: 0, count: 2 } };
+		const first = planRuns(points, args, () => false);
+		const other = planRuns(points, { ...args, shard: { index: 1, count: 2 } }, () => false);
+		assert.equal(first.length + other.length, points.length);
+		assert.ok(first.every((p) => !other.some((q) => q.key === p.key)), 'the shares are disjoint');
+		// Both shards finished their first 5 runs; shard 0 restarts knowing only its own.
+		const done = new Set(first.slice(0, 5).map((p) => p.key));
+		const again = planRuns(points, args, (k) => done.has(k));
+		assert.deepEqual(again.map((p) => p.key), first.slice(5).map((p) => p.key));
 	});
 });
