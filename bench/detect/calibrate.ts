@@ -68,8 +68,17 @@ export function parseRowScores(text: string): { row: number; label: number; scor
 	});
 }
 
-/** The evidence of one kept run folder (already analysed by the CLI with the blind copy undeclared). */
-export function calibrationRow(keptDir: string): CalibrationRow | null {
+/** What blind mode left in a kept run folder: its truth, the newest summary's blind part, every scored row, and the attack's status. */
+export interface KeptBlind {
+	readonly truth: Truth;
+	readonly blind: { readonly test: BlindTestLine; readonly suspectRows?: number[]; readonly rowScoreCut?: number | null; readonly rowScoresFile: string };
+	readonly scores: { row: number; label: number; score: number }[];
+	readonly status: 'clean' | 'works' | 'failed';
+	readonly finalExcessAsr: number;
+}
+
+/** Reads a kept run folder's blind analysis; null when it has no blind summary with row scores. */
+export function readKeptBlind(keptDir: string): KeptBlind | null {
 	const truth = JSON.parse(fs.readFileSync(path.join(keptDir, 'truth.json'), 'utf8')) as Truth;
 	const analysis = path.join(truth.blindDir, 'analysis.jsonl');
 	if (!fs.existsSync(analysis)) {
@@ -82,12 +91,22 @@ export function calibrationRow(keptDir: string): CalibrationRow | null {
 		return null;
 	}
 	const scores = parseRowScores(fs.readFileSync(path.join(truth.blindDir, blind.rowScoresFile), 'utf8'));
+	const finalExcessAsr = truth.timeline[truth.timeline.length - 1]?.excessAsr ?? 0;
+	const status = truth.poisonedRows.length === 0 ? 'clean' : finalExcessAsr >= WORKS_AT ? 'works' : 'failed';
+	return { truth, blind: { ...blind, test: blind.test, rowScoresFile: blind.rowScoresFile }, scores, status, finalExcessAsr };
+}
+
+/** The evidence of one kept run folder (already analysed by the CLI with the blind copy undeclared). */
+export function calibrationRow(keptDir: string): CalibrationRow | null {
+	const kept = readKeptBlind(keptDir);
+	if (kept === null) {
+		return null;
+	}
+	const { truth, blind, scores, status, finalExcessAsr } = kept;
 	const poisoned = new Set(truth.poisonedRows);
 	const isPoison = scores.map((r) => poisoned.has(r.row));
 	const inSample = isPoison.filter((x) => x).length;
 	const target = scores.map((r, i) => (r.label === truth.targetLabel ? i : -1)).filter((i) => i >= 0);
-	const finalExcessAsr = truth.timeline[truth.timeline.length - 1]?.excessAsr ?? 0;
-	const status = truth.poisonedRows.length === 0 ? 'clean' : finalExcessAsr >= WORKS_AT ? 'works' : 'failed';
 	const suspects = blind.suspectRows ?? [];
 	const pr = precisionRecall(suspects, poisoned, inSample);
 	const t = blind.test;

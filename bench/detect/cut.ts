@@ -18,18 +18,14 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { WORKS_AT } from './metrics';
 import { splitOfKey } from './rescore';
-import { attackOfKey, parseRowScores } from './calibrate';
-import type { Truth as TrainTruth } from './train';
+import { attackOfKey, readKeptBlind } from './calibrate';
 import { ROW_SCORE_REFERENCE, SUSPECT_CUT } from '../../src/analyser/analysis/cascade';
 
 /** Cuts tried on dev (robust-z units). */
 export const CANDIDATE_CUTS = [2, 2.5, 3, 3.5, 4, 5] as const;
 /** Pooled suspect precision the chosen cut must keep on dev. */
 export const PRECISION_FLOOR = 0.9;
-
-type Truth = Pick<TrainTruth, 'blindDir' | 'poisonedRows' | 'timeline'>;
 
 /** One run at one cut. */
 export interface CutRow {
@@ -46,22 +42,13 @@ export interface CutRow {
 
 /** A kept run's rows at each cut, or null when it has no blind summary with row scores. */
 export function cutRows(keptDir: string, cuts: readonly number[]): CutRow[] | null {
-	const truth = JSON.parse(fs.readFileSync(path.join(keptDir, 'truth.json'), 'utf8')) as Truth;
-	const analysis = path.join(truth.blindDir, 'analysis.jsonl');
-	if (!fs.existsSync(analysis)) {
+	const kept = readKeptBlind(keptDir);
+	if (kept === null) {
 		return null;
 	}
-	const lines = fs.readFileSync(analysis, 'utf8').split('\n').filter((l) => l.includes('"summary"'));
-	const summary = JSON.parse(lines[lines.length - 1] ?? '{}') as { blind?: { test?: { state: string }; rowScoresFile?: string | null } | null };
-	const blind = summary.blind ?? null;
-	if (blind?.test === undefined || blind.rowScoresFile === null || blind.rowScoresFile === undefined) {
-		return null;
-	}
-	const scores = parseRowScores(fs.readFileSync(path.join(truth.blindDir, blind.rowScoresFile), 'utf8'));
+	const { truth, blind, scores, status } = kept;
 	const poisoned = new Set(truth.poisonedRows);
 	const poisonedScored = scores.filter((r) => poisoned.has(r.row)).length;
-	const finalExcess = truth.timeline[truth.timeline.length - 1]?.excessAsr ?? 0;
-	const status = truth.poisonedRows.length === 0 ? 'clean' : finalExcess >= WORKS_AT ? 'works' : 'failed';
 	const alarm = blind.test.state === 'alarm';
 	const key = path.basename(keptDir);
 	return cuts.map((cut) => {
