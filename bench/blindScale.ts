@@ -18,7 +18,11 @@
  * `--data rgb32` replaces MNIST by a seeded synthetic 32×32×3 ten-class set (bench/syntheticRgb.ts; default 50 000
  * rows): the memory and cost of a CIFAR-sized colour run, since no colour data set is packaged.
  *
- *   npm run bench:blind-scale -- [--arch demo-cnn,mnist-node] [--data mnist|rgb32] [--attack badnets|cross|blend|warp|near-clone] [--rows N] [--epochs 1] [--theta 0.01] [--out DIR] [--no-threads] [--rounds=2]
+ * `--blends-study=2,3,4,6,8` also scans the run at each number of blends per row in stage 1, each level in its own
+ * process, and tabulates cost and decisions (docs/blind-scale-blends.md); `--seed N` seeds the attack's rows and the
+ * model's initialisation (default 1).
+ *
+ *   npm run bench:blind-scale -- [--arch demo-cnn,mnist-node] [--data mnist|rgb32] [--attack badnets|cross|blend|warp|near-clone] [--rows N] [--epochs 1] [--theta 0.01] [--seed 1] [--out DIR] [--no-threads] [--rounds=2] [--blends-study=2,4,8]
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -43,9 +47,11 @@ interface Args {
 	readonly out: string;
 	readonly data: 'mnist' | 'rgb32';
 	readonly attack: AttackName;
+	/** Seed of the attack's rows and of the model's initialisation (default 1). */
+	readonly seed: number;
 }
 
-function parseArgs(argv: string[]): Args & { mode: 'main' | 'train' | 'scan' | 'threads'; target?: string } {
+function parseArgs(argv: string[]): Args & { mode: 'main' | 'train' | 'scan' | 'threads' | 'scan-blends'; target?: string; blends?: number } {
 	const get = (name: string): string | undefined => {
 		const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
 		if (i < 0) {
@@ -67,7 +73,12 @@ function parseArgs(argv: string[]): Args & { mode: 'main' | 'train' | 'scan' | '
 	if (!['badnets', 'cross', 'blend', 'warp', 'near-clone'].includes(attack)) {
 		throw new Error(`--attack: unknown attack "${attack}" (badnets, cross, blend, warp, near-clone)`);
 	}
-	const mode = get('train') !== undefined ? 'train' : get('scan') !== undefined ? 'scan' : get('threads') !== undefined ? 'threads' : 'main';
+	const mode =
+		get('train') !== undefined ? 'train' : get('scan') !== undefined ? 'scan' : get('threads') !== undefined ? 'threads' : get('scan-blends') !== undefined ? 'scan-blends' : 'main';
+	const seed = Number(get('seed') ?? 1);
+	if (!Number.isInteger(seed) || seed < 0) {
+		throw new Error(`--seed: expected a non-negative integer, got "${String(get('seed'))}"`);
+	}
 	return {
 		archs,
 		data,
@@ -76,8 +87,10 @@ function parseArgs(argv: string[]): Args & { mode: 'main' | 'train' | 'scan' | '
 		epochs: Number(get('epochs') ?? 1),
 		theta: Number(get('theta') ?? 0.01),
 		out: path.resolve(get('out') ?? 'out/blind-scale'),
+		seed,
 		mode,
-		target: get('train') ?? get('scan') ?? get('threads'),
+		target: get('train') ?? get('scan') ?? get('threads') ?? get('scan-blends'),
+		...(get('blends') === undefined ? {} : { blends: Number(get('blends')) }),
 	};
 }
 
@@ -112,7 +125,7 @@ async function train(args: Args, arch: 'demo-cnn' | 'mnist-node'): Promise<Train
 	const full = rgb ? syntheticRgb(args.rows, 1) : loadKnownDataset('mnist', 'train', { limit: args.rows });
 	const test = rgb ? syntheticRgb(2000, 2) : loadKnownDataset('mnist', 'test');
 	const itemShape = full.itemShape;
-	const attack = makeAttack(args.attack, { images: full.images, labels: full.labels, itemShape }, { fraction: args.theta, targetLabel: 0, seed: 1 });
+	const attack = makeAttack(args.attack, { images: full.images, labels: full.labels, itemShape }, { fraction: args.theta, targetLabel: 0, seed: args.seed });
 	const root = path.join(args.out, 'runs', arch);
 	fs.rmSync(root, { recursive: true, force: true });
 	const t0 = performance.now();
@@ -128,7 +141,7 @@ async function train(args: Args, arch: 'demo-cnn' | 'mnist-node'): Promise<Train
 		handleSignals: false,
 	});
 	const startSeconds = (performance.now() - t0) / 1000;
-	const model = buildModel(arch, itemShape, 1);
+	const model = buildModel(arch, itemShape, args.seed);
 	model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
 	const n = attack.labels.length;
 	const xs = tf.tensor(attack.images, [n, ...itemShape]);
@@ -281,6 +294,48 @@ async function scan(runDir: string): Promise<ScanResult> {
 	};
 }
 
+/** One scan of the blends study (`--blends-study`): a level, its cost and what it decided, against the run's truth. */
+export interface BlendsScan {
+	readonly blends: number;
+	readonly seconds: number;
+	readonly cheapSeconds: number;
+	readonly peakRssMiB: number;
+	readonly testState: string;
+	readonly alarmBy: string | null;
+	readonly flipClass: number | null;
+	readonly suspects: number;
+	readonly truePositives: number;
+	readonly poisoned: number;
+	readonly precision: number | null;
+	readonly recall: number | null;
+}
+
+/** The whole scan at `blends` blends per row, row scores not written (the run's own file is left as it is). */
+async function scanAtBlends(runDir: string, blends: number, poisoned: ReadonlySet<number>): Promise<BlendsScan> {
+	await selectBackend('wasm');
+	const ctx = await loadRunContext(runDir);
+	const newest = [...(await readRun(runDir)).checkpoints].sort((a, b) => b.step - a.step)[0];
+	const t0 = performance.now();
+	const r = await runBlindScan(ctx, newest.dir, { blends, writeScores: false });
+	const seconds = (performance.now() - t0) / 1000;
+	const rows = r.summary.suspectRows ?? [];
+	const tp = rows.filter((i) => poisoned.has(i)).length;
+	return {
+		blends,
+		seconds,
+		cheapSeconds: r.cascade.cheapMs / 1000,
+		peakRssMiB: process.resourceUsage().maxRSS / 1024,
+		testState: r.summary.test?.state ?? 'none',
+		alarmBy: r.summary.test?.alarmBy ?? null,
+		flipClass: r.summary.flipClass ?? null,
+		suspects: rows.length,
+		truePositives: tp,
+		poisoned: poisoned.size,
+		precision: rows.length > 0 ? tp / rows.length : null,
+		recall: poisoned.size > 0 ? tp / poisoned.size : null,
+	};
+}
+
 /** AUROC of `score` for the positives (ties count half). */
 function auroc(score: readonly number[], positive: readonly boolean[]): number | null {
 	const idx = score.map((_, i) => i).sort((a, b) => score[a] - score[b]);
@@ -360,6 +415,20 @@ async function main(): Promise<void> {
 		fs.writeFileSync(path.join(args.out, `${arch}.threads.json`), JSON.stringify(await threadTimes(t.runDir, Math.max(1, Number(process.argv.find((a) => a.startsWith('--rounds='))?.slice('--rounds='.length) ?? 2))), null, 1));
 		return;
 	}
+	if (args.mode === 'scan-blends') {
+		const arch = args.target ?? '';
+		const t = JSON.parse(fs.readFileSync(path.join(args.out, `${arch}.train.json`), 'utf8')) as TrainResult;
+		const truth = JSON.parse(fs.readFileSync(path.join(args.out, `${arch}.truth.json`), 'utf8')) as { poisonedRows: number[] };
+		const blends = args.blends ?? 0;
+		if (!Number.isInteger(blends) || blends < 1) {
+			throw new Error(`--blends: expected a positive integer, got ${String(args.blends)}`);
+		}
+		const r = await scanAtBlends(t.runDir, blends, new Set(truth.poisonedRows));
+		const file = path.join(args.out, `${arch}.blends.json`);
+		const done = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as BlendsScan[]) : [];
+		fs.writeFileSync(file, JSON.stringify([...done.filter((d) => d.blends !== blends), r].sort((a, b) => a.blends - b.blends), null, 1));
+		return;
+	}
 	if (args.mode === 'scan') {
 		const arch = args.target ?? '';
 		const t = JSON.parse(fs.readFileSync(path.join(args.out, `${arch}.train.json`), 'utf8')) as TrainResult;
@@ -376,10 +445,13 @@ async function main(): Promise<void> {
 		'|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 	];
 	const threadLines: string[] = [];
+	const blendLines: string[] = [];
 	for (const arch of args.archs) {
 		const trainFile = path.join(args.out, `${arch}.train.json`);
 		const scanFile = path.join(args.out, `${arch}.scan.json`);
-		const self = [process.execPath, '--import', 'tsx', __filename, '--out', args.out, '--data', args.data, '--attack', args.attack, '--rows', String(args.rows), '--epochs', String(args.epochs), '--theta', String(args.theta)];
+		const self = [
+			process.execPath, '--import', 'tsx', __filename, '--out', args.out, '--data', args.data, '--attack', args.attack, '--rows', String(args.rows), '--epochs', String(args.epochs), '--theta', String(args.theta), '--seed', String(args.seed),
+		];
 		if (!fs.existsSync(trainFile)) {
 			const r = spawnSync(self[0], [...self.slice(1), '--train', arch], { stdio: 'inherit' });
 			if (r.status !== 0) {
@@ -398,6 +470,21 @@ async function main(): Promise<void> {
 			const r = spawnSync(self[0], [...self.slice(1), ...rounds, '--threads', arch], { stdio: 'inherit' });
 			if (r.status !== 0) {
 				throw new Error(`timing threads on ${arch} failed (exit ${r.status})`);
+			}
+		}
+		const study = process.argv.find((a) => a.startsWith('--blends-study='));
+		if (study !== undefined) {
+			const blendsFile = path.join(args.out, `${arch}.blends.json`);
+			for (const k of study.slice('--blends-study='.length).split(',').map(Number)) {
+				const done = fs.existsSync(blendsFile) ? (JSON.parse(fs.readFileSync(blendsFile, 'utf8')) as BlendsScan[]) : [];
+				if (done.some((d) => d.blends === k)) {
+					continue;
+				}
+				// Each level in its own process: its peak RSS and its timing are its own.
+				const r = spawnSync(self[0], [...self.slice(1), '--blends', String(k), '--scan-blends', arch], { stdio: 'inherit' });
+				if (r.status !== 0) {
+					throw new Error(`scanning ${arch} at ${k} blends failed (exit ${r.status})`);
+				}
 			}
 		}
 		const t = JSON.parse(fs.readFileSync(trainFile, 'utf8')) as TrainResult;
@@ -422,9 +509,29 @@ async function main(): Promise<void> {
 					`(alternating, same process, same decisions): speed-up of the whole scan per round ${ratios.map((r) => `${r.toFixed(2)}×`).join(', ')}; scan / epoch on 2 threads ${th.two.map((v) => (v.total / epoch).toFixed(2)).join(', ')}`,
 			);
 		}
+		const blendsFile = path.join(args.out, `${arch}.blends.json`);
+		if (fs.existsSync(blendsFile)) {
+			for (const b of JSON.parse(fs.readFileSync(blendsFile, 'utf8')) as BlendsScan[]) {
+				blendLines.push(
+					`| ${arch} | ${b.blends} | ${b.seconds.toFixed(1)} (${b.cheapSeconds.toFixed(1)}) | ${(b.seconds / epoch).toFixed(2)} | ${b.peakRssMiB.toFixed(0)} MiB | ${b.testState}${b.alarmBy ? ` by ${b.alarmBy}` : ''} | ${b.flipClass ?? '–'} | ${b.suspects} | ${pct(b.precision)} | ${pct(b.recall)} |`,
+				);
+			}
+		}
 		report.push(`|  |  |  |  |  |  |  |  |  | (blind test ${s.testState ?? '–'}${s.alarmBy ? ` by ${s.alarmBy}` : ''}; suspects only on an alarm; cut ${s.cut}; stage 1 on ${s.threads ?? 1} thread(s); candidate trigger flips ${pct(s.flipRate)} of clean probes to ${s.flipClass ?? '–'}, a random direction ${pct(s.controlFlipRate)}; ${t.poisoned} poisoned rows) | | | | |`);
 	}
-	report.push('', 'The whole scan on 1 vs 2 worker threads, seconds in total (stage 1 / 2 / test / 3); the machine has 2 cores:', ...threadLines);
+	if (threadLines.length > 0) {
+		report.push('', 'The whole scan on 1 vs 2 worker threads, seconds in total (stage 1 / 2 / test / 3); the machine has 2 cores:', ...threadLines);
+	}
+	if (blendLines.length > 0) {
+		report.push(
+			'',
+			'The whole scan at each level of `--blends-study` (blends per row in stage 1), each in its own process, row scores not written; recall and precision over all poisoned rows at the cut:',
+			'',
+			'| architecture | blends | scan s (stage 1) | scan / epoch | peak RSS | blind test | flip class | suspects | precision | recall |',
+			'|---|---|---|---|---|---|---|---|---|---|',
+			...blendLines,
+		);
+	}
 	report.push('', 'Timings are wall-clock on a shared machine; compare the ratio column. Peak RSS is the scanning process\'s maximum resident set (process.resourceUsage().maxRSS).');
 	const text = `${report.join('\n')}\n`;
 	const reportFile = path.resolve(process.argv.find((a) => a.startsWith('--report='))?.slice('--report='.length) ?? path.join(__dirname, '..', 'docs/blind-scale.md'));

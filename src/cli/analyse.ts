@@ -448,7 +448,7 @@ function blindBlock(out: RunAnalysisOutcome): string[] {
 	];
 	if (c !== undefined) {
 		lines.push(
-			`  stage 1 (every scored row: STRIP on training rows + spectral signature, ${c.threads} thread${c.threads === 1 ? '' : 's'}) ${(c.cheapMs / 1000).toFixed(1)} s; ` +
+			`  stage 1 (every scored row: STRIP on training rows with ${c.blends} blends each + spectral signature, ${c.threads} thread${c.threads === 1 ? '' : 's'}) ${(c.cheapMs / 1000).toFixed(1)} s; ` +
 				`stage 2 (input-Hessian of ${c.candidates} top candidates + ${c.control} random control rows) ${(c.hessianMs / 1000).toFixed(1)} s; ` +
 				`blind test (null directions and class shortcut on the probes) ${(c.testMs / 1000).toFixed(1)} s; ` +
 				`stage 3 (the candidate trigger tested on the ${c.directionRows} rows of its flip class) ${(c.directionMs / 1000).toFixed(1)} s; ` +

@@ -21,7 +21,7 @@ import { imageOf, loadCheckpointModel, predictClasses, round6 } from './checkpoi
 import { type RunContext } from './context';
 import type { TensorSetReader } from '../../protocol/tensorFile';
 import { cheapStageOnThreads, directionStageOnThreads, sampleEigenOnThreads, shortcutOnThreads } from './parallelRows';
-import { candidateCount, combineStages, gateSuspects, expensiveSelection, openTrainingRows, writeRowScores } from './cascade';
+import { blendsFor, candidateCount, combineStages, gateSuspects, expensiveSelection, openTrainingRows, writeRowScores } from './cascade';
 import { subsetReader } from './rowSubset';
 import { cos2, denseClusters, principalDirection, robustOutliers, type ConsensusOptions, type OutlierOptions } from './robust';
 import { FLIP_NORM, blindTestFor, type BlindTestOptions, type BlindTestResult } from './blindTest';
@@ -31,7 +31,7 @@ export interface BlindOptions {
 	readonly signal?: CancelSignal;
 	/** Samples per curvature batch (bounds memory: batch·C·d float64). Default 256. */
 	readonly chunk?: number;
-	/** 50/50 blends per row in the cheap stage (default 8). */
+	/** 50/50 blends per row in the cheap stage (default {@link blendsFor} of the scored rows: 8, fewer on large sets). */
 	readonly blends?: number;
 	/** Candidates for the per-sample input-Hessian stage (default 2 % of the rows, 512…1024; a control of the same size is added). */
 	readonly candidates?: number;
@@ -147,6 +147,8 @@ export interface BlindResult {
 		readonly totalRows: number;
 		readonly candidates: number;
 		readonly control: number;
+		/** 50/50 blends per row in stage 1. */
+		readonly blends: number;
 		/** Control rows that the curvature puts above the cut while the cheap stage does not (stage 1's misses, estimated). */
 		readonly controlMissed: number;
 		readonly cheapMs: number;
@@ -378,9 +380,10 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 		logit = logitModelFromLayers(model, checkpointDir);
 		// Stage 1: the cheap per-row scores over every recorded row (or the live subsample), in chunks.
 		options.onStage?.(subset ? `cheap row scores over ${n} of ${file.count} training rows (a live subsample)` : 'cheap row scores over every training row');
+		const blends = blendsFor(n, options.blends);
 		const cheap = await cheapStageOnThreads(ctx.runDir, checkpointDir, logit, model, reader, reader.labels, {
 			signal: options.signal,
-			blends: options.blends,
+			blends,
 			threads: options.threads,
 			onProgress: options.onProgress,
 			...(subset && options.rows !== undefined ? { rows: options.rows } : {}),
@@ -447,6 +450,7 @@ export async function runBlindScan(ctx: RunContext, checkpointDir: string, optio
 				totalRows,
 				candidates: candidates.length,
 				control: control.length,
+				blends,
 				controlMissed: suspicion.controlMissed,
 				...stageCosts(cheap, hessianMs, dir),
 				testMs,

@@ -50,8 +50,17 @@ export const CURVATURE_COS2_AT_CUT = 0.3;
  * candidate trigger at least halves the row's probability of its own label).
  */
 export const DIRECTION_DROP_AT_CUT = Math.LN2;
-/** Default number of 50/50 blends per row in the cheap stage. */
+/** Default number of 50/50 blends per row in the cheap stage (at most {@link LARGE_SCAN_ROWS} scored rows). */
 export const DEFAULT_BLENDS = 8;
+/** Above this many scored rows, stage 1 takes {@link LARGE_SCAN_BLENDS} blends per row (docs/blind-scale-blends.md). */
+export const LARGE_SCAN_ROWS = 16_384;
+/** Blends per row in stage 1 above {@link LARGE_SCAN_ROWS} scored rows, chosen on the blends study's dev runs (bench/blendsRule.ts). */
+export const LARGE_SCAN_BLENDS = 3;
+
+/** Blends per row in stage 1 for `rows` scored rows: `asked` when given, else the default for the scan's size. */
+export function blendsFor(rows: number, asked?: number): number {
+	return Math.max(1, Math.floor(asked ?? (rows > LARGE_SCAN_ROWS ? LARGE_SCAN_BLENDS : DEFAULT_BLENDS)));
+}
 /** Rows of the blend pool, drawn once (seeded) from the whole training set. */
 export const BLEND_POOL = 256;
 /** Run-folder-relative path of the per-row scores file. */
@@ -62,7 +71,7 @@ export interface CascadeOptions {
 	readonly signal?: CancelSignal;
 	/** Rows per chunk of the cheap stage (default 512). */
 	readonly chunk?: number;
-	/** 50/50 blends per row (default {@link DEFAULT_BLENDS}). */
+	/** 50/50 blends per row (default {@link DEFAULT_BLENDS}; the blind scan passes {@link blendsFor} of its size). */
 	readonly blends?: number;
 	/** Candidates for the expensive stage (default 2 % of the rows, at least 512, at most 1024). */
 	readonly candidates?: number;

@@ -5,7 +5,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
+	blendsFor,
 	candidateCount,
+	DEFAULT_BLENDS,
+	LARGE_SCAN_BLENDS,
+	LARGE_SCAN_ROWS,
 	cheapStage,
 	combineStages,
 	gateSuspects,
@@ -72,6 +76,14 @@ describe('row suspicion cascade', () => {
 		const p = spectralProjections(Float32Array.from(reps), 8, 2, [0, 0, 0, 0, 0, 1, 1, 1]);
 		const want = [2, 1, 0, 1, 2, 2, 0, 2];
 		p.forEach((v, i) => assert.ok(Math.abs(v - want[i]) < 1e-5, `row ${i}: ${v} vs ${want[i]}`));
+	});
+
+	test('blends per row: the default up to LARGE_SCAN_ROWS scored rows, the large-set level above, an explicit number always', () => {
+		assert.equal(blendsFor(2048), DEFAULT_BLENDS);
+		assert.equal(blendsFor(LARGE_SCAN_ROWS), DEFAULT_BLENDS);
+		assert.equal(blendsFor(LARGE_SCAN_ROWS + 1), LARGE_SCAN_BLENDS);
+		assert.equal(blendsFor(60_000, 3), 3);
+		assert.equal(blendsFor(60_000, 0), 1);
 	});
 
 	test('candidates: the top k by cheap score; the control: k other rows, seeded', () => {

@@ -174,7 +174,7 @@ function result(flipRate: number | null, control: number | null, extra: Partial<
 		outliers: 0,
 		clusterRows: [],
 		scanned: 1024,
-		cascade: { scoredRows: 1024, totalRows: 1024, candidates: 512, control: 512, controlMissed: 0, cheapMs: 0, threads: 1, hessianMs: 0, directionRows: 0, directionMs: 0, testMs: 0, cut: 3.5, rowScoresFile: null, suspectScores: [] },
+		cascade: { scoredRows: 1024, totalRows: 1024, candidates: 512, control: 512, blends: 8, controlMissed: 0, cheapMs: 0, threads: 1, hessianMs: 0, directionRows: 0, directionMs: 0, testMs: 0, cut: 3.5, rowScoresFile: null, suspectScores: [] },
 		controlFlipRate: control,
 		evaluation: null,
 		testResult: undefined as unknown as BlindResult['testResult'],
