@@ -30,6 +30,17 @@ export const DEV_SEEDS: readonly number[] = [0];
 
 export type Split = 'dev' | 'held-out';
 
+/**
+ * The second wave (docs/detection-wave2.md), planned after the first held-out split showed blind mode missing
+ * backdoors on the BatchNorm CNN and LeNet, families no dev run had: dev runs of those families at seed
+ * {@link WAVE2_DEV_SEED}, then a fresh held-out split at seed {@link WAVE2_HELD_OUT_SEED} over every architecture and attack,
+ * run only once a rule chosen on the dev runs is frozen.
+ */
+export const WAVE2_DEV_SEED = 3;
+export const WAVE2_HELD_OUT_SEED = 4;
+/** Architectures of the second wave's dev runs. */
+export const WAVE2_DEV_ARCHITECTURES: readonly Architecture[] = ['bn-cnn', 'lenet'];
+
 /** One training run of the grid. */
 export interface GridPoint {
 	readonly key: string;
@@ -56,10 +67,14 @@ export function epochsFor(arch: Architecture, budget: Budget): number {
 	return arch === 'mnist-node' ? 4 : arch === 'mlp' ? 8 : 6;
 }
 
-/** The split of a point: dev only for a dev architecture, a dev seed and an SDK attack (or none). */
+/**
+ * The split of a point: dev only for an SDK attack (or none) and either a dev architecture at a dev seed or a
+ * second-wave dev architecture at {@link WAVE2_DEV_SEED}; everything else is held out.
+ */
 export function splitOf(arch: Architecture, seed: number, attack: Attack | null): Split {
 	const benchOnly = attack !== null && (BENCH_ATTACKS as readonly string[]).includes(attack);
-	return DEV_ARCHITECTURES.includes(arch) && DEV_SEEDS.includes(seed) && !benchOnly ? 'dev' : 'held-out';
+	const devPoint = (DEV_ARCHITECTURES.includes(arch) && DEV_SEEDS.includes(seed)) || (WAVE2_DEV_ARCHITECTURES.includes(arch) && seed === WAVE2_DEV_SEED);
+	return devPoint && !benchOnly ? 'dev' : 'held-out';
 }
 
 /**
@@ -160,6 +175,55 @@ export function extraCleanControls(): GridPoint[] {
 				});
 				cell++;
 			});
+		}
+	}
+	return out;
+}
+
+/**
+ * The second wave's runs (`bench:detect --wave2`), dev first then held-out, each in a fixed order:
+ * - dev, seed {@link WAVE2_DEV_SEED}: per {@link WAVE2_DEV_ARCHITECTURES} × dataset cell, a clean control for every
+ *   optimiser and every SDK attack once (θ, optimiser and budget rotating with the cell): 32 runs, 12 clean;
+ * - held-out, seed {@link WAVE2_HELD_OUT_SEED}: per architecture × dataset cell, 2 clean controls (optimisers rotating)
+ *   and 4 poisoned runs, attacks walking all 8 (so each appears 5 times), θ, optimiser and budget rotating: 60 runs,
+ *   20 clean.
+ */
+export function waveTwo(): GridPoint[] {
+	const out: GridPoint[] = [];
+	const push = (p: Omit<GridPoint, 'key' | 'split' | 'quick'>): void => {
+		out.push({ ...p, key: keyOf(p), split: splitOf(p.arch, p.seed, p.attack), quick: false });
+	};
+	let cell = 0;
+	for (const arch of WAVE2_DEV_ARCHITECTURES) {
+		for (const dataset of DATASETS) {
+			OPTIMISERS.forEach((optimiser, o) => {
+				push({ arch, dataset, attack: null, controlTrigger: SDK_ATTACKS[(cell + o) % SDK_ATTACKS.length], theta: 0, optimiser, budget: 'long', epochs: epochsFor(arch, 'long'), seed: WAVE2_DEV_SEED });
+			});
+			SDK_ATTACKS.forEach((attack, j) => {
+				const k = cell + j;
+				const budget: Budget = k % 4 === 3 ? 'short' : 'long';
+				push({ arch, dataset, attack, controlTrigger: attack, theta: THETAS[k % THETAS.length], optimiser: OPTIMISERS[(j + 2 * cell) % OPTIMISERS.length], budget, epochs: epochsFor(arch, budget), seed: WAVE2_DEV_SEED });
+			});
+			cell++;
+		}
+	}
+	let combo = 0;
+	cell = 0;
+	for (const arch of ARCHITECTURES) {
+		for (const dataset of DATASETS) {
+			for (let c = 0; c < 2; c++) {
+				const optimiser = OPTIMISERS[(cell + c) % OPTIMISERS.length];
+				push({ arch, dataset, attack: null, controlTrigger: ATTACKS[(cell + 3 * c) % ATTACKS.length], theta: 0, optimiser, budget: 'long', epochs: epochsFor(arch, 'long'), seed: WAVE2_HELD_OUT_SEED });
+			}
+			for (let j = 0; j < 4; j++) {
+				// Attacks cycle fastest; θ moves on after each pass over the attacks; the optimiser and the budget shift with the pass.
+				const attack = ATTACKS[combo % ATTACKS.length];
+				const pass = Math.floor(combo / ATTACKS.length);
+				const budget: Budget = (combo + pass) % 4 === 3 ? 'short' : 'long';
+				push({ arch, dataset, attack, controlTrigger: attack, theta: THETAS[pass % THETAS.length], optimiser: OPTIMISERS[(combo + 2 * pass) % OPTIMISERS.length], budget, epochs: epochsFor(arch, budget), seed: WAVE2_HELD_OUT_SEED });
+				combo++;
+			}
+			cell++;
 		}
 	}
 	return out;

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { buildGrid, extraCleanControls, type GridPoint, type Split } from './grid';
+import { buildGrid, extraCleanControls, waveTwo, type GridPoint, type Split } from './grid';
 import { COLUMNS, parseCsv, scoreRun, toCsvLine, type BaselineJson, type CliOutcome } from './score';
 import type { Truth } from './train';
 import { CURRENT_RULE_ANALYSERS, renderPage, type LeadLine } from './report';
@@ -50,10 +50,12 @@ interface Args {
 	pauseFile: string | null;
 	/** Run the held-out split's extra clean controls (grid.ts `extraCleanControls`) instead of the design. */
 	extraClean: boolean;
+	/** Run the second wave (grid.ts `waveTwo`, docs/detection-wave2.md) instead of the design; `--split=dev` for its dev runs. */
+	wave2: boolean;
 }
 
 export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Args {
-	const a: Args = { quick: env.npm_config_quick === 'true', shard: null, deadline: null, out: null, merge: [], report: false, excludeQuick: false, fresh: false, only: null, keep: null, split: null, pauseFile: null, reanalyse: null, mergeReplace: [], doneFrom: [], trainOnly: false, extraClean: false };
+	const a: Args = { quick: env.npm_config_quick === 'true', shard: null, deadline: null, out: null, merge: [], report: false, excludeQuick: false, fresh: false, only: null, keep: null, split: null, pauseFile: null, reanalyse: null, mergeReplace: [], doneFrom: [], trainOnly: false, extraClean: false, wave2: false };
 	for (const s of argv) {
 		if (s === '--quick') {
 			a.quick = true;
@@ -95,6 +97,8 @@ export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<st
 			a.reanalyse = path.resolve(s.slice(12));
 		} else if (s === '--extra-clean') {
 			a.extraClean = true;
+		} else if (s === '--wave2') {
+			a.wave2 = true;
 		} else if (s === '--train-only') {
 			a.trainOnly = true;
 		} else if (s.startsWith('--done-from=')) {
@@ -104,7 +108,7 @@ export function parseDetectArgs(argv: readonly string[], env: Readonly<Record<st
 		} else if (s.startsWith('--merge=')) {
 			a.merge.push(...s.slice(8).split(',').filter((x) => x.length > 0).map((x) => path.resolve(x)));
 		} else {
-			throw new Error(`bench:detect: unknown argument '${s}' (known: --quick, --full, --fresh, --only=TEXT, --report, --exclude-quick, --shard=I/N, --deadline=S, --out=DIR, --keep=DIR, --split=dev|held-out, --pause-file=FILE, --reanalyse=DIR, --train-only, --extra-clean, --done-from=CSV[,CSV], --merge=DIR[,DIR], --merge-replace=DIR[,DIR])`);
+			throw new Error(`bench:detect: unknown argument '${s}' (known: --quick, --full, --fresh, --only=TEXT, --report, --exclude-quick, --shard=I/N, --deadline=S, --out=DIR, --keep=DIR, --split=dev|held-out, --pause-file=FILE, --reanalyse=DIR, --train-only, --extra-clean, --wave2, --done-from=CSV[,CSV], --merge=DIR[,DIR], --merge-replace=DIR[,DIR])`);
 		}
 	}
 	if (a.fresh && a.report) {
@@ -314,7 +318,7 @@ function appendLines(file: string, lines: string[], header: string | null): void
 
 /** The grid point of every finished run (its runs.jsonl record), so a kept folder of an earlier design can be re-analysed too. */
 function knownPoints(): Map<string, GridPoint> {
-	const out = new Map([...buildGrid(), ...extraCleanControls()].map((p) => [p.key, p]));
+	const out = new Map([...buildGrid(), ...extraCleanControls(), ...waveTwo()].map((p) => [p.key, p]));
 	const file = path.join(ROOT, 'docs', 'detection', 'runs.jsonl');
 	if (fs.existsSync(file)) {
 		for (const l of fs.readFileSync(file, 'utf8').split('\n').filter((x) => x.length > 0)) {
@@ -439,7 +443,7 @@ function main(): void {
 		const failed = fs.existsSync(errFile)
 			? new Set(fs.readFileSync(errFile, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => (JSON.parse(l) as { key: string }).key))
 			: new Set<string>();
-		let pending = planRuns(args.extraClean ? extraCleanControls() : buildGrid(), args, (key) => done.has(key) || failed.has(key));
+		let pending = planRuns(args.wave2 ? waveTwo() : args.extraClean ? extraCleanControls() : buildGrid(), args, (key) => done.has(key) || failed.has(key));
 		if (args.trainOnly) {
 			const keepDir = args.keep ?? '';
 			pending = pending.filter((p) => !fs.existsSync(path.join(keepDir, p.key, 'truth.json')));

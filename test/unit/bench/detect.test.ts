@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ARCHITECTURES, ATTACKS, BENCH_ATTACKS, DATASETS, DEV_ARCHITECTURES, OPTIMISERS, SEEDS, THETAS, BUDGETS, buildGrid, extraCleanControls, splitOf } from '../../../bench/detect/grid';
+import { ARCHITECTURES, ATTACKS, BENCH_ATTACKS, DATASETS, DEV_ARCHITECTURES, OPTIMISERS, SDK_ATTACKS, SEEDS, THETAS, BUDGETS, WAVE2_DEV_ARCHITECTURES, buildGrid, extraCleanControls, splitOf, waveTwo } from '../../../bench/detect/grid';
 import { aggregate, auroc, halfAsrEpoch, leadTime, precisionRecall, type RunDetectorRow } from '../../../bench/detect/metrics';
 import { parseCsv, toCsvLine } from '../../../bench/detect/score';
 import { benchPoison, benchTrigger } from '../../../bench/detect/triggers';
@@ -288,6 +288,42 @@ describe('extra held-out clean controls', () => {
 		const cells = new Set(heldOutClean.map((p) => `${p.arch}|${p.dataset}|${p.seed}`));
 		assert.equal(heldOutClean.length, cells.size * OPTIMISERS.length);
 		assert.equal(parseDetectArgs(['--extra-clean']).extraClean, true);
+	});
+
+	test('the second wave: dev runs of the families the first dev split lacked, a fresh held-out split over everything', () => {
+		const w = waveTwo();
+		const dev = w.filter((p) => p.split === 'dev');
+		const held = w.filter((p) => p.split === 'held-out');
+		assert.deepEqual([dev.length, dev.filter((p) => p.attack === null).length, held.length, held.filter((p) => p.attack === null).length], [32, 12, 60, 20]);
+		assert.ok(dev.every((p) => WAVE2_DEV_ARCHITECTURES.includes(p.arch) && p.seed === 3 && (p.attack === null || (SDK_ATTACKS as readonly string[]).includes(p.attack))));
+		assert.ok(held.every((p) => p.seed === 4));
+		// New keys only: nothing of the first wave is re-run or re-labelled.
+		const first = new Set([...buildGrid(), ...extraCleanControls()].map((p) => p.key));
+		assert.equal(new Set(w.map((p) => p.key)).size, w.length);
+		assert.ok(w.every((p) => !first.has(p.key)));
+		// Dev: every architecture × dataset cell has a clean control per optimiser and every SDK attack.
+		for (const arch of WAVE2_DEV_ARCHITECTURES) {
+			for (const dataset of DATASETS) {
+				const cell = dev.filter((p) => p.arch === arch && p.dataset === dataset);
+				assert.deepEqual(new Set(cell.filter((p) => p.attack === null).map((p) => p.optimiser)), new Set(OPTIMISERS));
+				assert.deepEqual(new Set(cell.map((p) => p.attack).filter((a) => a !== null)), new Set(SDK_ATTACKS));
+			}
+		}
+		// Held-out: every attack meets every θ, every optimiser and both budgets; every architecture × dataset has clean controls.
+		const poisoned = held.filter((p) => p.attack !== null);
+		for (const attack of ATTACKS) {
+			const runs = poisoned.filter((p) => p.attack === attack);
+			assert.equal(runs.length, 5, attack);
+			assert.deepEqual(new Set(runs.map((p) => p.theta)), new Set(THETAS), `${attack}: θ`);
+			assert.equal(new Set(runs.map((p) => p.optimiser)).size, OPTIMISERS.length, `${attack}: optimisers`);
+		}
+		assert.deepEqual(new Set(poisoned.map((p) => p.budget)), new Set(BUDGETS));
+		assert.equal(new Set(held.filter((p) => p.attack === null).map((p) => `${p.arch}|${p.dataset}`)).size, ARCHITECTURES.length * DATASETS.length);
+		// The split rule outside the wave's own points: bench-only attacks and the other architectures at seed 3 are held out.
+		assert.equal(splitOf('bn-cnn', 3, 'sinusoid'), 'held-out');
+		assert.equal(splitOf('demo-cnn', 3, 'badnets'), 'held-out');
+		assert.equal(splitOf('lenet', 4, null), 'held-out');
+		assert.equal(parseDetectArgs(['--wave2']).wave2, true);
 	});
 });
 
