@@ -223,6 +223,8 @@ interface ScanResult {
 	readonly cut: number;
 	readonly rowScoresFile: string;
 	readonly threads: number;
+	/** Blends per row in stage 1 (absent in results written before it was recorded: those scans used 8). */
+	readonly blends?: number;
 	/** The blind test's state and the test that alarmed (suspects exist only on an alarm). */
 	readonly testState?: string;
 	readonly alarmBy?: string | null;
@@ -289,6 +291,7 @@ async function scan(runDir: string): Promise<ScanResult> {
 		cut: r.cascade.cut,
 		rowScoresFile: path.join(runDir, r.cascade.rowScoresFile ?? ''),
 		threads: r.cascade.threads,
+		blends: r.cascade.blends,
 		testState: r.summary.test?.state,
 		alarmBy: r.summary.test?.alarmBy ?? null,
 	};
@@ -367,7 +370,7 @@ interface Detection {
 	readonly auroc: number | null;
 }
 
-function detections(file: string, poisoned: ReadonlySet<number>): Detection[] {
+function detections(file: string, poisoned: ReadonlySet<number>, blends: number): Detection[] {
 	const lines = fs.readFileSync(file, 'utf8').trim().split('\n').slice(2);
 	const rows = lines.map((l) => l.split(','));
 	const num = (v: string): number => (v === '' ? Number.NEGATIVE_INFINITY : Number(v));
@@ -394,7 +397,7 @@ function detections(file: string, poisoned: ReadonlySet<number>): Detection[] {
 		.map((_, i) => i)
 		.sort((a, b) => strip[b] - strip[a])
 		.slice(0, Math.max(1, suspects.length));
-	return [at('blind mode (cascade)', suspects, ours), at('STRIP on training rows (equal budget)', stripFlagged, strip), at('Spectral Signatures (1.5·ε per label)', ssFlagged, spectral)];
+	return [at('blind mode (cascade)', suspects, ours), at(`STRIP on training rows (${blends} blends, equal budget)`, stripFlagged, strip), at('Spectral Signatures (1.5·ε per label)', ssFlagged, spectral)];
 }
 
 function pct(v: number | null): string {
@@ -492,7 +495,7 @@ async function main(): Promise<void> {
 		const truth = JSON.parse(fs.readFileSync(path.join(args.out, `${arch}.truth.json`), 'utf8')) as { poisonedRows: number[] };
 		const epoch = t.epochSeconds.reduce((a, b) => a + b, 0) / t.epochSeconds.length;
 		const mib = (b: number): string => `${(b / 1048576).toFixed(1)} MiB`;
-		detections(s.rowScoresFile, new Set(truth.poisonedRows)).forEach((d, k) => {
+		detections(s.rowScoresFile, new Set(truth.poisonedRows), s.blends ?? 8).forEach((d, k) => {
 			const head =
 				k === 0
 					? `| ${arch} | ${pct(t.asr)} (${pct(t.p0)}) | ${pct(t.cleanAccuracy)} | ${epoch.toFixed(1)} | ${s.seconds.toFixed(1)} (${s.cheapSeconds.toFixed(1)} / ${s.hessianSeconds.toFixed(1)} / ${s.testSeconds === undefined ? '–' : s.testSeconds.toFixed(1)} / ${s.directionSeconds.toFixed(1)}) | ${(s.seconds / epoch).toFixed(2)} | ${s.peakRssMiB.toFixed(0)} MiB | ${mib(t.runFolderBytes)} (${mib(t.trainSampleBytes)}) | ${t.startSeconds.toFixed(1)} |`

@@ -3,7 +3,7 @@
  *
  * 1. **Cheap stage, all rows, in chunks** (bounded memory: one chunk of rows, plus one small vector per row):
  *    - STRIP on training rows: the mean prediction entropy of the row blended 50/50 with `blends` rows of a seeded
- *      pool drawn from the whole training set; a trigger keeps its prediction under blending, so a low entropy is
+ *      pool drawn from the whole training set ({@link blendsFor}: 8, or 3 above {@link LARGE_SCAN_ROWS} scored rows); a trigger keeps its prediction under blending, so a low entropy is
  *      suspicious. Score: −log(entropy + 1e-6), so the confident tail is spread out;
  *    - spectral signature of the penultimate representation: per label, |projection| of the centred representation
  *      on the label's top singular vector (Tran et al. 2018).
