@@ -449,6 +449,11 @@ async function main(): Promise<void> {
 	];
 	const threadLines: string[] = [];
 	const blendLines: string[] = [];
+	const studyArg = process.argv.find((a) => a.startsWith('--blends-study='))?.slice('--blends-study='.length);
+	const study = studyArg === undefined ? null : studyArg.split(',').map(Number);
+	if (study !== null && study.some((k) => !Number.isInteger(k) || k < 1)) {
+		throw new Error(`--blends-study: expected positive integers separated by commas, got "${String(studyArg)}"`);
+	}
 	for (const arch of args.archs) {
 		const trainFile = path.join(args.out, `${arch}.train.json`);
 		const scanFile = path.join(args.out, `${arch}.scan.json`);
@@ -475,10 +480,9 @@ async function main(): Promise<void> {
 				throw new Error(`timing threads on ${arch} failed (exit ${r.status})`);
 			}
 		}
-		const study = process.argv.find((a) => a.startsWith('--blends-study='));
-		if (study !== undefined) {
+		if (study !== null) {
 			const blendsFile = path.join(args.out, `${arch}.blends.json`);
-			for (const k of study.slice('--blends-study='.length).split(',').map(Number)) {
+			for (const k of study) {
 				const done = fs.existsSync(blendsFile) ? (JSON.parse(fs.readFileSync(blendsFile, 'utf8')) as BlendsScan[]) : [];
 				if (done.some((d) => d.blends === k)) {
 					continue;
