@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { chooseCut, cutRows, summarise } from '../../../bench/detect/cut';
+import { CANDIDATE_CUTS, chooseCut, cutRows, summarise } from '../../../bench/detect/cut';
+import { chooseBlends, readStudyFolder } from '../../../bench/blendsRule';
+import { LARGE_SCAN_BLENDS, SUSPECT_CUT } from '../../../src/analyser/analysis/cascade';
 
 function keptRun(root: string, key: string, state: string, scores: [number, number][], poisoned: number[], excess: number): string {
 	const kept = path.join(root, key);
@@ -50,5 +52,25 @@ describe('bench:detect suspect cut', () => {
 		assert.equal(chooseCut([s2, s3], 0.9), 3, 'cut 2 is only 67 % precise');
 		assert.equal(chooseCut([s2, s3], 0.6), 2, 'the lowest cut that keeps the floor');
 		assert.equal(chooseCut([s2, s3], 1.1), null);
+	});
+});
+
+describe('the shipped constants follow their committed dev evidence', () => {
+	test('SUSPECT_CUT is what the cut rule picks on docs/detection/dev-cut.csv', () => {
+		const text = fs.readFileSync(path.join(__dirname, '..', '..', '..', 'docs', 'detection', 'dev-cut.csv'), 'utf8');
+		const [head, ...lines] = text.trim().split('\n');
+		assert.equal(head, 'key,attack,status,alarm,cut,suspects,truePositives,poisonedScored');
+		const rows = lines.map((l) => {
+			const [key, attack, status, alarm, cut, suspects, tp, scored] = l.split(',');
+			return { key, attack, status: status as 'clean' | 'works' | 'failed', alarm: alarm === 'true', cut: Number(cut), suspects: Number(suspects), truePositives: Number(tp), poisonedScored: Number(scored) };
+		});
+		const cuts = [...new Set(rows.map((r) => r.cut))].sort((a, b) => a - b);
+		assert.deepEqual(cuts, [...CANDIDATE_CUTS].sort((a, b) => a - b));
+		assert.equal(chooseCut(cuts.map((c) => summarise(rows, c))), SUSPECT_CUT);
+	});
+
+	test('LARGE_SCAN_BLENDS is what the blends rule picks on docs/blind-scale-blends/D1-D4', () => {
+		const dirs = ['D1', 'D2', 'D3', 'D4'].map((d) => path.join(__dirname, '..', '..', '..', 'docs', 'blind-scale-blends', d));
+		assert.equal(chooseBlends(dirs.flatMap(readStudyFolder)).chosen, LARGE_SCAN_BLENDS);
 	});
 });
