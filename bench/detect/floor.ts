@@ -22,6 +22,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { splitOfKey } from './rescore';
 import { readKeptBlind } from './calibrate';
+import { WORKS_AT } from './metrics';
 import { DIRECTION_DROP_AT_CUT, ROW_SCORE_REFERENCE, SUSPECT_CUT, robustCentre } from '../../src/analyser/analysis/cascade';
 
 /** Floors tried on dev: the drop, in nats, that scores the reference z (ln 2 is today's). */
@@ -36,6 +37,8 @@ export interface StageRow {
 	readonly score: number;
 	readonly cheap: number;
 	readonly curvature: number;
+	/** Stage 3's z (NaN outside the candidate's flip class). */
+	readonly direction: number;
 	readonly drop: number;
 }
 
@@ -52,13 +55,13 @@ export function parseStageRows(text: string): { state: string | null; rows: Stag
 		}
 		return i;
 	};
-	const [iRow, iLabel, iScore, iCheap, iCurv, iDrop] = ['row', 'label', 'score', 'cheap', 'curvature', 'drop'].map(col);
+	const [iRow, iLabel, iScore, iCheap, iCurv, iDir, iDrop] = ['row', 'label', 'score', 'cheap', 'curvature', 'direction', 'drop'].map(col);
 	const num = (v: string | undefined): number => (v === undefined || v === '' ? NaN : Number(v));
 	return {
 		state,
 		rows: lines.map((l) => {
 			const c = l.split(',');
-			return { row: Number(c[iRow]), label: Number(c[iLabel]), score: num(c[iScore]), cheap: num(c[iCheap]), curvature: num(c[iCurv]), drop: num(c[iDrop]) };
+			return { row: Number(c[iRow]), label: Number(c[iLabel]), score: num(c[iScore]), cheap: num(c[iCheap]), curvature: num(c[iCurv]), direction: num(c[iDir]), drop: num(c[iDrop]) };
 		}),
 	};
 }
@@ -97,8 +100,21 @@ export interface FloorRow {
 	readonly poisonedScored: number;
 }
 
+/** A kept run as the offline studies read it: its group, the attack's status, the blind test's verdict, every row and the truth. */
+export interface KeptRun {
+	readonly group: FloorRow['group'];
+	readonly key: string;
+	readonly status: FloorRow['status'];
+	readonly alarm: boolean;
+	readonly rows: readonly StageRow[];
+	readonly poisoned: ReadonlySet<number>;
+}
+
+/** What {@link pooled} reads of a run's outcome at one setting. */
+export type PooledRow = Pick<FloorRow, 'status' | 'alarm' | 'suspects' | 'truePositives' | 'poisonedScored'>;
+
 /** A run's rows at each floor; throws when today's floor does not give back the stored scores. */
-export function floorRows(run: { group: FloorRow['group']; key: string; status: FloorRow['status']; alarm: boolean; rows: readonly StageRow[]; poisoned: ReadonlySet<number> }, floors: readonly number[]): FloorRow[] {
+export function floorRows(run: KeptRun, floors: readonly number[]): FloorRow[] {
 	const today = rescoreWithFloor(run.rows, DIRECTION_DROP_AT_CUT, run.alarm);
 	run.rows.forEach((r, i) => {
 		// The file keeps 6 decimals of the drop; the direction z scales them by at most 1 / (ln 2 / 3.5) ≈ 5.
@@ -115,7 +131,7 @@ export function floorRows(run: { group: FloorRow['group']; key: string; status: 
 }
 
 /** Pooled figures of one group at one floor. */
-export function pooled(rows: readonly FloorRow[]): { alarmed: number; suspects: number; precision: number | null; meanRecall: number | null; onClean: number } {
+export function pooled(rows: readonly PooledRow[]): { alarmed: number; suspects: number; precision: number | null; meanRecall: number | null; onClean: number } {
 	const alarmed = rows.filter((r) => r.alarm);
 	const suspects = alarmed.reduce((a, r) => a + r.suspects, 0);
 	const tp = alarmed.reduce((a, r) => a + r.truePositives, 0);
@@ -139,8 +155,8 @@ export function chooseFloor(rows: readonly FloorRow[], floors: readonly number[]
 	return [...floors].sort((a, b) => a - b).find(ok) ?? DIRECTION_DROP_AT_CUT;
 }
 
-/** A kept grid run (bench:detect --keep) of the given split, or null when it has no row scores. */
-function gridRun(keptDir: string): Parameters<typeof floorRows>[0] | null {
+/** A kept grid run (bench:detect --keep), or null when it has no row scores. */
+function gridRun(keptDir: string): KeptRun | null {
 	const kept = readKeptBlind(keptDir);
 	if (kept === null) {
 		return null;
@@ -150,7 +166,7 @@ function gridRun(keptDir: string): Parameters<typeof floorRows>[0] | null {
 }
 
 /** Every architecture's run of a bench:blind-scale out folder (its train.json, truth.json and the run's row scores). */
-function wholeSetRuns(dir: string): Parameters<typeof floorRows>[0][] {
+function wholeSetRuns(dir: string): KeptRun[] {
 	return fs
 		.readdirSync(dir)
 		.filter((f) => f.endsWith('.train.json'))
@@ -159,12 +175,25 @@ function wholeSetRuns(dir: string): Parameters<typeof floorRows>[0][] {
 			const t = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { runDir: string; asr: number; p0: number; poisoned: number };
 			const truth = JSON.parse(fs.readFileSync(path.join(dir, `${arch}.truth.json`), 'utf8')) as { poisonedRows: number[] };
 			const { state, rows } = parseStageRows(fs.readFileSync(path.join(t.runDir, 'blind', 'row-scores.csv'), 'utf8'));
-			const status = t.poisoned === 0 ? 'clean' : t.asr - t.p0 >= 0.5 ? 'works' : 'failed';
+			const status = t.poisoned === 0 ? 'clean' : t.asr - t.p0 >= WORKS_AT ? 'works' : 'failed';
 			return { group: 'whole-set' as const, key: `${path.basename(dir)} ${arch}`, status, alarm: state === 'alarm', rows, poisoned: new Set(truth.poisonedRows) };
 		});
 }
 
-function pct(v: number | null): string {
+/** The kept grid runs of `split` under each `--keep` folder, then every run of each `--whole` (bench:blind-scale out) folder. */
+export function readKeptRuns(keepDirs: readonly string[], wholeDirs: readonly string[], split: 'dev' | 'held-out'): KeptRun[] {
+	const grid = keepDirs.flatMap((k) =>
+		fs
+			.readdirSync(k)
+			.filter((key) => splitOfKey(key) === split)
+			.sort()
+			.map((key) => gridRun(path.join(k, key)))
+			.filter((r): r is KeptRun => r !== null),
+	);
+	return [...grid, ...wholeDirs.flatMap(wholeSetRuns)];
+}
+
+export function pct(v: number | null): string {
 	return v === null ? '–' : `${(100 * v).toFixed(1)} %`;
 }
 
@@ -179,17 +208,9 @@ if (require.main === module) {
 		throw new Error('--split=held-out needs --floor=F, the floor chosen on dev (nats, > 0)');
 	}
 	const list = (name: string): string[] => (arg(name) ?? '').split(',').filter((d) => d.length > 0);
-	const grid = list('keep').flatMap((k) =>
-		fs
-			.readdirSync(k)
-			.filter((key) => splitOfKey(key) === split)
-			.sort()
-			.map((key) => gridRun(path.join(k, key)))
-			.filter((r): r is NonNullable<typeof r> => r !== null),
-	);
-	const whole = list('whole').flatMap(wholeSetRuns);
-	const rows = [...grid, ...whole].flatMap((r) => floorRows(r, floors));
-	const lines = [`floor: ${grid.length} ${split} grid runs, ${whole.length} whole-set runs`, '', '| group | floor (nats scoring the reference z) | alarmed runs | suspects | pooled precision | mean recall (alarmed working runs) | suspects on alarmed clean runs |', '|---|---|---|---|---|---|---|'];
+	const runs = readKeptRuns(list('keep'), list('whole'), split);
+	const rows = runs.flatMap((r) => floorRows(r, floors));
+	const lines = [`floor: ${runs.filter((r) => r.group === 'grid').length} ${split} grid runs, ${runs.filter((r) => r.group === 'whole-set').length} whole-set runs`, '', '| group | floor (nats scoring the reference z) | alarmed runs | suspects | pooled precision | mean recall (alarmed working runs) | suspects on alarmed clean runs |', '|---|---|---|---|---|---|---|'];
 	for (const g of ['grid', 'whole-set'] as const) {
 		for (const f of floors) {
 			const p = pooled(rows.filter((r) => r.group === g && r.floor === f));

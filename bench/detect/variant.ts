@@ -15,10 +15,7 @@
  *     node --import tsx bench/detect/variant.ts --keep=DIR[,DIR] --whole=DIR[,DIR] [--csv=FILE]
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { splitOfKey } from './rescore';
-import { readKeptBlind } from './calibrate';
-import { parseStageRows, pooled, type FloorRow, type StageRow } from './floor';
+import { pct, pooled, readKeptRuns, type FloorRow, type KeptRun, type StageRow } from './floor';
 import { SUSPECT_CUT } from '../../src/analyser/analysis/cascade';
 
 export const VARIANTS = ['today', 'flip-class', 'direction'] as const;
@@ -26,11 +23,8 @@ export type Variant = (typeof VARIANTS)[number];
 /** Mean recall may fall at most this much against today's. */
 export const RECALL_SLACK = 0.02;
 
-/** A row of the file with its direction z (NaN where stage 3 did not test it). */
-export type VariantRow = StageRow & { readonly direction: number };
-
 /** Every row's score under `variant`. */
-export function variantScores(rows: readonly VariantRow[], variant: Variant, alarm: boolean): Float64Array {
+export function variantScores(rows: readonly StageRow[], variant: Variant, alarm: boolean): Float64Array {
 	const out = Float64Array.from(rows, (r) => r.score);
 	if (variant === 'today' || !alarm || !rows.some((r) => Number.isFinite(r.curvature))) {
 		return out;
@@ -42,44 +36,21 @@ export function variantScores(rows: readonly VariantRow[], variant: Variant, ala
 	return out;
 }
 
-/** Reads the direction column next to the stage columns. */
-export function parseVariantRows(text: string): { state: string | null; rows: VariantRow[] } {
-	const { state, rows } = parseStageRows(text);
-	const lines = text.split('\n').filter((l) => l.length > 0 && !l.startsWith('#'));
-	const iDir = (lines[0] ?? '').split(',').indexOf('direction');
-	if (iDir < 0) {
-		throw new Error('row scores: no column "direction"');
-	}
-	return {
-		state,
-		rows: rows.map((r, k) => {
-			const v = lines[k + 1].split(',')[iDir];
-			return { ...r, direction: v === undefined || v === '' ? NaN : Number(v) };
-		}),
-	};
-}
+/** One run under one variant. */
+export type VariantRow = Omit<FloorRow, 'floor'> & { readonly variant: Variant };
 
-interface Run {
-	readonly group: FloorRow['group'];
-	readonly key: string;
-	readonly status: FloorRow['status'];
-	readonly alarm: boolean;
-	readonly rows: readonly VariantRow[];
-	readonly poisoned: ReadonlySet<number>;
-}
-
-/** A run's suspects under each variant (the `floor` field carries the variant's index in {@link VARIANTS}). */
-export function variantRows(run: Run): (FloorRow & { variant: Variant })[] {
+/** A run's suspects under each variant. */
+export function variantRows(run: KeptRun): VariantRow[] {
 	const poisonedScored = run.rows.filter((r) => run.poisoned.has(r.row)).length;
-	return VARIANTS.map((variant, v) => {
+	return VARIANTS.map((variant) => {
 		const score = variantScores(run.rows, variant, run.alarm);
 		const flagged = run.alarm ? run.rows.filter((_, i) => score[i] >= SUSPECT_CUT) : [];
-		return { group: run.group, key: run.key, status: run.status, alarm: run.alarm, floor: v, variant, suspects: flagged.length, truePositives: flagged.filter((r) => run.poisoned.has(r.row)).length, poisonedScored };
+		return { group: run.group, key: run.key, status: run.status, alarm: run.alarm, variant, suspects: flagged.length, truePositives: flagged.filter((r) => run.poisoned.has(r.row)).length, poisonedScored };
 	});
 }
 
 /** The rule: the variant of highest pooled precision whose mean recall stays within the slack of today's in every group. */
-export function chooseVariant(rows: readonly (FloorRow & { variant: Variant })[]): Variant {
+export function chooseVariant(rows: readonly VariantRow[]): Variant {
 	const groups = (['grid', 'whole-set'] as const).filter((g) => rows.some((r) => r.group === g));
 	const stat = (g: string, v: Variant) => pooled(rows.filter((r) => r.group === g && r.variant === v));
 	const eligible = VARIANTS.filter((v) => groups.every((g) => (stat(g, v).meanRecall ?? 0) >= (stat(g, 'today').meanRecall ?? 0) - RECALL_SLACK));
@@ -91,27 +62,8 @@ export function chooseVariant(rows: readonly (FloorRow & { variant: Variant })[]
 if (require.main === module) {
 	const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 	const list = (name: string): string[] => (arg(name) ?? '').split(',').filter((d) => d.length > 0);
-	const runs: Run[] = [];
-	for (const k of list('keep')) {
-		for (const key of fs.readdirSync(k).filter((x) => splitOfKey(x) === 'dev').sort()) {
-			const kept = readKeptBlind(path.join(k, key));
-			if (kept !== null) {
-				const { rows } = parseVariantRows(fs.readFileSync(path.join(kept.truth.blindDir, kept.blind.rowScoresFile), 'utf8'));
-				runs.push({ group: 'grid', key, status: kept.status, alarm: kept.blind.test.state === 'alarm', rows, poisoned: new Set(kept.truth.poisonedRows) });
-			}
-		}
-	}
-	for (const dir of list('whole')) {
-		for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.train.json'))) {
-			const arch = f.slice(0, -'.train.json'.length);
-			const t = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { runDir: string; asr: number; p0: number; poisoned: number };
-			const truth = JSON.parse(fs.readFileSync(path.join(dir, `${arch}.truth.json`), 'utf8')) as { poisonedRows: number[] };
-			const { state, rows } = parseVariantRows(fs.readFileSync(path.join(t.runDir, 'blind', 'row-scores.csv'), 'utf8'));
-			runs.push({ group: 'whole-set', key: `${path.basename(dir)} ${arch}`, status: t.poisoned === 0 ? 'clean' : t.asr - t.p0 >= 0.5 ? 'works' : 'failed', alarm: state === 'alarm', rows, poisoned: new Set(truth.poisonedRows) });
-		}
-	}
+	const runs = readKeptRuns(list('keep'), list('whole'), 'dev');
 	const rows = runs.flatMap(variantRows);
-	const pct = (v: number | null): string => (v === null ? '–' : `${(100 * v).toFixed(1)} %`);
 	const out = [`variant: ${runs.filter((r) => r.group === 'grid').length} dev grid runs, ${runs.filter((r) => r.group === 'whole-set').length} whole-set runs`, '', '| group | variant | alarmed runs | suspects | pooled precision | mean recall (alarmed working runs) | suspects on alarmed clean runs |', '|---|---|---|---|---|---|---|'];
 	for (const g of ['grid', 'whole-set'] as const) {
 		for (const v of VARIANTS) {

@@ -4,8 +4,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseVariant, parseVariantRows, variantRows, variantScores, type Variant } from '../../../bench/detect/variant';
-import type { FloorRow } from '../../../bench/detect/floor';
+import { chooseVariant, variantRows, variantScores, type Variant, type VariantRow } from '../../../bench/detect/variant';
+import { parseStageRows } from '../../../bench/detect/floor';
 
 const text = [
 	'# poison-lens row suspicion; step 9; cut 2; rows 4 of 4; blind test alarm; suspect = score >= cut when the blind test alarms',
@@ -18,7 +18,7 @@ const text = [
 ].join('\n');
 
 describe('bench: which rows may be suspects (wave 2, change B)', () => {
-	const { state, rows } = parseVariantRows(text);
+	const { state, rows } = parseStageRows(text);
 
 	test('the three variants', () => {
 		assert.equal(state, 'alarm');
@@ -43,7 +43,7 @@ describe('bench: which rows may be suspects (wave 2, change B)', () => {
 	});
 
 	test('the rule: best precision among the variants that keep recall within the slack', () => {
-		const r = (group: FloorRow['group'], variant: Variant, suspects: number, tp: number): FloorRow & { variant: Variant } => ({ group, key: `${group}-${variant}`, status: 'works', alarm: true, floor: 0, variant, suspects, truePositives: tp, poisonedScored: 10 });
+		const r = (group: VariantRow['group'], variant: Variant, suspects: number, tp: number): VariantRow => ({ group, key: `${group}-${variant}`, status: 'works', alarm: true, variant, suspects, truePositives: tp, poisonedScored: 10 });
 		// direction is the most precise but loses 3 of 10 poisons; flip-class keeps recall and beats today.
 		const rows2 = [r('grid', 'today', 20, 10), r('grid', 'flip-class', 12, 10), r('grid', 'direction', 7, 7), r('whole-set', 'today', 10, 10), r('whole-set', 'flip-class', 10, 10), r('whole-set', 'direction', 9, 9)];
 		assert.equal(chooseVariant(rows2), 'flip-class');
