@@ -239,14 +239,20 @@ interface StageSeconds {
 	readonly direction: number;
 }
 
+/** The run on the wasm backend, and its newest checkpoint (what every scan of this bench reads). */
+async function openNewest(runDir: string): Promise<{ ctx: Awaited<ReturnType<typeof loadRunContext>>; newest: { dir: string; step: number } }> {
+	await selectBackend('wasm');
+	const ctx = await loadRunContext(runDir);
+	const newest = [...(await readRun(runDir)).checkpoints].sort((a, b) => b.step - a.step)[0];
+	return { ctx, newest };
+}
+
 /**
  * The whole blind scan on 1 and on 2 threads, alternating (1, 2, 1, 2, …), same process, same run, row scores not
  * written: seconds of each scan and of its stages. The decisions are checked equal (the thread count may change time only).
  */
 async function threadTimes(runDir: string, rounds: number): Promise<{ one: StageSeconds[]; two: StageSeconds[] }> {
-	await selectBackend('wasm');
-	const ctx = await loadRunContext(runDir);
-	const newest = [...(await readRun(runDir)).checkpoints].sort((a, b) => b.step - a.step)[0];
+	const { ctx, newest } = await openNewest(runDir);
 	const one: StageSeconds[] = [];
 	const two: StageSeconds[] = [];
 	let first: string | null = null;
@@ -269,10 +275,7 @@ async function threadTimes(runDir: string, rounds: number): Promise<{ one: Stage
 }
 
 async function scan(runDir: string): Promise<ScanResult> {
-	await selectBackend('wasm');
-	const ctx = await loadRunContext(runDir);
-	const snap = await readRun(runDir);
-	const newest = [...snap.checkpoints].sort((a, b) => b.step - a.step)[0];
+	const { ctx, newest } = await openNewest(runDir);
 	const t0 = performance.now();
 	const r = await runBlindScan(ctx, newest.dir, {});
 	const seconds = (performance.now() - t0) / 1000;
@@ -315,9 +318,7 @@ export interface BlendsScan {
 
 /** The whole scan at `blends` blends per row, row scores not written (the run's own file is left as it is). */
 async function scanAtBlends(runDir: string, blends: number, poisoned: ReadonlySet<number>): Promise<BlendsScan> {
-	await selectBackend('wasm');
-	const ctx = await loadRunContext(runDir);
-	const newest = [...(await readRun(runDir)).checkpoints].sort((a, b) => b.step - a.step)[0];
+	const { ctx, newest } = await openNewest(runDir);
 	const t0 = performance.now();
 	const r = await runBlindScan(ctx, newest.dir, { blends, writeScores: false });
 	const seconds = (performance.now() - t0) / 1000;
