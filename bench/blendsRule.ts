@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { WORKS_AT } from './detect/metrics';
 
 /** What the rule reads of one scan. */
 export interface LevelOutcome {
@@ -30,8 +31,6 @@ export const REFERENCE_BLENDS = 8;
 export const RECALL_SLACK = 0.05;
 /** Precision the suspects must keep wherever the reference had it. */
 export const MIN_PRECISION = 0.5;
-/** An attack "works" at this excess ASR. */
-export const WORKING_EXCESS_ASR = 0.5;
 
 /** Why level `k` fails on `run`, or null when it passes. */
 export function levelFailure(run: DevRun, k: number): string | null {
@@ -43,7 +42,7 @@ export function levelFailure(run: DevRun, k: number): string | null {
 	if (at.testState !== ref.testState) {
 		return `${run.name}: blind test ${at.testState} at ${k} blends, ${ref.testState} at ${REFERENCE_BLENDS}`;
 	}
-	if (ref.testState === 'alarm' && run.excessAsr >= WORKING_EXCESS_ASR) {
+	if (ref.testState === 'alarm' && run.excessAsr >= WORKS_AT) {
 		if ((at.recall ?? 0) < (ref.recall ?? 0) - RECALL_SLACK) {
 			return `${run.name}: recall ${fmt(at.recall)} at ${k} blends, ${fmt(ref.recall)} at ${REFERENCE_BLENDS}`;
 		}
